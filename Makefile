@@ -1,0 +1,61 @@
+# heapscope: one non-recursive Makefile. `make deps` once, then `make`, `make test`, `make bench`.
+BUILD := build
+CC := gcc
+CLANG := clang
+BPFTOOL := bpftool
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Werror -I. -I$(BUILD) -MMD -MP
+LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lz -lpthread -lstdc++
+
+DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \
+	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev zlib1g-dev libcmocka-dev \
+	pkg-config g++ bpftrace heaptrack procps
+
+LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c store/*.c report/*.c server/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/heapscope progs
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/heapscope.bpf.o: bpf/heapscope.bpf.c bpf/abi.h $(BUILD)/vmlinux.h
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I. -I$(BUILD) -c $< -o $@
+
+$(BUILD)/heapscope.skel.h: $(BUILD)/heapscope.bpf.o
+	$(BPFTOOL) gen skeleton $< name heapscope_bpf > $@.tmp && mv $@.tmp $@
+
+# Everything in agent/ may include the skeleton.
+$(LIB_OBJS) $(BUILD)/agent/main.o: | $(BUILD)/heapscope.skel.h
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libheapscope.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/heapscope: $(BUILD)/agent/main.o $(BUILD)/libheapscope.a
+	$(CC) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libheapscope.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libheapscope.a $(LDLIBS) -lcmocka
+
+include mk/progs.mk
+include mk/bench.mk
+
+test: all $(UNIT_BINS)
+	tests/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps test clean progs bench
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,21 @@
+# Test target programs with exactly known allocation behaviour (tests/progs/ -> build/progs/).
+PROG_CFLAGS := -O1 -g -fno-omit-frame-pointer -Wall -Wextra -pthread
+PROG_C := $(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c))
+PROG_CXX := $(wildcard tests/progs/*.cpp)
+PROG_LIBS := $(wildcard tests/progs/lib*.c)
+PROG_BINS := $(PROG_C:tests/progs/%.c=$(BUILD)/progs/%) $(PROG_CXX:tests/progs/%.cpp=$(BUILD)/progs/%) \
+	$(PROG_LIBS:tests/progs/%.c=$(BUILD)/progs/%.so)
+
+progs: $(PROG_BINS)
+
+$(BUILD)/progs/%: tests/progs/%.c tests/progs/progs.h
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -ldl
+
+$(BUILD)/progs/%: tests/progs/%.cpp tests/progs/progs.h
+	@mkdir -p $(@D)
+	g++ $(PROG_CFLAGS) -o $@ $<
+
+$(BUILD)/progs/%.so: tests/progs/%.c tests/progs/progs.h
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -shared -fPIC -o $@ $<

@@ -1,0 +1,112 @@
+/* The recording file's schema: creation, version stamp and the check that refuses other versions. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "store/schema.h"
+
+/* Timestamps are nanoseconds since the recording started (recording.start_time_ns is the wall
+ * clock at that instant). Stacks list frames innermost first: pos 0 is the allocator's caller. */
+static const char SCHEMA_SQL[] =
+	"CREATE TABLE recording("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  pid INTEGER NOT NULL,"
+	"  mode TEXT NOT NULL,"		/* 'launch' or 'attach' */
+	"  command TEXT NOT NULL,"
+	"  exe TEXT,"
+	"  allocator TEXT,"		/* path of the object whose allocator was probed */
+	"  start_time_ns INTEGER NOT NULL,"
+	"  duration_ns INTEGER,"	/* NULL while recording */
+	"  end_reason TEXT,"		/* exited, killed, duration, interrupted, error */
+	"  exit_status INTEGER,"	/* launched command: exit code, or 128 + signal */
+	"  options TEXT,"		/* JSON */
+	"  dropped_events INTEGER NOT NULL DEFAULT 0,"
+	"  untracked_frees INTEGER NOT NULL DEFAULT 0,"
+	"  stack_collisions INTEGER NOT NULL DEFAULT 0,"
+	"  stack_map_full INTEGER NOT NULL DEFAULT 0,"
+	"  heapscope_version TEXT NOT NULL);"
+	"CREATE TABLE funcs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE probes(id INTEGER PRIMARY KEY, func TEXT NOT NULL, symbol TEXT NOT NULL,"
+	"  module TEXT NOT NULL, offset INTEGER NOT NULL, insn TEXT, emulated INTEGER NOT NULL,"
+	"  retprobe INTEGER NOT NULL, reason TEXT);"
+	"CREATE TABLE modules(id INTEGER PRIMARY KEY, path TEXT NOT NULL, build_id TEXT,"
+	"  load_addr INTEGER NOT NULL, end_addr INTEGER NOT NULL);"
+	"CREATE TABLE frames(id INTEGER PRIMARY KEY, addr INTEGER NOT NULL,"
+	"  module_id INTEGER REFERENCES modules(id), rel_addr INTEGER,"
+	"  function TEXT, file TEXT, line INTEGER);"
+	"CREATE TABLE stacks(id INTEGER PRIMARY KEY, depth INTEGER NOT NULL);"
+	"CREATE TABLE stack_frames(stack_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
+	"  frame_id INTEGER NOT NULL, PRIMARY KEY(stack_id, pos)) WITHOUT ROWID;"
+	"CREATE TABLE allocations("
+	"  id INTEGER PRIMARY KEY,"	/* allocation order */
+	"  addr INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  func INTEGER NOT NULL REFERENCES funcs(id),"
+	"  tid INTEGER NOT NULL,"
+	"  alloc_ts INTEGER NOT NULL,"
+	"  free_ts INTEGER,"		/* NULL while live */
+	"  site INTEGER REFERENCES stacks(id),"
+	"  free_site INTEGER REFERENCES stacks(id),"
+	"  free_func INTEGER REFERENCES funcs(id),"
+	"  free_tid INTEGER,"
+	"  alloc_ns INTEGER NOT NULL);"	/* time spent inside the allocator */
+	"CREATE INDEX allocations_site ON allocations(site);"
+	"CREATE TABLE errors(id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"		/* double_free or invalid_free */
+	"  addr INTEGER NOT NULL, ts INTEGER NOT NULL, tid INTEGER NOT NULL,"
+	"  func INTEGER REFERENCES funcs(id),"
+	"  site INTEGER REFERENCES stacks(id),"	     /* stack of the offending free */
+	"  alloc_id INTEGER REFERENCES allocations(id)," /* block concerned, when known */
+	"  prev_free_site INTEGER REFERENCES stacks(id));" /* double free: the first free */
+	"CREATE TABLE timeline(ts INTEGER PRIMARY KEY,"	/* end of the interval */
+	"  live_bytes INTEGER NOT NULL, live_blocks INTEGER NOT NULL,"
+	"  allocs INTEGER NOT NULL, frees INTEGER NOT NULL,"
+	"  alloc_bytes INTEGER NOT NULL, free_bytes INTEGER NOT NULL);"
+	"CREATE TABLE events(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  func INTEGER, tid INTEGER NOT NULL, addr INTEGER, size INTEGER, old_addr INTEGER,"
+	"  site INTEGER);"
+	"CREATE VIEW leaks AS SELECT * FROM allocations WHERE free_ts IS NULL;"
+	"CREATE VIEW site_frames AS SELECT sf.stack_id AS site, sf.pos, f.function, f.file, f.line,"
+	"  m.path AS module, f.addr FROM stack_frames sf JOIN frames f ON f.id = sf.frame_id"
+	"  LEFT JOIN modules m ON m.id = f.module_id;"
+	"INSERT INTO funcs(id, name) VALUES (1,'malloc'),(2,'calloc'),(3,'realloc'),"
+	"  (4,'reallocarray'),(5,'posix_memalign'),(6,'aligned_alloc'),(7,'memalign'),"
+	"  (8,'valloc'),(9,'pvalloc'),(10,'operator new'),(11,'operator new[]'),(12,'free'),"
+	"  (13,'operator delete'),(14,'operator delete[]');";
+
+int schema_create(sqlite3 *db, char **errmsg)
+{
+	char sql[64];
+
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, errmsg) != SQLITE_OK ||
+	    sqlite3_exec(db, SCHEMA_SQL, NULL, NULL, errmsg) != SQLITE_OK)
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	if (sqlite3_exec(db, sql, NULL, NULL, errmsg) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, errmsg) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
+int schema_check(sqlite3 *db, int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1, has_recording = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -ENOTSUP;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	*found = version;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'recording'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -ENOTSUP;
+	has_recording = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!has_recording)
+		return -ENOTSUP;
+	return version == STORE_SCHEMA_VERSION ? 0 : -EPROTO;
+}
