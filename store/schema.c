@@ -49,7 +49,6 @@ static const char SCHEMA_SQL[] =
 	"  free_func INTEGER REFERENCES funcs(id),"
 	"  free_tid INTEGER,"
 	"  alloc_ns INTEGER NOT NULL);"	/* time spent inside the allocator */
-	"CREATE INDEX allocations_site ON allocations(site);"
 	"CREATE TABLE errors(id INTEGER PRIMARY KEY,"
 	"  kind TEXT NOT NULL,"		/* double_free or invalid_free */
 	"  addr INTEGER NOT NULL, ts INTEGER NOT NULL, tid INTEGER NOT NULL,"

@@ -1,0 +1,102 @@
+/* The ring-buffer consumer: decodes BPF events and feeds the stack table and the tracker.
+ * No allocation per event: the tracker and stack table hold their own arenas. */
+#include <errno.h>
+
+#include <bpf/libbpf.h>
+
+#include "agent/drain.h"
+#include "agent/stacks.h"
+#include "agent/symbolize.h"
+#include "agent/tracker.h"
+#include "bpf/abi.h"
+
+static int64_t since_start(struct drain *d, uint64_t ts_ns)
+{
+	int64_t ts = ts_ns > d->t0_mono_ns ? (int64_t)(ts_ns - d->t0_mono_ns) : 0;
+
+	if (ts > d->last_ts)
+		d->last_ts = ts;
+	return ts;
+}
+
+static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
+{
+	struct tracker_alloc a = {
+		.ts = since_start(d, e->hdr.ts_ns),
+		.dur_ns = (int64_t)e->dur_ns,
+		.site = stacks_lookup(d->stacks, e->stack_id),
+		.addr = e->addr,
+		.size = e->size,
+		.old_addr = e->old_addr,
+		.func = (int)e->func,
+		.tid = (int)e->hdr.tid,
+	};
+	return tracker_on_alloc(d->tracker, &a);
+}
+
+static int on_free(struct drain *d, const struct hs_free_event *e)
+{
+	struct tracker_free f = {
+		.ts = since_start(d, e->hdr.ts_ns),
+		.site = stacks_lookup(d->stacks, e->stack_id),
+		.addr = e->addr,
+		.func = (int)e->func,
+		.tid = (int)e->hdr.tid,
+	};
+	return tracker_on_free(d->tracker, &f);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct hs_event_hdr *h = data;
+	const struct hs_stack_event *se = data;
+	struct drain *d = ctx;
+	int err = 0;
+
+	d->events++;
+	switch (h->type) {
+	case HS_EV_ALLOC:
+		if (size >= sizeof(struct hs_alloc_event))
+			err = on_alloc(d, data);
+		break;
+	case HS_EV_FREE:
+		if (size >= sizeof(struct hs_free_event))
+			err = on_free(d, data);
+		break;
+	case HS_EV_STACK:
+		if (size >= sizeof(*se))
+			err = stacks_add(d->stacks, se->stack_id, (const uint64_t *)se->frames,
+					 se->depth);
+		break;
+	case HS_EV_MAPS:
+		sym_refresh(d->sym); /* a vanished process keeps the modules already known */
+		break;
+	}
+	if (err && !d->err)
+		d->err = err;
+	return err; /* stops consuming: the store failed (e.g. disk full) */
+}
+
+int drain_open(struct drain *d, int map_fd)
+{
+	d->rb = ring_buffer__new(map_fd, on_event, d, NULL);
+	return d->rb ? 0 : -errno;
+}
+
+void drain_close(struct drain *d)
+{
+	ring_buffer__free(d->rb);
+	d->rb = NULL;
+}
+
+int drain_consume(struct drain *d)
+{
+	int n = ring_buffer__consume(d->rb);
+
+	return d->err ? d->err : n;
+}
+
+int drain_fd(const struct drain *d)
+{
+	return ring_buffer__epoll_fd(d->rb);
+}

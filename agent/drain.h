@@ -1,0 +1,33 @@
+/* The ring-buffer consumer: decodes BPF events and feeds the stack table and the tracker. */
+#ifndef HEAPSCOPE_DRAIN_H
+#define HEAPSCOPE_DRAIN_H
+
+#include <stdint.h>
+
+struct ring_buffer;
+struct stacks;
+struct symbolizer;
+struct tracker;
+
+struct drain {
+	struct ring_buffer *rb;
+	struct tracker *tracker;
+	struct stacks *stacks;
+	struct symbolizer *sym;
+	uint64_t t0_mono_ns; /* CLOCK_MONOTONIC at the start of the recording */
+	uint64_t events;     /* events consumed */
+	int64_t last_ts;     /* newest event, ns since start */
+	int err;	     /* first error from the store, 0 if none */
+};
+
+/* Creates the ring buffer consumer for map_fd with d as its context. 0 or -errno. */
+int drain_open(struct drain *d, int map_fd);
+void drain_close(struct drain *d);
+
+/* Consumes every event available now. Returns the number consumed or -errno. */
+int drain_consume(struct drain *d);
+
+/* File descriptor that becomes readable when events are waiting (for epoll). */
+int drain_fd(const struct drain *d);
+
+#endif

@@ -1,0 +1,47 @@
+/* heapscope's entry point: dispatches the subcommands record, report and serve. */
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "agent/record.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: heapscope <command> [options]\n"
+		   "  record   trace the malloc family of a process into a recording file\n"
+		   "           heapscope record -p PID [-o FILE]\n"
+		   "           heapscope record [-o FILE] -- COMMAND [ARGS...]\n"
+		   "  --version\n"
+		   "Run 'heapscope <command> --help' for a command's options.\n");
+}
+
+/* libbpf's warnings are the kernel's reasons when a load fails; its debug chatter is not. */
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	libbpf_set_print(print_libbpf);
+	if (!strcmp(argv[1], "record"))
+		return record_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--version")) {
+		printf("heapscope %s\n", HEAPSCOPE_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "heapscope: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

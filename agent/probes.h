@@ -1,0 +1,33 @@
+/* Finding the allocator of a process and attaching heapscope's probes to it, each entry probe
+ * placed on the cheapest safe instruction of the prologue. */
+#ifndef HEAPSCOPE_PROBES_H
+#define HEAPSCOPE_PROBES_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct heapscope_bpf;
+struct obj_list;
+struct store;
+struct probes;
+
+/* The object that provides malloc to a process whose objects are objs (load order, executable
+ * first): the executable if it defines malloc (static or custom allocator), else a preloaded
+ * or linked replacement (jemalloc, tcmalloc, mimalloc...), else libc. Writes its path to out;
+ * -ENOENT with a message in err when nothing defines malloc. */
+int probes_find_allocator(const struct obj_list *objs, char *out, size_t len, char *err,
+			  size_t errlen);
+
+/* Attaches every allocator probe for pid only: the malloc family in allocator, C++'s operator
+ * new/delete in the libstdc++ among objs (or the system one, for a later dlopen), and ld.so's
+ * _dl_debug_state. 0 or -errno with a one-line reason in err. Owns links until probes_free. */
+int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
+		  const struct obj_list *objs, struct probes **out, char *err, size_t errlen);
+
+/* Records where each probe went and why in the store's probes table. 0 or -errno. */
+int probes_store(const struct probes *p, struct store *st);
+
+/* Detaches everything. Accepts NULL. */
+void probes_free(struct probes *p);
+
+#endif

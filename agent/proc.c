@@ -1,0 +1,194 @@
+/* Reading a process from /proc, and the objects a program will load. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/proc.h"
+
+#define LDSO "/lib64/ld-linux-x86-64.so.2"
+
+void obj_list_free(struct obj_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+	l->paths = NULL;
+	l->n = 0;
+}
+
+static int obj_list_add(struct obj_list *l, const char *path)
+{
+	char **grown;
+
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->paths[i], path))
+			return 0;
+	grown = realloc(l->paths, (l->n + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	l->paths = grown;
+	l->paths[l->n] = strdup(path);
+	if (!l->paths[l->n])
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+int proc_exists(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (pid <= 0 || access(path, F_OK))
+		return -ESRCH;
+	return 0;
+}
+
+int proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return 0;
+}
+
+int proc_exe(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+int proc_mapped_objects(pid_t pid, struct obj_list *out)
+{
+	char path[64], line[PATH_MAX + 128], perms[8], file[PATH_MAX];
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	*out = (struct obj_list){ 0 };
+	while (!err && fgets(line, sizeof(line), f)) {
+		file[0] = '\0';
+		if (sscanf(line, "%*x-%*x %7s %*x %*s %*u %4095[^\n]", perms, file) < 2)
+			continue;
+		if (perms[2] == 'x' && file[0] == '/')
+			err = obj_list_add(out, file);
+	}
+	fclose(f);
+	if (!err && out->n == 0)
+		err = -ESRCH; /* a zombie or kernel thread has no mappings */
+	if (err)
+		obj_list_free(out);
+	return err;
+}
+
+/* Parses one line of `ld.so --list`: "\tname => /path (0x...)" or "\t/path (0x...)". */
+static int parse_list_line(char *line, struct obj_list *out)
+{
+	char *arrow = strstr(line, "=> "), *p = arrow ? arrow + 3 : line, *end;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '/')
+		return 0;
+	end = strstr(p, " (");
+	if (end)
+		*end = '\0';
+	else
+		p[strcspn(p, "\n")] = '\0';
+	return obj_list_add(out, p);
+}
+
+int proc_linked_objects(const char *exe, struct obj_list *out)
+{
+	char cmd[PATH_MAX + 64], line[PATH_MAX + 128];
+	FILE *p;
+	int err;
+
+	*out = (struct obj_list){ 0 };
+	err = obj_list_add(out, exe);
+	if (err)
+		return err;
+	/* ld.so --list loads the objects without running the program, honouring LD_PRELOAD and
+	 * LD_LIBRARY_PATH as the launch will. A static executable makes it fail: exe alone. */
+	if (strchr(exe, '\'')) {
+		return 0;
+	}
+	snprintf(cmd, sizeof(cmd), LDSO " --list '%s' 2>/dev/null", exe);
+	p = popen(cmd, "re");
+	if (!p)
+		return 0;
+	while (!err && fgets(line, sizeof(line), p))
+		err = parse_list_line(line, out);
+	pclose(p);
+	if (err)
+		obj_list_free(out);
+	return err;
+}
+
+static int executable_file(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -ENOENT;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK))
+		return -EACCES;
+	return 0;
+}
+
+int proc_resolve_command(const char *cmd, char *buf, size_t len)
+{
+	const char *path = getenv("PATH");
+	int err = -ENOENT;
+
+	if (strchr(cmd, '/')) {
+		snprintf(buf, len, "%s", cmd);
+		return executable_file(buf);
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		int e;
+
+		snprintf(buf, len, "%.*s/%s", (int)n, n ? path : ".", cmd);
+		e = executable_file(buf);
+		if (!e)
+			return 0;
+		if (e == -EACCES)
+			err = e;
+		path += n + (path[n] == ':');
+	}
+	return err;
+}

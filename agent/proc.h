@@ -1,0 +1,36 @@
+/* Reading a process from /proc, and the objects a program will load: what the agent needs to
+ * find the allocator. */
+#ifndef HEAPSCOPE_PROC_H
+#define HEAPSCOPE_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A list of file paths, in load order. */
+struct obj_list {
+	char **paths;
+	int n;
+};
+
+void obj_list_free(struct obj_list *l);
+
+/* 0 if pid exists, -ESRCH otherwise. */
+int proc_exists(pid_t pid);
+
+/* The command line, arguments joined by spaces, into buf. 0 or -errno. */
+int proc_cmdline(pid_t pid, char *buf, size_t len);
+
+/* Target of /proc/pid/exe into buf. 0 or -errno. */
+int proc_exe(pid_t pid, char *buf, size_t len);
+
+/* The files mapped executable in pid, in address order, each once. 0 or -errno. */
+int proc_mapped_objects(pid_t pid, struct obj_list *out);
+
+/* The objects the dynamic linker would load for exe (as `ld.so --list`), exe first. A static
+ * executable yields exe alone. 0 or -errno. */
+int proc_linked_objects(const char *exe, struct obj_list *out);
+
+/* Resolves a command name through PATH (as execvp would) into buf. 0 or -ENOENT/-EACCES. */
+int proc_resolve_command(const char *cmd, char *buf, size_t len);
+
+#endif

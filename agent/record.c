@@ -1,0 +1,624 @@
+/* `heapscope record`: attach to a live process or launch a command, stream its allocator events
+ * into a recording file until it exits, the user stops it, or the duration runs out. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "agent/drain.h"
+#include "agent/launch.h"
+#include "agent/probes.h"
+#include "agent/proc.h"
+#include "agent/record.h"
+#include "agent/stacks.h"
+#include "agent/symbolize.h"
+#include "agent/tracker.h"
+#include "bpf/abi.h"
+#include "heapscope.skel.h"
+#include "store/store.h"
+
+#define ERRLEN 16384
+#define TIMELINE_INTERVAL_NS 100000000LL /* 100 ms */
+#define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled child may take */
+
+struct record_opts {
+	pid_t pid;
+	char **argv; /* launch mode when non-NULL */
+	char output[PATH_MAX];
+	double duration_s;
+	int keep_events;
+	int ringbuf_mb;
+};
+
+struct recorder {
+	struct record_opts o;
+	char command[4096], exe[PATH_MAX], allocator[PATH_MAX], err[ERRLEN];
+	struct obj_list objs;
+	struct heapscope_bpf *skel;
+	struct probes *probes;
+	struct store *store;
+	struct symbolizer *sym;
+	struct stacks *stacks;
+	struct tracker *tracker;
+	struct drain drain;
+	pid_t pid;
+	int launched, child_done, exit_code, epfd, sigfd, timerfd, pidfd;
+	const char *end_reason;
+	uint64_t t0_mono_ns, stop_deadline_ns;
+	int64_t t0_wall_ns;
+	int tty;
+	uint64_t last_events;
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: heapscope record [-o FILE] [--duration SECONDS] [--keep-events]\n"
+		   "                        [--ringbuf-mb N] (-p PID | -- COMMAND [ARGS...])\n"
+		   "  -p, --pid PID        attach to a running process\n"
+		   "  -o, --output FILE    recording file (default heapscope-<pid>.db)\n"
+		   "  -d, --duration SECS  stop after this many seconds\n"
+		   "      --keep-events    also store every raw event (table events)\n"
+		   "      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n");
+}
+
+static int parse_positive(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno || end == s || *end || *out <= 0 ? -EINVAL : 0;
+}
+
+static int parse_opts(int argc, char **argv, struct record_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "keep-events", no_argument, NULL, 'k' },
+		{ "ringbuf-mb", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	double v;
+	int c;
+
+	*o = (struct record_opts){ .ringbuf_mb = 64 };
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_positive(optarg, &v) || v != (pid_t)v || v > INT_MAX) {
+				fprintf(stderr, "heapscope: invalid pid '%s'\n", optarg);
+				return -EINVAL;
+			}
+			o->pid = (pid_t)v;
+			break;
+		case 'o':
+			snprintf(o->output, sizeof(o->output), "%s", optarg);
+			break;
+		case 'd':
+			if (parse_positive(optarg, &o->duration_s)) {
+				fprintf(stderr, "heapscope: invalid duration '%s' (seconds > 0)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'k':
+			o->keep_events = 1;
+			break;
+		case 'r':
+			if (parse_positive(optarg, &v) || v != (int)v || ((int)v & ((int)v - 1)) ||
+			    v > 4096) {
+				fprintf(stderr, "heapscope: --ringbuf-mb must be a power of two <= 4096\n");
+				return -EINVAL;
+			}
+			o->ringbuf_mb = (int)v;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		o->argv = argv + optind;
+	if (!o->pid == !o->argv) {
+		fprintf(stderr, "heapscope: record needs either -p PID or -- COMMAND [ARGS...]\n");
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The program that will really run: a script's interpreter, else the file itself. */
+static void real_executable(const char *path, char *out, size_t len)
+{
+	char line[PATH_MAX];
+	FILE *f = fopen(path, "re");
+
+	snprintf(out, len, "%s", path);
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && !strncmp(line, "#!", 2)) {
+		char *p = line + 2;
+
+		p += strspn(p, " \t");
+		p[strcspn(p, " \t\n")] = '\0';
+		if (*p == '/')
+			snprintf(out, len, "%s", p);
+	}
+	fclose(f);
+}
+
+static void join_args(char **argv, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; argv[i] && used + 1 < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+/* Learns what will be traced: command, executable and the object that provides malloc. */
+static int describe_target(struct recorder *r)
+{
+	char real[PATH_MAX];
+	int e;
+
+	if (r->o.argv) {
+		e = proc_resolve_command(r->o.argv[0], r->exe, sizeof(r->exe));
+		if (e) {
+			snprintf(r->err, ERRLEN, "cannot run '%s': %s", r->o.argv[0],
+				 e == -ENOENT ? "command not found" : strerror(-e));
+			return e;
+		}
+		join_args(r->o.argv, r->command, sizeof(r->command));
+		real_executable(r->exe, real, sizeof(real));
+		e = proc_linked_objects(real, &r->objs);
+	} else {
+		if (proc_exists(r->o.pid) || proc_exe(r->o.pid, r->exe, sizeof(r->exe))) {
+			snprintf(r->err, ERRLEN, "no such process: %d", (int)r->o.pid);
+			return -ESRCH;
+		}
+		proc_cmdline(r->o.pid, r->command, sizeof(r->command));
+		e = proc_mapped_objects(r->o.pid, &r->objs);
+		if (e == -ESRCH) {
+			snprintf(r->err, ERRLEN, "process %d exited before it could be attached",
+				 (int)r->o.pid);
+			return e;
+		}
+	}
+	if (e) {
+		snprintf(r->err, ERRLEN, "cannot list the objects of %s: %s", r->exe, strerror(-e));
+		return e;
+	}
+	return probes_find_allocator(&r->objs, r->allocator, sizeof(r->allocator), r->err, ERRLEN);
+}
+
+static int load_bpf(struct recorder *r)
+{
+	int e;
+
+	r->skel = heapscope_bpf__open();
+	if (!r->skel) {
+		e = -errno;
+		snprintf(r->err, ERRLEN, "cannot open the BPF object: %s", strerror(-e));
+		return e;
+	}
+	bpf_map__set_max_entries(r->skel->maps.events, (uint32_t)r->o.ringbuf_mb << 20);
+	e = heapscope_bpf__load(r->skel);
+	if (e) {
+		snprintf(r->err, ERRLEN,
+			 "cannot load the BPF programs into the kernel: %s (%s)", strerror(-e),
+			 e == -EPERM || e == -EACCES ?
+				 "heapscope record needs root, or CAP_BPF and CAP_PERFMON: run it with sudo" :
+				 "needs a kernel >= 5.15 with BTF (/sys/kernel/btf/vmlinux); libbpf's log above says more");
+		return e;
+	}
+	return 0;
+}
+
+static int open_store(struct recorder *r)
+{
+	char why[512];
+	int e;
+
+	if (!r->o.output[0])
+		snprintf(r->o.output, sizeof(r->o.output), "heapscope-%d.db", (int)r->pid);
+	e = store_create(r->o.output, &r->store, why, sizeof(why));
+	if (e)
+		snprintf(r->err, ERRLEN, "cannot create the recording file %s: %s", r->o.output, why);
+	return e;
+}
+
+static int start_launch(struct recorder *r)
+{
+	int e = launch_start(r->exe, r->o.argv, &r->pid);
+
+	if (e)
+		snprintf(r->err, ERRLEN, "cannot start '%s': %s", r->o.argv[0], strerror(-e));
+	r->launched = !e;
+	return e;
+}
+
+static int write_header(struct recorder *r)
+{
+	char options[256];
+	struct store_recording rec = {
+		.pid = r->pid,
+		.mode = r->o.argv ? "launch" : "attach",
+		.command = r->command,
+		.exe = r->exe,
+		.allocator = r->allocator,
+		.start_time_ns = r->t0_wall_ns,
+		.options = options,
+	};
+	int e;
+
+	snprintf(options, sizeof(options),
+		 "{\"duration_s\":%g,\"keep_events\":%s,\"ringbuf_mb\":%d,\"interval_ns\":%lld}",
+		 r->o.duration_s, r->o.keep_events ? "true" : "false", r->o.ringbuf_mb,
+		 TIMELINE_INTERVAL_NS);
+	e = store_begin_recording(r->store, &rec);
+	if (!e)
+		e = probes_store(r->probes, r->store);
+	if (!e)
+		e = store_commit(r->store);
+	if (e)
+		snprintf(r->err, ERRLEN, "cannot write %s: %s", r->o.output, strerror(-e));
+	return e;
+}
+
+static int start_consumers(struct recorder *r)
+{
+	struct tracker_opts to = {
+		.traced_from_start = r->o.argv != NULL,
+		.keep_events = r->o.keep_events,
+		.interval_ns = TIMELINE_INTERVAL_NS,
+	};
+	int e = sym_open(r->pid, &r->sym);
+
+	if (e) {
+		snprintf(r->err, ERRLEN, "process %d exited before it could be attached", (int)r->pid);
+		return e;
+	}
+	e = stacks_new(r->store, r->sym, &r->stacks);
+	if (!e)
+		e = tracker_new(r->store, &to, &r->tracker);
+	if (e)
+		return e;
+	r->drain = (struct drain){ .tracker = r->tracker, .stacks = r->stacks, .sym = r->sym,
+				   .t0_mono_ns = r->t0_mono_ns };
+	e = drain_open(&r->drain, bpf_map__fd(r->skel->maps.events));
+	if (e)
+		snprintf(r->err, ERRLEN, "cannot read the BPF ring buffer: %s", strerror(-e));
+	return e;
+}
+
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int setup_loop(struct recorder *r)
+{
+	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
+	sigset_t set;
+	int e;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	r->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	r->pidfd = r->launched ? -1 : (int)syscall(SYS_pidfd_open, r->pid, 0);
+	if (r->sigfd < 0 || r->timerfd < 0 || r->epfd < 0 || (!r->launched && r->pidfd < 0))
+		return -errno;
+	timerfd_settime(r->timerfd, 0, &tick, NULL);
+	e = epoll_add(r->epfd, r->sigfd);
+	if (!e)
+		e = epoll_add(r->epfd, r->timerfd);
+	if (!e)
+		e = epoll_add(r->epfd, drain_fd(&r->drain));
+	if (!e && r->pidfd >= 0)
+		e = epoll_add(r->epfd, r->pidfd);
+	return e;
+}
+
+static void fmt_bytes(int64_t b, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static int64_t read_counter(struct recorder *r, uint32_t which)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1];
+	int64_t sum = 0;
+
+	if (ncpu <= 0 || bpf_map__lookup_elem(r->skel->maps.counters, &which, sizeof(which), vals,
+					      sizeof(vals), 0))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += (int64_t)vals[i];
+	return sum;
+}
+
+static void progress(struct recorder *r, int final)
+{
+	struct tracker_stats s;
+	char live[32];
+	double elapsed = (now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns) / 1e9;
+
+	tracker_get_stats(r->tracker, &s);
+	fmt_bytes(s.live_bytes, live, sizeof(live));
+	if (!final) {
+		fprintf(stderr, "\r\033[Kheapscope: %.0fs  %lu events/s  live %ld blocks, %s  dropped %ld",
+			elapsed, (unsigned long)(r->drain.events - r->last_events), (long)s.live_blocks,
+			live, (long)read_counter(r, HS_CNT_DROPPED));
+		r->last_events = r->drain.events;
+		return;
+	}
+	if (r->tty)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr,
+		"heapscope: %s after %.1fs: %ld allocations, %ld frees, %ld still live (%s), "
+		"%ld errors, %ld dropped events -> %s\n",
+		r->end_reason, elapsed, (long)s.allocs, (long)s.frees, (long)s.live_blocks, live,
+		(long)s.errors, (long)read_counter(r, HS_CNT_DROPPED), r->o.output);
+}
+
+static void stop(struct recorder *r, const char *reason)
+{
+	if (!r->end_reason)
+		r->end_reason = reason;
+}
+
+/* The launched child changed state: forward signals; at its exit hold, drain and symbolize
+ * everything while its address space still exists. */
+static void on_child(struct recorder *r)
+{
+	int status, code;
+
+	while (!r->child_done && waitpid(r->pid, &status, WNOHANG) == r->pid) {
+		switch (launch_handle(r->pid, status, &code)) {
+		case LAUNCH_EXITING:
+			drain_consume(&r->drain);
+			sym_refresh(r->sym);
+			launch_resume(r->pid);
+			break;
+		case LAUNCH_DONE:
+			r->child_done = 1;
+			r->exit_code = code;
+			stop(r, code > 128 ? "killed" : "exited");
+			break;
+		case LAUNCH_RUNNING:
+			break;
+		}
+	}
+}
+
+static void on_signal(struct recorder *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			if (r->launched)
+				on_child(r);
+			continue;
+		}
+		if (!r->launched || r->child_done) {
+			stop(r, "interrupted");
+			continue;
+		}
+		/* Give the child the signal too (a terminal sends it to both) and record its end. */
+		kill(r->pid, (int)si.ssi_signo);
+		if (!r->stop_deadline_ns)
+			r->stop_deadline_ns = now_ns(CLOCK_MONOTONIC) + INTERRUPT_GRACE_S * 1000000000ULL;
+	}
+}
+
+static void on_tick(struct recorder *r)
+{
+	uint64_t expirations, now = now_ns(CLOCK_MONOTONIC);
+	int e;
+
+	if (read(r->timerfd, &expirations, sizeof(expirations)) < 0)
+		return;
+	e = store_commit(r->store);
+	if (e && !r->drain.err)
+		r->drain.err = e;
+	if (r->tty)
+		progress(r, 0);
+	if (r->o.duration_s > 0 && now - r->t0_mono_ns >= r->o.duration_s * 1e9)
+		stop(r, "duration");
+	if (r->stop_deadline_ns && now >= r->stop_deadline_ns)
+		stop(r, "interrupted");
+}
+
+static void loop(struct recorder *r)
+{
+	struct epoll_event evs[8];
+
+	while (!r->end_reason && !r->drain.err) {
+		int n = epoll_wait(r->epfd, evs, 8, 1000);
+
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == r->sigfd)
+				on_signal(r);
+			else if (fd == r->timerfd)
+				on_tick(r);
+			else if (fd == r->pidfd)
+				stop(r, "exited");
+			else
+				drain_consume(&r->drain);
+		}
+	}
+}
+
+/* Stops the probes, drains what is left and writes the end of the recording. */
+static int finish(struct recorder *r)
+{
+	struct tracker_stats s;
+	struct store_end end;
+	int e;
+
+	probes_free(r->probes);
+	r->probes = NULL;
+	if (!r->drain.err)
+		drain_consume(&r->drain);
+	tracker_get_stats(r->tracker, &s);
+	end = (struct store_end){
+		.duration_ns = (int64_t)(now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns),
+		.end_reason = r->drain.err ? "error" : r->end_reason,
+		.exit_status = r->child_done ? r->exit_code : -1,
+		.dropped_events = read_counter(r, HS_CNT_DROPPED),
+		.untracked_frees = s.untracked_frees,
+		.stack_collisions = read_counter(r, HS_CNT_STACK_COLLISION),
+		.stack_map_full = read_counter(r, HS_CNT_STACK_MAP_FULL),
+	};
+	e = r->drain.err;
+	if (!e)
+		e = tracker_finish(r->tracker, end.duration_ns);
+	if (!e)
+		e = store_end_recording(r->store, &end);
+	if (e)
+		snprintf(r->err, ERRLEN, "writing %s failed: %s%s; the recording up to that point is kept",
+			 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e));
+	if (!e)
+		progress(r, 1);
+	return e;
+}
+
+static void cleanup(struct recorder *r)
+{
+	int status;
+
+	probes_free(r->probes);
+	drain_close(&r->drain);
+	tracker_free(r->tracker);
+	stacks_free(r->stacks);
+	sym_close(r->sym);
+	if (store_close(r->store) && !r->err[0])
+		snprintf(r->err, ERRLEN, "closing %s failed", r->o.output);
+	heapscope_bpf__destroy(r->skel);
+	obj_list_free(&r->objs);
+	if (r->launched && !r->child_done) { /* failed before the command ran: don't leave it */
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, &status, 0);
+	}
+	for (int *fd = &r->epfd; fd <= &r->pidfd; fd++)
+		if (*fd > 0)
+			close(*fd);
+}
+
+/* Everything up to the first event: target, BPF, file, probes. */
+static int start(struct recorder *r)
+{
+	int e = describe_target(r);
+
+	if (!e)
+		e = load_bpf(r);
+	r->pid = r->o.pid;
+	if (!e && r->o.argv)
+		e = start_launch(r);
+	if (!e)
+		e = open_store(r);
+	r->t0_mono_ns = now_ns(CLOCK_MONOTONIC);
+	r->t0_wall_ns = (int64_t)now_ns(CLOCK_REALTIME);
+	if (!e) {
+		e = probes_attach(r->skel, r->pid, r->allocator, &r->objs, &r->probes, r->err, ERRLEN);
+		if (e == -ENOENT && proc_exists(r->pid))
+			snprintf(r->err, ERRLEN, "process %d exited before it could be attached",
+				 (int)r->pid);
+	}
+	if (!e && r->launched) {
+		e = launch_release(r->pid);
+		if (e)
+			snprintf(r->err, ERRLEN, "cannot run '%s': %s", r->o.argv[0], strerror(-e));
+		r->child_done = e != 0;
+	}
+	if (!e)
+		e = write_header(r);
+	if (!e)
+		e = start_consumers(r);
+	if (!e)
+		e = setup_loop(r);
+	return e;
+}
+
+int record_main(int argc, char **argv)
+{
+	struct recorder r = { .epfd = -1, .sigfd = -1, .timerfd = -1, .pidfd = -1 };
+	sigset_t set;
+	int e;
+
+	if (parse_opts(argc, argv, &r.o))
+		return 2;
+	if (geteuid() != 0)
+		fprintf(stderr, "heapscope: warning: not root; loading BPF programs will likely fail\n");
+	/* Blocked before the child is forked, so a Ctrl-C cannot kill us before the signalfd exists;
+	 * the child unblocks them before exec. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r.tty = isatty(STDERR_FILENO);
+	e = start(&r);
+	if (!e) {
+		fprintf(stderr, "heapscope: recording pid %d (%s) -> %s\n", (int)r.pid, r.allocator,
+			r.o.output);
+		if (r.launched)
+			launch_resume(r.pid); /* held at its exec until now */
+		loop(&r);
+		e = finish(&r);
+	}
+	cleanup(&r);
+	if (r.err[0])
+		fprintf(stderr, "heapscope: %s\n", r.err);
+	if (e)
+		return 1;
+	return r.child_done ? r.exit_code : 0;
+}

@@ -1,0 +1,202 @@
+/* Turns the BPF side's stack ids into stored, symbolized stacks. Frames are interned by address
+ * and stacks by content, so two BPF ids with the same (truncated) frames share one row. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/stacks.h"
+#include "agent/symbolize.h"
+#include "agent/u64map.h"
+#include "bpf/abi.h"
+#include "store/store.h"
+
+struct stacks {
+	struct store *st;
+	struct symbolizer *sym;
+	struct u64map *by_bpf_id; /* bpf id -> int64 stacks.id */
+	struct u64map *by_addr;	  /* frame address -> int64 frames.id */
+	struct u64map *by_hash;	  /* content hash -> int64 stacks.id (probing on collision) */
+	int64_t *frames;	  /* frame ids of every stack, concatenated */
+	size_t nframes, cap;
+	int64_t *first;		  /* per stacks.id: offset in frames; depth in depths */
+	int *depths;
+	int64_t nstacks, nframe_ids;
+	int nmodules;
+};
+
+int stacks_new(struct store *st, struct symbolizer *sym, struct stacks **out)
+{
+	struct stacks *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->st = st;
+	s->sym = sym;
+	s->by_bpf_id = u64map_new(sizeof(int64_t));
+	s->by_addr = u64map_new(sizeof(int64_t));
+	s->by_hash = u64map_new(sizeof(int64_t));
+	if (!s->by_bpf_id || !s->by_addr || !s->by_hash) {
+		stacks_free(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+void stacks_free(struct stacks *s)
+{
+	if (!s)
+		return;
+	u64map_free(s->by_bpf_id);
+	u64map_free(s->by_addr);
+	u64map_free(s->by_hash);
+	free(s->frames);
+	free(s->first);
+	free(s->depths);
+	free(s);
+}
+
+/* Stores the modules the symbolizer learned since the last call. */
+static int sync_modules(struct stacks *s)
+{
+	int n = sym_module_count(s->sym), err = 0;
+
+	for (; s->nmodules < n && !err; s->nmodules++) {
+		const struct sym_module *m = sym_module_get(s->sym, s->nmodules);
+
+		err = store_insert_module(s->st, s->nmodules + 1, m->path, m->build_id, m->start,
+					  m->end);
+	}
+	return err;
+}
+
+/* frames.id of addr, symbolizing it the first time; *known = 0 if it is in no module. */
+static int frame_id(struct stacks *s, uint64_t addr, int64_t *id, int *known)
+{
+	struct sym_info info;
+	int64_t *slot;
+	int created, err;
+
+	slot = u64map_put(s->by_addr, addr, &created);
+	if (!slot)
+		return -ENOMEM;
+	if (!created) {
+		*id = *slot > 0 ? *slot : -*slot;
+		*known = *slot > 0;
+		return 0;
+	}
+	sym_lookup(s->sym, addr, &info);
+	err = sync_modules(s);
+	*id = ++s->nframe_ids;
+	*known = info.module >= 0;
+	*(int64_t *)u64map_get(s->by_addr, addr) = *known ? *id : -*id;
+	if (!err)
+		err = store_insert_frame(s->st, *id, addr, info.module + 1, info.rel_addr,
+					 info.function, info.file, info.line);
+	return err;
+}
+
+static uint64_t content_hash(const int64_t *ids, int depth)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (int i = 0; i < depth; i++) {
+		h ^= (uint64_t)ids[i];
+		h *= 1099511628211ULL;
+	}
+	return h ? h : 1;
+}
+
+static int grow_arrays(struct stacks *s, int depth)
+{
+	if (s->nframes + depth > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		int64_t *f;
+
+		while (cap < s->nframes + depth)
+			cap *= 2;
+		f = realloc(s->frames, cap * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		s->frames = f;
+		s->cap = cap;
+	}
+	if ((s->nstacks & (s->nstacks + 1)) == 0) { /* nstacks + 1 is a power of two */
+		size_t n = (s->nstacks + 1) * 2 + 1;
+		int64_t *first = realloc(s->first, n * sizeof(*first));
+		int *depths = first ? realloc(s->depths, n * sizeof(*depths)) : NULL;
+
+		if (first)
+			s->first = first;
+		if (!depths)
+			return -ENOMEM;
+		s->depths = depths;
+	}
+	return 0;
+}
+
+static int same(const struct stacks *s, int64_t id, const int64_t *ids, int depth)
+{
+	return s->depths[id] == depth &&
+	       !memcmp(s->frames + s->first[id], ids, depth * sizeof(*ids));
+}
+
+/* stacks.id for this frame list, storing it the first time. */
+static int intern(struct stacks *s, const int64_t *ids, int depth, int64_t *out)
+{
+	uint64_t h = content_hash(ids, depth);
+	int64_t *slot;
+	int created, err;
+
+	for (;; h = h * 31 + 1) { /* probe on a (64-bit) content-hash collision */
+		slot = u64map_put(s->by_hash, h ? h : 1, &created);
+		if (!slot)
+			return -ENOMEM;
+		if (created || same(s, *slot, ids, depth))
+			break;
+	}
+	if (!created) {
+		*out = *slot;
+		return 0;
+	}
+	err = grow_arrays(s, depth);
+	if (err)
+		return err;
+	*slot = *out = ++s->nstacks;
+	s->first[*out] = s->nframes;
+	s->depths[*out] = depth;
+	memcpy(s->frames + s->nframes, ids, depth * sizeof(*ids));
+	s->nframes += depth;
+	return store_insert_stack(s->st, *out, depth, ids);
+}
+
+int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32_t depth)
+{
+	int64_t ids[HS_MAX_FRAMES], stack_id, *slot;
+	int n = 0, known = 1, err = 0, created;
+
+	if (depth > HS_MAX_FRAMES)
+		depth = HS_MAX_FRAMES;
+	for (uint32_t i = 0; i < depth && !err; i++) {
+		err = frame_id(s, frames[i], &ids[n], &known);
+		if (!known && i > 0)
+			break;
+		n++;
+	}
+	if (!err)
+		err = intern(s, ids, n, &stack_id);
+	if (err)
+		return err;
+	slot = u64map_put(s->by_bpf_id, bpf_id, &created);
+	if (!slot)
+		return -ENOMEM;
+	*slot = stack_id;
+	return 0;
+}
+
+int64_t stacks_lookup(const struct stacks *s, uint64_t bpf_id)
+{
+	int64_t *id = bpf_id ? u64map_get(s->by_bpf_id, bpf_id) : NULL;
+
+	return id ? *id : 0;
+}

@@ -1,0 +1,22 @@
+/* Turns the BPF side's stack ids into stored, symbolized stacks, each frame and stack once. */
+#ifndef HEAPSCOPE_STACKS_H
+#define HEAPSCOPE_STACKS_H
+
+#include <stdint.h>
+
+struct store;
+struct symbolizer;
+struct stacks;
+
+/* Writes into st, symbolizes with sym (neither owned). 0 or -ENOMEM. */
+int stacks_new(struct store *st, struct symbolizer *sym, struct stacks **out);
+void stacks_free(struct stacks *s);
+
+/* Stores the frames behind a BPF stack id, innermost first. Frames past the first one that
+ * lies in no known module are dropped (a frame-pointer chain that left real code). 0 or -errno. */
+int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32_t depth);
+
+/* The stacks.id of a BPF stack id; 0 if it never arrived (its event was dropped). */
+int64_t stacks_lookup(const struct stacks *s, uint64_t bpf_id);
+
+#endif

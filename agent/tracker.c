@@ -1,0 +1,266 @@
+/* Pairs frees with their allocations in memory (a hash of live addresses, so lifetime is a
+ * column, not a self-join), detects double and invalid frees, keeps the timeline. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "agent/tracker.h"
+#include "agent/u64map.h"
+#include "bpf/abi.h"
+#include "store/store.h"
+
+/* Longest idle gap filled with timeline rows; past it the series just resumes. */
+#define MAX_GAP_ROWS 100000
+
+struct live_block {
+	int64_t id, alloc_ts, alloc_ns, site;
+	uint64_t size;
+	int32_t func, tid;
+};
+
+struct freed_block {
+	int64_t alloc_id, free_site;
+};
+
+struct tracker {
+	struct store *st;
+	struct tracker_opts o;
+	struct u64map *live, *freed;
+	int64_t next_id;
+	struct tracker_stats stats;
+	struct store_timeline bucket; /* the interval being filled */
+	int64_t bucket_idx;
+};
+
+int tracker_new(struct store *st, const struct tracker_opts *o, struct tracker **out)
+{
+	struct tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->st = st;
+	t->o = *o;
+	t->live = u64map_new(sizeof(struct live_block));
+	t->freed = u64map_new(sizeof(struct freed_block));
+	t->next_id = 1;
+	if (!t->live || !t->freed) {
+		tracker_free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+void tracker_free(struct tracker *t)
+{
+	if (!t)
+		return;
+	u64map_free(t->live);
+	u64map_free(t->freed);
+	free(t);
+}
+
+static int flush_bucket(struct tracker *t)
+{
+	t->bucket.ts = (t->bucket_idx + 1) * t->o.interval_ns;
+	t->bucket.live_bytes = t->stats.live_bytes;
+	t->bucket.live_blocks = t->stats.live_blocks;
+	return store_insert_timeline(t->st, &t->bucket);
+}
+
+/* Moves the timeline forward to the interval holding ts, writing the ones it passes. */
+static int advance(struct tracker *t, int64_t ts)
+{
+	int64_t idx = ts / t->o.interval_ns, rows = 0;
+	int err = 0;
+
+	while (idx > t->bucket_idx && !err) {
+		err = flush_bucket(t);
+		t->bucket = (struct store_timeline){ 0 };
+		t->bucket_idx++;
+		if (++rows > MAX_GAP_ROWS)
+			t->bucket_idx = idx;
+	}
+	return err;
+}
+
+static int store_event(struct tracker *t, const char *kind, int64_t ts, int func, int tid,
+		       uint64_t addr, uint64_t size, uint64_t old_addr, int64_t site)
+{
+	struct store_event e = { ts, kind, func + 1, tid, addr, size, old_addr, site };
+
+	return t->o.keep_events ? store_insert_event(t->st, &e) : 0;
+}
+
+static int report_error(struct tracker *t, const char *kind, const struct tracker_free *f,
+			int64_t alloc_id, int64_t prev_free_site)
+{
+	struct store_error e = { kind, f->addr, f->ts, f->tid, f->func + 1, f->site, alloc_id,
+				 prev_free_site };
+
+	t->stats.errors++;
+	return store_insert_error(t->st, &e);
+}
+
+struct interior_search {
+	uint64_t addr;
+	int64_t found_id;
+};
+
+static void find_containing(uint64_t start, void *value, void *arg)
+{
+	struct interior_search *s = arg;
+	struct live_block *b = value;
+
+	if (s->addr > start && s->addr < start + b->size)
+		s->found_id = b->id;
+}
+
+/* A free of an address we never returned: an error when the process was traced from its start
+ * (inside a live block or not), an untracked free when we attached later. The linear scan only
+ * runs on this rare path. */
+static int unknown_free(struct tracker *t, const struct tracker_free *f)
+{
+	struct interior_search s = { f->addr, 0 };
+	struct freed_block *fb;
+	int created;
+
+	if (!t->o.traced_from_start) {
+		t->stats.untracked_frees++;
+		fb = u64map_put(t->freed, f->addr, &created);
+		if (!fb)
+			return -ENOMEM;
+		*fb = (struct freed_block){ 0, f->site };
+		return 0;
+	}
+	u64map_each(t->live, find_containing, &s);
+	return report_error(t, "invalid_free", f, s.found_id, 0);
+}
+
+/* Completes the live block at addr as freed by f. 1 if it was live. */
+static int close_block(struct tracker *t, const struct tracker_free *f, int *err)
+{
+	struct live_block *b = u64map_get(t->live, f->addr);
+	struct freed_block *fb;
+	struct store_alloc row;
+	int created;
+
+	if (!b)
+		return 0;
+	row = (struct store_alloc){ b->id,	  f->addr,     b->size,	  b->func + 1, b->tid,
+				    b->alloc_ts,  b->alloc_ns, f->ts,	  b->site,     f->site,
+				    f->func + 1,  f->tid };
+	t->stats.frees++;
+	t->stats.live_blocks--;
+	t->stats.live_bytes -= b->size;
+	t->bucket.frees++;
+	t->bucket.free_bytes += b->size;
+	u64map_remove(t->live, f->addr);
+	*err = store_insert_alloc(t->st, &row);
+	fb = u64map_put(t->freed, f->addr, &created);
+	if (!fb) {
+		*err = -ENOMEM;
+		return 1;
+	}
+	*fb = (struct freed_block){ row.id, f->site };
+	return 1;
+}
+
+static int do_free(struct tracker *t, const struct tracker_free *f, int from_realloc)
+{
+	struct freed_block *fb;
+	int err = 0;
+
+	if (close_block(t, f, &err))
+		return err;
+	if (from_realloc) { /* glibc returned success, so the block was real: allocated before us */
+		t->stats.untracked_frees++;
+		return 0;
+	}
+	fb = u64map_get(t->freed, f->addr);
+	if (fb)
+		return report_error(t, "double_free", f, fb->alloc_id, fb->free_site);
+	return unknown_free(t, f);
+}
+
+int tracker_on_free(struct tracker *t, const struct tracker_free *f)
+{
+	int err = advance(t, f->ts);
+
+	if (!err)
+		err = store_event(t, "free", f->ts, f->func, f->tid, f->addr, 0, 0, f->site);
+	return err ? err : do_free(t, f, 0);
+}
+
+static int open_block(struct tracker *t, const struct tracker_alloc *a)
+{
+	struct tracker_free missed = { a->ts, 0, a->addr, -1, 0 };
+	struct live_block *b;
+	int created, err = 0;
+
+	/* Still live means its free was lost (dropped event): close it without a free site. */
+	if (u64map_get(t->live, a->addr))
+		close_block(t, &missed, &err);
+	u64map_remove(t->freed, a->addr);
+	b = u64map_put(t->live, a->addr, &created);
+	if (!b)
+		return -ENOMEM;
+	*b = (struct live_block){ t->next_id++, a->ts, a->dur_ns, a->site, a->size, a->func, a->tid };
+	t->stats.allocs++;
+	t->stats.alloc_bytes += a->size;
+	t->stats.live_blocks++;
+	t->stats.live_bytes += a->size;
+	t->bucket.allocs++;
+	t->bucket.alloc_bytes += a->size;
+	return err;
+}
+
+int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
+{
+	struct tracker_free f = { a->ts, a->site, a->old_addr, a->func, a->tid };
+	int err = advance(t, a->ts);
+
+	if (!err)
+		err = store_event(t, "alloc", a->ts, a->func, a->tid, a->addr, a->size, a->old_addr,
+				  a->site);
+	if (err)
+		return err;
+	/* realloc of a block: success frees the old block (moved or not); realloc(p, 0) returns
+	 * NULL after freeing p; any other NULL is a failure that changed nothing. */
+	if (a->old_addr && (a->addr || a->size == 0))
+		err = do_free(t, &f, 1);
+	if (!err && a->addr)
+		err = open_block(t, a);
+	return err;
+}
+
+struct finish_ctx {
+	struct tracker *t;
+	int err;
+};
+
+static void write_live(uint64_t addr, void *value, void *arg)
+{
+	struct finish_ctx *c = arg;
+	struct live_block *b = value;
+	struct store_alloc row = { b->id, addr, b->size, b->func + 1, b->tid, b->alloc_ts,
+				   b->alloc_ns, -1, b->site, 0, 0, 0 };
+
+	if (!c->err)
+		c->err = store_insert_alloc(c->t->st, &row);
+}
+
+int tracker_finish(struct tracker *t, int64_t end_ts)
+{
+	struct finish_ctx c = { t, advance(t, end_ts) };
+
+	if (!c.err)
+		c.err = flush_bucket(t);
+	if (!c.err)
+		u64map_each(t->live, write_live, &c);
+	return c.err;
+}
+
+void tracker_get_stats(const struct tracker *t, struct tracker_stats *out)
+{
+	*out = t->stats;
+}

@@ -1,0 +1,49 @@
+/* Pairs frees with their allocations in memory, detects allocator misuse, keeps the timeline,
+ * and hands finished rows to the store. */
+#ifndef HEAPSCOPE_TRACKER_H
+#define HEAPSCOPE_TRACKER_H
+
+#include <stdint.h>
+
+struct store;
+struct tracker;
+
+struct tracker_opts {
+	int traced_from_start; /* launch mode: an unknown free is an error, not an untracked free */
+	int keep_events;       /* also store every raw event */
+	int64_t interval_ns;   /* timeline resolution */
+};
+
+/* Timestamps are ns since the recording started; sites are stacks.id (0 = unknown). */
+struct tracker_alloc {
+	int64_t ts, dur_ns, site;
+	uint64_t addr, size, old_addr; /* addr 0: failed, or realloc(p, 0) that freed p */
+	int func;		       /* enum hs_func */
+	int tid;
+};
+
+struct tracker_free {
+	int64_t ts, site;
+	uint64_t addr;
+	int func; /* enum hs_func */
+	int tid;
+};
+
+struct tracker_stats {
+	int64_t allocs, frees, live_blocks, live_bytes, alloc_bytes, untracked_frees, errors;
+};
+
+/* The tracker writes into st (not owned). 0 or -ENOMEM. Free with tracker_free. */
+int tracker_new(struct store *st, const struct tracker_opts *o, struct tracker **out);
+void tracker_free(struct tracker *t);
+
+/* 0 or the store's -errno. */
+int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a);
+int tracker_on_free(struct tracker *t, const struct tracker_free *f);
+
+/* Closes the timeline and writes every still-live block (free_ts NULL). 0 or -errno. */
+int tracker_finish(struct tracker *t, int64_t end_ts);
+
+void tracker_get_stats(const struct tracker *t, struct tracker_stats *out);
+
+#endif

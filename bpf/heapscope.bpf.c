@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Kernel side of heapscope: probes on the allocator entry points, one event per outermost call. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpf/abi.h"
+
+#define EEXIST 17 /* errno values are not in vmlinux.h */
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Walk the frame-pointer chain past the immediate caller (0 = caller only). */
+const volatile __u32 walk_frame_pointers = 1;
+
+/* Per-thread state of the outermost allocator call in progress. Nesting is told apart by the
+ * stack pointer: a nested call (operator new -> malloc, realloc -> free) runs at or below the
+ * outer call's sp, a tail jump (new[] -> new, delete -> free) at the same sp. */
+struct inflight {
+	__u64 args[3];
+	__u64 ts_ns;
+	__u64 sp; /* rsp at the outermost entry, 0 = no call in progress */
+	__u64 stack_id;
+	__u64 skip_free; /* pointer of a delete that will tail-jump into free */
+	__u64 skip_sp;
+	__u32 func;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 20); /* resized by the agent */
+} events SEC(".maps");
+
+/* Stacks already sent to user space, by hash; the value is compared on a hit so a collision is
+ * detected and sent inline rather than merged. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16); /* resized by the agent */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct hs_stack);
+} stacks SEC(".maps");
+
+/* 520-byte stack buffer: too big for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hs_stack);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HS_CNT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Source of ids for inline stacks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} inline_seq SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline void fill_hdr(struct hs_event_hdr *h, __u32 type)
+{
+	h->type = type;
+	h->tid = (__u32)bpf_get_current_pid_tgid();
+	h->ts_ns = bpf_ktime_get_ns();
+}
+
+/* Frame 0 from the return address at the probe (exact without frame pointers), then the rbp
+ * chain while it looks like one: aligned, above sp, strictly increasing. */
+static __always_inline void walk(struct pt_regs *ctx, __u32 pushes, struct hs_stack *st)
+{
+	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), ra = 0, pair[2];
+	__u32 depth = 1;
+
+	bpf_probe_read_user(&ra, sizeof(ra), (void *)(sp + 8 * (__u64)pushes));
+	st->frames[0] = ra;
+	if (walk_frame_pointers) {
+		for (int i = 1; i < HS_MAX_FRAMES; i++) {
+			if (fp <= sp || (fp & 7))
+				break;
+			if (bpf_probe_read_user(pair, sizeof(pair), (void *)fp) || !pair[1])
+				break;
+			st->frames[i] = pair[1];
+			depth = i + 1;
+			sp = fp;
+			fp = pair[0];
+		}
+	}
+	st->depth = depth;
+}
+
+static __always_inline __u64 hash_stack(const struct hs_stack *st)
+{
+	__u64 h = 14695981039346656037ULL;
+
+	for (int i = 0; i < HS_MAX_FRAMES; i++) {
+		if (i >= st->depth)
+			break;
+		h ^= st->frames[i];
+		h *= 1099511628211ULL;
+	}
+	h &= ~HS_STACK_INLINE;
+	return h ? h : 1;
+}
+
+static __always_inline int same_stack(const struct hs_stack *a, const struct hs_stack *b)
+{
+	if (a->depth != b->depth)
+		return 0;
+	for (int i = 0; i < HS_MAX_FRAMES; i++) {
+		if (i >= a->depth)
+			break;
+		if (a->frames[i] != b->frames[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Sends the frames behind `id`; 0 when the ring buffer is full. */
+static __always_inline int send_stack(__u64 id, const struct hs_stack *st)
+{
+	struct hs_stack_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(HS_CNT_DROPPED);
+		return 0;
+	}
+	fill_hdr(&e->hdr, HS_EV_STACK);
+	e->stack_id = id;
+	e->depth = st->depth;
+	e->pad = 0;
+	bpf_probe_read_kernel(e->frames, sizeof(e->frames), st->frames);
+	bpf_ringbuf_submit(e, 0);
+	return 1;
+}
+
+static __always_inline __u64 send_inline(const struct hs_stack *st, __u32 why)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&inline_seq, &zero), id;
+
+	count(why);
+	if (!seq)
+		return 0;
+	id = HS_STACK_INLINE | __sync_fetch_and_add(seq, 1);
+	return send_stack(id, st) ? id : 0;
+}
+
+/* Returns the id of the current stack, sending its frames first if user space has not seen
+ * them; 0 when they could not be sent (counted as a drop). */
+static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 pushes)
+{
+	__u32 zero = 0;
+	struct hs_stack *st = bpf_map_lookup_elem(&scratch, &zero), *old;
+	__u64 h;
+	long err;
+
+	if (!st)
+		return 0;
+	walk(ctx, pushes, st);
+	h = hash_stack(st);
+	old = bpf_map_lookup_elem(&stacks, &h);
+	if (old)
+		return same_stack(old, st) ? h : send_inline(st, HS_CNT_STACK_COLLISION);
+	err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+	if (err == -EEXIST) /* another CPU inserted it meanwhile */
+		return send_inline(st, HS_CNT_STACK_COLLISION);
+	if (err)
+		return send_inline(st, HS_CNT_STACK_MAP_FULL);
+	if (!send_stack(h, st)) {
+		bpf_map_delete_elem(&stacks, &h); /* so the next event sends it again */
+		return 0;
+	}
+	return h;
+}
+
+static __always_inline struct inflight *thread_state(void)
+{
+	struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!f)
+		count(HS_CNT_INFLIGHT_FAIL);
+	return f;
+}
+
+SEC("uprobe")
+int alloc_enter(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), sp = PT_REGS_SP(ctx);
+	struct inflight *f = thread_state();
+
+	if (!f || (f->sp && sp <= f->sp))
+		return 0; /* nested in, or tail-jumped from, an outer allocator call */
+	f->sp = sp;
+	f->func = HS_COOKIE_FUNC(cookie);
+	f->args[0] = PT_REGS_PARM1(ctx);
+	f->args[1] = PT_REGS_PARM2(ctx);
+	f->args[2] = PT_REGS_PARM3(ctx);
+	f->stack_id = capture_stack(ctx, HS_COOKIE_PUSHES(cookie));
+	f->ts_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* Returned pointer and requested size from the entry arguments of each function. */
+static __always_inline void decode_result(struct inflight *f, __u64 rc, struct hs_alloc_event *e)
+{
+	e->addr = rc;
+	e->old_addr = 0;
+	switch (f->func) {
+	case HS_FN_CALLOC:
+		e->size = f->args[0] * f->args[1];
+		break;
+	case HS_FN_REALLOC:
+		e->old_addr = f->args[0];
+		e->size = f->args[1];
+		break;
+	case HS_FN_REALLOCARRAY:
+		e->old_addr = f->args[0];
+		e->size = f->args[1] * f->args[2];
+		break;
+	case HS_FN_POSIX_MEMALIGN:
+		e->addr = 0;
+		if ((int)rc == 0)
+			bpf_probe_read_user(&e->addr, sizeof(e->addr), (void *)f->args[0]);
+		e->size = f->args[2];
+		break;
+	case HS_FN_ALIGNED_ALLOC:
+	case HS_FN_MEMALIGN:
+		e->size = f->args[1];
+		break;
+	default:
+		e->size = f->args[0];
+	}
+}
+
+SEC("uretprobe")
+int alloc_exit(struct pt_regs *ctx)
+{
+	struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	struct hs_alloc_event *e;
+	__u64 now = bpf_ktime_get_ns();
+
+	/* Returning to the outermost caller puts sp above the entry sp; a nested return does not. */
+	if (!f || !f->sp || PT_REGS_SP(ctx) <= f->sp)
+		return 0;
+	f->sp = 0;
+	f->skip_free = 0; /* an allocation happened: a pointer seen in delete may be reused */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(HS_CNT_DROPPED);
+		return 0;
+	}
+	e->hdr.type = HS_EV_ALLOC;
+	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
+	e->hdr.ts_ns = now;
+	e->func = f->func;
+	e->pad = 0;
+	decode_result(f, PT_REGS_RC(ctx), e);
+	e->stack_id = f->stack_id;
+	e->dur_ns = now - f->ts_ns;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int free_enter(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx), sp = PT_REGS_SP(ctx);
+	__u32 func = HS_COOKIE_FUNC(cookie);
+	struct hs_free_event *e;
+	struct inflight *f;
+
+	if (!ptr)
+		return 0;
+	f = thread_state();
+	if (!f || (f->sp && sp <= f->sp))
+		return 0; /* inside an allocator call: realloc(p, 0) frees through free() */
+	if (f->skip_free == ptr && sp <= f->skip_sp)
+		return 0; /* the free that a delete just tail-jumped into */
+	if (func != HS_FN_FREE) {
+		f->skip_free = ptr;
+		f->skip_sp = sp;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(HS_CNT_DROPPED);
+		return 0;
+	}
+	e->hdr.type = HS_EV_FREE;
+	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
+	e->func = func;
+	e->pad = 0;
+	e->addr = ptr;
+	e->stack_id = capture_stack(ctx, HS_COOKIE_PUSHES(cookie));
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* On ld.so's _dl_debug_state, called around every dlopen/dlclose: the maps changed. */
+SEC("uprobe")
+int maps_changed(struct pt_regs *ctx)
+{
+	struct hs_event_hdr *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(HS_CNT_DROPPED);
+		return 0;
+	}
+	fill_hdr(e, HS_EV_MAPS);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

@@ -1,0 +1,95 @@
+/* The recording writer: creates a recording file and appends rows in batched transactions. */
+#ifndef HEAPSCOPE_STORE_H
+#define HEAPSCOPE_STORE_H
+
+#include <stdint.h>
+
+struct store;
+
+struct store_recording {
+	int pid;
+	const char *mode; /* "launch" or "attach" */
+	const char *command;
+	const char *exe;
+	const char *allocator;
+	int64_t start_time_ns; /* wall clock */
+	const char *options;   /* JSON */
+};
+
+/* A finished or still-live allocation. Timestamps are ns since the recording started. */
+struct store_alloc {
+	int64_t id; /* allocation order */
+	uint64_t addr, size;
+	int func; /* funcs.id */
+	int tid;
+	int64_t alloc_ts, alloc_ns;
+	int64_t free_ts; /* < 0: still live */
+	int64_t site, free_site; /* stacks.id, 0 = unknown */
+	int free_func, free_tid;
+};
+
+struct store_error {
+	const char *kind; /* "double_free" or "invalid_free" */
+	uint64_t addr;
+	int64_t ts;
+	int tid, func;
+	int64_t site, alloc_id, prev_free_site; /* 0 = unknown */
+};
+
+struct store_timeline {
+	int64_t ts;
+	int64_t live_bytes, live_blocks, allocs, frees, alloc_bytes, free_bytes;
+};
+
+struct store_event {
+	int64_t ts;
+	const char *kind; /* "alloc" or "free" */
+	int func, tid;
+	uint64_t addr, size, old_addr;
+	int64_t site;
+};
+
+struct store_probe {
+	const char *func, *symbol, *module, *insn, *reason;
+	int64_t offset;
+	int emulated, retprobe;
+};
+
+struct store_end {
+	int64_t duration_ns;
+	const char *end_reason;
+	int exit_status; /* < 0: none */
+	int64_t dropped_events, untracked_frees, stack_collisions, stack_map_full;
+};
+
+/* Creates (replacing any file there) a recording at path. 0 or -errno; on failure errbuf holds
+ * the reason and no file is left behind. The caller owns *out (store_close). */
+int store_create(const char *path, struct store **out, char *errbuf, size_t errlen);
+
+/* Closes the file; 0 or -errno (-ENOSPC for a full disk). Accepts NULL. */
+int store_close(struct store *s);
+
+/* Row appenders: 0 or -errno (-ENOSPC when the disk is full). Rows become visible to readers
+ * at the next store_commit. */
+int store_begin_recording(struct store *s, const struct store_recording *r);
+int store_insert_probe(struct store *s, const struct store_probe *p);
+int store_insert_module(struct store *s, int64_t id, const char *path, const char *build_id,
+			uint64_t start, uint64_t end);
+int store_insert_frame(struct store *s, int64_t id, uint64_t addr, int64_t module_id,
+		       uint64_t rel_addr, const char *function, const char *file, int line);
+int store_insert_stack(struct store *s, int64_t id, int depth, const int64_t *frame_ids);
+int store_insert_alloc(struct store *s, const struct store_alloc *a);
+int store_insert_error(struct store *s, const struct store_error *e);
+int store_insert_timeline(struct store *s, const struct store_timeline *t);
+int store_insert_event(struct store *s, const struct store_event *e);
+
+/* Commits the open transaction and starts the next one. 0 or -errno. */
+int store_commit(struct store *s);
+
+/* Writes the recording's end, builds the indexes, commits. 0 or -errno. */
+int store_end_recording(struct store *s, const struct store_end *e);
+
+/* Last SQLite error message, for the caller's one-line report. */
+const char *store_errmsg(const struct store *s);
+
+#endif

@@ -1,0 +1,392 @@
+/* The recording writer: creates a recording file and appends rows in batched transactions
+ * through prepared statements. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/schema.h"
+#include "store/store.h"
+
+enum stmt_id {
+	ST_ALLOC,
+	ST_FRAME,
+	ST_STACK,
+	ST_STACK_FRAME,
+	ST_MODULE,
+	ST_ERROR,
+	ST_TIMELINE,
+	ST_EVENT,
+	ST_PROBE,
+	ST_COUNT,
+};
+
+static const char *const STMT_SQL[ST_COUNT] = {
+	[ST_ALLOC] = "INSERT INTO allocations(id, addr, size, func, tid, alloc_ts, free_ts, site,"
+		     " free_site, free_func, free_tid, alloc_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_FRAME] = "INSERT INTO frames(id, addr, module_id, rel_addr, function, file, line)"
+		     " VALUES (?,?,?,?,?,?,?)",
+	[ST_STACK] = "INSERT INTO stacks(id, depth) VALUES (?,?)",
+	[ST_STACK_FRAME] = "INSERT INTO stack_frames(stack_id, pos, frame_id) VALUES (?,?,?)",
+	[ST_MODULE] = "INSERT INTO modules(id, path, build_id, load_addr, end_addr) VALUES (?,?,?,?,?)",
+	[ST_ERROR] = "INSERT INTO errors(kind, addr, ts, tid, func, site, alloc_id, prev_free_site)"
+		     " VALUES (?,?,?,?,?,?,?,?)",
+	[ST_TIMELINE] = "INSERT OR REPLACE INTO timeline(ts, live_bytes, live_blocks, allocs, frees,"
+			" alloc_bytes, free_bytes) VALUES (?,?,?,?,?,?,?)",
+	[ST_EVENT] = "INSERT INTO events(ts, kind, func, tid, addr, size, old_addr, site)"
+		     " VALUES (?,?,?,?,?,?,?,?)",
+	[ST_PROBE] = "INSERT INTO probes(func, symbol, module, offset, insn, emulated, retprobe,"
+		     " reason) VALUES (?,?,?,?,?,?,?,?)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int in_txn;
+};
+
+static int sql_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+		return -EACCES;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sql_errno(rc);
+}
+
+/* A recording is written by one process and may be read while it grows (WAL); losing the last
+ * transaction in a power cut is acceptable, so no fsync per commit. */
+static int configure(struct store *s)
+{
+	static const char pragmas[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
+				      "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
+	int rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sql_errno(rc);
+}
+
+static int prepare_all(struct store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(s->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+					    NULL);
+
+		if (rc != SQLITE_OK)
+			return sql_errno(rc);
+	}
+	return 0;
+}
+
+static void remove_files(const char *path)
+{
+	char side[4096];
+
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
+int store_create(const char *path, struct store **out, char *errbuf, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	char *msg = NULL;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	remove_files(path);
+	err = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (err != SQLITE_OK) {
+		err = errno ? -errno : sql_errno(err);
+		snprintf(errbuf, errlen, "%s", strerror(-err));
+		goto fail;
+	}
+	err = configure(s);
+	if (!err)
+		err = schema_create(s->db, &msg);
+	if (!err)
+		err = prepare_all(s);
+	if (!err)
+		err = exec(s, "BEGIN");
+	if (err) {
+		snprintf(errbuf, errlen, "%s", msg ? msg : sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	s->in_txn = 1;
+	sqlite3_free(msg);
+	*out = s;
+	return 0;
+fail:
+	sqlite3_free(msg);
+	store_close(s);
+	remove_files(path);
+	return err;
+}
+
+int store_close(struct store *s)
+{
+	int err = 0;
+
+	if (!s)
+		return 0;
+	if (s->in_txn)
+		err = exec(s, "COMMIT");
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	/* Checkpoint so the file is complete on its own, without its -wal. */
+	if (s->db && sqlite3_close(s->db) != SQLITE_OK && !err)
+		err = -EIO;
+	free(s);
+	return err;
+}
+
+const char *store_errmsg(const struct store *s)
+{
+	return s && s->db ? sqlite3_errmsg(s->db) : "out of memory";
+}
+
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sql_errno(rc);
+}
+
+static void bind_opt_id(sqlite3_stmt *st, int col, int64_t id)
+{
+	if (id > 0)
+		sqlite3_bind_int64(st, col, id);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+static void bind_text(sqlite3_stmt *st, int col, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(st, col, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+int store_begin_recording(struct store *s, const struct store_recording *r)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "INSERT INTO recording(id, pid, mode, command, exe, allocator,"
+				    " start_time_ns, options, heapscope_version)"
+				    " VALUES (1,?,?,?,?,?,?,?,?)",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return sql_errno(rc);
+	sqlite3_bind_int(st, 1, r->pid);
+	bind_text(st, 2, r->mode);
+	bind_text(st, 3, r->command);
+	bind_text(st, 4, r->exe);
+	bind_text(st, 5, r->allocator);
+	sqlite3_bind_int64(st, 6, r->start_time_ns);
+	bind_text(st, 7, r->options);
+	bind_text(st, 8, HEAPSCOPE_VERSION);
+	rc = run(st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_insert_probe(struct store *s, const struct store_probe *p)
+{
+	sqlite3_stmt *st = s->st[ST_PROBE];
+
+	bind_text(st, 1, p->func);
+	bind_text(st, 2, p->symbol);
+	bind_text(st, 3, p->module);
+	sqlite3_bind_int64(st, 4, p->offset);
+	bind_text(st, 5, p->insn);
+	sqlite3_bind_int(st, 6, p->emulated);
+	sqlite3_bind_int(st, 7, p->retprobe);
+	bind_text(st, 8, p->reason);
+	return run(st);
+}
+
+int store_insert_module(struct store *s, int64_t id, const char *path, const char *build_id,
+			uint64_t start, uint64_t end)
+{
+	sqlite3_stmt *st = s->st[ST_MODULE];
+
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, path);
+	bind_text(st, 3, build_id && *build_id ? build_id : NULL);
+	sqlite3_bind_int64(st, 4, (int64_t)start);
+	sqlite3_bind_int64(st, 5, (int64_t)end);
+	return run(st);
+}
+
+int store_insert_frame(struct store *s, int64_t id, uint64_t addr, int64_t module_id,
+		       uint64_t rel_addr, const char *function, const char *file, int line)
+{
+	sqlite3_stmt *st = s->st[ST_FRAME];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (int64_t)addr);
+	bind_opt_id(st, 3, module_id);
+	if (module_id > 0)
+		sqlite3_bind_int64(st, 4, (int64_t)rel_addr);
+	else
+		sqlite3_bind_null(st, 4);
+	bind_text(st, 5, function);
+	bind_text(st, 6, file);
+	if (line > 0)
+		sqlite3_bind_int(st, 7, line);
+	else
+		sqlite3_bind_null(st, 7);
+	return run(st);
+}
+
+int store_insert_stack(struct store *s, int64_t id, int depth, const int64_t *frame_ids)
+{
+	sqlite3_stmt *st = s->st[ST_STACK];
+	int err;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, depth);
+	err = run(st);
+	st = s->st[ST_STACK_FRAME];
+	for (int i = 0; i < depth && !err; i++) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, i);
+		sqlite3_bind_int64(st, 3, frame_ids[i]);
+		err = run(st);
+	}
+	return err;
+}
+
+int store_insert_alloc(struct store *s, const struct store_alloc *a)
+{
+	sqlite3_stmt *st = s->st[ST_ALLOC];
+	int live = a->free_ts < 0;
+
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, (int64_t)a->addr);
+	sqlite3_bind_int64(st, 3, (int64_t)a->size);
+	sqlite3_bind_int(st, 4, a->func);
+	sqlite3_bind_int(st, 5, a->tid);
+	sqlite3_bind_int64(st, 6, a->alloc_ts);
+	if (live) {
+		for (int col = 7; col <= 11; col++)
+			if (col != 8)
+				sqlite3_bind_null(st, col);
+	} else {
+		sqlite3_bind_int64(st, 7, a->free_ts);
+		bind_opt_id(st, 9, a->free_site);
+		bind_opt_id(st, 10, a->free_func);
+		sqlite3_bind_int(st, 11, a->free_tid);
+	}
+	bind_opt_id(st, 8, a->site);
+	sqlite3_bind_int64(st, 12, a->alloc_ns);
+	return run(st);
+}
+
+int store_insert_error(struct store *s, const struct store_error *e)
+{
+	sqlite3_stmt *st = s->st[ST_ERROR];
+
+	bind_text(st, 1, e->kind);
+	sqlite3_bind_int64(st, 2, (int64_t)e->addr);
+	sqlite3_bind_int64(st, 3, e->ts);
+	sqlite3_bind_int(st, 4, e->tid);
+	sqlite3_bind_int(st, 5, e->func);
+	bind_opt_id(st, 6, e->site);
+	bind_opt_id(st, 7, e->alloc_id);
+	bind_opt_id(st, 8, e->prev_free_site);
+	return run(st);
+}
+
+int store_insert_timeline(struct store *s, const struct store_timeline *t)
+{
+	sqlite3_stmt *st = s->st[ST_TIMELINE];
+
+	sqlite3_bind_int64(st, 1, t->ts);
+	sqlite3_bind_int64(st, 2, t->live_bytes);
+	sqlite3_bind_int64(st, 3, t->live_blocks);
+	sqlite3_bind_int64(st, 4, t->allocs);
+	sqlite3_bind_int64(st, 5, t->frees);
+	sqlite3_bind_int64(st, 6, t->alloc_bytes);
+	sqlite3_bind_int64(st, 7, t->free_bytes);
+	return run(st);
+}
+
+int store_insert_event(struct store *s, const struct store_event *e)
+{
+	sqlite3_stmt *st = s->st[ST_EVENT];
+
+	sqlite3_bind_int64(st, 1, e->ts);
+	bind_text(st, 2, e->kind);
+	sqlite3_bind_int(st, 3, e->func);
+	sqlite3_bind_int(st, 4, e->tid);
+	sqlite3_bind_int64(st, 5, (int64_t)e->addr);
+	sqlite3_bind_int64(st, 6, (int64_t)e->size);
+	sqlite3_bind_int64(st, 7, (int64_t)e->old_addr);
+	bind_opt_id(st, 8, e->site);
+	return run(st);
+}
+
+int store_commit(struct store *s)
+{
+	int err = exec(s, "COMMIT");
+
+	s->in_txn = 0;
+	if (err)
+		return err;
+	err = exec(s, "BEGIN");
+	s->in_txn = !err;
+	return err;
+}
+
+int store_end_recording(struct store *s, const struct store_end *e)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "UPDATE recording SET duration_ns = ?, end_reason = ?, exit_status = ?,"
+				    " dropped_events = ?, untracked_frees = ?, stack_collisions = ?,"
+				    " stack_map_full = ? WHERE id = 1",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return sql_errno(rc);
+	sqlite3_bind_int64(st, 1, e->duration_ns);
+	bind_text(st, 2, e->end_reason);
+	if (e->exit_status >= 0)
+		sqlite3_bind_int(st, 3, e->exit_status);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, e->dropped_events);
+	sqlite3_bind_int64(st, 5, e->untracked_frees);
+	sqlite3_bind_int64(st, 6, e->stack_collisions);
+	sqlite3_bind_int64(st, 7, e->stack_map_full);
+	rc = run(st);
+	sqlite3_finalize(st);
+	if (!rc)
+		rc = exec(s, "CREATE INDEX IF NOT EXISTS allocations_site ON allocations(site);"
+			     "CREATE INDEX IF NOT EXISTS allocations_live ON allocations(free_ts)"
+			     " WHERE free_ts IS NULL;");
+	return rc ? rc : store_commit(s);
+}
