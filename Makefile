@@ -3,7 +3,7 @@ BUILD := build
 CC := gcc
 CLANG := clang
 BPFTOOL := bpftool
-CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Werror -I. -I$(BUILD) -MMD -MP -D_GNU_SOURCE -DHEAPSCOPE_VERSION=\"0.1.0\"
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Werror -I. -I$(BUILD) -MMD -MP -D_GNU_SOURCE= -DHEAPSCOPE_VERSION=\"0.1.0\"
 LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lz -lpthread -lstdc++
 
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \

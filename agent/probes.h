@@ -27,6 +27,10 @@ int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
 /* Records where each probe went and why in the store's probes table. 0 or -errno. */
 int probes_store(const struct probes *p, struct store *st);
 
+/* Prepares the loaded-later programs for uprobe_multi links; call between open and load.
+ * 0 or -errno. */
+int probes_set_attach_type(struct heapscope_bpf *skel);
+
 /* Detaches everything. Accepts NULL. */
 void probes_free(struct probes *p);
 

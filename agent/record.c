@@ -229,7 +229,9 @@ static int load_bpf(struct recorder *r)
 		return e;
 	}
 	bpf_map__set_max_entries(r->skel->maps.events, (uint32_t)r->o.ringbuf_mb << 20);
-	e = heapscope_bpf__load(r->skel);
+	e = probes_set_attach_type(r->skel);
+	if (!e)
+		e = heapscope_bpf__load(r->skel);
 	if (e) {
 		snprintf(r->err, ERRLEN,
 			 "cannot load the BPF programs into the kernel: %s (%s)", strerror(-e),

@@ -289,6 +289,7 @@ SEC("uprobe")
 int free_enter(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx), sp = PT_REGS_SP(ctx);
+	__u64 stack_id;
 	__u32 func = HS_COOKIE_FUNC(cookie);
 	struct hs_free_event *e;
 	struct inflight *f;
@@ -304,18 +305,18 @@ int free_enter(struct pt_regs *ctx)
 		f->skip_free = ptr;
 		f->skip_sp = sp;
 	}
+	/* The stack goes first: its event must reach user space before the free that uses it. */
+	stack_id = capture_stack(ctx, HS_COOKIE_PUSHES(cookie));
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(HS_CNT_DROPPED);
 		return 0;
 	}
-	e->hdr.type = HS_EV_FREE;
-	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
+	fill_hdr(&e->hdr, HS_EV_FREE);
 	e->func = func;
 	e->pad = 0;
 	e->addr = ptr;
-	e->stack_id = capture_stack(ctx, HS_COOKIE_PUSHES(cookie));
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->stack_id = stack_id;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

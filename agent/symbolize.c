@@ -1,0 +1,456 @@
+/* Symbolizer on elfutils libdwfl: stable module table, per-address cache, C++ demangling. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <elfutils/libdwfl.h>
+
+#include "agent/symbolize.h"
+#include "agent/u64map.h"
+
+/* From libstdc++ (linked with -lstdc++); declared here so the agent stays plain C. */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+struct module_rec {
+	struct sym_module pub;
+	int in_dwfl; /* in s->dwfl now (an unmapped module stays until something overlaps it) */
+};
+
+struct strset {
+	char **slots; /* open addressing, NULL = empty */
+	size_t cap, count;
+};
+
+/* A module range to report: name points into a module_rec or into the scan's Dwfl. */
+struct span {
+	const char *name;
+	uint64_t start, end;
+};
+
+struct spans {
+	struct span *v;
+	size_t n, cap;
+};
+
+struct symbolizer {
+	pid_t pid;
+	int proc_fd; /* /proc/PID: reads through it fail once PID is reaped, even if it is reused */
+	int gone;
+	Dwfl *dwfl;
+	struct u64map *cache; /* addr -> struct sym_info */
+	struct strset names;  /* every function and file string handed out */
+	struct module_rec **mods;
+	int nmods, cap_mods;
+	int sync_err;
+};
+
+/* debuginfo_path NULL means ":.debug:/usr/lib/debug", which covers /usr/lib/debug/.build-id. */
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+static uint64_t str_hash(const char *str)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 0x100000001b3ULL;
+	return h;
+}
+
+static int strset_grow(struct strset *set)
+{
+	size_t cap = set->cap ? set->cap * 2 : 256;
+	char **slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < set->cap; i++) {
+		size_t j;
+
+		if (!set->slots[i])
+			continue;
+		for (j = str_hash(set->slots[i]) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
+			;
+		slots[j] = set->slots[i];
+	}
+	free(set->slots);
+	set->slots = slots;
+	set->cap = cap;
+	return 0;
+}
+
+/* The set's copy of str, added if new; NULL when out of memory. */
+static const char *intern(struct strset *set, const char *str)
+{
+	size_t i;
+
+	if ((set->count + 1) * 2 > set->cap && strset_grow(set))
+		return NULL;
+	for (i = str_hash(str) & (set->cap - 1); set->slots[i]; i = (i + 1) & (set->cap - 1))
+		if (!strcmp(set->slots[i], str))
+			return set->slots[i];
+	set->slots[i] = strdup(str);
+	if (set->slots[i])
+		set->count++;
+	return set->slots[i];
+}
+
+static void strset_free(struct strset *set)
+{
+	for (size_t i = 0; i < set->cap; i++)
+		free(set->slots[i]);
+	free(set->slots);
+}
+
+/* 1 while the process we opened exists and is not a zombie (whose maps read as empty). */
+static int alive(const struct symbolizer *s)
+{
+	char buf[512], *paren;
+	ssize_t n;
+	int fd = openat(s->proc_fd, "stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+static int spans_push(struct spans *v, const char *name, uint64_t start, uint64_t end)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct span *p = realloc(v->v, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		v->v = p;
+		v->cap = cap;
+	}
+	v->v[v->n++] = (struct span){ name, start, end };
+	return 0;
+}
+
+static int collect_span(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	Dwarf_Addr end;
+	(void)ud;
+
+	dwfl_module_info(mod, NULL, NULL, &end, NULL, NULL, NULL, NULL);
+	return spans_push(arg, name, start, end) ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+/* Reads the current file mappings into scan (a throwaway Dwfl) and lists them in cur. */
+static int scan_maps(struct symbolizer *s, Dwfl *scan, struct spans *cur)
+{
+	int rc;
+
+	dwfl_report_begin(scan);
+	rc = dwfl_linux_proc_report(scan, s->pid);
+	dwfl_report_end(scan, NULL, NULL);
+	/* Checked after the read: while the process still exists its pid cannot have been reused,
+	 * so what we read was its maps. A zombie's maps are empty, which makes the report fail. */
+	if (!alive(s)) {
+		s->gone = 1;
+		return -ESRCH;
+	}
+	if (rc)
+		return rc > 0 ? -rc : -EIO;
+	if (dwfl_getmodules(scan, collect_span, cur, 0) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int overlaps_any(const struct spans *cur, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < cur->n; i++)
+		if (start < cur->v[i].end && cur->v[i].start < end)
+			return 1;
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Re-reports cur plus every old module nothing in cur overlaps (unmapped code still symbolizes);
+ * re-reported modules keep their loaded ELF and DWARF. */
+static int report_all(struct symbolizer *s, struct spans *cur)
+{
+	int err = 0;
+
+	for (int i = 0; i < s->nmods; i++) {
+		const struct sym_module *m = &s->mods[i]->pub;
+
+		if (s->mods[i]->in_dwfl && !overlaps_any(cur, m->start, m->end) &&
+		    spans_push(cur, m->path, m->start, m->end))
+			return -ENOMEM;
+	}
+	/* Sorted and disjoint, like dwfl_linux_proc_report's own order, for the segment table. */
+	qsort(cur->v, cur->n, sizeof(*cur->v), by_start);
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < cur->n; i++)
+		if (!dwfl_report_module(s->dwfl, cur->v[i].name, cur->v[i].start, cur->v[i].end))
+			err = -ENOMEM;
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	return err;
+}
+
+static void describe_module(struct sym_module *m, Dwfl_Module *mod)
+{
+	const unsigned char *bits;
+	GElf_Addr bias = 0, vaddr;
+	int len;
+
+	/* Opened now rather than at the first lookup so the module outlives the process: the vdso
+	 * is read from /proc/PID/mem, and a file deleted later stays readable through our fd. */
+	if (!dwfl_module_getelf(mod, &bias))
+		bias = 0;
+	m->bias = bias;
+	m->build_id[0] = '\0';
+	len = dwfl_module_build_id(mod, &bits, &vaddr);
+	/* A longer id cannot be stored; a truncated one would name the wrong debug file. */
+	if (len <= 0 || len > 20)
+		return;
+	for (int i = 0; i < len; i++)
+		snprintf(m->build_id + 2 * i, 3, "%02x", bits[i]);
+}
+
+/* The index of the record for (name, start, end), appended if unknown; -ENOMEM. */
+static int module_record(struct symbolizer *s, const char *name, uint64_t start, uint64_t end)
+{
+	struct module_rec *rec;
+
+	for (int i = 0; i < s->nmods; i++) {
+		const struct sym_module *m = &s->mods[i]->pub;
+
+		if (m->start == start && m->end == end && !strcmp(m->path, name))
+			return i;
+	}
+	if (s->nmods == s->cap_mods) {
+		int cap = s->cap_mods ? s->cap_mods * 2 : 32;
+		struct module_rec **p = realloc(s->mods, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->mods = p;
+		s->cap_mods = cap;
+	}
+	rec = calloc(1, sizeof(*rec));
+	if (!rec || !(rec->pub.path = strdup(name))) {
+		free(rec);
+		return -ENOMEM;
+	}
+	rec->pub.start = start;
+	rec->pub.end = end;
+	s->mods[s->nmods] = rec;
+	return s->nmods++;
+}
+
+/* Links each Dwfl module to its record through the module's userdata (index + 1). */
+static int sync_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	struct symbolizer *s = arg;
+
+	if (!*ud) {
+		Dwarf_Addr end;
+		int idx;
+
+		dwfl_module_info(mod, NULL, NULL, &end, NULL, NULL, NULL, NULL);
+		idx = module_record(s, name, start, end);
+		if (idx < 0) {
+			s->sync_err = idx;
+			return DWARF_CB_OK; /* unlinked (unknown to lookups) until the next sync */
+		}
+		describe_module(&s->mods[idx]->pub, mod);
+		*ud = (void *)(intptr_t)(idx + 1);
+	}
+	s->mods[(intptr_t)*ud - 1]->in_dwfl = 1;
+	return DWARF_CB_OK;
+}
+
+static int sync_modules(struct symbolizer *s)
+{
+	for (int i = 0; i < s->nmods; i++)
+		s->mods[i]->in_dwfl = 0;
+	s->sync_err = 0;
+	dwfl_getmodules(s->dwfl, sync_module, s, 0);
+	return s->sync_err;
+}
+
+int sym_refresh(struct symbolizer *s)
+{
+	struct spans cur = { 0 };
+	Dwfl *scan;
+	int err;
+
+	if (s->gone)
+		return -ESRCH;
+	scan = dwfl_begin(&callbacks);
+	if (!scan)
+		return -ENOMEM;
+	/* Scanned into a throwaway Dwfl so a failed or partial read never drops known modules. */
+	err = scan_maps(s, scan, &cur);
+	if (!err)
+		err = report_all(s, &cur);
+	if (!err)
+		err = sync_modules(s);
+	free(cur.v);
+	dwfl_end(scan);
+	return err;
+}
+
+int sym_open(pid_t pid, struct symbolizer **out)
+{
+	char path[64];
+	struct symbolizer *s;
+	int err;
+
+	*out = NULL;
+	if (pid <= 0)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	s->proc_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->proc_fd < 0) {
+		err = errno == ENOENT ? -ESRCH : -errno;
+		goto fail;
+	}
+	s->cache = u64map_new(sizeof(struct sym_info));
+	s->dwfl = dwfl_begin(&callbacks);
+	err = s->cache && s->dwfl ? sym_refresh(s) : -ENOMEM;
+	if (err)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	sym_close(s);
+	return err;
+}
+
+void sym_close(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	u64map_free(s->cache);
+	strset_free(&s->names);
+	for (int i = 0; i < s->nmods; i++) {
+		free((char *)s->mods[i]->pub.path);
+		free(s->mods[i]);
+	}
+	free(s->mods);
+	if (s->proc_fd >= 0)
+		close(s->proc_fd);
+	free(s);
+}
+
+static const char *function_name(struct symbolizer *s, const char *name)
+{
+	char *demangled = NULL;
+	const char *copy;
+	int status;
+
+	if (name[0] == '_' && name[1] == 'Z')
+		demangled = __cxa_demangle(name, NULL, NULL, &status);
+	copy = intern(&s->names, demangled ? demangled : name);
+	free(demangled);
+	return copy;
+}
+
+/* Function and file:line of pc in mod; -ENOMEM. */
+static int describe_pc(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_info *out)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	Dwarf_Addr line_addr;
+	Dwfl_Line *line;
+	const char *name, *file = NULL;
+
+	name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	if (name && !(out->function = function_name(s, name)))
+		return -ENOMEM;
+	line = dwfl_module_getsrc(mod, pc);
+	if (line)
+		file = dwfl_lineinfo(line, &line_addr, &out->line, NULL, NULL, NULL);
+	if (file && !(out->file = intern(&s->names, file)))
+		return -ENOMEM;
+	if (!out->file)
+		out->line = 0;
+	return 0;
+}
+
+static int resolve(struct symbolizer *s, uint64_t addr, struct sym_info *out)
+{
+	uint64_t pc = addr - 1; /* a return address: the call instruction ends just before it */
+	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, pc);
+	void **ud;
+	int idx = -1;
+
+	*out = (struct sym_info){ .module = -1, .rel_addr = addr };
+	if (mod) {
+		dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+		idx = (int)(intptr_t)*ud - 1;
+	}
+	if (idx < 0)
+		return 0;
+	out->module = idx;
+	out->rel_addr = addr - s->mods[idx]->pub.bias;
+	return describe_pc(s, mod, pc, out);
+}
+
+int sym_lookup(struct symbolizer *s, uint64_t addr, struct sym_info *out)
+{
+	struct sym_info *slot;
+	int created, err, refresh = 0;
+
+	*out = (struct sym_info){ .module = -1, .rel_addr = addr };
+	if (!addr)
+		return 0;
+	slot = u64map_get(s->cache, addr);
+	if (slot) {
+		*out = *slot;
+		return 0;
+	}
+	err = resolve(s, addr, out);
+	if (!err && out->module < 0 && !s->gone) {
+		refresh = sym_refresh(s);
+		err = resolve(s, addr, out);
+	}
+	/* Not cached when a failed refresh (other than a gone process) may be why it is unknown. */
+	if (err || (refresh && refresh != -ESRCH))
+		return err;
+	slot = u64map_put(s->cache, addr, &created);
+	if (!slot)
+		return -ENOMEM;
+	*slot = *out;
+	return 0;
+}
+
+int sym_module_count(const struct symbolizer *s)
+{
+	return s->nmods;
+}
+
+const struct sym_module *sym_module_get(const struct symbolizer *s, int idx)
+{
+	return idx >= 0 && idx < s->nmods ? &s->mods[idx]->pub : NULL;
+}

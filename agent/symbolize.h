@@ -1,0 +1,51 @@
+/* Symbolizer for return addresses of a live (or since exited) process: module, function, line. */
+#ifndef HEAPSCOPE_SYMBOLIZE_H
+#define HEAPSCOPE_SYMBOLIZE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct symbolizer;
+
+struct sym_module {
+	const char *path;    /* as in /proc/PID/maps, "[vdso: PID]" for the vdso; symbolizer's */
+	char build_id[41];   /* lowercase hex; "" if none, unreadable or longer than 20 bytes */
+	uint64_t start, end; /* load range in the process */
+	uint64_t bias;       /* runtime addr - ELF vaddr; 0 if the ELF file was unreadable */
+};
+
+struct sym_info {
+	const char *function; /* demangled, NULL if unknown; the symbolizer's until sym_close */
+	const char *file;     /* source file, full path as in DWARF, NULL if unknown; same */
+	int line;             /* 0 if unknown */
+	int module;           /* index for sym_module_get, -1 if addr is in no known module */
+	uint64_t rel_addr;    /* addr - that module's bias (its ELF vaddr); addr if module is -1 */
+};
+
+/* Reports the file mappings of pid (via /proc/PID/maps) and opens their ELF files. On success
+ * *out is the caller's, to free with sym_close. Errors: -ESRCH if pid is gone or a zombie,
+ * -EACCES/-EPERM, -ENOMEM, -EINVAL for pid <= 0. */
+int sym_open(pid_t pid, struct symbolizer **out);
+
+/* Frees everything, including every string handed out by sym_lookup and sym_module_get.
+ * Accepts NULL. */
+void sym_close(struct symbolizer *s);
+
+/* Re-reads the maps after dlopen/dlclose. Known modules keep their index, new ones are appended;
+ * an unmapped module stays usable unless something mapped later overlaps it; the lookup cache is
+ * kept. Errors: -ESRCH once the process is gone (or a zombie): the modules already reported stay
+ * usable and no more reads are tried; -ENOMEM; -EACCES; -EIO if the maps could not be parsed. */
+int sym_refresh(struct symbolizer *s);
+
+/* Symbolizes a return address: function and file:line of the call (addr - 1), module and
+ * rel_addr of addr itself. Cached per address. An address in no known module triggers one
+ * sym_refresh while the process lives. Returns 0 even when nothing is known (function NULL,
+ * module -1); -ENOMEM is the only error. */
+int sym_lookup(struct symbolizer *s, uint64_t addr, struct sym_info *out);
+
+int sym_module_count(const struct symbolizer *s);
+
+/* Module idx, owned by the symbolizer and unchanged until sym_close; NULL if out of range. */
+const struct sym_module *sym_module_get(const struct symbolizer *s, int idx);
+
+#endif
