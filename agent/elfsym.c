@@ -222,9 +222,10 @@ int elfsym_build_id(struct elf_file *ef, char *buf, size_t len)
 	for (size_t i = 0; !elf_getphdrnum(ef->elf, &n) && i < n && err == -ENOENT; i++) {
 		if (!gelf_getphdr(ef->elf, (int)i, &ph) || ph.p_type != PT_NOTE)
 			continue;
-		err = note_build_id(elf_getdata_rawchunk(ef->elf, (int64_t)ph.p_offset, ph.p_filesz,
-							 ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR),
-				    buf, len);
+		err = note_build_id(
+			elf_getdata_rawchunk(ef->elf, (int64_t)ph.p_offset, ph.p_filesz,
+					     ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR),
+			buf, len);
 	}
 	while (err == -ENOENT && (scn = elf_nextscn(ef->elf, scn)))
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)

@@ -12,7 +12,7 @@ struct elf_file;
 struct elf_func {
 	uint64_t vaddr;	      /* st_value, the ELF virtual address */
 	uint64_t size;	      /* st_size in bytes; 0 when the symbol carries no size */
-	uint64_t file_offset; /* vaddr through the PT_LOAD that holds it: p_offset + vaddr - p_vaddr */
+	uint64_t file_offset; /* vaddr via its PT_LOAD: p_offset + vaddr - p_vaddr */
 };
 
 /* Opens path for reading. 0 with *out owned by the caller (elfsym_close), -errno from open(2),

@@ -11,6 +11,7 @@
 #include "agent/placement.h"
 
 /* One-byte opcodes the kernel refuses: the zeros of good_insns_64 (notes §4). 0x62 is EVEX. */
+// clang-format off
 static const uint8_t BAD_OP1[256] = {
 	[0x06] = 1, [0x07] = 1, [0x0e] = 1, [0x16] = 1, [0x17] = 1, [0x1e] = 1,
 	[0x1f] = 1, [0x27] = 1, [0x2f] = 1, [0x37] = 1, [0x3f] = 1, [0x60] = 1,
@@ -24,6 +25,7 @@ static const uint8_t BAD_OP2[256] = {
 	[0x00] = 1, [0x01] = 1, [0x05 ... 0x09] = 1, [0x0b] = 1, [0x30] = 1, [0x34] = 1,
 	[0x35] = 1, [0x37] = 1, [0x78] = 1, [0x79] = 1, [0xae] = 1,
 };
+// clang-format on
 
 /* The kernel's canonical NOPs of 2-8 bytes (x86_nops[]), compared byte for byte (notes §2);
  * the 1-byte 90 is covered by "any prefixes, then 90". */
@@ -48,8 +50,8 @@ static const ZydisRegister ARG_REGS[NARGS_MAX] = {
 static const char *const ARG_NAMES[NARGS_MAX] = { "rdi", "rsi", "rdx", "rcx", "r8", "r9" };
 
 /* What an instruction writes, as far as placement cares: bits 0-5 are ARG_REGS. */
-#define W_RSP (1u << 6)
-#define W_RIP (1u << 7)
+#define W_RSP	(1u << 6)
+#define W_RIP	(1u << 7)
 #define W_STACK (1u << 8) /* an explicit store through rsp: may overwrite the return address */
 
 struct prefixes {
@@ -70,13 +72,21 @@ static void parse_prefixes(const uint8_t *b, size_t len, struct prefixes *p)
 			continue;
 		}
 		switch (c) {
-		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0xf0:
+		case 0x26:
+		case 0x2e:
+		case 0x36:
+		case 0x3e:
+		case 0xf0:
 			p->bad = 1;
 			break;
 		case 0x66:
 			p->opsize = 1;
 			break;
-		case 0x64: case 0x65: case 0x67: case 0xf2: case 0xf3:
+		case 0x64:
+		case 0x65:
+		case 0x67:
+		case 0xf2:
+		case 0xf3:
 			break;
 		default:
 			return;
@@ -158,7 +168,7 @@ struct walk {
 	const uint8_t *code;
 	size_t len;
 	uint64_t vaddr;
-	unsigned argmask;  /* bits of ARG_REGS that must stay intact */
+	unsigned argmask; /* bits of ARG_REGS that must stay intact */
 	int need_ret;
 	uint64_t low_target; /* lowest direct-branch target above vaddr, UINT64_MAX if none */
 };
@@ -170,8 +180,17 @@ struct insn {
 
 static int decode_at(const struct walk *w, size_t off, struct insn *out)
 {
-	return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&w->dec, w->code + off, w->len - off, &out->in,
-						   out->ops));
+	return ZYAN_SUCCESS(
+		ZydisDecoderDecodeFull(&w->dec, w->code + off, w->len - off, &out->in, out->ops));
+}
+
+/* The address operand i of x branches to, if it is a rel8/rel32 target. */
+static int branch_target(const struct insn *x, int i, uint64_t ip, uint64_t *t)
+{
+	const ZydisDecodedOperand *o = &x->ops[i];
+
+	return o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && o->imm.is_relative &&
+	       ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&x->in, o, ip, t));
 }
 
 /* Linear sweep of the whole code for rel8/rel32 targets (jmp, jcc, call, loop, xbegin). x86-64
@@ -187,9 +206,7 @@ static uint64_t lowest_target(const struct walk *w)
 			continue;
 		}
 		for (int i = 0; i < x.in.operand_count_visible; i++)
-			if (x.ops[i].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && x.ops[i].imm.is_relative &&
-			    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&x.in, &x.ops[i], w->vaddr + off, &t)) &&
-			    t > w->vaddr && t < low)
+			if (branch_target(&x, i, w->vaddr + off, &t) && t > w->vaddr && t < low)
 				low = t;
 	}
 	return low;
@@ -197,13 +214,14 @@ static uint64_t lowest_target(const struct walk *w)
 
 static unsigned reg_bit(ZydisRegister r)
 {
+	/* Zydis gives the instruction pointer no enclosing register: test it first. */
+	if (r == ZYDIS_REGISTER_RIP || r == ZYDIS_REGISTER_EIP || r == ZYDIS_REGISTER_IP)
+		return W_RIP;
 	r = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
 	for (int i = 0; i < NARGS_MAX; i++)
 		if (r == ARG_REGS[i])
 			return 1u << i;
-	if (r == ZYDIS_REGISTER_RSP)
-		return W_RSP;
-	return r == ZYDIS_REGISTER_RIP ? W_RIP : 0;
+	return r == ZYDIS_REGISTER_RSP ? W_RSP : 0;
 }
 
 /* Every register the instruction writes, hidden and implicit operands included. */
@@ -293,7 +311,8 @@ static int walk_prefix(const struct walk *w, struct probe_site *out, char *befor
 			return 0;
 		}
 		if (w->need_ret && pushes) {
-			snprintf(why, wlen, "a push (a uretprobe needs the return address at [rsp])");
+			snprintf(why, wlen,
+				 "a push (a uretprobe needs the return address at [rsp])");
 			return 0;
 		}
 		if (placement_classify(w->code + off, w->len - off) == INSN_EMULATED) {

@@ -7,11 +7,11 @@
 #include <stdint.h>
 
 struct probe_site {
-	uint32_t delta;	   /* bytes from the symbol start to the probe site */
-	uint32_t pushes;   /* `push reg` executed before the site: return address at rsp + 8*pushes */
-	int emulated;	   /* 1 if the kernel emulates the site's instruction, 0 = single-stepped */
-	char insn[64];	   /* the site's instruction, Zydis AT&T syntax, e.g. "jz 0x98fb8" */
-	char reason[128];  /* one short sentence: why this site */
+	uint32_t delta;	  /* bytes from the symbol start to the probe site */
+	uint32_t pushes;  /* `push reg` run before the site: return address at rsp + 8*pushes */
+	int emulated;	  /* 1: the kernel emulates the site, 0: it single-steps it */
+	char insn[64];	  /* the site's instruction, Zydis AT&T syntax, e.g. "jz 0x98fb8" */
+	char reason[128]; /* one short sentence: why this site */
 };
 
 /* Picks the probe site of the function whose code (len bytes, the symbol's st_size or a cap of

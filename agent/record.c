@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -294,12 +295,29 @@ static int write_header(struct recorder *r)
 	return e;
 }
 
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int internal_free(void *ctx, int64_t site)
+{
+	struct recorder *r = ctx;
+	int m = stacks_innermost_module(r->stacks, site);
+
+	return m >= 0 && same_file(sym_module_get(r->sym, m)->path, r->allocator);
+}
+
 static int start_consumers(struct recorder *r)
 {
 	struct tracker_opts to = {
 		.traced_from_start = r->o.argv != NULL,
 		.keep_events = r->o.keep_events,
 		.interval_ns = TIMELINE_INTERVAL_NS,
+		.internal_free = internal_free,
+		.ctx = r,
 	};
 	int e = sym_open(r->pid, &r->sym);
 

@@ -20,6 +20,7 @@ struct stacks {
 	size_t nframes, cap;
 	int64_t *first;		  /* per stacks.id: offset in frames; depth in depths */
 	int *depths;
+	int *mod0;		  /* per stacks.id: module index of the innermost frame, -1 if none */
 	int64_t nstacks, nframe_ids;
 	int nmodules;
 };
@@ -53,6 +54,7 @@ void stacks_free(struct stacks *s)
 	free(s->frames);
 	free(s->first);
 	free(s->depths);
+	free(s->mod0);
 	free(s);
 }
 
@@ -125,12 +127,15 @@ static int grow_arrays(struct stacks *s, int depth)
 		size_t n = (s->nstacks + 1) * 2 + 1;
 		int64_t *first = realloc(s->first, n * sizeof(*first));
 		int *depths = first ? realloc(s->depths, n * sizeof(*depths)) : NULL;
+		int *mod0 = depths ? realloc(s->mod0, n * sizeof(*mod0)) : NULL;
 
 		if (first)
 			s->first = first;
-		if (!depths)
+		if (depths)
+			s->depths = depths;
+		if (!mod0)
 			return -ENOMEM;
-		s->depths = depths;
+		s->mod0 = mod0;
 	}
 	return 0;
 }
@@ -142,7 +147,7 @@ static int same(const struct stacks *s, int64_t id, const int64_t *ids, int dept
 }
 
 /* stacks.id for this frame list, storing it the first time. */
-static int intern(struct stacks *s, const int64_t *ids, int depth, int64_t *out)
+static int intern(struct stacks *s, const int64_t *ids, int depth, int mod0, int64_t *out)
 {
 	uint64_t h = content_hash(ids, depth);
 	int64_t *slot;
@@ -165,6 +170,7 @@ static int intern(struct stacks *s, const int64_t *ids, int depth, int64_t *out)
 	*slot = *out = ++s->nstacks;
 	s->first[*out] = s->nframes;
 	s->depths[*out] = depth;
+	s->mod0[*out] = mod0;
 	memcpy(s->frames + s->nframes, ids, depth * sizeof(*ids));
 	s->nframes += depth;
 	return store_insert_stack(s->st, *out, depth, ids);
@@ -174,6 +180,7 @@ int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32
 {
 	int64_t ids[HS_MAX_FRAMES], stack_id, *slot;
 	int n = 0, known = 1, err = 0, created;
+	struct sym_info info = { .module = -1 };
 
 	if (depth > HS_MAX_FRAMES)
 		depth = HS_MAX_FRAMES;
@@ -183,8 +190,10 @@ int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32
 			break;
 		n++;
 	}
+	if (!err && n)
+		sym_lookup(s->sym, frames[0], &info); /* cached by frame_id */
 	if (!err)
-		err = intern(s, ids, n, &stack_id);
+		err = intern(s, ids, n, info.module, &stack_id);
 	if (err)
 		return err;
 	slot = u64map_put(s->by_bpf_id, bpf_id, &created);
@@ -199,4 +208,9 @@ int64_t stacks_lookup(const struct stacks *s, uint64_t bpf_id)
 	int64_t *id = bpf_id ? u64map_get(s->by_bpf_id, bpf_id) : NULL;
 
 	return id ? *id : 0;
+}
+
+int stacks_innermost_module(const struct stacks *s, int64_t site)
+{
+	return site > 0 && site <= s->nstacks ? s->mod0[site] : -1;
 }

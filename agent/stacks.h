@@ -19,4 +19,7 @@ int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32
 /* The stacks.id of a BPF stack id; 0 if it never arrived (its event was dropped). */
 int64_t stacks_lookup(const struct stacks *s, uint64_t bpf_id);
 
+/* The symbolizer's module index of a stack's innermost frame; -1 if unknown. */
+int stacks_innermost_module(const struct stacks *s, int64_t site);
+
 #endif

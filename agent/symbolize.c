@@ -376,26 +376,40 @@ static const char *function_name(struct symbolizer *s, const char *name)
 	return copy;
 }
 
+/* File and line of a line record. libdw 0.188 leaves a name relative to a relative directory
+ * entry (DWARF 5: "tests/unit/x.c", "./malloc/malloc.c"), so join those to DW_AT_comp_dir. */
+static int source_line(struct symbolizer *s, Dwfl_Line *line, struct sym_info *out)
+{
+	Dwarf_Addr line_addr;
+	const char *file = dwfl_lineinfo(line, &line_addr, &out->line, NULL, NULL, NULL);
+	const char *dir = file && file[0] != '/' ? dwfl_line_comp_dir(line) : NULL;
+	char *joined = NULL;
+
+	if (!file) {
+		out->line = 0;
+		return 0;
+	}
+	while (dir && file[0] == '.' && file[1] == '/')
+		file += 2;
+	if (dir && asprintf(&joined, "%s/%s", dir, file) < 0)
+		return -ENOMEM;
+	out->file = intern(&s->names, joined ? joined : file);
+	free(joined);
+	return out->file ? 0 : -ENOMEM;
+}
+
 /* Function and file:line of pc in mod; -ENOMEM. */
 static int describe_pc(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_info *out)
 {
+	Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+	const char *name;
 	GElf_Off off;
 	GElf_Sym sym;
-	Dwarf_Addr line_addr;
-	Dwfl_Line *line;
-	const char *name, *file = NULL;
 
 	name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
 	if (name && !(out->function = function_name(s, name)))
 		return -ENOMEM;
-	line = dwfl_module_getsrc(mod, pc);
-	if (line)
-		file = dwfl_lineinfo(line, &line_addr, &out->line, NULL, NULL, NULL);
-	if (file && !(out->file = intern(&s->names, file)))
-		return -ENOMEM;
-	if (!out->file)
-		out->line = 0;
-	return 0;
+	return line ? source_line(s, line, out) : 0;
 }
 
 static int resolve(struct symbolizer *s, uint64_t addr, struct sym_info *out)

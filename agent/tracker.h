@@ -12,6 +12,11 @@ struct tracker_opts {
 	int traced_from_start; /* launch mode: an unknown free is an error, not an untracked free */
 	int keep_events;       /* also store every raw event */
 	int64_t interval_ns;   /* timeline resolution */
+	/* 1 when a free made at site comes from the allocator's own code: glibc flushing its
+	 * thread cache at thread exit frees chunks the program had already freed. Such a free is
+	 * never a misuse. Asked only for frees that would otherwise be errors. */
+	int (*internal_free)(void *ctx, int64_t site);
+	void *ctx;
 };
 
 /* Timestamps are ns since the recording started; sites are stacks.id (0 = unknown). */
