@@ -281,12 +281,12 @@ static const char *stop_reason(const struct walk *w, const struct insn *x, char 
 	return buf;
 }
 
-/* Appends x's mnemonic to the list of instructions before the site. */
+/* Appends x's mnemonic to the list of instructions before the site, while whole words fit. */
 static void note_before(char *before, size_t len, const struct insn *x)
 {
 	size_t n = strlen(before);
 
-	if (n + 1 < len)
+	if (n + 2 + strlen(mnemonic(x)) < len)
 		snprintf(before + n, len - n, "%s%s", n ? ", " : "", mnemonic(x));
 }
 

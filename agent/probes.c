@@ -208,6 +208,7 @@ static int place_target(struct probes *p, struct elf_file *ef, const char *path,
 	struct elf_func fn;
 	struct placed *pl;
 	ssize_t n;
+	int e;
 
 	if (elfsym_find_func(ef, t->symbol, &fn) || already_placed(p, path, fn.vaddr))
 		return 0;
@@ -215,10 +216,16 @@ static int place_target(struct probes *p, struct elf_file *ef, const char *path,
 		return -E2BIG;
 	pl = &p->placed[p->nplaced];
 	n = elfsym_read_code(ef, fn.vaddr, code, fn.size && fn.size < MAX_CODE ? fn.size : MAX_CODE);
-	if (n <= 0 || placement_choose(code, n, fn.vaddr, t->nargs, t->kind == ALLOC, &pl->site)) {
-		snprintf(err, errlen, "cannot decode the first instruction of %s in %s", t->symbol,
-			 path);
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot read the code of %s in %s", t->symbol, path);
 		return -ENOEXEC;
+	}
+	e = placement_choose(code, n, fn.vaddr, t->nargs, t->kind == ALLOC, &pl->site);
+	if (e) {
+		snprintf(err, errlen, "cannot place a uprobe in %s of %s: %s", t->symbol, path,
+			 e == -ENOTSUP ? "its first instruction is one the kernel refuses to probe" :
+					 "its first instruction does not decode");
+		return e;
 	}
 	pl->t = t;
 	pl->vaddr = fn.vaddr;

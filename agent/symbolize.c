@@ -416,14 +416,16 @@ static int resolve(struct symbolizer *s, uint64_t addr, struct sym_info *out)
 {
 	uint64_t pc = addr - 1; /* a return address: the call instruction ends just before it */
 	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, pc);
+	Dwarf_Addr start, end;
 	void **ud;
 	int idx = -1;
 
 	*out = (struct sym_info){ .module = -1, .rel_addr = addr };
-	if (mod) {
-		dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	/* libdwfl 0.188's segment table lets a module that starts where the one before it ends
+	 * also cover the gap after it (no end boundary is inserted), so check the range. */
+	if (mod && dwfl_module_info(mod, &ud, &start, &end, NULL, NULL, NULL, NULL) &&
+	    start <= pc && pc < end)
 		idx = (int)(intptr_t)*ud - 1;
-	}
 	if (idx < 0)
 		return 0;
 	out->module = idx;
