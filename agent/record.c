@@ -32,6 +32,7 @@
 
 #define ERRLEN 16384
 #define TIMELINE_INTERVAL_NS 100000000LL /* 100 ms */
+#define POLL_MS 10 /* how often the ring buffer is drained without a wakeup */
 #define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled child may take */
 
 struct record_opts {
@@ -230,6 +231,7 @@ static int load_bpf(struct recorder *r)
 		return e;
 	}
 	bpf_map__set_max_entries(r->skel->maps.events, (uint32_t)r->o.ringbuf_mb << 20);
+	r->skel->rodata->wakeup_bytes = ((uint64_t)r->o.ringbuf_mb << 20) / 64;
 	e = probes_set_attach_type(r->skel);
 	if (!e)
 		e = heapscope_bpf__load(r->skel);
@@ -498,7 +500,7 @@ static void loop(struct recorder *r)
 	struct epoll_event evs[8];
 
 	while (!r->end_reason && !r->drain.err) {
-		int n = epoll_wait(r->epfd, evs, 8, 1000);
+		int n = epoll_wait(r->epfd, evs, 8, POLL_MS);
 
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
@@ -509,9 +511,9 @@ static void loop(struct recorder *r)
 				on_tick(r);
 			else if (fd == r->pidfd)
 				stop(r, "exited");
-			else
-				drain_consume(&r->drain);
 		}
+		/* The BPF side wakes us only when a lot is pending: poll the rest. */
+		drain_consume(&r->drain);
 	}
 }
 

@@ -13,6 +13,10 @@ char LICENSE[] SEC("license") = "GPL";
 /* Walk the frame-pointer chain past the immediate caller (0 = caller only). */
 const volatile __u32 walk_frame_pointers = 1;
 
+/* Wake the consumer only once this much is pending; it also polls every few ms. A wakeup per
+ * event (the default) costs more than the rest of the probe. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
 /* Per-thread state of the outermost allocator call in progress. Nesting is told apart by the
  * stack pointer: a nested call (operator new -> malloc, realloc -> free) runs at or below the
  * outer call's sp, a tail jump (new[] -> new, delete -> free) at the same sp. */
@@ -78,6 +82,12 @@ static __always_inline void count(__u32 which)
 
 	if (c)
 		*c += 1;
+}
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+										   BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void fill_hdr(struct hs_event_hdr *h, __u32 type)
@@ -152,7 +162,7 @@ static __always_inline int send_stack(__u64 id, const struct hs_stack *st)
 	e->depth = st->depth;
 	e->pad = 0;
 	bpf_probe_read_kernel(e->frames, sizeof(e->frames), st->frames);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	return 1;
 }
 
@@ -281,7 +291,7 @@ int alloc_exit(struct pt_regs *ctx)
 	decode_result(f, PT_REGS_RC(ctx), e);
 	e->stack_id = f->stack_id;
 	e->dur_ns = now - f->ts_ns;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }
 
@@ -317,7 +327,7 @@ int free_enter(struct pt_regs *ctx)
 	e->pad = 0;
 	e->addr = ptr;
 	e->stack_id = stack_id;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }
 
@@ -332,6 +342,6 @@ int maps_changed(struct pt_regs *ctx)
 		return 0;
 	}
 	fill_hdr(e, HS_EV_MAPS);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }
