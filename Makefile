@@ -57,5 +57,14 @@ test: all $(UNIT_BINS)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test clean progs bench
+.PHONY: all deps test clean progs bench demo
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The main job on a demo workload: record a program that leaks from three functions, then show
+# where its live blocks came from, straight from the recording file.
+demo: all
+	$(BUILD)/heapscope record -o $(BUILD)/demo.db -- $(BUILD)/progs/leaks3
+	@echo "-- live blocks at exit, by the function that allocated them:"
+	@sqlite3 -header -column $(BUILD)/demo.db "SELECT sf.function, count(*) AS blocks, \
+		sum(a.size) AS bytes FROM allocations a JOIN site_frames sf ON sf.site = a.site \
+		AND sf.pos = 0 WHERE a.free_ts IS NULL GROUP BY 1 ORDER BY bytes DESC"
