@@ -1,5 +1,7 @@
 /* heapscope's entry point: dispatches the subcommands record, report and serve. */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
@@ -16,12 +18,15 @@ static void usage(FILE *f)
 		   "Run 'heapscope <command> --help' for a command's options.\n");
 }
 
-/* libbpf's warnings are the kernel's reasons when a load fails; its debug chatter is not. */
+/* libbpf's messages go to stderr only with HEAPSCOPE_DEBUG set; otherwise the last warning is
+ * kept for the one-line error of a failed load (see record.c). */
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, args);
+	if (getenv("HEAPSCOPE_DEBUG"))
+		return vfprintf(stderr, fmt, args);
+	if (level != LIBBPF_DEBUG)
+		record_note_libbpf(fmt, args);
+	return 0;
 }
 
 int main(int argc, char **argv)

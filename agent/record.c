@@ -56,13 +56,21 @@ struct recorder {
 	struct tracker *tracker;
 	struct drain drain;
 	pid_t pid;
-	int launched, child_done, exit_code, epfd, sigfd, timerfd, pidfd;
+	int launched, released, child_done, exit_code, epfd, sigfd, timerfd, pidfd;
 	const char *end_reason;
 	uint64_t t0_mono_ns, stop_deadline_ns;
 	int64_t t0_wall_ns;
 	int tty;
 	uint64_t last_events;
 };
+
+static char libbpf_last[512];
+
+void record_note_libbpf(const char *fmt, va_list args)
+{
+	vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, args);
+	libbpf_last[strcspn(libbpf_last, "\n")] = '\0';
+}
 
 static uint64_t now_ns(clockid_t clk)
 {
@@ -235,12 +243,15 @@ static int load_bpf(struct recorder *r)
 	e = probes_set_attach_type(r->skel);
 	if (!e)
 		e = heapscope_bpf__load(r->skel);
+	if (e == -EPERM || e == -EACCES) {
+		snprintf(r->err, ERRLEN, "cannot load the BPF programs: %s; heapscope record needs "
+			 "root, or CAP_BPF and CAP_PERFMON: run it with sudo", strerror(-e));
+		return e;
+	}
 	if (e) {
-		snprintf(r->err, ERRLEN,
-			 "cannot load the BPF programs into the kernel: %s (%s)", strerror(-e),
-			 e == -EPERM || e == -EACCES ?
-				 "heapscope record needs root, or CAP_BPF and CAP_PERFMON: run it with sudo" :
-				 "needs a kernel >= 5.15 with BTF (/sys/kernel/btf/vmlinux); libbpf's log above says more");
+		snprintf(r->err, ERRLEN, "cannot load the BPF programs into the kernel: %s (libbpf: %s); "
+			 "heapscope needs Linux >= 6.6 with BTF (/sys/kernel/btf/vmlinux); "
+			 "HEAPSCOPE_DEBUG=1 shows the verifier log", strerror(-e), libbpf_last);
 		return e;
 	}
 	return 0;
@@ -564,7 +575,7 @@ static void cleanup(struct recorder *r)
 		snprintf(r->err, ERRLEN, "closing %s failed", r->o.output);
 	heapscope_bpf__destroy(r->skel);
 	obj_list_free(&r->objs);
-	if (r->launched && !r->child_done) { /* failed before the command ran: don't leave it */
+	if (r->launched && !r->released && !r->child_done) { /* failed before it ran: don't leave it */
 		kill(r->pid, SIGKILL);
 		waitpid(r->pid, &status, 0);
 	}
@@ -598,6 +609,7 @@ static int start(struct recorder *r)
 		if (e)
 			snprintf(r->err, ERRLEN, "cannot run '%s': %s", r->o.argv[0], strerror(-e));
 		r->child_done = e != 0;
+		r->released = !e;
 	}
 	if (!e)
 		e = write_header(r);
@@ -616,8 +628,6 @@ int record_main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &r.o))
 		return 2;
-	if (geteuid() != 0)
-		fprintf(stderr, "heapscope: warning: not root; loading BPF programs will likely fail\n");
 	/* Blocked before the child is forked, so a Ctrl-C cannot kill us before the signalfd exists;
 	 * the child unblocks them before exec. */
 	sigemptyset(&set);
