@@ -249,7 +249,10 @@ static __always_inline void decode_result(struct inflight *f, __u64 rc, struct h
 		break;
 	case HS_FN_REALLOCARRAY:
 		e->old_addr = f->args[0];
-		e->size = f->args[1] * f->args[2];
+		/* An overflowing product fails without freeing: it must not read as size 0, which
+		 * with a NULL result would mean "freed" (realloc(p, 0)). */
+		e->size = f->args[1] && f->args[2] > ~0ULL / f->args[1] ? ~0ULL :
+									 f->args[1] * f->args[2];
 		break;
 	case HS_FN_POSIX_MEMALIGN:
 		e->addr = 0;
