@@ -237,6 +237,8 @@ int alloc_enter(struct pt_regs *ctx)
 /* Returned pointer and requested size from the entry arguments of each function. */
 static __always_inline void decode_result(struct inflight *f, __u64 rc, struct hs_alloc_event *e)
 {
+	__u64 limit;
+
 	e->addr = rc;
 	e->old_addr = 0;
 	switch (f->func) {
@@ -250,9 +252,12 @@ static __always_inline void decode_result(struct inflight *f, __u64 rc, struct h
 	case HS_FN_REALLOCARRAY:
 		e->old_addr = f->args[0];
 		/* An overflowing product fails without freeing: it must not read as size 0, which
-		 * with a NULL result would mean "freed" (realloc(p, 0)). */
-		e->size = f->args[1] && f->args[2] > ~0ULL / f->args[1] ? ~0ULL :
-									 f->args[1] * f->args[2];
+		 * with a NULL result would mean "freed" (realloc(p, 0)). The opaque limit keeps
+		 * clang from turning the check into a 128-bit multiply BPF cannot do. */
+		limit = ~0ULL;
+		asm volatile("" : "+r"(limit));
+		e->size = f->args[1] && f->args[2] > limit / f->args[1] ? ~0ULL :
+									  f->args[1] * f->args[2];
 		break;
 	case HS_FN_POSIX_MEMALIGN:
 		e->addr = 0;
