@@ -1,6 +1,7 @@
 /* The ring-buffer consumer: decodes BPF events and feeds the stack table and the tracker.
  * No allocation per event: the tracker and stack table hold their own arenas. */
 #include <errno.h>
+#include <string.h>
 
 #include <bpf/libbpf.h>
 
@@ -46,6 +47,18 @@ static int on_free(struct drain *d, const struct hs_free_event *e)
 	return tracker_on_free(d->tracker, &f);
 }
 
+/* An object the dynamic linker knows: tell the symbolizer now, as it may be gone (dlclose)
+ * before /proc/PID/maps is read again. */
+static void on_module(struct drain *d, const struct hs_module_event *e)
+{
+	char path[HS_MODULE_PATH];
+
+	memcpy(path, e->path, sizeof(path));
+	path[sizeof(path) - 1] = '\0';
+	if (path[0] == '/') /* the executable ("") and the vdso have no file name here */
+		sym_note_module(d->sym, path, e->bias);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct hs_event_hdr *h = data;
@@ -68,8 +81,9 @@ static int on_event(void *ctx, void *data, size_t size)
 			err = stacks_add(d->stacks, se->stack_id, (const uint64_t *)se->frames,
 					 se->depth);
 		break;
-	case HS_EV_MAPS:
-		sym_refresh(d->sym); /* a vanished process keeps the modules already known */
+	case HS_EV_MODULE:
+		if (size >= sizeof(struct hs_module_event))
+			on_module(d, data);
 		break;
 	}
 	if (err && !d->err)

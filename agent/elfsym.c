@@ -106,8 +106,10 @@ static Elf_Data *versym_data(Elf *elf)
 	return NULL;
 }
 
-/* Improves *best with the defined FUNC/IFUNC symbols of every section of type sh_type. */
-static void scan_symbols(Elf *elf, Elf64_Word sh_type, const char *name, struct best_sym *best)
+/* Improves *best with the defined FUNC/IFUNC (or, with objects set, OBJECT) symbols of every
+ * section of type sh_type. */
+static void scan_symbols(Elf *elf, Elf64_Word sh_type, const char *name, int objects,
+			 struct best_sym *best)
 {
 	Elf_Data *vs = sh_type == SHT_DYNSYM ? versym_data(elf) : NULL;
 	size_t name_len = strlen(name);
@@ -129,7 +131,7 @@ static void scan_symbols(Elf *elf, Elf64_Word sh_type, const char *name, struct 
 			if (!gelf_getsym(d, (int)i, &s) || s.st_shndx == SHN_UNDEF)
 				continue;
 			type = GELF_ST_TYPE(s.st_info);
-			if (type != STT_FUNC && type != STT_GNU_IFUNC)
+			if (objects ? type != STT_OBJECT : type != STT_FUNC && type != STT_GNU_IFUNC)
 				continue;
 			sn = elf_strptr(elf, sh.sh_link, s.st_name);
 			if (vs && !gelf_getversym(vs, (int)i, &v))
@@ -153,8 +155,8 @@ int elfsym_find_func(struct elf_file *ef, const char *name, struct elf_func *out
 
 	if (!ef || !name || !*name || !out)
 		return -EINVAL;
-	scan_symbols(ef->elf, SHT_DYNSYM, name, &best);
-	scan_symbols(ef->elf, SHT_SYMTAB, name, &best);
+	scan_symbols(ef->elf, SHT_DYNSYM, name, 0, &best);
+	scan_symbols(ef->elf, SHT_SYMTAB, name, 0, &best);
 	if (best.match == NO_MATCH)
 		return -ENOENT;
 	if (GELF_ST_TYPE(best.sym.st_info) == STT_GNU_IFUNC)
@@ -165,6 +167,20 @@ int elfsym_find_func(struct elf_file *ef, const char *name, struct elf_func *out
 	out->vaddr = best.sym.st_value;
 	out->size = best.sym.st_size;
 	out->file_offset = ph.p_offset + best.sym.st_value - ph.p_vaddr;
+	return 0;
+}
+
+int elfsym_find_object(struct elf_file *ef, const char *name, uint64_t *vaddr)
+{
+	struct best_sym best = { .match = NO_MATCH };
+
+	if (!ef || !name || !*name || !vaddr)
+		return -EINVAL;
+	scan_symbols(ef->elf, SHT_DYNSYM, name, 1, &best);
+	scan_symbols(ef->elf, SHT_SYMTAB, name, 1, &best);
+	if (best.match == NO_MATCH)
+		return -ENOENT;
+	*vaddr = best.sym.st_value;
 	return 0;
 }
 

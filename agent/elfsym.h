@@ -29,6 +29,9 @@ void elfsym_close(struct elf_file *ef);
  * resolver, not the function), -EFAULT when no PT_LOAD holds its address. */
 int elfsym_find_func(struct elf_file *ef, const char *name, struct elf_func *out);
 
+/* ELF address of the defined data symbol (STT_OBJECT) `name`. 0, -ENOENT or -EINVAL. */
+int elfsym_find_object(struct elf_file *ef, const char *name, uint64_t *vaddr);
+
 /* Copies up to len bytes of the file found at ELF address vaddr (through the PT_LOAD that holds
  * it, stopping at the end of that segment's file bytes) into buf. The number of bytes copied,
  * or -EFAULT when no PT_LOAD holds vaddr, or -errno from pread(2). */

@@ -36,6 +36,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	libbpf_set_print(print_libbpf);
+	/* libdwfl would otherwise fetch debug info over the network while we record. */
+	unsetenv("DEBUGINFOD_URLS");
 	if (!strcmp(argv[1], "record"))
 		return record_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {

@@ -288,6 +288,8 @@ static const char *find_object(const struct obj_list *objs, const char *prefix, 
 	return access(dflt, R_OK) ? NULL : dflt;
 }
 
+/* Watches ld.so's _dl_debug_state, which every dlopen/dlclose calls; the BPF program finds
+ * _r_debug from the probe address plus the cookie and reads the list of loaded objects. */
 static int attach_maps_probe(struct heapscope_bpf *skel, struct probes *p, pid_t pid,
 			     const struct obj_list *objs, char *err, size_t errlen)
 {
@@ -295,16 +297,20 @@ static int attach_maps_probe(struct heapscope_bpf *skel, struct probes *p, pid_t
 	struct batch b = { .n = 1 };
 	struct elf_file *ef;
 	struct elf_func fn;
+	uint64_t rdebug;
 	int e;
 
 	/* A static executable has no dynamic linker, hence no dlopen to watch. */
 	if (!ldso || elfsym_open(ldso, &ef))
 		return 0;
 	e = elfsym_find_func(ef, "_dl_debug_state", &fn);
+	if (!e)
+		e = elfsym_find_object(ef, "_r_debug", &rdebug);
 	elfsym_close(ef);
 	if (e)
 		return 0;
 	b.offsets[0] = fn.file_offset;
+	b.cookies[0] = rdebug - fn.vaddr;
 	return create_multi_link(p, skel->progs.maps_changed, pid, ldso, &b, 0, "dlopen", err,
 				 errlen);
 }

@@ -1,13 +1,16 @@
 /* Symbolizer on elfutils libdwfl: stable module table, per-address cache, C++ demangling. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 
 #include "agent/symbolize.h"
 #include "agent/u64map.h"
@@ -46,11 +49,35 @@ struct symbolizer {
 	struct module_rec **mods;
 	int nmods, cap_mods;
 	int sync_err;
+	uint64_t last_refresh_ns; /* of a refresh caused by an unknown address */
 };
+
+#define REFRESH_INTERVAL_NS 50000000ULL
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* dwfl_linux_proc_find_elf, but a file is read with pread rather than mapped: libelf's mapping
+ * of a library would show in our own maps, where dwfl merges it with the library's real load
+ * when the process is this one (a test, or an agent symbolizing itself). */
+static int find_elf(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	int fd = dwfl_linux_proc_find_elf(mod, ud, name, base, file_name, elfp);
+
+	if (fd >= 0 && !*elfp)
+		*elfp = elf_begin(fd, ELF_C_READ, NULL); /* if NULL, dwfl maps it after all */
+	return fd;
+}
 
 /* debuginfo_path NULL means ":.debug:/usr/lib/debug", which covers /usr/lib/debug/.build-id. */
 static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
+	.find_elf = find_elf,
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
@@ -142,42 +169,82 @@ static int spans_push(struct spans *v, const char *name, uint64_t start, uint64_
 	return 0;
 }
 
+static int overlaps_any(const struct spans *v, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (start < v->v[i].end && v->v[i].start < end)
+			return 1;
+	return 0;
+}
+
+/* The executable ranges of the process, from a second read of its maps (dwfl reports every
+ * file mapping and does not say which are code). */
+static int exec_ranges(const struct symbolizer *s, struct spans *out)
+{
+	int fd = openat(s->proc_fd, "maps", O_RDONLY | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	uint64_t start, end;
+	char *line = NULL, perms[8];
+	size_t cap = 0;
+	int err = 0;
+
+	if (!f) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	while (!err && getline(&line, &cap, f) > 0)
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s", &start, &end, perms) == 3 &&
+		    perms[2] == 'x')
+			err = spans_push(out, NULL, start, end);
+	free(line);
+	fclose(f);
+	return err;
+}
+
+struct collect {
+	struct spans *cur;
+	const struct spans *exec;
+};
+
+/* Keeps the file mappings with code: the others are data (fonts, databases, and when the
+ * process is this one, libelf's own mappings of the files we opened), never worth opening. */
 static int collect_span(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
 {
+	struct collect *c = arg;
 	Dwarf_Addr end;
 	(void)ud;
 
 	dwfl_module_info(mod, NULL, NULL, &end, NULL, NULL, NULL, NULL);
-	return spans_push(arg, name, start, end) ? DWARF_CB_ABORT : DWARF_CB_OK;
+	if (!overlaps_any(c->exec, start, end))
+		return DWARF_CB_OK;
+	return spans_push(c->cur, name, start, end) ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
-/* Reads the current file mappings into scan (a throwaway Dwfl) and lists them in cur. */
+/* Reads the current code mappings into scan (a throwaway Dwfl) and lists them in cur. */
 static int scan_maps(struct symbolizer *s, Dwfl *scan, struct spans *cur)
 {
-	int rc;
+	struct spans exec = { 0 };
+	struct collect c = { cur, &exec };
+	int rc, err;
 
 	dwfl_report_begin(scan);
 	rc = dwfl_linux_proc_report(scan, s->pid);
 	dwfl_report_end(scan, NULL, NULL);
-	/* Checked after the read: while the process still exists its pid cannot have been reused,
+	err = exec_ranges(s, &exec);
+	/* Checked after the reads: while the process still exists its pid cannot have been reused,
 	 * so what we read was its maps. A zombie's maps are empty, which makes the report fail. */
 	if (!alive(s)) {
 		s->gone = 1;
-		return -ESRCH;
+		err = -ESRCH;
+	} else if (rc) {
+		err = rc > 0 && rc != ENOEXEC ? -rc : -EIO; /* ENOEXEC: maps or auxv unparsable */
+	} else if (!err && dwfl_getmodules(scan, collect_span, &c, 0) != 0) {
+		err = -ENOMEM;
 	}
-	if (rc)
-		return rc > 0 ? -rc : -EIO;
-	if (dwfl_getmodules(scan, collect_span, cur, 0) != 0)
-		return -ENOMEM;
-	return 0;
-}
-
-static int overlaps_any(const struct spans *cur, uint64_t start, uint64_t end)
-{
-	for (size_t i = 0; i < cur->n; i++)
-		if (start < cur->v[i].end && cur->v[i].start < end)
-			return 1;
-	return 0;
+	free(exec.v);
+	return err;
 }
 
 static int by_start(const void *a, const void *b)
@@ -235,10 +302,12 @@ static int module_record(struct symbolizer *s, const char *name, uint64_t start,
 {
 	struct module_rec *rec;
 
+
 	for (int i = 0; i < s->nmods; i++) {
 		const struct sym_module *m = &s->mods[i]->pub;
 
-		if (m->start == start && m->end == end && !strcmp(m->path, name))
+		/* The same load, seen through /proc/PID/maps or the dynamic linker's list. */
+		if (m->start == start && !strcmp(m->path, name))
 			return i;
 	}
 	if (s->nmods == s->cap_mods) {
@@ -314,6 +383,65 @@ int sym_refresh(struct symbolizer *s)
 	return err;
 }
 
+/* The load range of the ELF file at path once relocated by bias: its PT_LOAD segments, widened
+ * to pages as the dynamic linker maps them. 0 or -errno. */
+static int elf_load_range(const char *path, uint64_t bias, uint64_t *start, uint64_t *end)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = -ENOEXEC;
+	Elf *elf;
+	size_t n;
+
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && !elf_getphdrnum(elf, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			if (ph.p_vaddr < lo)
+				lo = ph.p_vaddr;
+			if (ph.p_vaddr + ph.p_memsz > hi)
+				hi = ph.p_vaddr + ph.p_memsz;
+		}
+		err = hi > lo ? 0 : -ENOEXEC;
+	}
+	elf_end(elf);
+	close(fd);
+	*start = (bias + lo) & ~4095ULL;
+	*end = (bias + hi + 4095) & ~4095ULL;
+	return err;
+}
+
+int sym_note_module(struct symbolizer *s, const char *path, uint64_t bias)
+{
+	struct spans cur = { 0 };
+	uint64_t start = 0, end = 0;
+	char real[PATH_MAX];
+	int err;
+
+	/* The dynamic linker's name (/lib64/ld-linux..., a symlink) as /proc/PID/maps shows it. */
+	if (!realpath(path, real) || elf_load_range(real, bias, &start, &end))
+		return 0; /* not a readable ELF file: nothing to symbolize with */
+	path = real;
+	for (int i = 0; i < s->nmods; i++) {
+		const struct sym_module *m = &s->mods[i]->pub;
+
+		if (s->mods[i]->in_dwfl && m->start < end && start < m->end &&
+		    !strcmp(m->path, path))
+			return 0;
+	}
+	err = spans_push(&cur, path, start, end);
+	if (!err)
+		err = report_all(s, &cur);
+	if (!err)
+		err = sync_modules(s);
+	free(cur.v);
+	return err;
+}
+
 int sym_open(pid_t pid, struct symbolizer **out)
 {
 	char path[64];
@@ -327,6 +455,7 @@ int sym_open(pid_t pid, struct symbolizer **out)
 	if (!s)
 		return -ENOMEM;
 	s->pid = pid;
+	elf_version(EV_CURRENT);
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	s->proc_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->proc_fd < 0) {
@@ -376,8 +505,9 @@ static const char *function_name(struct symbolizer *s, const char *name)
 	return copy;
 }
 
-/* File and line of a line record. libdw 0.188 leaves a name relative to a relative directory
- * entry (DWARF 5: "tests/unit/x.c", "./malloc/malloc.c"), so join those to DW_AT_comp_dir. */
+/* File and line of a line record. libdw 0.188 does not join a DWARF 5 directory entry that is
+ * relative ("tests/unit") to the compilation directory: do it when that one is absolute. (With
+ * -fdebug-prefix-map, as in Debian's libc, it is relative too and the name stays relative.) */
 static int source_line(struct symbolizer *s, Dwfl_Line *line, struct sym_info *out)
 {
 	Dwarf_Addr line_addr;
@@ -389,6 +519,8 @@ static int source_line(struct symbolizer *s, Dwfl_Line *line, struct sym_info *o
 		out->line = 0;
 		return 0;
 	}
+	if (dir && dir[0] != '/')
+		dir = NULL;
 	while (dir && file[0] == '.' && file[1] == '/')
 		file += 2;
 	if (dir && asprintf(&joined, "%s/%s", dir, file) < 0)
@@ -448,6 +580,13 @@ int sym_lookup(struct symbolizer *s, uint64_t addr, struct sym_info *out)
 	}
 	err = resolve(s, addr, out);
 	if (!err && out->module < 0 && !s->gone) {
+		/* At most one refresh per interval: a frame-pointer chain through code built without
+		 * them yields junk addresses, and each would cost a read of /proc/PID/maps. */
+		uint64_t now = now_ns();
+
+		if (now - s->last_refresh_ns < REFRESH_INTERVAL_NS)
+			return 0; /* not cached: a later lookup may know it */
+		s->last_refresh_ns = now;
 		refresh = sym_refresh(s);
 		err = resolve(s, addr, out);
 	}

@@ -22,9 +22,10 @@ struct sym_info {
 	uint64_t rel_addr;    /* addr - that module's bias (its ELF vaddr); addr if module is -1 */
 };
 
-/* Reports the file mappings of pid (via /proc/PID/maps) and opens their ELF files. On success
- * *out is the caller's, to free with sym_close. Errors: -ESRCH if pid is gone or a zombie,
- * -EACCES/-EPERM, -ENOMEM, -EINVAL for pid <= 0. */
+/* Reports the code mappings of pid (files mapped with exec, from /proc/PID/maps, and the vdso)
+ * and opens their ELF files now, so they stay usable once pid is gone. On success *out is the
+ * caller's, to free with sym_close. Errors: -ESRCH if pid is gone or a zombie, -EACCES/-EPERM,
+ * -ENOMEM, -EINVAL for pid <= 0, -EIO if the maps could not be parsed. */
 int sym_open(pid_t pid, struct symbolizer **out);
 
 /* Frees everything, including every string handed out by sym_lookup and sym_module_get.
@@ -32,10 +33,15 @@ int sym_open(pid_t pid, struct symbolizer **out);
 void sym_close(struct symbolizer *s);
 
 /* Re-reads the maps after dlopen/dlclose. Known modules keep their index, new ones are appended;
- * an unmapped module stays usable unless something mapped later overlaps it; the lookup cache is
+ * an unmapped module stays usable unless code mapped later overlaps it; the lookup cache is
  * kept. Errors: -ESRCH once the process is gone (or a zombie): the modules already reported stay
  * usable and no more reads are tried; -ENOMEM; -EACCES; -EIO if the maps could not be parsed. */
 int sym_refresh(struct symbolizer *s);
+
+/* Adds the object at path loaded with the given bias (as the dynamic linker reports it), unless
+ * known already: a library loaded and unloaded between two reads of /proc/PID/maps still
+ * symbolizes. 0 (also for a file that is not ELF) or -ENOMEM. */
+int sym_note_module(struct symbolizer *s, const char *path, uint64_t bias);
 
 /* Symbolizes a return address: function and file:line of the call (addr - 1), module and
  * rel_addr of addr itself. Cached per address. An address in no known module triggers one

@@ -37,7 +37,7 @@ enum hs_event_type {
 	HS_EV_ALLOC = 1, /* an outermost allocator call returned */
 	HS_EV_FREE = 2,	 /* an outermost free/delete was entered with a non-NULL pointer */
 	HS_EV_STACK = 3, /* a stack seen for the first time, or one that could not be deduplicated */
-	HS_EV_MAPS = 4,	 /* the dynamic linker changed the address space (dlopen/dlclose) */
+	HS_EV_MODULE = 4, /* an object in the dynamic linker's list (sent at every dlopen/dlclose) */
 };
 
 /* Counters kept in the per-CPU `counters` array, read by the agent. */
@@ -86,6 +86,15 @@ struct hs_stack_event {
 	__u32 depth;
 	__u32 pad;
 	__u64 frames[HS_MAX_FRAMES]; /* return addresses, innermost first; only `depth` are valid */
+};
+
+/* HS_EV_MODULE: one entry of ld.so's link_map list, read when the list is consistent, so an
+ * object loaded and unloaded between two reads of /proc/PID/maps is still known. */
+#define HS_MODULE_PATH 256
+struct hs_module_event {
+	struct hs_event_hdr hdr;
+	__u64 bias; /* l_addr: load address - ELF address */
+	char path[HS_MODULE_PATH];
 };
 
 /* Value of the `stacks` dedup map. */

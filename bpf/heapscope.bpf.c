@@ -339,17 +339,49 @@ int free_enter(struct pt_regs *ctx)
 	return 0;
 }
 
-/* On ld.so's _dl_debug_state, called around every dlopen/dlclose: the maps changed. */
+/* Fields of glibc's struct r_debug and struct link_map (<link.h>, stable ABI). */
+struct r_debug_head {
+	int r_version;
+	int pad;
+	__u64 r_map;
+	__u64 r_brk;
+	int r_state; /* 0 = RT_CONSISTENT */
+};
+
+struct link_map_head {
+	__u64 l_addr, l_name, l_ld, l_next;
+};
+
+#define MAX_LINK_MAPS 512
+
+/* On ld.so's _dl_debug_state, called around every dlopen/dlclose: once the list is consistent,
+ * send every object with its load bias. The cookie is &_r_debug - &_dl_debug_state. */
 SEC("uprobe")
 int maps_changed(struct pt_regs *ctx)
 {
-	struct hs_event_hdr *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 rdebug = PT_REGS_IP(ctx) + bpf_get_attach_cookie(ctx), lm;
+	struct r_debug_head rd;
+	struct link_map_head l;
 
-	if (!e) {
-		count(HS_CNT_DROPPED);
+	if (bpf_probe_read_user(&rd, sizeof(rd), (void *)rdebug) || rd.r_state != 0)
 		return 0;
+	lm = rd.r_map;
+	for (int i = 0; i < MAX_LINK_MAPS && lm; i++) {
+		struct hs_module_event *e;
+
+		if (bpf_probe_read_user(&l, sizeof(l), (void *)lm))
+			break;
+		lm = l.l_next;
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			count(HS_CNT_DROPPED);
+			break;
+		}
+		fill_hdr(&e->hdr, HS_EV_MODULE);
+		e->bias = l.l_addr;
+		if (bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)l.l_name) <= 0)
+			e->path[0] = 0;
+		bpf_ringbuf_submit(e, wakeup_flag());
 	}
-	fill_hdr(e, HS_EV_MAPS);
-	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }

@@ -1,5 +1,4 @@
-/* Unit tests of the symbolizer: this process, libc and libstdc++, a late dlopen, an exited child. */
-#define _GNU_SOURCE
+/* Unit tests of the symbolizer: this process, libc, libstdc++, a late dlopen, an exited child. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +16,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -45,11 +45,29 @@ static __attribute__((noipa)) int symtest_leaf(int x)
 	return x * 3 + 1;
 }
 
+/* assert_string_equal crashes on NULL; this fails cleanly. */
+#define assert_str(got, want)                       \
+	do {                                        \
+		assert_non_null(got);               \
+		assert_string_equal((got), (want)); \
+	} while (0)
+
 static int ends_with(const char *str, const char *suffix)
 {
 	size_t n = str ? strlen(str) : 0, k = strlen(suffix);
 
 	return n >= k && !strcmp(str + n - k, suffix);
+}
+
+/* The full path DWARF gives for a source compiled from the current directory as rel. */
+static void full_source(const char *rel, char *out, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	if (rel[0] == '/')
+		cwd[0] = '\0';
+	assert_true(snprintf(out, len, "%s%s%s", cwd, cwd[0] ? "/" : "", rel) < (int)len);
 }
 
 /* The load bias the dynamic linker used for the object holding addr. */
@@ -105,28 +123,35 @@ static uint64_t vdso_clock_gettime(void)
 {
 	const char *base = (const char *)getauxval(AT_SYSINFO_EHDR);
 	const ElfW(Ehdr) *eh = (const void *)base;
-	size_t size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
-	char *image = malloc(size);
 	Elf_Scn *scn = NULL;
 	uint64_t addr = 0;
 	GElf_Phdr ph;
+	char *image;
+	size_t size;
 	Elf *elf;
 
+	if (!base)
+		fail_msg("no vdso in this process (under valgrind?)");
+	size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	image = malloc(size);
 	assert_non_null(image);
 	memcpy(image, base, size);
 	elf_version(EV_CURRENT);
 	elf = elf_memory(image, size);
 	assert_non_null(gelf_getphdr(elf, 0, &ph)); /* the vdso's one PT_LOAD */
 	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d = elf_getdata(scn, NULL);
+		const char *name;
 		GElf_Shdr sh;
 		GElf_Sym sym;
-		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !(d = elf_getdata(scn, NULL)))
+		if (!d || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM)
 			continue;
-		for (int i = 0; gelf_getsym(d, i, &sym); i++)
-			if (!strcmp(elf_strptr(elf, sh.sh_link, sym.st_name), "__vdso_clock_gettime"))
+		for (int i = 0; gelf_getsym(d, i, &sym); i++) {
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (name && !strcmp(name, "__vdso_clock_gettime"))
 				addr = (uintptr_t)base - ph.p_vaddr + sym.st_value;
+		}
 	}
 	elf_end(elf);
 	free(image);
@@ -148,13 +173,14 @@ static void test_own_function(void **state)
 	struct symbolizer *s = open_self();
 	uint64_t ra = (uintptr_t)symtest_site(), leaf = (uintptr_t)symtest_leaf + 4;
 	const struct sym_module *m;
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], src[PATH_MAX];
 	struct sym_info si;
 	(void)state;
 
 	assert_int_equal(sym_lookup(s, ra, &si), 0);
-	assert_string_equal(si.function, "symtest_site");
-	assert_true(ends_with(si.file, "/tests/unit/test_symbolize.c"));
+	assert_str(si.function, "symtest_site");
+	full_source(__FILE__, src, sizeof(src));
+	assert_str(si.file, src);
 	assert_int_equal(si.line, symtest_line);
 	m = sym_module_get(s, si.module);
 	assert_non_null(m);
@@ -166,7 +192,7 @@ static void test_own_function(void **state)
 	assert_int_equal(si.rel_addr, ra - m->bias);
 
 	assert_int_equal(sym_lookup(s, leaf, &si), 0);
-	assert_string_equal(si.function, "symtest_leaf");
+	assert_str(si.function, "symtest_leaf");
 	assert_true(ends_with(si.file, "/tests/unit/test_symbolize.c"));
 	assert_true(si.line > 0);
 	assert_int_equal(si.rel_addr, leaf - m->bias);
@@ -196,6 +222,32 @@ static void test_cache_returns_same_strings(void **state)
 	sym_close(s);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Uncached, a libc address costs ~150 us here (dwfl scans the whole symbol table): 100000 of
+ * them would take 15 s; cached they take about a millisecond. */
+static void test_cache_is_fast(void **state)
+{
+	struct symbolizer *s = open_self();
+	uint64_t addr = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc") + 1;
+	struct sym_info si;
+	double t0;
+	(void)state;
+
+	t0 = now_s();
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(sym_lookup(s, addr, &si), 0);
+	assert_true(now_s() - t0 < 1.0);
+	assert_non_null(si.function);
+	sym_close(s);
+}
+
 static void test_demangles_cxx(void **state)
 {
 	struct symbolizer *s = open_self();
@@ -205,7 +257,7 @@ static void test_demangles_cxx(void **state)
 
 	assert_non_null(fn);
 	assert_int_equal(sym_lookup(s, (uintptr_t)fn + 1, &si), 0);
-	assert_string_equal(si.function, "operator new(unsigned long)");
+	assert_str(si.function, "operator new(unsigned long)");
 	assert_non_null(strstr(sym_module_get(s, si.module)->path, "libstdc++"));
 	assert_int_equal(sym_module_get(s, si.module)->bias, load_bias(fn));
 	sym_close(s);
@@ -268,18 +320,136 @@ static void test_unknown_address(void **state)
 	sym_close(s);
 }
 
-/* Builds tests/unit/symlib.c into dir/libsymlib.so (path in so). */
-static void build_symlib(char *dir, char *so, size_t len)
+/* A new directory beside this test's executable: files there may be mapped executable. */
+static void scratch_dir(char dir[PATH_MAX])
+{
+	char exe[PATH_MAX];
+
+	assert_non_null(realpath("/proc/self/exe", exe));
+	*strrchr(exe, '/') = '\0';
+	assert_true(snprintf(dir, PATH_MAX, "%s/symtest.XXXXXX", exe) < PATH_MAX);
+	assert_non_null(mkdtemp(dir));
+}
+
+/* Maps a new one-page file dir/name with prot, at addr if not NULL (in a mapping of ours). */
+static char *map_file_page(const char *dir, const char *name, char *addr, int prot)
+{
+	static const char page[4096];
+	char path[PATH_MAX + 8], *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, page, sizeof(page)), sizeof(page));
+	p = mmap(addr, sizeof(page), prot, MAP_PRIVATE | (addr ? MAP_FIXED : 0), fd, 0);
+	assert_true(p != MAP_FAILED);
+	close(fd);
+	return p;
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
+/* File b starts where file a ends, and anonymous memory follows b: that gap is in no module. */
+static void test_gap_after_adjacent_modules(void **state)
+{
+	char *area = mmap(NULL, 4 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char dir[PATH_MAX];
+	struct symbolizer *s;
+	struct sym_info si;
+	(void)state;
+
+	assert_true(area != MAP_FAILED);
+	scratch_dir(dir);
+	map_file_page(dir, "a", area, PROT_READ | PROT_EXEC);
+	map_file_page(dir, "b", area + 4096, PROT_READ | PROT_EXEC);
+	s = open_self();
+	assert_int_equal(sym_lookup(s, (uintptr_t)area + 4096 + 8, &si), 0);
+	assert_true(ends_with(sym_module_get(s, si.module)->path, "/b"));
+	assert_int_equal(sym_lookup(s, (uintptr_t)area + 2 * 4096 + 8, &si), 0);
+	assert_int_equal(si.module, -1);
+	assert_null(si.function);
+	sym_close(s);
+	munmap(area, 4 * 4096);
+	remove_file(dir, "a");
+	remove_file(dir, "b");
+	rmdir(dir);
+}
+
+/* Code c replaces code b at the same address: b keeps its index and its cached addresses, new
+ * addresses there are c's. */
+static void test_code_mapped_over_module(void **state)
+{
+	char *area = mmap(NULL, 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char dir[PATH_MAX];
+	struct symbolizer *s;
+	struct sym_info b, si;
+	(void)state;
+
+	assert_true(area != MAP_FAILED);
+	scratch_dir(dir);
+	map_file_page(dir, "b", area, PROT_READ | PROT_EXEC);
+	s = open_self();
+	assert_int_equal(sym_lookup(s, (uintptr_t)area + 8, &b), 0);
+	assert_true(ends_with(sym_module_get(s, b.module)->path, "/b"));
+	map_file_page(dir, "c", area, PROT_READ | PROT_EXEC);
+	assert_int_equal(sym_refresh(s), 0);
+	assert_int_equal(sym_lookup(s, (uintptr_t)area + 8, &si), 0);
+	assert_int_equal(si.module, b.module);
+	assert_int_equal(sym_lookup(s, (uintptr_t)area + 16, &si), 0);
+	assert_true(ends_with(sym_module_get(s, si.module)->path, "/c"));
+	assert_true(ends_with(sym_module_get(s, b.module)->path, "/b"));
+	sym_close(s);
+	munmap(area, 2 * 4096);
+	remove_file(dir, "b");
+	remove_file(dir, "c");
+	rmdir(dir);
+}
+
+/* A file mapped without exec (data, or libelf's own mappings of what we open) is no module. */
+static void test_data_file_is_no_module(void **state)
+{
+	char dir[PATH_MAX], *data;
+	struct symbolizer *s;
+	struct sym_info si;
+	(void)state;
+
+	scratch_dir(dir);
+	data = map_file_page(dir, "data", NULL, PROT_READ);
+	s = open_self();
+	assert_int_equal(sym_lookup(s, (uintptr_t)data + 8, &si), 0);
+	assert_int_equal(si.module, -1);
+	for (int i = 0; i < sym_module_count(s); i++)
+		assert_false(ends_with(sym_module_get(s, i)->path, "/data"));
+	/* Nothing new is mapped with exec between two refreshes, so nothing new is reported. */
+	for (int i = 0, n = sym_module_count(s); i < 3; i++) {
+		assert_int_equal(sym_refresh(s), 0);
+		assert_int_equal(sym_module_count(s), n);
+	}
+	sym_close(s);
+	munmap(data, 4096);
+	remove_file(dir, "data");
+	rmdir(dir);
+}
+
+/* Builds tests/unit/symlib.c (path in src) into dir/libsymlib.so (path in so). */
+static void build_symlib(char dir[PATH_MAX], char src[PATH_MAX], char so[PATH_MAX])
 {
 	const char *slash = strrchr(__FILE__, '/');
-	char src[PATH_MAX], cmd[3 * PATH_MAX];
+	char cmd[3 * PATH_MAX + 64];
 
-	snprintf(src, sizeof(src), "%.*ssymlib.c", slash ? (int)(slash - __FILE__ + 1) : 0,
+	snprintf(src, PATH_MAX, "%.*ssymlib.c", slash ? (int)(slash - __FILE__ + 1) : 0,
 		 __FILE__);
 	if (access(src, R_OK))
 		fail_msg("cannot read %s: run the test from the repository root", src);
-	assert_non_null(mkdtemp(dir));
-	snprintf(so, len, "%s/libsymlib.so", dir);
+	scratch_dir(dir);
+	assert_true(snprintf(so, PATH_MAX, "%s/libsymlib.so", dir) < PATH_MAX);
 	snprintf(cmd, sizeof(cmd), "cc -shared -fPIC -g -O2 -Wl,--build-id -o '%s' '%s'", so, src);
 	if (system(cmd))
 		fail_msg("'%s' failed: the test needs a C compiler to build its library", cmd);
@@ -287,7 +457,8 @@ static void build_symlib(char *dir, char *so, size_t len)
 
 static void test_dlopen_after_open(void **state)
 {
-	char dir[] = "/tmp/test_symbolize.XXXXXX", so[PATH_MAX], real[PATH_MAX], id[41];
+	char dir[PATH_MAX], so[PATH_MAX], real[PATH_MAX], id[41];
+	char src[PATH_MAX], full[PATH_MAX];
 	struct symbolizer *s;
 	const struct sym_module *first, *m;
 	void *(*site)(void), *(*where)(void), *lib;
@@ -296,7 +467,7 @@ static void test_dlopen_after_open(void **state)
 	int n, *line;
 	(void)state;
 
-	build_symlib(dir, so, sizeof(so));
+	build_symlib(dir, src, so);
 	s = open_self();
 	n = sym_module_count(s);
 	first = sym_module_get(s, 0);
@@ -310,8 +481,9 @@ static void test_dlopen_after_open(void **state)
 
 	/* No sym_refresh here: the unknown address must trigger it. */
 	assert_int_equal(sym_lookup(s, ra, &si), 0);
-	assert_string_equal(si.function, "symlib_site");
-	assert_true(ends_with(si.file, "/tests/unit/symlib.c"));
+	assert_str(si.function, "symlib_site");
+	full_source(src, full, sizeof(full));
+	assert_str(si.file, full);
 	assert_int_equal(si.line, *line);
 	assert_true(si.module >= n);
 	assert_true(sym_module_count(s) > n);
@@ -329,7 +501,7 @@ static void test_dlopen_after_open(void **state)
 	assert_null(dlopen(so, RTLD_NOW | RTLD_NOLOAD));
 	assert_int_equal(sym_refresh(s), 0);
 	assert_int_equal(sym_lookup(s, (uintptr_t)where + 1, &again), 0);
-	assert_string_equal(again.function, "symlib_where");
+	assert_str(again.function, "symlib_where");
 	assert_int_equal(again.module, si.module);
 	sym_close(s);
 	unlink(so);
@@ -370,13 +542,13 @@ static void test_child_after_exit(void **state)
 
 	assert_int_equal(sym_open(pid, &s), 0);
 	assert_int_equal(sym_lookup(s, ra, &si), 0);
-	assert_string_equal(si.function, "symtest_site");
+	assert_str(si.function, "symtest_site");
 	n = sym_module_count(s);
 	reap(pid);
 
 	/* Never looked up before the child died: the module must not need /proc/PID any more. */
 	assert_int_equal(sym_lookup(s, leaf, &si), 0);
-	assert_string_equal(si.function, "symtest_leaf");
+	assert_str(si.function, "symtest_leaf");
 	assert_true(ends_with(si.file, "/tests/unit/test_symbolize.c"));
 	assert_int_equal(sym_lookup(s, getpid_addr, &si), 0);
 	assert_non_null(si.function);
@@ -411,9 +583,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_function),
 		cmocka_unit_test(test_cache_returns_same_strings),
+		cmocka_unit_test(test_cache_is_fast),
 		cmocka_unit_test(test_demangles_cxx),
 		cmocka_unit_test(test_libc_separate_debuginfo),
 		cmocka_unit_test(test_unknown_address),
+		cmocka_unit_test(test_gap_after_adjacent_modules),
+		cmocka_unit_test(test_code_mapped_over_module),
+		cmocka_unit_test(test_data_file_is_no_module),
 		cmocka_unit_test(test_dlopen_after_open),
 		cmocka_unit_test(test_child_after_exit),
 		cmocka_unit_test(test_open_errors),
