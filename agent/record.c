@@ -42,6 +42,7 @@ struct record_opts {
 	double duration_s;
 	int keep_events;
 	int ringbuf_mb;
+	int caller_only; /* --stack=caller: the allocator's caller, no deeper frames */
 };
 
 struct recorder {
@@ -88,7 +89,9 @@ static void usage(FILE *f)
 		   "  -o, --output FILE    recording file (default heapscope-<pid>.db)\n"
 		   "  -d, --duration SECS  stop after this many seconds\n"
 		   "      --keep-events    also store every raw event (table events)\n"
-		   "      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n");
+		   "      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n"
+		   "      --stack=fp|caller  full stacks through frame pointers (default), or only\n"
+		   "                       the allocator's caller (cheapest)\n");
 }
 
 static int parse_positive(const char *s, double *out)
@@ -108,6 +111,7 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "keep-events", no_argument, NULL, 'k' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
+		{ "stack", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,6 +148,13 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 				return -EINVAL;
 			}
 			o->ringbuf_mb = (int)v;
+			break;
+		case 's':
+			if (strcmp(optarg, "fp") && strcmp(optarg, "caller")) {
+				fprintf(stderr, "heapscope: --stack must be fp or caller\n");
+				return -EINVAL;
+			}
+			o->caller_only = !strcmp(optarg, "caller");
 			break;
 		case 'h':
 			usage(stdout);
@@ -240,6 +251,7 @@ static int load_bpf(struct recorder *r)
 	}
 	bpf_map__set_max_entries(r->skel->maps.events, (uint32_t)r->o.ringbuf_mb << 20);
 	r->skel->rodata->wakeup_bytes = ((uint64_t)r->o.ringbuf_mb << 20) / 64;
+	r->skel->rodata->walk_frame_pointers = !r->o.caller_only;
 	e = probes_set_attach_type(r->skel);
 	if (!e)
 		e = heapscope_bpf__load(r->skel);
@@ -295,8 +307,10 @@ static int write_header(struct recorder *r)
 	int e;
 
 	snprintf(options, sizeof(options),
-		 "{\"duration_s\":%g,\"keep_events\":%s,\"ringbuf_mb\":%d,\"interval_ns\":%lld}",
+		 "{\"duration_s\":%g,\"keep_events\":%s,\"ringbuf_mb\":%d,\"stack\":\"%s\","
+		 "\"interval_ns\":%lld}",
 		 r->o.duration_s, r->o.keep_events ? "true" : "false", r->o.ringbuf_mb,
+		 r->o.caller_only ? "caller" : "fp",
 		 TIMELINE_INTERVAL_NS);
 	e = store_begin_recording(r->store, &rec);
 	if (!e)
