@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The allocator that really serves malloc is the one probed: glibc, a preloaded jemalloc or
+# tcmalloc, or a static executable's own. leaks3's numbers must come out the same each time.
+. "$(dirname "$0")/../lib.sh"
+
+# Rows, freed rows and live bytes of leaks3's own functions, and the leak sites by function.
+OWN="SELECT count(*), count(a.free_ts), sum(CASE WHEN a.free_ts IS NULL THEN a.size ELSE 0 END)
+     FROM allocations a JOIN site_frames sf ON sf.site = a.site AND sf.pos = 0
+     WHERE sf.function IN ('churn', 'leak_a', 'leak_b', 'leak_c', 'scratch', 'zero')"
+LEAKS="SELECT sf.function, count(*) FROM leaks a JOIN site_frames sf ON sf.site = a.site
+       AND sf.pos = 0 WHERE sf.function LIKE 'leak_%' GROUP BY 1 ORDER BY 1"
+
+check() { # NAME DB ALLOCATOR_REGEX
+	expect_match "$1: allocator probed" "$(q "$2" "SELECT allocator FROM recording")" "$3"
+	expect_eq "$1: leaks3's rows, freed, live bytes" "$(q "$2" "$OWN")" "82|61|5000"
+	expect_eq "$1: leak sites" "$(q "$2" "$LEAKS")" "leak_a|3
+leak_b|7
+leak_c|11"
+	expect_eq "$1: no errors" "$(q "$2" "SELECT count(*) FROM errors")" 0
+	expect_eq "$1: malloc and free probed in the allocator" \
+		"$(q "$2" "SELECT count(*) FROM probes p JOIN recording r ON p.module = r.allocator WHERE p.symbol IN ('malloc', 'free')")" 2
+}
+
+"$HS" record -o "$T/glibc.db" -- "$PROGS/leaks3" 0 >/dev/null 2>&1
+check glibc "$T/glibc.db" 'libc\.so\.6$'
+
+for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4; do
+	path=/usr/lib/x86_64-linux-gnu/$lib
+	if [ ! -f "$path" ]; then
+		not_ok "$lib is missing (make deps installs it)"
+		continue
+	fi
+	LD_PRELOAD=$path "$HS" record -o "$T/$lib.db" -- "$PROGS/leaks3" 0 >/dev/null 2>&1
+	check "$lib" "$T/$lib.db" "$lib\$"
+done
+
+cc -static -O1 -g -fno-omit-frame-pointer -o "$T/leaks3-static" "$TOP/tests/progs/leaks3.c"
+"$HS" record -o "$T/static.db" -- "$T/leaks3-static" 0 >/dev/null 2>&1
+check static "$T/static.db" 'leaks3-static$'
+
+# A program with no malloc anywhere: the error names what was looked for.
+printf '.globl _start\n_start: mov $60, %%eax\nxor %%edi, %%edi\nsyscall\n' >"$T/nomalloc.s"
+cc -nostdlib -static -o "$T/nomalloc" "$T/nomalloc.s"
+"$HS" record -o "$T/none.db" -- "$T/nomalloc" 2>"$T/none.err"
+expect_eq "no allocator: exit status" "$?" 1
+expect_match "no allocator: one line naming what was looked for" "$(cat "$T/none.err")" \
+	"^heapscope: no allocator found: .*defines malloc \(looked for glibc, jemalloc, tcmalloc"
+expect_eq "no allocator: no file left" "$(ls "$T/none.db" 2>/dev/null)" ""
+finish
