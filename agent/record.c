@@ -61,7 +61,7 @@ struct recorder {
 	const char *end_reason;
 	uint64_t t0_mono_ns, stop_deadline_ns;
 	int64_t t0_wall_ns;
-	int tty;
+	int tty, err_reported;
 	uint64_t last_events;
 };
 
@@ -520,13 +520,36 @@ static void on_tick(struct recorder *r)
 		stop(r, "interrupted");
 }
 
+/* Writing failed (disk full): say so now and stop tracing. A launched command keeps running,
+ * untraced, and is still waited for, as it would be without heapscope. */
+static void recording_failed(struct recorder *r)
+{
+	int e = r->drain.err;
+
+	probes_free(r->probes);
+	r->probes = NULL;
+	snprintf(r->err, ERRLEN, "writing %s failed: %s%s; the recording up to that point is kept%s",
+		 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e),
+		 r->launched && !r->child_done ? "; the command goes on untraced" : "");
+	if (r->tty)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "heapscope: %s\n", r->err);
+	r->err_reported = 1;
+}
+
 static void loop(struct recorder *r)
 {
 	struct epoll_event evs[8];
 
-	while (!r->end_reason && !r->drain.err) {
-		int n = epoll_wait(r->epfd, evs, 8, POLL_MS);
+	while (!r->end_reason) {
+		int n;
 
+		if (r->drain.err && !r->err_reported) {
+			recording_failed(r);
+			if (!r->launched || r->child_done)
+				break;
+		}
+		n = epoll_wait(r->epfd, evs, 8, POLL_MS);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
@@ -538,7 +561,8 @@ static void loop(struct recorder *r)
 				stop(r, "exited");
 		}
 		/* The BPF side wakes us only when a lot is pending: poll the rest. */
-		drain_consume(&r->drain);
+		if (!r->drain.err)
+			drain_consume(&r->drain);
 	}
 }
 
@@ -549,10 +573,11 @@ static int finish(struct recorder *r)
 	struct store_end end;
 	int e;
 
+	if (r->drain.err)
+		return r->drain.err; /* already reported by recording_failed */
 	probes_free(r->probes);
 	r->probes = NULL;
-	if (!r->drain.err)
-		drain_consume(&r->drain);
+	drain_consume(&r->drain);
 	tracker_get_stats(r->tracker, &s);
 	end = (struct store_end){
 		.duration_ns = (int64_t)(now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns),
@@ -662,7 +687,7 @@ int record_main(int argc, char **argv)
 		e = finish(&r);
 	}
 	cleanup(&r);
-	if (r.err[0])
+	if (r.err[0] && !r.err_reported)
 		fprintf(stderr, "heapscope: %s\n", r.err);
 	if (e)
 		return 1;

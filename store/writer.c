@@ -1,6 +1,7 @@
 /* The recording writer: creates a recording file and appends rows in batched transactions
  * through prepared statements. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,14 +110,26 @@ int store_create(const char *path, struct store **out, char *errbuf, size_t errl
 {
 	struct store *s = calloc(1, sizeof(*s));
 	char *msg = NULL;
-	int err;
+	int err, fd;
 
 	if (!s)
 		return -ENOMEM;
 	remove_files(path);
+	/* Created here first: SQLite retries a failed open read-only, which hides the reason
+	 * (a read-only file system would read as "no such file"). */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(errbuf, errlen, "%s", strerror(-err));
+		free(s);
+		return err;
+	}
+	close(fd);
 	err = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (err != SQLITE_OK) {
-		err = errno ? -errno : sql_errno(err);
+		int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+
+		err = sys ? -sys : sql_errno(err);
 		snprintf(errbuf, errlen, "%s", strerror(-err));
 		goto fail;
 	}
@@ -128,7 +141,9 @@ int store_create(const char *path, struct store **out, char *errbuf, size_t errl
 	if (!err)
 		err = exec(s, "BEGIN");
 	if (err) {
-		snprintf(errbuf, errlen, "%s", msg ? msg : sqlite3_errmsg(s->db));
+		int sys = sqlite3_system_errno(s->db);
+
+		snprintf(errbuf, errlen, "%s", sys ? strerror(sys) : msg ? msg : sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	s->in_txn = 1;
