@@ -587,6 +587,8 @@ static int finish(struct recorder *r)
 		.untracked_frees = s.untracked_frees,
 		.stack_collisions = read_counter(r, HS_CNT_STACK_COLLISION),
 		.stack_map_full = read_counter(r, HS_CNT_STACK_MAP_FULL),
+		.peak_live_bytes = s.peak_live_bytes,
+		.peak_ts = s.peak_ts,
 	};
 	e = r->drain.err;
 	if (!e)

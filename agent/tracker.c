@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "agent/sitestats.h"
 #include "agent/tracker.h"
 #include "agent/u64map.h"
 #include "bpf/abi.h"
@@ -15,6 +16,7 @@ struct live_block {
 	int64_t id, alloc_ts, alloc_ns, site;
 	uint64_t size;
 	int32_t func, tid;
+	int32_t chain; /* reallocs this block's contents have been through */
 };
 
 struct freed_block {
@@ -29,6 +31,9 @@ struct tracker {
 	struct tracker_stats stats;
 	struct store_timeline bucket; /* the interval being filled */
 	int64_t bucket_idx;
+	struct sitestats *sites;
+	struct u64map *last_alloc; /* tid + 1 -> address of the thread's latest allocation */
+	int64_t peak_live_bytes, peak_ts;
 };
 
 int tracker_new(struct store *st, const struct tracker_opts *o, struct tracker **out)
@@ -42,7 +47,9 @@ int tracker_new(struct store *st, const struct tracker_opts *o, struct tracker *
 	t->live = u64map_new(sizeof(struct live_block));
 	t->freed = u64map_new(sizeof(struct freed_block));
 	t->next_id = 1;
-	if (!t->live || !t->freed) {
+	t->sites = sitestats_new();
+	t->last_alloc = u64map_new(sizeof(uint64_t));
+	if (!t->live || !t->freed || !t->sites || !t->last_alloc) {
 		tracker_free(t);
 		return -ENOMEM;
 	}
@@ -56,6 +63,8 @@ void tracker_free(struct tracker *t)
 		return;
 	u64map_free(t->live);
 	u64map_free(t->freed);
+	u64map_free(t->last_alloc);
+	sitestats_free(t->sites);
 	free(t);
 }
 
@@ -142,6 +151,7 @@ static int close_block(struct tracker *t, const struct tracker_free *f, int *err
 	struct live_block *b = u64map_get(t->live, f->addr);
 	struct freed_block *fb;
 	struct store_alloc row;
+	uint64_t *last;
 	int created;
 
 	if (!b)
@@ -149,13 +159,17 @@ static int close_block(struct tracker *t, const struct tracker_free *f, int *err
 	row = (struct store_alloc){ b->id,	  f->addr,     b->size,	  b->func + 1, b->tid,
 				    b->alloc_ts,  b->alloc_ns, f->ts,	  b->site,     f->site,
 				    f->func + 1,  f->tid };
+	last = u64map_get(t->last_alloc, (uint64_t)b->tid + 1);
+	*err = sitestats_free_block(t->sites, b->site, b->size, b->alloc_ts, b->tid, f->ts, f->site,
+				    f->tid, b->tid == f->tid && last && *last == f->addr);
 	t->stats.frees++;
 	t->stats.live_blocks--;
 	t->stats.live_bytes -= b->size;
 	t->bucket.frees++;
 	t->bucket.free_bytes += b->size;
 	u64map_remove(t->live, f->addr);
-	*err = store_insert_alloc(t->st, &row);
+	if (!*err)
+		*err = store_insert_alloc(t->st, &row);
 	fb = u64map_put(t->freed, f->addr, &created);
 	if (!fb) {
 		*err = -ENOMEM;
@@ -193,10 +207,11 @@ int tracker_on_free(struct tracker *t, const struct tracker_free *f)
 	return err ? err : do_free(t, f, 0);
 }
 
-static int open_block(struct tracker *t, const struct tracker_alloc *a)
+static int open_block(struct tracker *t, const struct tracker_alloc *a, int chain)
 {
 	struct tracker_free missed = { a->ts, 0, a->addr, -1, 0 };
 	struct live_block *b;
+	uint64_t *last;
 	int created, err = 0;
 
 	/* Still live means its free was lost (dropped event): close it without a free site. */
@@ -204,22 +219,31 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a)
 		close_block(t, &missed, &err);
 	u64map_remove(t->freed, a->addr);
 	b = u64map_put(t->live, a->addr, &created);
-	if (!b)
+	last = b ? u64map_put(t->last_alloc, (uint64_t)a->tid + 1, &created) : NULL;
+	if (!last)
 		return -ENOMEM;
-	*b = (struct live_block){ t->next_id++, a->ts, a->dur_ns, a->site, a->size, a->func, a->tid };
+	*last = a->addr;
+	*b = (struct live_block){ t->next_id++, a->ts, a->dur_ns, a->site, a->size, a->func, a->tid,
+				  chain };
 	t->stats.allocs++;
 	t->stats.alloc_bytes += a->size;
 	t->stats.live_blocks++;
 	t->stats.live_bytes += a->size;
+	if (t->stats.live_bytes > t->peak_live_bytes) {
+		t->peak_live_bytes = t->stats.live_bytes;
+		t->peak_ts = a->ts;
+	}
 	t->bucket.allocs++;
 	t->bucket.alloc_bytes += a->size;
+	if (!err)
+		err = sitestats_alloc(t->sites, a->site, a->size, a->ts, a->tid, a->dur_ns);
 	return err;
 }
 
 int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 {
 	struct tracker_free f = { a->ts, a->site, a->old_addr, a->func, a->tid };
-	int err = advance(t, a->ts);
+	int err = advance(t, a->ts), chain = 0;
 
 	if (!err)
 		err = store_event(t, "alloc", a->ts, a->func, a->tid, a->addr, a->size, a->old_addr,
@@ -228,15 +252,29 @@ int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 		return err;
 	/* realloc of a block: success frees the old block (moved or not); realloc(p, 0) returns
 	 * NULL after freeing p; any other NULL is a failure that changed nothing. */
-	if (a->old_addr && (a->addr || a->size == 0))
+	if (a->old_addr && (a->addr || a->size == 0)) {
+		struct live_block *old = u64map_get(t->live, a->old_addr);
+
+		if (old && a->addr) {
+			chain = old->chain + 1;
+			sitestats_realloc(t->sites, a->site, old->size, a->size, chain);
+		}
 		err = do_free(t, &f, 1);
+	}
 	if (!err && a->addr)
-		err = open_block(t, a);
+		err = open_block(t, a, chain);
 	return err;
 }
 
+struct leak_acc {
+	int64_t blocks, bytes, oldest_ts;
+	uint32_t tenths; /* bit k: a still-live block was allocated in the k-th tenth */
+};
+
 struct finish_ctx {
 	struct tracker *t;
+	struct u64map *leaks; /* site (0 as UINT64_MAX) -> struct leak_acc */
+	int64_t end_ts;
 	int err;
 };
 
@@ -246,23 +284,57 @@ static void write_live(uint64_t addr, void *value, void *arg)
 	struct live_block *b = value;
 	struct store_alloc row = { b->id, addr, b->size, b->func + 1, b->tid, b->alloc_ts,
 				   b->alloc_ns, -1, b->site, 0, 0, 0 };
+	struct leak_acc *l;
+	int created, tenth;
+
+	if (c->err)
+		return;
+	c->err = store_insert_alloc(c->t->st, &row);
+	l = u64map_put(c->leaks, b->site ? (uint64_t)b->site : UINT64_MAX, &created);
+	if (!l) {
+		c->err = -ENOMEM;
+		return;
+	}
+	if (created || b->alloc_ts < l->oldest_ts)
+		l->oldest_ts = b->alloc_ts;
+	l->blocks++;
+	l->bytes += (int64_t)b->size;
+	tenth = c->end_ts > 0 ? (int)(b->alloc_ts * 10 / c->end_ts) : 0;
+	l->tenths |= 1u << (tenth < 0 ? 0 : tenth > 9 ? 9 : tenth);
+}
+
+static void write_leak_site(uint64_t key, void *value, void *arg)
+{
+	struct finish_ctx *c = arg;
+	struct leak_acc *l = value;
+	struct store_leak_site row = { key == UINT64_MAX ? 0 : (int64_t)key, l->blocks, l->bytes,
+				       l->oldest_ts, __builtin_popcount(l->tenths) / 10.0 };
 
 	if (!c->err)
-		c->err = store_insert_alloc(c->t->st, &row);
+		c->err = store_insert_leak_site(c->t->st, &row);
 }
 
 int tracker_finish(struct tracker *t, int64_t end_ts)
 {
-	struct finish_ctx c = { t, advance(t, end_ts) };
+	struct finish_ctx c = { t, u64map_new(sizeof(struct leak_acc)), end_ts, advance(t, end_ts) };
 
+	if (!c.leaks)
+		return -ENOMEM;
 	if (!c.err)
 		c.err = flush_bucket(t);
 	if (!c.err)
 		u64map_each(t->live, write_live, &c);
+	if (!c.err)
+		u64map_each(c.leaks, write_leak_site, &c);
+	if (!c.err)
+		c.err = sitestats_write(t->sites, t->st, end_ts);
+	u64map_free(c.leaks);
 	return c.err;
 }
 
 void tracker_get_stats(const struct tracker *t, struct tracker_stats *out)
 {
 	*out = t->stats;
+	out->peak_live_bytes = t->peak_live_bytes;
+	out->peak_ts = t->peak_ts;
 }

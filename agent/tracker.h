@@ -36,6 +36,7 @@ struct tracker_free {
 
 struct tracker_stats {
 	int64_t allocs, frees, live_blocks, live_bytes, alloc_bytes, untracked_frees, errors;
+	int64_t peak_live_bytes, peak_ts;
 };
 
 /* The tracker writes into st (not owned). 0 or -ENOMEM. Free with tracker_free. */
@@ -46,7 +47,8 @@ void tracker_free(struct tracker *t);
 int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a);
 int tracker_on_free(struct tracker *t, const struct tracker_free *f);
 
-/* Closes the timeline and writes every still-live block (free_ts NULL). 0 or -errno. */
+/* Closes the timeline, writes every still-live block (free_ts NULL), the sites of those blocks
+ * (leak_sites) and the per-site aggregates. 0 or -errno. */
 int tracker_finish(struct tracker *t, int64_t end_ts);
 
 void tracker_get_stats(const struct tracker *t, struct tracker_stats *out);

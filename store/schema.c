@@ -23,6 +23,8 @@ static const char SCHEMA_SQL[] =
 	"  untracked_frees INTEGER NOT NULL DEFAULT 0,"
 	"  stack_collisions INTEGER NOT NULL DEFAULT 0,"
 	"  stack_map_full INTEGER NOT NULL DEFAULT 0,"
+	"  peak_live_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  peak_ts INTEGER,"
 	"  heapscope_version TEXT NOT NULL);"
 	"CREATE TABLE funcs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE probes(id INTEGER PRIMARY KEY, func TEXT NOT NULL, symbol TEXT NOT NULL,"
@@ -60,6 +62,30 @@ static const char SCHEMA_SQL[] =
 	"  live_bytes INTEGER NOT NULL, live_blocks INTEGER NOT NULL,"
 	"  allocs INTEGER NOT NULL, frees INTEGER NOT NULL,"
 	"  alloc_bytes INTEGER NOT NULL, free_bytes INTEGER NOT NULL);"
+	/* Per-site aggregates, written when the recording ends (see agent/sitestats.c). */
+	"CREATE TABLE site_stats(site INTEGER PRIMARY KEY REFERENCES stacks(id),"
+	"  allocs INTEGER NOT NULL, bytes INTEGER NOT NULL, min_size INTEGER, max_size INTEGER,"
+	"  frees INTEGER NOT NULL, freed_bytes INTEGER NOT NULL,"
+	"  live_blocks INTEGER NOT NULL, live_bytes INTEGER NOT NULL,"
+	"  peak_live_bytes INTEGER NOT NULL, peak_ts INTEGER,"
+	"  temp_allocs INTEGER NOT NULL,"	  /* freed by the same thread before it allocated again */
+	"  tight_allocs INTEGER NOT NULL,"	  /* within 10 us of the site's previous allocation */
+	"  burst_frees INTEGER NOT NULL,"	  /* freed in a burst: >= 100 frees in 1 ms, <= 8 sites */
+	"  small_reallocs INTEGER NOT NULL,"  /* reallocs growing a block by at most half */
+	"  max_realloc_chain INTEGER NOT NULL,"
+	"  cross_thread_frees INTEGER NOT NULL,"
+	"  first_ts INTEGER, last_ts INTEGER);"
+	/* kind: lifetime (user buckets, lo/hi in ns), lifetime_fine, size_fine, alloc_ns_fine
+	 * (quarter-octave buckets, for percentiles). Only non-empty buckets. */
+	"CREATE TABLE site_hist(site INTEGER NOT NULL, kind TEXT NOT NULL, bucket INTEGER NOT NULL,"
+	"  lo INTEGER NOT NULL, hi INTEGER NOT NULL, count INTEGER NOT NULL,"
+	"  PRIMARY KEY(site, kind, bucket)) WITHOUT ROWID;"
+	"CREATE TABLE cross_thread(site INTEGER NOT NULL, free_site INTEGER NOT NULL,"
+	"  blocks INTEGER NOT NULL, PRIMARY KEY(site, free_site)) WITHOUT ROWID;"
+	/* Sites of the blocks still live at the end; growth = share of the recording's tenths
+	 * in which those blocks were allocated (1: still growing at the end). */
+	"CREATE TABLE leak_sites(site INTEGER PRIMARY KEY, blocks INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL, oldest_ts INTEGER NOT NULL, growth REAL NOT NULL);"
 	"CREATE TABLE events(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
 	"  func INTEGER, tid INTEGER NOT NULL, addr INTEGER, size INTEGER, old_addr INTEGER,"
 	"  site INTEGER);"

@@ -60,6 +60,18 @@ struct store_end {
 	const char *end_reason;
 	int exit_status; /* < 0: none */
 	int64_t dropped_events, untracked_frees, stack_collisions, stack_map_full;
+	int64_t peak_live_bytes, peak_ts;
+};
+
+struct store_site_stats {
+	int64_t site, allocs, bytes, min_size, max_size, frees, freed_bytes, live_blocks, live_bytes;
+	int64_t peak_live_bytes, peak_ts, temp_allocs, tight_allocs, burst_frees, small_reallocs;
+	int64_t max_realloc_chain, cross_thread_frees, first_ts, last_ts;
+};
+
+struct store_leak_site {
+	int64_t site, blocks, bytes, oldest_ts;
+	double growth;
 };
 
 /* Creates (replacing any file there) a recording at path. 0 or -errno; on failure errbuf holds
@@ -82,6 +94,11 @@ int store_insert_alloc(struct store *s, const struct store_alloc *a);
 int store_insert_error(struct store *s, const struct store_error *e);
 int store_insert_timeline(struct store *s, const struct store_timeline *t);
 int store_insert_event(struct store *s, const struct store_event *e);
+int store_insert_site_stats(struct store *s, const struct store_site_stats *ss);
+int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int bucket,
+			   int64_t lo, int64_t hi, int64_t count);
+int store_insert_cross_thread(struct store *s, int64_t site, int64_t free_site, int64_t blocks);
+int store_insert_leak_site(struct store *s, const struct store_leak_site *l);
 
 /* Commits the open transaction and starts the next one. 0 or -errno. */
 int store_commit(struct store *s);

@@ -22,6 +22,10 @@ enum stmt_id {
 	ST_TIMELINE,
 	ST_EVENT,
 	ST_PROBE,
+	ST_SITE_STATS,
+	ST_SITE_HIST,
+	ST_CROSS_THREAD,
+	ST_LEAK_SITE,
 	ST_COUNT,
 };
 
@@ -41,6 +45,17 @@ static const char *const STMT_SQL[ST_COUNT] = {
 		     " VALUES (?,?,?,?,?,?,?,?)",
 	[ST_PROBE] = "INSERT INTO probes(func, symbol, module, offset, insn, emulated, retprobe,"
 		     " reason) VALUES (?,?,?,?,?,?,?,?)",
+	[ST_SITE_STATS] = "INSERT OR REPLACE INTO site_stats(site, allocs, bytes, min_size, max_size,"
+			  " frees, freed_bytes, live_blocks, live_bytes, peak_live_bytes, peak_ts,"
+			  " temp_allocs, tight_allocs, burst_frees, small_reallocs, max_realloc_chain,"
+			  " cross_thread_frees, first_ts, last_ts)"
+			  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_SITE_HIST] = "INSERT OR REPLACE INTO site_hist(site, kind, bucket, lo, hi, count)"
+			 " VALUES (?,?,?,?,?,?)",
+	[ST_CROSS_THREAD] = "INSERT OR REPLACE INTO cross_thread(site, free_site, blocks)"
+			    " VALUES (?,?,?)",
+	[ST_LEAK_SITE] = "INSERT OR REPLACE INTO leak_sites(site, blocks, bytes, oldest_ts, growth)"
+			 " VALUES (?,?,?,?,?)",
 };
 
 struct store {
@@ -364,6 +379,58 @@ int store_insert_event(struct store *s, const struct store_event *e)
 	return run(st);
 }
 
+int store_insert_site_stats(struct store *s, const struct store_site_stats *ss)
+{
+	sqlite3_stmt *st = s->st[ST_SITE_STATS];
+	const int64_t v[] = { ss->site,	      ss->allocs,	     ss->bytes,
+			      ss->min_size,	      ss->max_size,	     ss->frees,
+			      ss->freed_bytes,	      ss->live_blocks,	     ss->live_bytes,
+			      ss->peak_live_bytes,    ss->peak_ts,	     ss->temp_allocs,
+			      ss->tight_allocs,	      ss->burst_frees,	     ss->small_reallocs,
+			      ss->max_realloc_chain,  ss->cross_thread_frees, ss->first_ts,
+			      ss->last_ts };
+
+	for (int i = 0; i < (int)(sizeof(v) / sizeof(*v)); i++)
+		sqlite3_bind_int64(st, i + 1, v[i]);
+	return run(st);
+}
+
+int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int bucket,
+			   int64_t lo, int64_t hi, int64_t count)
+{
+	sqlite3_stmt *st = s->st[ST_SITE_HIST];
+
+	sqlite3_bind_int64(st, 1, site);
+	bind_text(st, 2, kind);
+	sqlite3_bind_int(st, 3, bucket);
+	sqlite3_bind_int64(st, 4, lo);
+	sqlite3_bind_int64(st, 5, hi);
+	sqlite3_bind_int64(st, 6, count);
+	return run(st);
+}
+
+int store_insert_cross_thread(struct store *s, int64_t site, int64_t free_site, int64_t blocks)
+{
+	sqlite3_stmt *st = s->st[ST_CROSS_THREAD];
+
+	sqlite3_bind_int64(st, 1, site);
+	sqlite3_bind_int64(st, 2, free_site);
+	sqlite3_bind_int64(st, 3, blocks);
+	return run(st);
+}
+
+int store_insert_leak_site(struct store *s, const struct store_leak_site *l)
+{
+	sqlite3_stmt *st = s->st[ST_LEAK_SITE];
+
+	sqlite3_bind_int64(st, 1, l->site);
+	sqlite3_bind_int64(st, 2, l->blocks);
+	sqlite3_bind_int64(st, 3, l->bytes);
+	sqlite3_bind_int64(st, 4, l->oldest_ts);
+	sqlite3_bind_double(st, 5, l->growth);
+	return run(st);
+}
+
 int store_commit(struct store *s)
 {
 	int err = exec(s, "COMMIT");
@@ -382,7 +449,7 @@ int store_end_recording(struct store *s, const struct store_end *e)
 	int rc = sqlite3_prepare_v2(s->db,
 				    "UPDATE recording SET duration_ns = ?, end_reason = ?, exit_status = ?,"
 				    " dropped_events = ?, untracked_frees = ?, stack_collisions = ?,"
-				    " stack_map_full = ? WHERE id = 1",
+				    " stack_map_full = ?, peak_live_bytes = ?, peak_ts = ? WHERE id = 1",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -397,11 +464,9 @@ int store_end_recording(struct store *s, const struct store_end *e)
 	sqlite3_bind_int64(st, 5, e->untracked_frees);
 	sqlite3_bind_int64(st, 6, e->stack_collisions);
 	sqlite3_bind_int64(st, 7, e->stack_map_full);
+	sqlite3_bind_int64(st, 8, e->peak_live_bytes);
+	sqlite3_bind_int64(st, 9, e->peak_ts);
 	rc = run(st);
 	sqlite3_finalize(st);
-	if (!rc)
-		rc = exec(s, "CREATE INDEX IF NOT EXISTS allocations_site ON allocations(site);"
-			     "CREATE INDEX IF NOT EXISTS allocations_live ON allocations(free_ts)"
-			     " WHERE free_ts IS NULL;");
 	return rc ? rc : store_commit(s);
 }
