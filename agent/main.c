@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/record.h"
+#include "report/report.h"
 
 static void usage(FILE *f)
 {
@@ -14,6 +15,8 @@ static void usage(FILE *f)
 		   "  record   trace the malloc family of a process into a recording file\n"
 		   "           heapscope record -p PID [-o FILE]\n"
 		   "           heapscope record [-o FILE] -- COMMAND [ARGS...]\n"
+		   "  report   analyses of a recording: text, json, csv, pprof, collapsed, html\n"
+		   "           heapscope report -d FILE [--view V] [--format F] [-o OUT]\n"
 		   "  --version\n"
 		   "Run 'heapscope <command> --help' for a command's options.\n");
 }
@@ -40,6 +43,8 @@ int main(int argc, char **argv)
 	unsetenv("DEBUGINFOD_URLS");
 	if (!strcmp(argv[1], "record"))
 		return record_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
 		printf("heapscope %s\n", HEAPSCOPE_VERSION);
 		return 0;

@@ -11,7 +11,7 @@
 #include "store/store.h"
 
 #define TIGHT_NS 10000	      /* allocations this close to the site's previous one are "tight" */
-#define BURST_WINDOW_NS 1000000 /* frees are grouped by millisecond */
+#define BURST_WINDOW_NS 1000000 /* frees of blocks older than this are grouped by millisecond */
 #define BURST_MIN_FREES 100
 #define BURST_MAX_SITES 8
 
@@ -203,7 +203,10 @@ int sitestats_free_block(struct sitestats *ss, int64_t site, uint64_t size, int6
 			(*pair)++;
 		}
 	}
-	count_burst(ss, site, free_ts); /* last: it may add sites, moving s */
+	/* A burst frees blocks that lived together, not a malloc/free loop's: only blocks that
+	 * outlived the window count. Last: it may add sites, moving s. */
+	if (life >= BURST_WINDOW_NS)
+		count_burst(ss, site, free_ts);
 	return 0;
 }
 

@@ -231,6 +231,33 @@ sqlite_bench() {
 	} >>"$RESULTS"
 }
 
+# Report speed on a big recording: seconds and peak RSS of each view (JSON) and each format.
+report_bench() {
+	local db=$TMP/report.db n=${BENCH_REPORT_OPS:-10000000} line
+	cmdline "$HS record -o $db -- $AB --ops $n"
+	if ! "$HS" record -o "$db" -- "$AB" --ops "$n" >"$LOGS/report_rec.out" 2>"$LOGS/report_rec.err"; then
+		note "report bench: the recording failed: $(tail -1 "$LOGS/report_rec.err")"
+		return
+	fi
+	{
+		echo "== report on a recording of $(sqlite3 "$db" "SELECT count(*) FROM allocations") allocations" \
+			"($(du -m "$db" | cut -f1) MiB; targets: <= 1 s for summary, sites, leaks, lifetimes;" \
+			"<= 5 s for html; <= 200 MiB RSS)"
+		for v in summary sites leaks lifetimes sizes errors timeline advice; do
+			cmdline "$HS report -d $db --view $v --format json -o /dev/null"
+			line=$(/usr/bin/time -f "%e %M" "$HS" report -d "$db" --view "$v" --format json \
+				-o "$TMP/r.out" 2>&1 >/dev/null | tail -1)
+			printf '  %-34s %8s s %8s MiB RSS\n' "view $v (json)" "${line% *}" "$(( ${line#* } / 1024 ))"
+		done
+		for f in text csv pprof collapsed html; do
+			cmdline "$HS report -d $db --format $f -o /dev/null"
+			line=$(/usr/bin/time -f "%e %M" "$HS" report -d "$db" --format "$f" \
+				-o "$TMP/r.out" 2>&1 >/dev/null | tail -1)
+			printf '  %-34s %8s s %8s MiB RSS\n' "format $f" "${line% *}" "$(( ${line#* } / 1024 ))"
+		done
+	} >>"$RESULTS"
+}
+
 start=$(date +%s)
 echo "heapscope bench: $(uname -r), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 
@@ -245,6 +272,7 @@ alloc_series default "$RUNS" --ops "$OPS"
 alloc_series mix "$MIX_RUNS" --ops "$OPS" --mix
 ingest_bench
 sqlite_bench
+report_bench
 
 echo
 echo "heapscope bench results ($(uname -r), $(nproc) CPUs, $(($(date +%s) - start)) s)"

@@ -70,7 +70,7 @@ static const char SCHEMA_SQL[] =
 	"  peak_live_bytes INTEGER NOT NULL, peak_ts INTEGER,"
 	"  temp_allocs INTEGER NOT NULL,"	  /* freed by the same thread before it allocated again */
 	"  tight_allocs INTEGER NOT NULL,"	  /* within 10 us of the site's previous allocation */
-	"  burst_frees INTEGER NOT NULL,"	  /* freed in a burst: >= 100 frees in 1 ms, <= 8 sites */
+	"  burst_frees INTEGER NOT NULL,"	  /* freed in a burst: >= 100 frees of blocks older than 1 ms within 1 ms, <= 8 sites */
 	"  small_reallocs INTEGER NOT NULL,"  /* reallocs growing a block by at most half */
 	"  max_realloc_chain INTEGER NOT NULL,"
 	"  cross_thread_frees INTEGER NOT NULL,"

@@ -1,0 +1,319 @@
+/* `heapscope report`: loads the analyses a view needs from a recording and renders them in the
+ * chosen format to stdout or a file (written aside and renamed, so never left half-written). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report/html.h"
+#include "report/json.h"
+#include "report/report.h"
+
+enum format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_PPROF, FMT_COLLAPSED, FMT_HTML };
+
+static const char *const FORMATS[] = { "text", "json", "csv", "pprof", "collapsed", "html", NULL };
+static const char *const VIEWS[] = { "summary",	 "sites",    "leaks",  "lifetimes", "sizes",
+				     "errors",	 "timeline", "advice", "all",	    NULL };
+static const char *const GROUPS[] = { "stack", "function", "file", NULL };
+static const char *const VALUES[] = { "bytes", "allocs", "live_bytes", "live_blocks", NULL };
+
+struct report_opts {
+	const char *db, *output, *sort, *value;
+	enum format format;
+	unsigned views;
+	enum an_group group;
+	int64_t top, site, min_age_ns;
+	int ascending, top_set;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: heapscope report -d FILE [--view V[,V...]] [--format F] [-o OUT] [--top N]\n"
+		"                        [--group-by stack|function|file] [--sort COLUMN] [--asc]\n"
+		"                        [--min-age SECONDS] [--site ID] [--value COLUMN]\n"
+		"  views:   summary sites leaks lifetimes sizes errors timeline advice all\n"
+		"  formats: text (default) json csv pprof collapsed html\n"
+		"  --top N      rows of sites and leaks (default 20 for text and csv, all otherwise)\n"
+		"  --sort       a sites column: bytes (default), allocs, live_bytes, lifetime_p50_ns...\n"
+		"  --value      what collapsed stacks count: bytes (default), allocs, live_bytes,\n"
+		"               live_blocks\n");
+}
+
+static int lookup(const char *const *names, const char *s)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+static int parse_views(const char *arg, unsigned *views)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	*views = 0;
+	for (char *v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+		int i = lookup(VIEWS, v);
+
+		if (i < 0) {
+			fprintf(stderr, "heapscope: unknown view '%s' (one of: summary, sites, leaks, "
+					"lifetimes, sizes, errors, timeline, advice, all)\n", v);
+			return -EINVAL;
+		}
+		*views |= VIEWS[i + 1] ? 1u << i : VIEW_ALL;
+	}
+	return *views ? 0 : -EINVAL;
+}
+
+static int parse_int(const char *opt, const char *arg, int64_t min, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end || v < min) {
+		fprintf(stderr, "heapscope: %s must be an integer >= %lld, not '%s'\n", opt,
+			(long long)min, arg);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *arg, int64_t *ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || v < 0 || v > 1e9) {
+		fprintf(stderr, "heapscope: --min-age must be a number of seconds >= 0, not '%s'\n",
+			arg);
+		return -EINVAL;
+	}
+	*ns = (int64_t)(v * 1e9);
+	return 0;
+}
+
+static int choose(const char *what, const char *const *names, const char *arg, int *out)
+{
+	*out = lookup(names, arg);
+	if (*out >= 0)
+		return 0;
+	fprintf(stderr, "heapscope: unknown %s '%s'\n", what, arg);
+	return -EINVAL;
+}
+
+static int parse_option(int c, struct report_opts *o)
+{
+	int i, e = 0;
+
+	switch (c) {
+	case 'd': o->db = optarg; break;
+	case 'o': o->output = optarg; break;
+	case 'v': e = parse_views(optarg, &o->views); break;
+	case 'f': e = choose("format", FORMATS, optarg, &i); o->format = (enum format)i; break;
+	case 'g': e = choose("--group-by", GROUPS, optarg, &i); o->group = (enum an_group)i; break;
+	case 't': e = parse_int("--top", optarg, 0, &o->top); o->top_set = 1; break;
+	case 's': e = parse_int("--site", optarg, 1, &o->site); break;
+	case 'm': e = parse_seconds(optarg, &o->min_age_ns); break;
+	case 'S': o->sort = optarg; break;
+	case 'a': o->ascending = 1; break;
+	case 'V': e = choose("--value", VALUES, optarg, &i); o->value = optarg; break;
+	case 'h': usage(stdout); exit(0);
+	default: usage(stderr); e = -EINVAL;
+	}
+	return e;
+}
+
+static int parse_opts(int argc, char **argv, struct report_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },	     { "output", required_argument, NULL, 'o' },
+		{ "view", required_argument, NULL, 'v' },    { "format", required_argument, NULL, 'f' },
+		{ "group-by", required_argument, NULL, 'g' }, { "top", required_argument, NULL, 't' },
+		{ "site", required_argument, NULL, 's' },    { "min-age", required_argument, NULL, 'm' },
+		{ "sort", required_argument, NULL, 'S' },    { "asc", no_argument, NULL, 'a' },
+		{ "value", required_argument, NULL, 'V' },   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (struct report_opts){ .value = "bytes" };
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:o:h", longopts, NULL)) != -1)
+		if (parse_option(c, o))
+			return -EINVAL;
+	if (optind < argc || !o->db) {
+		fprintf(stderr, optind < argc ? "heapscope: unexpected argument '%s'\n" :
+						"heapscope: report needs -d FILE (a recording)\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (o->sort && lookup(AN_SITE_SORT_KEYS, o->sort) < 0) {
+		fprintf(stderr, "heapscope: unknown --sort column '%s' (e.g. bytes, allocs, "
+				"live_bytes, lifetime_p50_ns)\n", o->sort);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What each format shows when --view is not given, and how many rows. */
+static void apply_defaults(struct report_opts *o)
+{
+	static const unsigned views[] = {
+		[FMT_TEXT] = VIEW_SUMMARY | VIEW_LEAKS | VIEW_ERRORS | VIEW_SITES | VIEW_LIFETIMES |
+			     VIEW_ADVICE,
+		[FMT_JSON] = VIEW_ALL, [FMT_CSV] = VIEW_SITES, [FMT_PPROF] = VIEW_SITES,
+		[FMT_COLLAPSED] = VIEW_SITES, [FMT_HTML] = VIEW_ALL,
+	};
+
+	if (!o->views)
+		o->views = views[o->format];
+	if (o->format == FMT_PPROF || o->format == FMT_COLLAPSED || o->format == FMT_HTML) {
+		o->views |= VIEW_SITES | VIEW_SUMMARY; /* whole stacks, all of them */
+		o->group = AN_BY_STACK;
+		o->top = o->format == FMT_HTML && o->top_set ? o->top : 0;
+	} else if (!o->top_set) {
+		o->top = o->format == FMT_TEXT || o->format == FMT_CSV ? 20 : 0;
+	}
+}
+
+static int load(struct store_reader *r, const struct report_opts *o, struct report_data *d)
+{
+	struct an_sites_query q = { .group = o->group, .sort = o->sort, .ascending = o->ascending,
+				    .limit = o->format == FMT_HTML ? 0 : o->top, .site = o->site };
+	int e = 0;
+
+	d->views = o->views;
+	d->group = o->group;
+	if (d->views & VIEW_SUMMARY)
+		e = an_summary(r, &d->summary);
+	if (!e && (d->views & VIEW_SITES))
+		e = an_sites(r, &q, &d->sites);
+	if (!e && (d->views & VIEW_LEAKS))
+		e = an_leaks(r, o->min_age_ns, o->top, &d->leaks);
+	if (!e && (d->views & VIEW_LIFETIMES))
+		e = an_lifetimes(r, o->site, &d->lifetimes);
+	if (!e && (d->views & VIEW_SIZES))
+		e = an_sizes(r, o->site, &d->sizes);
+	if (!e && (d->views & VIEW_ERRORS))
+		e = an_errors(r, &d->errors);
+	if (!e && (d->views & VIEW_TIMELINE))
+		e = an_timeline(r, o->site, 0, 0, 0, &d->timeline);
+	if (!e && (d->views & VIEW_ADVICE))
+		e = an_advice(r, &d->advice);
+	return e;
+}
+
+static void unload(struct report_data *d)
+{
+	an_summary_free(&d->summary);
+	an_sites_free(&d->sites);
+	an_leaks_free(&d->leaks);
+	an_errors_free(&d->errors);
+	an_timeline_free(&d->timeline);
+	an_advices_free(&d->advice);
+}
+
+static int render_html(FILE *out, const struct report_data *d)
+{
+	struct json *j = json_new_buffer(0);
+	size_t len = 0;
+	char *buf;
+	int e;
+
+	if (!j)
+		return -ENOMEM;
+	report_json(j, d);
+	buf = json_take_buffer(j, &len);
+	e = json_free(j);
+	if (!e)
+		e = buf ? html_render(out, buf, len) : -ENOMEM;
+	free(buf);
+	return e;
+}
+
+static int render(FILE *out, const struct report_opts *o, const struct report_data *d)
+{
+	struct json *j;
+	int e;
+
+	switch (o->format) {
+	case FMT_TEXT: return report_text(out, d);
+	case FMT_CSV: return report_csv(out, d);
+	case FMT_PPROF: return report_pprof(out, d);
+	case FMT_COLLAPSED: return report_collapsed(out, &d->sites, o->value);
+	case FMT_HTML: return render_html(out, d);
+	case FMT_JSON:
+		j = json_new_file(out, 1);
+		if (!j)
+			return -ENOMEM;
+		report_json(j, d);
+		e = json_free(j);
+		fputc('\n', out);
+		return e ? e : ferror(out) ? -EIO : 0;
+	}
+	return -EINVAL;
+}
+
+/* Renders into OUTPUT.tmp and renames it over OUTPUT: a failed report leaves no partial file. */
+static int write_output(const struct report_opts *o, const struct report_data *d)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int e;
+
+	if (!o->output)
+		return render(stdout, o, d) ? -EIO : (fflush(stdout) ? -errno : 0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->output);
+	f = fopen(tmp, "we");
+	if (!f) {
+		e = -errno;
+		fprintf(stderr, "heapscope: cannot write %s: %s\n", o->output, strerror(-e));
+		return e;
+	}
+	e = render(f, o, d);
+	if (fclose(f) && !e)
+		e = -errno;
+	if (!e && rename(tmp, o->output))
+		e = -errno;
+	if (e) {
+		unlink(tmp);
+		fprintf(stderr, "heapscope: cannot write %s: %s\n", o->output, strerror(-e));
+	}
+	return e;
+}
+
+int report_main(int argc, char **argv)
+{
+	struct report_data d = { 0 };
+	struct report_opts o;
+	struct store_reader *r;
+	char err[8192];
+	int e;
+
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	apply_defaults(&o);
+	if (store_reader_open(o.db, &r, err, sizeof(err))) {
+		fprintf(stderr, "heapscope: %s\n", err);
+		return 1;
+	}
+	e = load(r, &o, &d);
+	if (e)
+		fprintf(stderr, "heapscope: cannot read %s: %s\n", o.db,
+			e == -EIO ? store_reader_errmsg(r) : strerror(-e));
+	else
+		e = write_output(&o, &d);
+	unload(&d);
+	store_reader_close(r);
+	return e ? 1 : 0;
+}

@@ -1,0 +1,495 @@
+/* The pprof profile builder: interning tables, the protobuf wire encoder and the gzip writer. */
+#include "report/pprof.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* Interns byte strings as dense indexes: the string table and the four entity tables. */
+struct itab {
+	struct ient {
+		char *key; /* NUL-terminated copy */
+		size_t len;
+		uint64_t hash;
+	} *ents;
+	size_t n, cap;
+	uint32_t *slots; /* entry index + 1, 0 if empty; open addressing, linear probing */
+	size_t nslots; /* a power of two, at least twice n */
+};
+
+struct pmap {
+	uint64_t start, limit;
+	uint32_t build_id;
+};
+
+struct psample {
+	size_t first; /* into pprof.locs */
+	size_t depth;
+	int64_t values[PPROF_NVALUES];
+};
+
+struct pprof {
+	struct itab strings, functions, mappings, locations;
+	struct pmap *maps; /* parallel to mappings.ents */
+	size_t maps_cap;
+	uint64_t *locs; /* every sample's location ids, back to back */
+	size_t nlocs, locs_cap;
+	struct psample *samples;
+	size_t nsamples, samples_cap;
+	int64_t time_ns, duration_ns;
+	uint32_t types[PPROF_NVALUES][2], period_type[2], default_type;
+};
+
+/* Protobuf wire types. */
+enum { WT_VARINT = 0, WT_LEN = 2 };
+
+/* Makes room for one more element in a doubling array. */
+static int grow(void *arrp, size_t *cap, size_t n, size_t elem)
+{
+	void **arr = arrp;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *na;
+
+	if (n < *cap)
+		return 0;
+	na = realloc(*arr, nc * elem);
+	if (!na)
+		return -ENOMEM;
+	*arr = na;
+	*cap = nc;
+	return 0;
+}
+
+static uint64_t fnv1a(const void *key, size_t len)
+{
+	const unsigned char *k = key;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static int itab_rehash(struct itab *t)
+{
+	size_t ns = t->nslots ? t->nslots * 2 : 64;
+	uint32_t *s = calloc(ns, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t h = t->ents[i].hash & (ns - 1);
+
+		while (s[h])
+			h = (h + 1) & (ns - 1);
+		s[h] = (uint32_t)i + 1;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = ns;
+	return 0;
+}
+
+/* Sets *idx to key's index, adding it if new. Returns 0 or -ENOMEM. */
+static int itab_intern(struct itab *t, const void *key, size_t len, uint32_t *idx)
+{
+	uint64_t h = fnv1a(key, len);
+	size_t i;
+	char *copy;
+
+	if ((t->n + 1) * 2 > t->nslots && itab_rehash(t))
+		return -ENOMEM;
+	for (i = h & (t->nslots - 1); t->slots[i]; i = (i + 1) & (t->nslots - 1)) {
+		const struct ient *e = &t->ents[t->slots[i] - 1];
+
+		if (e->hash == h && e->len == len && !memcmp(e->key, key, len)) {
+			*idx = t->slots[i] - 1;
+			return 0;
+		}
+	}
+	if (t->n >= UINT32_MAX - 1 || grow(&t->ents, &t->cap, t->n, sizeof(*t->ents)))
+		return -ENOMEM;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, key, len);
+	copy[len] = '\0';
+	t->ents[t->n] = (struct ient){ copy, len, h };
+	*idx = (uint32_t)t->n++;
+	t->slots[i] = *idx + 1;
+	return 0;
+}
+
+static void itab_free(struct itab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->ents[i].key);
+	free(t->ents);
+	free(t->slots);
+}
+
+static int str_id(struct pprof *p, const char *s, uint32_t *id)
+{
+	if (!s)
+		s = "";
+	return itab_intern(&p->strings, s, strlen(s), id);
+}
+
+static int value_type(struct pprof *p, const char *type, const char *unit, uint32_t vt[2])
+{
+	return str_id(p, type, &vt[0]) || str_id(p, unit, &vt[1]) ? -ENOMEM : 0;
+}
+
+struct pprof *pprof_new(void)
+{
+	static const char *const types[PPROF_NVALUES][2] = {
+		{ "alloc_objects", "count" },
+		{ "alloc_space", "bytes" },
+		{ "inuse_objects", "count" },
+		{ "inuse_space", "bytes" },
+	};
+	struct pprof *p = calloc(1, sizeof(*p));
+	uint32_t empty;
+	int err;
+
+	if (!p)
+		return NULL;
+	err = str_id(p, "", &empty); /* the string table must start with "" */
+	for (int i = 0; i < PPROF_NVALUES && !err; i++)
+		err = value_type(p, types[i][0], types[i][1], p->types[i]);
+	/* Go's heap profiles say the same: each sample is measured in bytes of space. */
+	if (!err)
+		err = value_type(p, "space", "bytes", p->period_type);
+	p->default_type = p->types[PPROF_INUSE_SPACE][0];
+	if (err) {
+		pprof_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int function_id(struct pprof *p, const struct pprof_frame *fr, uint64_t *id)
+{
+	char hex[24];
+	const char *name = fr->function;
+	uint32_t name_x, file_x, idx;
+	uint64_t key[2];
+
+	if (!name) {
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, fr->addr);
+		name = hex;
+	}
+	if (str_id(p, name, &name_x) || str_id(p, fr->file, &file_x))
+		return -ENOMEM;
+	key[0] = name_x;
+	key[1] = file_x;
+	if (itab_intern(&p->functions, key, sizeof(key), &idx))
+		return -ENOMEM;
+	*id = (uint64_t)idx + 1;
+	return 0;
+}
+
+/* The id of the frame's module mapping, 0 if it has none; the first range seen wins. */
+static int mapping_id(struct pprof *p, const struct pprof_frame *fr, uint64_t *id)
+{
+	uint32_t file_x, build_x, idx;
+	uint64_t key;
+	size_t before = p->mappings.n;
+
+	*id = 0;
+	if (!fr->module || !*fr->module)
+		return 0;
+	if (str_id(p, fr->module, &file_x) || str_id(p, fr->build_id, &build_x))
+		return -ENOMEM;
+	key = file_x;
+	if (grow(&p->maps, &p->maps_cap, before, sizeof(*p->maps)) ||
+	    itab_intern(&p->mappings, &key, sizeof(key), &idx))
+		return -ENOMEM;
+	if (p->mappings.n > before)
+		p->maps[idx] = (struct pmap){ fr->module_start, fr->module_end, build_x };
+	*id = (uint64_t)idx + 1;
+	return 0;
+}
+
+static int location_id(struct pprof *p, const struct pprof_frame *fr, uint64_t *id)
+{
+	uint64_t key[4];
+	uint32_t idx;
+
+	if (function_id(p, fr, &key[2]) || mapping_id(p, fr, &key[0]))
+		return -ENOMEM;
+	key[1] = fr->addr;
+	key[3] = fr->line > 0 ? (uint64_t)fr->line : 0;
+	if (itab_intern(&p->locations, key, sizeof(key), &idx))
+		return -ENOMEM;
+	*id = (uint64_t)idx + 1;
+	return 0;
+}
+
+int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int depth,
+		     const int64_t values[PPROF_NVALUES])
+{
+	struct psample *s;
+	size_t first = p->nlocs;
+
+	if (depth < 0 || (depth > 0 && !frames) || !values)
+		return -EINVAL;
+	if (grow(&p->samples, &p->samples_cap, p->nsamples, sizeof(*p->samples)))
+		return -ENOMEM;
+	for (int i = 0; i < depth; i++) {
+		if (grow(&p->locs, &p->locs_cap, p->nlocs, sizeof(*p->locs)) ||
+		    location_id(p, &frames[i], &p->locs[p->nlocs])) {
+			p->nlocs = first;
+			return -ENOMEM;
+		}
+		p->nlocs++;
+	}
+	s = &p->samples[p->nsamples++];
+	s->first = first;
+	s->depth = (size_t)depth;
+	memcpy(s->values, values, sizeof(s->values));
+	return 0;
+}
+
+void pprof_set_time(struct pprof *p, int64_t time_nanos, int64_t duration_nanos)
+{
+	p->time_ns = time_nanos;
+	p->duration_ns = duration_nanos;
+}
+
+/* A growable protobuf output buffer; errors are sticky. */
+struct pb {
+	unsigned char *b;
+	size_t len, cap;
+	int err;
+};
+
+static void pb_put(struct pb *b, const void *d, size_t n)
+{
+	size_t nc = b->cap ? b->cap : 256;
+	unsigned char *nb;
+
+	if (b->err || !n)
+		return;
+	if (b->len + n > b->cap) {
+		while (nc < b->len + n)
+			nc *= 2;
+		nb = realloc(b->b, nc);
+		if (!nb) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->b = nb;
+		b->cap = nc;
+	}
+	memcpy(b->b + b->len, d, n);
+	b->len += n;
+}
+
+static void pb_varint(struct pb *b, uint64_t v)
+{
+	unsigned char t[10];
+	size_t n = 0;
+
+	do {
+		t[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	pb_put(b, t, n);
+}
+
+/* A varint field (uint64, or int64 as two's complement); zero is the default and left out. */
+static void pb_uint(struct pb *b, int field, uint64_t v)
+{
+	if (!v)
+		return;
+	pb_varint(b, (uint64_t)field << 3 | WT_VARINT);
+	pb_varint(b, v);
+}
+
+static void pb_bytes(struct pb *b, int field, const void *d, size_t n)
+{
+	pb_varint(b, (uint64_t)field << 3 | WT_LEN);
+	pb_varint(b, n);
+	pb_put(b, d, n);
+}
+
+/* Appends sub as an embedded message and empties sub for reuse. */
+static void pb_msg(struct pb *b, int field, struct pb *sub)
+{
+	if (sub->err && !b->err)
+		b->err = sub->err;
+	pb_bytes(b, field, sub->b, sub->len);
+	sub->len = 0;
+}
+
+/* A packed repeated varint field, built in tmp. */
+static void pb_packed(struct pb *b, struct pb *tmp, int field, const uint64_t *v, size_t n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		pb_varint(tmp, v[i]);
+	pb_msg(b, field, tmp);
+}
+
+static void enc_value_type(struct pb *out, struct pb *s, int field, const uint32_t vt[2])
+{
+	pb_uint(s, 1, vt[0]);
+	pb_uint(s, 2, vt[1]);
+	pb_msg(out, field, s);
+}
+
+static void enc_samples(const struct pprof *p, struct pb *out, struct pb *s, struct pb *t)
+{
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct psample *sm = &p->samples[i];
+		uint64_t v[PPROF_NVALUES];
+
+		for (int k = 0; k < PPROF_NVALUES; k++)
+			v[k] = (uint64_t)sm->values[k];
+		pb_packed(s, t, 1, p->locs + sm->first, sm->depth);
+		pb_packed(s, t, 2, v, PPROF_NVALUES);
+		pb_msg(out, 2, s);
+	}
+}
+
+static void enc_mappings(const struct pprof *p, struct pb *out, struct pb *s)
+{
+	for (size_t i = 0; i < p->mappings.n; i++) {
+		const struct pmap *m = &p->maps[i];
+
+		pb_uint(s, 1, i + 1);
+		pb_uint(s, 2, m->start);
+		pb_uint(s, 3, m->limit);
+		pb_uint(s, 5, *(const uint64_t *)p->mappings.ents[i].key);
+		pb_uint(s, 6, m->build_id);
+		/* Every location carries its symbols: pprof must not try to symbolize again. */
+		pb_uint(s, 7, 1);
+		pb_uint(s, 8, 1);
+		pb_uint(s, 9, 1);
+		pb_msg(out, 3, s);
+	}
+}
+
+static void enc_locations(const struct pprof *p, struct pb *out, struct pb *s, struct pb *t)
+{
+	for (size_t i = 0; i < p->locations.n; i++) {
+		const uint64_t *k = (const uint64_t *)p->locations.ents[i].key;
+
+		pb_uint(s, 1, i + 1);
+		pb_uint(s, 2, k[0]);
+		pb_uint(s, 3, k[1]);
+		pb_uint(t, 1, k[2]);
+		pb_uint(t, 2, k[3]);
+		pb_msg(s, 4, t);
+		pb_msg(out, 4, s);
+	}
+}
+
+static void enc_functions(const struct pprof *p, struct pb *out, struct pb *s)
+{
+	for (size_t i = 0; i < p->functions.n; i++) {
+		const uint64_t *k = (const uint64_t *)p->functions.ents[i].key;
+
+		pb_uint(s, 1, i + 1);
+		pb_uint(s, 2, k[0]);
+		pb_uint(s, 3, k[0]);
+		pb_uint(s, 4, k[1]);
+		pb_msg(out, 5, s);
+	}
+}
+
+static void enc_trailer(const struct pprof *p, struct pb *out, struct pb *s)
+{
+	for (size_t i = 0; i < p->strings.n; i++)
+		pb_bytes(out, 6, p->strings.ents[i].key, p->strings.ents[i].len);
+	pb_uint(out, 9, (uint64_t)p->time_ns);
+	pb_uint(out, 10, (uint64_t)p->duration_ns);
+	enc_value_type(out, s, 11, p->period_type);
+	pb_uint(out, 12, 1); /* every allocation is recorded: no sampling period */
+	pb_uint(out, 14, p->default_type);
+}
+
+int pprof_encode(const struct pprof *p, unsigned char **out, size_t *len)
+{
+	struct pb b = { 0 }, s = { 0 }, t = { 0 };
+
+	for (int i = 0; i < PPROF_NVALUES; i++)
+		enc_value_type(&b, &s, 1, p->types[i]);
+	enc_samples(p, &b, &s, &t);
+	enc_mappings(p, &b, &s);
+	enc_locations(p, &b, &s, &t);
+	enc_functions(p, &b, &s);
+	enc_trailer(p, &b, &s);
+	free(s.b);
+	free(t.b);
+	if (b.err) {
+		free(b.b);
+		return b.err;
+	}
+	*out = b.b;
+	*len = b.len;
+	return 0;
+}
+
+/* Deflates data in gzip framing (windowBits 15 + 16) to out. */
+static int gzip_to(FILE *out, const unsigned char *data, size_t n)
+{
+	unsigned char buf[16384];
+	z_stream z = { 0 };
+	int zr, err = 0;
+
+	if (n > UINT_MAX)
+		return -EFBIG;
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY))
+		return -ENOMEM;
+	z.next_in = (Bytef *)data;
+	z.avail_in = (uInt)n;
+	do {
+		size_t have;
+
+		z.next_out = buf;
+		z.avail_out = sizeof(buf);
+		zr = deflate(&z, Z_FINISH);
+		have = sizeof(buf) - z.avail_out;
+		if (fwrite(buf, 1, have, out) != have)
+			err = -EIO;
+	} while (zr == Z_OK && !err);
+	if (!err && zr != Z_STREAM_END)
+		err = -ENOMEM;
+	deflateEnd(&z);
+	if (!err && fflush(out))
+		err = -EIO;
+	return err;
+}
+
+int pprof_write_gz(const struct pprof *p, FILE *out)
+{
+	unsigned char *data;
+	size_t len;
+	int err = pprof_encode(p, &data, &len);
+
+	if (err)
+		return err;
+	err = gzip_to(out, data, len);
+	free(data);
+	return err;
+}
+
+void pprof_free(struct pprof *p)
+{
+	if (!p)
+		return;
+	itab_free(&p->strings);
+	itab_free(&p->functions);
+	itab_free(&p->mappings);
+	itab_free(&p->locations);
+	free(p->maps);
+	free(p->locs);
+	free(p->samples);
+	free(p);
+}

@@ -1,0 +1,55 @@
+/* A heap profile builder that encodes pprof's profile.proto by hand and writes it gzipped. */
+#ifndef HEAPSCOPE_REPORT_PPROF_H
+#define HEAPSCOPE_REPORT_PPROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The order of a sample's values, as Go's heap profiles have them. */
+enum pprof_value {
+	PPROF_ALLOC_OBJECTS, /* alloc_objects/count */
+	PPROF_ALLOC_SPACE, /* alloc_space/bytes */
+	PPROF_INUSE_OBJECTS, /* inuse_objects/count */
+	PPROF_INUSE_SPACE, /* inuse_space/bytes, the default sample type */
+	PPROF_NVALUES,
+};
+
+/* One symbolized frame. Strings are copied; NULL or 0 means unknown. */
+struct pprof_frame {
+	const char *function; /* NULL: named "0x<addr>" */
+	const char *file;
+	int line;
+	uint64_t addr; /* runtime address; 0 if unknown */
+	const char *module; /* path of the mapped object; NULL: no mapping */
+	const char *build_id;
+	uint64_t module_start, module_end; /* runtime range of the module's mapping */
+};
+
+/*
+ * Interns strings, functions (by name and file), mappings (by module path) and locations (by
+ * mapping, address, function and line, so inlined frames sharing an address stay apart).
+ */
+struct pprof;
+
+/* An empty profile; NULL if out of memory. Free with pprof_free(). */
+struct pprof *pprof_new(void);
+/*
+ * Adds one sample: frames[0] is the innermost frame (the allocator's caller), frames[depth - 1]
+ * the outermost. Returns 0, -EINVAL for a negative depth or NULL frames or values, -ENOMEM.
+ */
+int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int depth,
+		     const int64_t values[PPROF_NVALUES]);
+/* Wall-clock start of the recording and its length; 0 leaves a field out. */
+void pprof_set_time(struct pprof *p, int64_t time_nanos, int64_t duration_nanos);
+/*
+ * The uncompressed profile.proto bytes in *out (length *len), which the caller frees.
+ * Returns 0 or -ENOMEM.
+ */
+int pprof_encode(const struct pprof *p, unsigned char **out, size_t *len);
+/* Writes the gzipped profile to out and flushes it. Returns 0, -ENOMEM, -EFBIG or -EIO. */
+int pprof_write_gz(const struct pprof *p, FILE *out);
+/* Frees the builder; NULL is fine. */
+void pprof_free(struct pprof *p);
+
+#endif

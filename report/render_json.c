@@ -1,0 +1,255 @@
+/* The analyses as JSON: the stable contract of `report --format json`, the HTML report's data
+ * and the server's API. Everything goes through the streaming writer in json.h. */
+#include "report/json.h"
+#include "report/report.h"
+
+static void frames(struct json *j, const char *key, const struct an_stack *s)
+{
+	json_key(j, key);
+	json_arr_begin(j);
+	for (int i = 0; i < s->depth; i++) {
+		const struct an_frame *f = &s->frames[i];
+
+		json_obj_begin(j);
+		json_kv_str(j, "function", f->function);
+		json_kv_str(j, "file", f->file);
+		if (f->line > 0)
+			json_kv_int(j, "line", f->line);
+		else
+			json_kv_null(j, "line");
+		json_kv_str(j, "module", f->module);
+		json_kv_uint(j, "addr", f->addr);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+/* -1 (nothing measured) becomes null. */
+static void kv_opt(struct json *j, const char *key, int64_t v)
+{
+	if (v < 0)
+		json_kv_null(j, key);
+	else
+		json_kv_int(j, key, v);
+}
+
+void report_json_summary(struct json *j, const struct an_summary *s)
+{
+	json_obj_begin(j);
+	json_kv_int(j, "pid", s->pid);
+	json_kv_str(j, "mode", s->mode);
+	json_kv_str(j, "command", s->command);
+	json_kv_str(j, "exe", s->exe);
+	json_kv_str(j, "allocator", s->allocator);
+	json_kv_int(j, "start_time_ns", s->start_time_ns);
+	json_kv_int(j, "duration_ns", s->duration_ns);
+	json_kv_str(j, "end_reason", s->end_reason);
+	kv_opt(j, "exit_status", s->exit_status);
+	json_kv_bool(j, "live", s->end_reason == NULL);
+	json_kv_int(j, "allocs", s->allocs);
+	json_kv_int(j, "frees", s->frees);
+	json_kv_int(j, "alloc_bytes", s->alloc_bytes);
+	json_kv_int(j, "live_blocks", s->live_blocks);
+	json_kv_int(j, "live_bytes", s->live_bytes);
+	json_kv_int(j, "peak_bytes", s->peak_bytes);
+	json_kv_int(j, "peak_ts", s->peak_ts);
+	json_kv_int(j, "dropped_events", s->dropped_events);
+	json_kv_int(j, "untracked_frees", s->untracked_frees);
+	json_kv_int(j, "stack_collisions", s->stack_collisions);
+	json_kv_int(j, "stack_map_full", s->stack_map_full);
+	json_kv_int(j, "double_frees", s->double_frees);
+	json_kv_int(j, "invalid_frees", s->invalid_frees);
+	json_obj_end(j);
+}
+
+static void site(struct json *j, const struct an_site *s)
+{
+	json_obj_begin(j);
+	json_kv_int(j, "site", s->site);
+	json_kv_str(j, "key", s->key);
+	json_kv_int(j, "sites", s->sites);
+	json_kv_int(j, "allocs", s->allocs);
+	json_kv_int(j, "bytes", s->bytes);
+	json_kv_int(j, "min_size", s->min_size);
+	json_kv_double(j, "avg_size", s->avg_size);
+	json_kv_int(j, "max_size", s->max_size);
+	json_kv_int(j, "frees", s->frees);
+	json_kv_int(j, "live_blocks", s->live_blocks);
+	json_kv_int(j, "live_bytes", s->live_bytes);
+	json_kv_int(j, "peak_live_bytes", s->peak_live_bytes);
+	kv_opt(j, "lifetime_p50_ns", s->lifetime_p50_ns);
+	kv_opt(j, "lifetime_p90_ns", s->lifetime_p90_ns);
+	kv_opt(j, "lifetime_p99_ns", s->lifetime_p99_ns);
+	kv_opt(j, "lifetime_max_ns", s->lifetime_max_ns);
+	json_kv_double(j, "temporary_share", s->temporary_share);
+	kv_opt(j, "alloc_time_p50_ns", s->alloc_time_p50_ns);
+	kv_opt(j, "alloc_time_p99_ns", s->alloc_time_p99_ns);
+	frames(j, "frames", &s->stack);
+	json_obj_end(j);
+}
+
+void report_json_sites(struct json *j, const struct an_sites *s)
+{
+	json_arr_begin(j);
+	for (size_t i = 0; i < s->n; i++)
+		site(j, &s->v[i]);
+	json_arr_end(j);
+}
+
+void report_json_leaks(struct json *j, const struct an_leaks *l)
+{
+	json_arr_begin(j);
+	for (size_t i = 0; i < l->n; i++) {
+		json_obj_begin(j);
+		json_kv_int(j, "site", l->v[i].site);
+		json_kv_int(j, "blocks", l->v[i].blocks);
+		json_kv_int(j, "bytes", l->v[i].bytes);
+		json_kv_int(j, "oldest_age_ns", l->v[i].oldest_age_ns);
+		json_kv_double(j, "growth", l->v[i].growth);
+		json_kv_double(j, "score", l->v[i].score);
+		frames(j, "frames", &l->v[i].stack);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void bucket_label(const struct an_bucket *b, int lifetimes, char *buf, size_t len)
+{
+	char lo[32], hi[32];
+
+	if (lifetimes) {
+		report_fmt_ns(b->lo, lo, sizeof(lo));
+		report_fmt_ns(b->hi, hi, sizeof(hi));
+		if (b->lo == 0)
+			snprintf(buf, len, "< %s", hi);
+		else if (b->hi == INT64_MAX)
+			snprintf(buf, len, ">= %s", lo);
+		else
+			snprintf(buf, len, "%s - %s", lo, hi);
+		return;
+	}
+	report_fmt_bytes(b->lo, lo, sizeof(lo));
+	report_fmt_bytes(b->hi, hi, sizeof(hi));
+	if (b->hi - b->lo <= 1)
+		snprintf(buf, len, "%s", lo);
+	else
+		snprintf(buf, len, "%s - %s", lo, hi);
+}
+
+void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes)
+{
+	char label[96];
+
+	json_obj_begin(j);
+	json_key(j, "buckets");
+	json_arr_begin(j);
+	for (int i = 0; i < h->n; i++) {
+		json_obj_begin(j);
+		bucket_label(&h->b[i], lifetimes, label, sizeof(label));
+		json_kv_str(j, "label", label);
+		json_kv_int(j, lifetimes ? "lo_ns" : "lo", h->b[i].lo);
+		if (h->b[i].hi == INT64_MAX)
+			json_kv_null(j, lifetimes ? "hi_ns" : "hi");
+		else
+			json_kv_int(j, lifetimes ? "hi_ns" : "hi", h->b[i].hi);
+		json_kv_int(j, "count", h->b[i].count);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	if (lifetimes)
+		json_kv_int(j, "live", h->live);
+	json_obj_end(j);
+}
+
+void report_json_errors(struct json *j, const struct an_errors *e)
+{
+	json_arr_begin(j);
+	for (size_t i = 0; i < e->n; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "kind", e->v[i].kind);
+		json_kv_uint(j, "addr", e->v[i].addr);
+		json_kv_int(j, "ts", e->v[i].ts);
+		json_kv_int(j, "tid", e->v[i].tid);
+		json_kv_str(j, "func", e->v[i].func);
+		frames(j, "frames", &e->v[i].stack);
+		frames(j, "alloc_frames", &e->v[i].alloc_stack);
+		frames(j, "prev_free_frames", &e->v[i].prev_free_stack);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+void report_json_timeline(struct json *j, const struct an_timeline *t)
+{
+	json_arr_begin(j);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct an_point *p = &t->v[i];
+
+		json_obj_begin(j);
+		json_kv_int(j, "ts", p->ts);
+		json_kv_int(j, "live_bytes", p->live_bytes);
+		json_kv_int(j, "live_blocks", p->live_blocks);
+		json_kv_int(j, "allocs", p->allocs);
+		json_kv_int(j, "frees", p->frees);
+		json_kv_int(j, "alloc_bytes", p->alloc_bytes);
+		json_kv_int(j, "free_bytes", p->free_bytes);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+void report_json_advice(struct json *j, const struct an_advices *a)
+{
+	json_arr_begin(j);
+	for (size_t i = 0; i < a->n; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "kind", a->v[i].kind);
+		json_kv_int(j, "site", a->v[i].site);
+		json_kv_str(j, "evidence", a->v[i].evidence);
+		frames(j, "frames", &a->v[i].stack);
+		if (a->v[i].free_site) {
+			json_kv_int(j, "free_site", a->v[i].free_site);
+			frames(j, "free_frames", &a->v[i].free_stack);
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+void report_json(struct json *j, const struct report_data *d)
+{
+	json_obj_begin(j);
+	if (d->views & VIEW_SUMMARY) {
+		json_key(j, "summary");
+		report_json_summary(j, &d->summary);
+	}
+	if (d->views & VIEW_LEAKS) {
+		json_key(j, "leaks");
+		report_json_leaks(j, &d->leaks);
+	}
+	if (d->views & VIEW_ERRORS) {
+		json_key(j, "errors");
+		report_json_errors(j, &d->errors);
+	}
+	if (d->views & VIEW_SITES) {
+		json_key(j, "sites");
+		report_json_sites(j, &d->sites);
+	}
+	if (d->views & VIEW_LIFETIMES) {
+		json_key(j, "lifetimes");
+		report_json_hist(j, &d->lifetimes, 1);
+	}
+	if (d->views & VIEW_SIZES) {
+		json_key(j, "sizes");
+		report_json_hist(j, &d->sizes, 0);
+	}
+	if (d->views & VIEW_TIMELINE) {
+		json_key(j, "timeline");
+		report_json_timeline(j, &d->timeline);
+	}
+	if (d->views & VIEW_ADVICE) {
+		json_key(j, "advice");
+		report_json_advice(j, &d->advice);
+	}
+	json_obj_end(j);
+}

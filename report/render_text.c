@@ -1,0 +1,238 @@
+/* The analyses as text for a terminal: aligned columns, human units, stacks as
+ * "function (file:line)". */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report/report.h"
+
+void report_fmt_bytes(int64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)bytes;
+	int u = 0;
+
+	while ((v >= 1024 || v <= -1024) && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRId64 " B", bytes);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+void report_fmt_ns(int64_t ns, char *buf, size_t len)
+{
+	if (ns < 0)
+		snprintf(buf, len, "-");
+	else if (ns < 1000)
+		snprintf(buf, len, "%" PRId64 " ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.3g us", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.3g ms", ns / 1e6);
+	else if (ns < 3600000000000LL)
+		snprintf(buf, len, "%.3g s", ns / 1e9);
+	else
+		snprintf(buf, len, "%.3g h", ns / 3.6e12);
+}
+
+static void frame_text(const struct an_frame *f, char *buf, size_t len)
+{
+	const char *file = f->file ? strrchr(f->file, '/') : NULL;
+
+	file = file ? file + 1 : f->file;
+	if (f->function && file)
+		snprintf(buf, len, "%s (%s:%d)", f->function, file, f->line);
+	else if (f->function)
+		snprintf(buf, len, "%s (%s)", f->function, f->module ? f->module : "?");
+	else
+		snprintf(buf, len, "0x%" PRIx64 " (%s)", f->addr, f->module ? f->module : "?");
+}
+
+static void stack_text(FILE *out, const struct an_stack *s, const char *indent, int max)
+{
+	char buf[1024];
+
+	if (!s->depth)
+		fprintf(out, "%s(stack unknown)\n", indent);
+	for (int i = 0; i < s->depth && i < max; i++) {
+		frame_text(&s->frames[i], buf, sizeof(buf));
+		fprintf(out, "%s%s %s\n", indent, i ? "  " : "at", buf);
+	}
+	if (s->depth > max)
+		fprintf(out, "%s   ... %d more frames\n", indent, s->depth - max);
+}
+
+static void summary_text(FILE *out, const struct an_summary *s)
+{
+	char live[32], peak[32], total[32], dur[32];
+
+	report_fmt_bytes(s->live_bytes, live, sizeof(live));
+	report_fmt_bytes(s->peak_bytes, peak, sizeof(peak));
+	report_fmt_bytes(s->alloc_bytes, total, sizeof(total));
+	report_fmt_ns(s->duration_ns, dur, sizeof(dur));
+	fprintf(out, "== Summary\n");
+	fprintf(out, "  target        pid %d (%s): %s\n", s->pid, s->mode ? s->mode : "?",
+		s->command ? s->command : "?");
+	fprintf(out, "  recording     %s, %s%s\n", dur, s->end_reason ? s->end_reason : "still recording",
+		s->exit_status >= 0 ? "" : "");
+	if (s->exit_status >= 0)
+		fprintf(out, "  exit status   %d\n", s->exit_status);
+	fprintf(out, "  allocations   %" PRId64 " (%s)\n", s->allocs, total);
+	fprintf(out, "  frees         %" PRId64 "\n", s->frees);
+	fprintf(out, "  live at end   %" PRId64 " blocks, %s\n", s->live_blocks, live);
+	fprintf(out, "  peak live     %s\n", peak);
+	fprintf(out, "  errors        %" PRId64 " double frees, %" PRId64 " invalid frees\n",
+		s->double_frees, s->invalid_frees);
+	fprintf(out, "  untracked     %" PRId64 " frees of blocks allocated before the attach\n",
+		s->untracked_frees);
+	fprintf(out, "  dropped       %" PRId64 " events%s\n", s->dropped_events,
+		s->dropped_events ? "  (ring buffer full: counts are lower bounds)" : "");
+}
+
+static void leaks_text(FILE *out, const struct an_leaks *l)
+{
+	char bytes[32], age[32];
+
+	fprintf(out, "\n== Leak suspects (still live at the end, best suspect first)\n");
+	if (!l->n)
+		fprintf(out, "  none\n");
+	for (size_t i = 0; i < l->n; i++) {
+		report_fmt_bytes(l->v[i].bytes, bytes, sizeof(bytes));
+		report_fmt_ns(l->v[i].oldest_age_ns, age, sizeof(age));
+		fprintf(out, "  #%zu  %" PRId64 " blocks, %s, oldest %s, growth %.0f%%  (site %" PRId64 ")\n",
+			i + 1, l->v[i].blocks, bytes, age, 100 * l->v[i].growth, l->v[i].site);
+		stack_text(out, &l->v[i].stack, "      ", 8);
+	}
+}
+
+static void sites_text(FILE *out, const struct report_data *d)
+{
+	static const char *const by[] = { "stack", "function", "file" };
+	char bytes[32], live[32], p50[32], p99[32], a50[32];
+
+	fprintf(out, "\n== Sites by %s (%zu of %zu)\n", by[d->group], d->sites.n, d->sites.total);
+	fprintf(out, "  %10s %10s %10s %10s %10s %10s %10s %6s  %s\n", "allocs", "bytes", "frees",
+		"live", "life p50", "life p99", "alloc p50", "temp", "where");
+	for (size_t i = 0; i < d->sites.n; i++) {
+		const struct an_site *s = &d->sites.v[i];
+		char where[1024];
+
+		report_fmt_bytes(s->bytes, bytes, sizeof(bytes));
+		report_fmt_bytes(s->live_bytes, live, sizeof(live));
+		report_fmt_ns(s->lifetime_p50_ns, p50, sizeof(p50));
+		report_fmt_ns(s->lifetime_p99_ns, p99, sizeof(p99));
+		report_fmt_ns(s->alloc_time_p50_ns, a50, sizeof(a50));
+		if (d->group != AN_BY_STACK)
+			snprintf(where, sizeof(where), "%s (%" PRId64 " stacks)",
+				 s->key ? s->key : "?", s->sites);
+		else if (s->stack.depth)
+			frame_text(&s->stack.frames[0], where, sizeof(where));
+		else
+			snprintf(where, sizeof(where), "site %" PRId64, s->site);
+		fprintf(out, "  %10" PRId64 " %10s %10" PRId64 " %10s %10s %10s %10s %5.0f%%  %s\n",
+			s->allocs, bytes, s->frees, live, p50, p99, a50, 100 * s->temporary_share,
+			where);
+	}
+}
+
+static void hist_text(FILE *out, const char *title, const struct an_hist *h, int lifetimes)
+{
+	int64_t max = h->live;
+	char lo[32], hi[32];
+
+	for (int i = 0; i < h->n; i++)
+		if (h->b[i].count > max)
+			max = h->b[i].count;
+	fprintf(out, "\n== %s\n", title);
+	for (int i = 0; i < h->n; i++) {
+		int bar = max ? (int)(40 * h->b[i].count / max) : 0;
+
+		if (!h->b[i].count)
+			continue;
+		if (lifetimes) {
+			report_fmt_ns(h->b[i].lo, lo, sizeof(lo));
+			report_fmt_ns(h->b[i].hi == INT64_MAX ? -1 : h->b[i].hi, hi, sizeof(hi));
+		} else {
+			report_fmt_bytes(h->b[i].lo, lo, sizeof(lo));
+			report_fmt_bytes(h->b[i].hi, hi, sizeof(hi));
+		}
+		fprintf(out, "  %10s .. %-10s %10" PRId64 " %.*s\n", lo, hi, h->b[i].count, bar,
+			"########################################");
+	}
+	if (lifetimes)
+		fprintf(out, "  %24s %10" PRId64 "\n", "still live", h->live);
+}
+
+static void errors_text(FILE *out, const struct an_errors *e)
+{
+	fprintf(out, "\n== Allocator misuse\n");
+	if (!e->n)
+		fprintf(out, "  none\n");
+	for (size_t i = 0; i < e->n; i++) {
+		fprintf(out, "  %s of 0x%" PRIx64 " by %s (thread %d)\n", e->v[i].kind, e->v[i].addr,
+			e->v[i].func ? e->v[i].func : "?", e->v[i].tid);
+		stack_text(out, &e->v[i].stack, "      ", 8);
+		if (e->v[i].alloc_stack.depth) {
+			fprintf(out, "    allocated:\n");
+			stack_text(out, &e->v[i].alloc_stack, "      ", 8);
+		}
+		if (e->v[i].prev_free_stack.depth) {
+			fprintf(out, "    first freed:\n");
+			stack_text(out, &e->v[i].prev_free_stack, "      ", 8);
+		}
+	}
+}
+
+static void advice_text(FILE *out, const struct an_advices *a)
+{
+	fprintf(out, "\n== Allocator advice\n");
+	if (!a->n)
+		fprintf(out, "  none\n");
+	for (size_t i = 0; i < a->n; i++) {
+		fprintf(out, "  %s: %s\n", a->v[i].kind, a->v[i].evidence);
+		stack_text(out, &a->v[i].stack, "      ", 4);
+		if (a->v[i].free_stack.depth) {
+			fprintf(out, "    freed at:\n");
+			stack_text(out, &a->v[i].free_stack, "      ", 4);
+		}
+	}
+}
+
+static void timeline_text(FILE *out, const struct an_timeline *t)
+{
+	char ts[32], live[32];
+
+	fprintf(out, "\n== Timeline\n  %10s %12s %12s %10s %10s\n", "time", "live bytes",
+		"live blocks", "allocs", "frees");
+	for (size_t i = 0; i < t->n; i++) {
+		report_fmt_ns(t->v[i].ts, ts, sizeof(ts));
+		report_fmt_bytes(t->v[i].live_bytes, live, sizeof(live));
+		fprintf(out, "  %10s %12s %12" PRId64 " %10" PRId64 " %10" PRId64 "\n", ts, live,
+			t->v[i].live_blocks, t->v[i].allocs, t->v[i].frees);
+	}
+}
+
+int report_text(FILE *out, const struct report_data *d)
+{
+	if (d->views & VIEW_SUMMARY)
+		summary_text(out, &d->summary);
+	if (d->views & VIEW_LEAKS)
+		leaks_text(out, &d->leaks);
+	if (d->views & VIEW_ERRORS)
+		errors_text(out, &d->errors);
+	if (d->views & VIEW_SITES)
+		sites_text(out, d);
+	if (d->views & VIEW_LIFETIMES)
+		hist_text(out, "Lifetimes", &d->lifetimes, 1);
+	if (d->views & VIEW_SIZES)
+		hist_text(out, "Requested sizes", &d->sizes, 0);
+	if (d->views & VIEW_ADVICE)
+		advice_text(out, &d->advice);
+	if (d->views & VIEW_TIMELINE)
+		timeline_text(out, &d->timeline);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,62 @@
+/* `heapscope report`, and the renderers of the analyses that it and the server share. */
+#ifndef HEAPSCOPE_REPORT_H
+#define HEAPSCOPE_REPORT_H
+
+#include <stdio.h>
+
+#include "store/analysis.h"
+
+struct json;
+
+/* The analyses one report shows; a view not asked for stays zeroed. */
+enum report_view {
+	VIEW_SUMMARY = 1 << 0,
+	VIEW_SITES = 1 << 1,
+	VIEW_LEAKS = 1 << 2,
+	VIEW_LIFETIMES = 1 << 3,
+	VIEW_SIZES = 1 << 4,
+	VIEW_ERRORS = 1 << 5,
+	VIEW_TIMELINE = 1 << 6,
+	VIEW_ADVICE = 1 << 7,
+	VIEW_ALL = (1 << 8) - 1,
+};
+
+struct report_data {
+	unsigned views;
+	enum an_group group;
+	struct an_summary summary;
+	struct an_sites sites;
+	struct an_leaks leaks;
+	struct an_hist lifetimes, sizes;
+	struct an_errors errors;
+	struct an_timeline timeline;
+	struct an_advices advice;
+};
+
+/* Runs the subcommand (argv[0] = "report"); returns the exit status. */
+int report_main(int argc, char **argv);
+
+/* JSON of each analysis, as the stable contract documented in the README. */
+void report_json_summary(struct json *j, const struct an_summary *s);
+void report_json_sites(struct json *j, const struct an_sites *s);
+void report_json_leaks(struct json *j, const struct an_leaks *l);
+void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes);
+void report_json_errors(struct json *j, const struct an_errors *e);
+void report_json_timeline(struct json *j, const struct an_timeline *t);
+void report_json_advice(struct json *j, const struct an_advices *a);
+/* The whole report as one object with a key per loaded view. */
+void report_json(struct json *j, const struct report_data *d);
+
+/* The other formats; 0 or -errno (-EIO: the output could not be written). */
+int report_text(FILE *out, const struct report_data *d);
+int report_csv(FILE *out, const struct report_data *d);
+/* Collapsed stacks "outer;...;inner value" by the given site column (bytes, allocs,
+ * live_bytes, live_blocks). */
+int report_collapsed(FILE *out, const struct an_sites *sites, const char *value);
+int report_pprof(FILE *out, const struct report_data *d);
+
+/* Human units: "1.5 KiB", "12.3 ms". */
+void report_fmt_bytes(int64_t bytes, char *buf, size_t len);
+void report_fmt_ns(int64_t ns, char *buf, size_t len);
+
+#endif

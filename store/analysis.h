@@ -1,0 +1,190 @@
+/* The analyses of a recording: summary, sites, lifetimes, sizes, leaks, errors, timeline and
+ * advice, as typed results. `heapscope report` and the server both render these; nothing else
+ * computes them. Every function takes an open reader and fills a result the caller frees with
+ * the matching *_free function (which accepts a zeroed result); 0 or -errno (-EIO: the query
+ * failed, see store_reader_errmsg). */
+#ifndef HEAPSCOPE_STORE_ANALYSIS_H
+#define HEAPSCOPE_STORE_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store_reader;
+
+/* --- Opening ------------------------------------------------------------------------------ */
+
+/* Opens a recording read-only (it may still be growing). 0, or -ENOENT (no such file),
+ * -ENOTSUP (not a heapscope recording / not SQLite), -EPROTO (another schema version), with a
+ * one-line reason in err. */
+int store_reader_open(const char *path, struct store_reader **out, char *err, size_t errlen);
+void store_reader_close(struct store_reader *r);
+const char *store_reader_errmsg(const struct store_reader *r);
+
+/* --- Stacks -------------------------------------------------------------------------------- */
+
+struct an_frame {
+	char *function, *file, *module; /* NULL when unknown */
+	int line;			/* 0 when unknown */
+	uint64_t addr;
+};
+
+/* frames[0] is the innermost frame: the function that called the allocator. */
+struct an_stack {
+	int depth;
+	struct an_frame *frames;
+};
+
+/* --- Summary ------------------------------------------------------------------------------- */
+
+struct an_summary {
+	int pid;
+	char *mode, *command, *exe, *allocator, *end_reason; /* end_reason NULL while recording */
+	int64_t start_time_ns, duration_ns;
+	int exit_status; /* -1: none */
+	int64_t allocs, frees, alloc_bytes, live_blocks, live_bytes, peak_bytes, peak_ts;
+	int64_t dropped_events, untracked_frees, stack_collisions, stack_map_full;
+	int64_t double_frees, invalid_frees;
+};
+
+int an_summary(struct store_reader *r, struct an_summary *out);
+void an_summary_free(struct an_summary *s);
+
+/* --- Sites --------------------------------------------------------------------------------- */
+
+enum an_group { AN_BY_STACK, AN_BY_FUNCTION, AN_BY_FILE };
+
+struct an_site {
+	int64_t site;	      /* stacks.id (AN_BY_STACK), else the group's biggest site */
+	char *key;	      /* function or file name of the group (AN_BY_FUNCTION/FILE) */
+	struct an_stack stack; /* of `site` */
+	int64_t allocs, bytes, min_size, max_size, frees, live_blocks, live_bytes;
+	int64_t peak_live_bytes; /* for a group: the sum of its sites' peaks (an upper bound) */
+	double avg_size, temporary_share;
+	/* From quarter-octave histograms: within ~12% of the exact value. -1 when nothing was freed. */
+	int64_t lifetime_p50_ns, lifetime_p90_ns, lifetime_p99_ns, lifetime_max_ns;
+	int64_t alloc_time_p50_ns, alloc_time_p99_ns;
+	int64_t sites; /* stacks in the group */
+};
+
+struct an_sites {
+	struct an_site *v;
+	size_t n;
+	size_t total; /* groups before limit/offset */
+};
+
+struct an_sites_query {
+	enum an_group group;
+	const char *sort; /* a column of struct an_site: "bytes" (default), "allocs", "live_bytes"... */
+	int ascending;
+	int64_t limit;	/* 0: all */
+	int64_t offset;
+	const char *function; /* substring filters on the innermost frame, NULL: none */
+	const char *file;
+	int64_t site; /* only this stack (0: all) */
+};
+
+/* Valid values of an_sites_query.sort, NULL-terminated. */
+extern const char *const AN_SITE_SORT_KEYS[];
+
+int an_sites(struct store_reader *r, const struct an_sites_query *q, struct an_sites *out);
+void an_sites_free(struct an_sites *s);
+
+/* --- Histograms ---------------------------------------------------------------------------- */
+
+struct an_bucket {
+	int64_t lo, hi, count; /* [lo, hi); hi = INT64_MAX for the last lifetime bucket */
+};
+
+struct an_hist {
+	struct an_bucket b[66];
+	int n;
+	int64_t live; /* lifetimes: blocks still live at the end (no lifetime yet) */
+};
+
+/* Lifetimes in the user buckets: under 1 us, doubling from 1 us, over 1 hour. site 0: all. */
+int an_lifetimes(struct store_reader *r, int64_t site, struct an_hist *out);
+/* Requested sizes: 0, then [2^(k-1), 2^k). site 0: all. Only buckets up to the largest used. */
+int an_sizes(struct store_reader *r, int64_t site, struct an_hist *out);
+
+/* --- Leaks --------------------------------------------------------------------------------- */
+
+struct an_leak {
+	int64_t site, blocks, bytes, oldest_age_ns;
+	double growth; /* share of the recording's tenths in which the site's live blocks appeared */
+	double score;  /* ranking: bytes * (0.25 + 0.75 * growth) */
+	struct an_stack stack;
+};
+
+struct an_leaks {
+	struct an_leak *v;
+	size_t n;
+};
+
+/* Blocks still live at the end, by site, best suspect first. min_age_ns keeps only blocks at
+ * least that old at the end; limit 0: all. */
+int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct an_leaks *out);
+void an_leaks_free(struct an_leaks *l);
+
+/* --- Errors -------------------------------------------------------------------------------- */
+
+struct an_error {
+	char *kind; /* "double_free" or "invalid_free" */
+	char *func; /* the freeing function: free, operator delete... */
+	uint64_t addr;
+	int64_t ts;
+	int tid;
+	int64_t alloc_id;
+	struct an_stack stack, alloc_stack, prev_free_stack; /* depth 0 when unknown */
+};
+
+struct an_errors {
+	struct an_error *v;
+	size_t n;
+};
+
+int an_errors(struct store_reader *r, struct an_errors *out);
+void an_errors_free(struct an_errors *e);
+
+/* --- Timeline ------------------------------------------------------------------------------ */
+
+struct an_point {
+	int64_t ts; /* end of the interval, ns since the start */
+	int64_t live_bytes, live_blocks, allocs, frees, alloc_bytes, free_bytes;
+};
+
+struct an_timeline {
+	struct an_point *v;
+	size_t n;
+	int64_t resolution_ns;
+};
+
+/* Intervals of resolution_ns (0: about 200 points) between from_ns and to_ns (to_ns 0: the end).
+ * site 0: the whole recording; else that stack alone (scans its allocations). */
+int an_timeline(struct store_reader *r, int64_t site, int64_t from_ns, int64_t to_ns,
+		int64_t resolution_ns, struct an_timeline *out);
+void an_timeline_free(struct an_timeline *t);
+
+/* --- Advice -------------------------------------------------------------------------------- */
+
+struct an_advice {
+	const char *kind; /* pool, arena, batching, realloc_churn, cross_thread (static strings) */
+	int64_t site, free_site; /* free_site: cross_thread only */
+	char evidence[256];	 /* one sentence with the numbers */
+	struct an_stack stack, free_stack;
+};
+
+struct an_advices {
+	struct an_advice *v;
+	size_t n;
+};
+
+int an_advice(struct store_reader *r, struct an_advices *out);
+void an_advices_free(struct an_advices *a);
+
+/* --- Helpers shared by the analyses ---------------------------------------------------------- */
+
+/* Loads a stack's frames. 0 or -errno. */
+int an_load_stack(struct store_reader *r, int64_t site, struct an_stack *out);
+void an_stack_free(struct an_stack *s);
+
+#endif

@@ -1,0 +1,452 @@
+/* The per-site analyses, read from the aggregates the recorder wrote (site_stats, site_hist,
+ * leak_sites): sites grouped by stack, function or file; lifetime and size histograms; leaks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/analysis.h"
+#include "store/hist.h"
+#include "store/reader_priv.h"
+
+const char *const AN_SITE_SORT_KEYS[] = {
+	"bytes",	   "allocs",	      "frees",		 "live_blocks",	   "live_bytes",
+	"peak_live_bytes", "min_size",	      "max_size",	 "avg_size",	   "temporary_share",
+	"lifetime_p50_ns", "lifetime_p90_ns", "lifetime_p99_ns", "lifetime_max_ns", "alloc_time_p50_ns",
+	"alloc_time_p99_ns", "sites",	      "site",		 NULL,
+};
+
+/* A group under construction, with the fine histograms its percentiles come from. */
+struct group {
+	struct an_site s;
+	int64_t temp;
+	uint64_t life[HIST_FINE_BUCKETS], alloc_ns[HIST_FINE_BUCKETS];
+};
+
+struct grouping {
+	struct group *g;
+	size_t n, cap;
+	int64_t *site_group; /* (site, group index) pairs sorted by site */
+	size_t nsites;
+};
+
+static int64_t percentile(const uint64_t *h, double p)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (int i = 0; i < HIST_FINE_BUCKETS; i++)
+		total += h[i];
+	if (!total)
+		return -1;
+	for (int i = 0; i < HIST_FINE_BUCKETS; i++) {
+		seen += h[i];
+		if (seen && (double)seen >= p * (double)total)
+			return (int64_t)(hist_fine_lo(i) + hist_fine_width(i) / 2);
+	}
+	return -1;
+}
+
+static int64_t hist_max(const uint64_t *h)
+{
+	for (int i = HIST_FINE_BUCKETS - 1; i >= 0; i--)
+		if (h[i])
+			return (int64_t)(hist_fine_lo(i) + hist_fine_width(i) - 1);
+	return -1;
+}
+
+static struct group *find_group(struct grouping *gr, const char *key, int64_t site,
+				enum an_group by)
+{
+	for (size_t i = 0; by != AN_BY_STACK && i < gr->n; i++)
+		if ((!key && !gr->g[i].s.key) || (key && gr->g[i].s.key && !strcmp(key, gr->g[i].s.key)))
+			return &gr->g[i];
+	if (gr->n == gr->cap) {
+		size_t cap = gr->cap ? gr->cap * 2 : 64;
+		struct group *g = realloc(gr->g, cap * sizeof(*g));
+
+		if (!g)
+			return NULL;
+		gr->g = g;
+		gr->cap = cap;
+	}
+	memset(&gr->g[gr->n], 0, sizeof(gr->g[gr->n]));
+	gr->g[gr->n].s.site = site;
+	gr->g[gr->n].s.key = key ? strdup(key) : NULL;
+	gr->g[gr->n].s.min_size = INT64_MAX;
+	return &gr->g[gr->n++];
+}
+
+static void merge_row(struct group *g, sqlite3_stmt *st)
+{
+	struct an_site *s = &g->s;
+	int64_t bytes = sqlite3_column_int64(st, 2);
+
+	if (bytes > s->bytes || !s->sites) /* the group shows its biggest stack */
+		s->site = sqlite3_column_int64(st, 0);
+	s->sites++;
+	s->allocs += sqlite3_column_int64(st, 1);
+	s->bytes += bytes;
+	if (sqlite3_column_int64(st, 3) < s->min_size)
+		s->min_size = sqlite3_column_int64(st, 3);
+	if (sqlite3_column_int64(st, 4) > s->max_size)
+		s->max_size = sqlite3_column_int64(st, 4);
+	s->frees += sqlite3_column_int64(st, 5);
+	s->live_blocks += sqlite3_column_int64(st, 6);
+	s->live_bytes += sqlite3_column_int64(st, 7);
+	s->peak_live_bytes += sqlite3_column_int64(st, 8);
+	g->temp += sqlite3_column_int64(st, 9);
+}
+
+static int cmp_site_group(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static int remember_site(struct grouping *gr, int64_t site, size_t group)
+{
+	if ((gr->nsites & (gr->nsites - 1)) == 0) {
+		int64_t *v = realloc(gr->site_group, 2 * (gr->nsites ? gr->nsites * 2 : 1) *
+							  sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		gr->site_group = v;
+	}
+	gr->site_group[2 * gr->nsites] = site;
+	gr->site_group[2 * gr->nsites + 1] = (int64_t)group;
+	gr->nsites++;
+	return 0;
+}
+
+static const char *SITES_SQL =
+	"SELECT s.site, s.allocs, s.bytes, s.min_size, s.max_size, s.frees, s.live_blocks,"
+	" s.live_bytes, s.peak_live_bytes, s.temp_allocs, f.function, f.file"
+	" FROM site_stats s LEFT JOIN site_frames f ON f.site = s.site AND f.pos = 0"
+	" WHERE (?1 IS NULL OR instr(f.function, ?1) > 0) AND (?2 IS NULL OR instr(f.file, ?2) > 0)"
+	" AND (?3 = 0 OR s.site = ?3)";
+
+static int read_groups(struct store_reader *r, const struct an_sites_query *q,
+		       struct grouping *gr)
+{
+	sqlite3_stmt *st;
+	int err = rd_prepare(r, SITES_SQL, &st), rc;
+
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, q->function, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, q->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, q->site);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = q->group == AN_BY_FUNCTION ? (const char *)sqlite3_column_text(st, 10) :
+				  q->group == AN_BY_FILE     ? (const char *)sqlite3_column_text(st, 11) :
+							       NULL;
+		struct group *g = find_group(gr, key, sqlite3_column_int64(st, 0), q->group);
+
+		if (!g) {
+			err = -ENOMEM;
+			break;
+		}
+		merge_row(g, st);
+		err = remember_site(gr, sqlite3_column_int64(st, 0), (size_t)(g - gr->g));
+	}
+	if (!err)
+		err = rd_done(r, st, rc);
+	sqlite3_finalize(st);
+	qsort(gr->site_group, gr->nsites, 2 * sizeof(int64_t), cmp_site_group);
+	return err;
+}
+
+static struct group *group_of(struct grouping *gr, int64_t site)
+{
+	int64_t key[2] = { site, 0 };
+	int64_t *hit = bsearch(key, gr->site_group, gr->nsites, 2 * sizeof(int64_t), cmp_site_group);
+
+	return hit ? &gr->g[hit[1]] : NULL;
+}
+
+/* Adds every site's fine lifetime and allocator-time histograms into its group. */
+static int read_fine_hists(struct store_reader *r, struct grouping *gr)
+{
+	sqlite3_stmt *st;
+	int err = rd_prepare(r, "SELECT site, kind, bucket, count FROM site_hist"
+				" WHERE kind IN ('lifetime_fine', 'alloc_ns_fine')", &st), rc;
+
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct group *g = group_of(gr, sqlite3_column_int64(st, 0));
+		int b = sqlite3_column_int(st, 2);
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+
+		if (!g || b < 0 || b >= HIST_FINE_BUCKETS || !kind)
+			continue;
+		(kind[0] == 'l' ? g->life : g->alloc_ns)[b] += (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	err = rd_done(r, st, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+static void finish_group(struct group *g)
+{
+	struct an_site *s = &g->s;
+
+	s->avg_size = s->allocs ? (double)s->bytes / (double)s->allocs : 0;
+	s->temporary_share = s->allocs ? (double)g->temp / (double)s->allocs : 0;
+	if (s->min_size == INT64_MAX)
+		s->min_size = 0;
+	s->lifetime_p50_ns = percentile(g->life, 0.50);
+	s->lifetime_p90_ns = percentile(g->life, 0.90);
+	s->lifetime_p99_ns = percentile(g->life, 0.99);
+	s->lifetime_max_ns = hist_max(g->life);
+	s->alloc_time_p50_ns = percentile(g->alloc_ns, 0.50);
+	s->alloc_time_p99_ns = percentile(g->alloc_ns, 0.99);
+}
+
+/* Sorting: the key's offset in struct an_site and whether it is a double. */
+static size_t sort_offset;
+static int sort_is_double, sort_ascending;
+
+static int cmp_sites(const void *a, const void *b)
+{
+	const char *x = (const char *)&((const struct group *)a)->s + sort_offset;
+	const char *y = (const char *)&((const struct group *)b)->s + sort_offset;
+	double dx = sort_is_double ? *(const double *)x : (double)*(const int64_t *)x;
+	double dy = sort_is_double ? *(const double *)y : (double)*(const int64_t *)y;
+	int c = dx < dy ? -1 : dx > dy;
+
+	if (!c) /* stable across runs: then by site id */
+		c = ((const struct group *)a)->s.site < ((const struct group *)b)->s.site ? -1 : 1;
+	return sort_ascending ? c : -c;
+}
+
+static int set_sort(const char *key, int ascending)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		int is_double;
+	} cols[] = {
+#define COL(n) { #n, offsetof(struct an_site, n), 0 }
+#define DCOL(n) { #n, offsetof(struct an_site, n), 1 }
+		COL(bytes),	      COL(allocs),	    COL(frees),		  COL(live_blocks),
+		COL(live_bytes),      COL(peak_live_bytes), COL(min_size),	  COL(max_size),
+		DCOL(avg_size),	      DCOL(temporary_share), COL(lifetime_p50_ns), COL(lifetime_p90_ns),
+		COL(lifetime_p99_ns), COL(lifetime_max_ns), COL(alloc_time_p50_ns), COL(alloc_time_p99_ns),
+		COL(sites),	      COL(site),
+#undef COL
+#undef DCOL
+	};
+
+	for (size_t i = 0; i < sizeof(cols) / sizeof(*cols); i++) {
+		if (!strcmp(cols[i].name, key ? key : "bytes")) {
+			sort_offset = cols[i].off;
+			sort_is_double = cols[i].is_double;
+			sort_ascending = ascending;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int take_page(struct store_reader *r, struct grouping *gr, const struct an_sites_query *q,
+		     struct an_sites *out)
+{
+	size_t start = q->offset > 0 ? (size_t)q->offset : 0, n;
+	int err = 0;
+
+	out->total = gr->n;
+	n = start < gr->n ? gr->n - start : 0;
+	if (q->limit > 0 && (size_t)q->limit < n)
+		n = (size_t)q->limit;
+	out->v = calloc(n ? n : 1, sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		out->v[i] = gr->g[start + i].s;
+		gr->g[start + i].s.key = NULL; /* moved */
+		out->n++;
+		err = an_load_stack(r, out->v[i].site, &out->v[i].stack);
+	}
+	return err;
+}
+
+int an_sites(struct store_reader *r, const struct an_sites_query *q, struct an_sites *out)
+{
+	struct grouping gr = { 0 };
+	int err;
+
+	*out = (struct an_sites){ 0 };
+	if (set_sort(q->sort, q->ascending) || q->limit < 0 || q->offset < 0)
+		return -EINVAL;
+	err = read_groups(r, q, &gr);
+	if (!err)
+		err = read_fine_hists(r, &gr);
+	for (size_t i = 0; i < gr.n; i++)
+		finish_group(&gr.g[i]);
+	if (!err) {
+		qsort(gr.g, gr.n, sizeof(*gr.g), cmp_sites);
+		err = take_page(r, &gr, q, out);
+	}
+	for (size_t i = 0; i < gr.n; i++)
+		free(gr.g[i].s.key);
+	free(gr.g);
+	free(gr.site_group);
+	if (err)
+		an_sites_free(out);
+	return err;
+}
+
+void an_sites_free(struct an_sites *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].key);
+		an_stack_free(&s->v[i].stack);
+	}
+	free(s->v);
+	*s = (struct an_sites){ 0 };
+}
+
+/* --- Histograms ---------------------------------------------------------------------------- */
+
+static int sum_hist(struct store_reader *r, int64_t site, const char *kind, int64_t *counts,
+		    int n, int to_size_buckets)
+{
+	sqlite3_stmt *st;
+	int err = rd_prepare(r, "SELECT bucket, sum(count) FROM site_hist WHERE kind = ?1"
+				" AND (?2 = 0 OR site = ?2) GROUP BY bucket", &st), rc;
+
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, site);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int b = sqlite3_column_int(st, 0);
+
+		if (to_size_buckets) /* a fine bucket lies inside one power of two */
+			b = size_bucket(hist_fine_lo(b));
+		if (b >= 0 && b < n)
+			counts[b] += sqlite3_column_int64(st, 1);
+	}
+	err = rd_done(r, st, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int an_lifetimes(struct store_reader *r, int64_t site, struct an_hist *out)
+{
+	int64_t counts[LIFETIME_BUCKETS] = { 0 };
+	int err = sum_hist(r, site, "lifetime", counts, LIFETIME_BUCKETS, 0);
+	sqlite3_stmt *st;
+
+	*out = (struct an_hist){ .n = LIFETIME_BUCKETS };
+	for (int i = 0; i < LIFETIME_BUCKETS; i++)
+		out->b[i] = (struct an_bucket){ lifetime_bucket_lo(i), lifetime_bucket_hi(i), counts[i] };
+	if (!err)
+		err = rd_prepare(r, "SELECT coalesce(sum(live_blocks), 0) FROM site_stats"
+				    " WHERE ?1 = 0 OR site = ?1", &st);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, site);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out->live = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int an_sizes(struct store_reader *r, int64_t site, struct an_hist *out)
+{
+	int64_t counts[SIZE_BUCKETS] = { 0 };
+	int err = sum_hist(r, site, "size_fine", counts, SIZE_BUCKETS, 1), last = 0;
+
+	*out = (struct an_hist){ 0 };
+	for (int i = 0; i < SIZE_BUCKETS; i++)
+		if (counts[i])
+			last = i;
+	out->n = last + 1;
+	for (int i = 0; i <= last; i++)
+		out->b[i] = (struct an_bucket){ i ? 1LL << (i - 1) : 0, i ? (i == 64 ? INT64_MAX : 1LL << i) : 1,
+						counts[i] };
+	return err;
+}
+
+/* --- Leaks --------------------------------------------------------------------------------- */
+
+static int cmp_leaks(const void *a, const void *b)
+{
+	const struct an_leak *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+/* With a minimum age, blocks are counted from the allocations themselves (a scan). */
+static const char *LEAKS_SQL =
+	"SELECT site, blocks, bytes, oldest_ts, growth FROM leak_sites WHERE ?1 = 0";
+static const char *OLD_LEAKS_SQL =
+	"SELECT site, count(*), sum(size), min(alloc_ts), 0 FROM allocations"
+	" WHERE free_ts IS NULL AND alloc_ts <= (SELECT duration_ns FROM recording) - ?1"
+	" GROUP BY site";
+
+static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, struct an_leaks *out)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int err = rd_prepare(r, min_age ? OLD_LEAKS_SQL : LEAKS_SQL, &st), rc;
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, min_age);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct an_leak *l;
+
+		if (out->n == cap) {
+			l = realloc(out->v, (cap = cap ? cap * 2 : 16) * sizeof(*l));
+			if (!l) {
+				sqlite3_finalize(st);
+				return -ENOMEM;
+			}
+			out->v = l;
+		}
+		l = &out->v[out->n++];
+		*l = (struct an_leak){ .site = sqlite3_column_int64(st, 0),
+				       .blocks = sqlite3_column_int64(st, 1),
+				       .bytes = sqlite3_column_int64(st, 2),
+				       .oldest_age_ns = end - sqlite3_column_int64(st, 3),
+				       .growth = sqlite3_column_double(st, 4) };
+		l->score = (double)l->bytes * (0.25 + 0.75 * l->growth);
+	}
+	err = rd_done(r, st, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct an_leaks *out)
+{
+	int64_t end = rd_scalar(r, "SELECT duration_ns FROM recording", 0);
+	int err;
+
+	*out = (struct an_leaks){ 0 };
+	if (min_age_ns < 0 || limit < 0)
+		return -EINVAL;
+	err = read_leaks(r, min_age_ns, end, out);
+	if (!err)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_leaks);
+	if (!err && limit && (size_t)limit < out->n)
+		out->n = (size_t)limit;
+	for (size_t i = 0; i < out->n && !err; i++)
+		err = an_load_stack(r, out->v[i].site, &out->v[i].stack);
+	if (err)
+		an_leaks_free(out);
+	return err;
+}
+
+void an_leaks_free(struct an_leaks *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		an_stack_free(&l->v[i].stack);
+	free(l->v);
+	*l = (struct an_leaks){ 0 };
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# heapscope report on recordings of tests/progs programs: exact per-site counts, the leak
+# ranking, the lifetime buckets, the advice, every format's totals agreeing, and bad input.
+. "$(dirname "$0")/../lib.sh"
+
+rec() { "$HS" record -o "$T/$1.db" -- "$PROGS/$1" >/dev/null 2>"$T/$1.rec.err"; }
+rep() { "$HS" report "$@" 2>"$T/rep.err"; }
+
+rec leaks3
+rec lifetimes
+rec patterns
+rec threads4
+rec double_free
+
+# --- JSON: the documented contract, and leaks3's exact numbers.
+rep -d "$T/leaks3.db" --format json >"$T/leaks3.json"
+expect_eq "json: exit status" "$?" 0
+expect_eq "json: contract keys" \
+	"$(jq -r '[(.summary|has("pid","allocs","frees","live_blocks","live_bytes","peak_bytes","dropped_events")),
+		(.leaks[0]|has("blocks","bytes","frames")), (.sites[0]|has("allocs","bytes","live_blocks","live_bytes","frames")),
+		(.leaks[0].frames[0]|has("function","file","line","module"))] | all' "$T/leaks3.json")" true
+expect_eq "json: summary counts" \
+	"$(jq -r '.summary | "\(.allocs) \(.frees) \(.live_blocks) \(.live_bytes) \(.peak_bytes) \(.dropped_events)"' "$T/leaks3.json")" \
+	"82 61 21 5000 5000 0"
+expect_eq "json: leak ranking by innermost function" \
+	"$(jq -r '[.leaks[] | "\(.frames[0].function):\(.blocks):\(.bytes)"] | join(" ")' "$T/leaks3.json")" \
+	"leak_c:11:3300 leak_b:7:1400 leak_a:1:100 leak_a:1:100 leak_a:1:100"
+expect_eq "json: frames[0] has file and line" \
+	"$(jq -r '.leaks[0].frames[0] | "\(.file|split("/")|last):\(.line > 0)"' "$T/leaks3.json")" "leaks3.c:true"
+expect_eq "json: no errors, no advice" "$(jq -r '"\(.errors|length) \(.advice|length)"' "$T/leaks3.json")" "0 0"
+
+# --- Sites grouped by function: exact per-function counts.
+rep -d "$T/leaks3.db" --format json --view sites --group-by function >"$T/byfn.json"
+expect_eq "sites by function: allocs, bytes, frees, live" \
+	"$(jq -r '[.sites[] | "\(.key):\(.allocs):\(.bytes):\(.frees):\(.live_blocks)"] | sort | join(" ")' "$T/byfn.json")" \
+	"churn:50:3200:50:0 leak_a:3:300:0:3 leak_b:7:1400:0:7 leak_c:11:3300:0:11 scratch:10:1280:10:0 zero:1:0:1:0"
+expect_eq "sites by function: sorted by bytes" \
+	"$(jq -r '[.sites[].key] | join(" ")' "$T/byfn.json")" "leak_c churn leak_b scratch leak_a zero"
+rep -d "$T/leaks3.db" --format json --view sites --group-by function --sort allocs --top 2 >"$T/top2.json"
+expect_eq "sites: --sort allocs --top 2" "$(jq -r '[.sites[].key] | join(" ")' "$T/top2.json")" "churn leak_c"
+rep -d "$T/leaks3.db" --format json --view sites --group-by file >"$T/byfile.json"
+expect_eq "sites by file: one file, every allocation" \
+	"$(jq -r '[.sites[] | "\(.key|split("/")|last):\(.allocs)"] | join(" ")' "$T/byfile.json")" "leaks3.c:82"
+
+# --- Lifetimes: 1000 short, 100 after ~10 ms, 10 after ~200 ms, 5 never.
+rep -d "$T/lifetimes.db" --format json --view lifetimes,sites --group-by function >"$T/lt.json"
+expect_eq "lifetimes: ~10 ms bucket" \
+	"$(jq -r '.lifetimes.buckets[] | select(.lo_ns == 8192000) | .count' "$T/lt.json")" 100
+expect_eq "lifetimes: ~200 ms bucket" \
+	"$(jq -r '.lifetimes.buckets[] | select(.lo_ns == 131072000) | .count' "$T/lt.json")" 10
+expect_eq "lifetimes: under 1 ms" \
+	"$(jq -r '[.lifetimes.buckets[] | select(.hi_ns != null and .hi_ns <= 1024000) | .count] | add' "$T/lt.json")" 1000
+expect_eq "lifetimes: still live" "$(jq -r '.lifetimes.live' "$T/lt.json")" 5
+expect_eq "lifetimes: medium's p50 within the bucket" \
+	"$(jq -r '.sites[] | select(.key == "medium") | (.lifetime_p50_ns >= 8192000 and .lifetime_p50_ns < 16384000)' "$T/lt.json")" true
+
+# --- Advice: the sites written to have each pattern, and nothing elsewhere.
+rep -d "$T/patterns.db" --format json --view advice >"$T/adv.json"
+expect_eq "advice: pool, arena, batching, realloc churn where written" \
+	"$(jq -r '[.advice[] | "\(.kind):\(.frames[0].function)"] | sort | join(" ")' "$T/adv.json")" \
+	"arena:arena_leaf arena:arena_node batching:batch_item pool:pool_site realloc_churn:churn_grow"
+expect_match "advice: evidence has numbers" "$(jq -r '.advice[] | select(.kind == "pool") | .evidence' "$T/adv.json")" \
+	"^20000 allocations all of 48 bytes"
+expect_eq "advice: none for leaks3" "$(rep -d "$T/leaks3.db" --format json --view advice | jq '.advice | length')" 0
+expect_eq "advice: cross-thread handoff in threads4" \
+	"$(rep -d "$T/threads4.db" --format json --view advice | jq -r '[.advice[] | "\(.kind):\(.frames[0].function):\(.free_frames[0].function)"] | join(" ")')" \
+	"cross_thread:handoff:free_handoffs"
+
+# --- Errors with both stacks.
+rep -d "$T/double_free.db" --format json --view errors >"$T/err.json"
+expect_eq "errors: the double free, its function and the first free's" \
+	"$(jq -r '.errors[] | "\(.kind):\(.frames[0].function):\(.prev_free_frames | length > 0):\(.alloc_frames | length > 0)"' "$T/err.json")" \
+	"double_free:second_free:true:true"
+
+# --- Text: readable, with the top leak.
+rep -d "$T/leaks3.db" >"$T/leaks3.txt"
+expect_eq "text: exit status" "$?" 0
+expect_match "text: top leak first" "$(grep -A1 '#1 ' "$T/leaks3.txt" | tail -1)" "at leak_c \(leaks3\.c:[0-9]+\)"
+expect_match "text: human units" "$(grep 'live at end' "$T/leaks3.txt")" "21 blocks, 4\.9 KiB"
+
+# --- CSV: a header row, one row per site.
+rep -d "$T/leaks3.db" --format csv --view sites --group-by function >"$T/sites.csv"
+expect_eq "csv: header" "$(head -1 "$T/sites.csv" | cut -d, -f1-4)" "site,key,allocs,bytes"
+expect_eq "csv: rows" "$(tail -n +2 "$T/sites.csv" | wc -l)" 6
+
+# --- Collapsed stacks: outermost first, totals equal the JSON's.
+rep -d "$T/leaks3.db" --format collapsed >"$T/leaks3.folded"
+expect_match "collapsed: outermost first" "$(grep 'leak_c' "$T/leaks3.folded")" "main;leak_c 3300$"
+expect_eq "collapsed: bytes total = JSON" "$(awk '{s += $NF} END {print s}' "$T/leaks3.folded")" \
+	"$(jq '[.sites[].bytes] | add' "$T/leaks3.json")"
+rep -d "$T/leaks3.db" --format collapsed --value live_bytes >"$T/live.folded"
+expect_eq "collapsed: live bytes total = JSON" "$(awk '{s += $NF} END {print s}' "$T/live.folded")" 5000
+
+# --- pprof: go tool pprof reads it and its totals equal the JSON's.
+rep -d "$T/leaks3.db" --format pprof -o "$T/heap.pb.gz"
+expect_eq "pprof: exit status" "$?" 0
+export HOME=$T GOCACHE=$T/gocache GOFLAGS=-mod=mod
+if ! command -v go >/dev/null; then
+	not_ok "pprof: go is missing (make deps installs golang-go)"
+else
+	for idx in alloc_space:bytes alloc_objects:allocs inuse_space:live_bytes inuse_objects:live_blocks; do
+		total=$(go tool pprof -raw -sample_index="${idx%%:*}" "$T/heap.pb.gz" 2>/dev/null |
+			awk '/^Samples:/ {on = 1; getline; next} /^Locations/ {on = 0} on && /^ *[0-9]+/ {
+				split($0, a, ":"); n = split(a[1], v, " "); s += v[pos]} END {print s + 0}' \
+				pos=$(( $(echo "alloc_objects alloc_space inuse_objects inuse_space" | tr ' ' '\n' | grep -n "^${idx%%:*}$" | cut -d: -f1) )))
+		expect_eq "pprof: ${idx%%:*} total = JSON" "$total" "$(jq "[.sites[].${idx#*:}] | add" "$T/leaks3.json")"
+	done
+	expect_match "pprof: -top names leak_c" "$(go tool pprof -top -sample_index=inuse_space "$T/heap.pb.gz" 2>/dev/null | grep -m1 leak_c)" "leak_c"
+fi
+
+# --- Bad input: one line, non-zero exit.
+bad() { # NAME REGEX ARGS...
+	local name=$1 re=$2
+	shift 2
+	"$HS" report "$@" >"$T/bad.out" 2>"$T/bad.err"
+	local rc=$?
+	expect_match "$name: non-zero exit" "$rc" "^[1-9]"
+	expect_eq "$name: one line" "$(wc -l <"$T/bad.err")" 1
+	expect_match "$name: says why" "$(cat "$T/bad.err")" "$re"
+}
+bad "missing file" "cannot read .*/nope\.db: No such file" -d "$T/nope.db"
+echo "hello, not sqlite" >"$T/text.db"
+bad "not sqlite" "not a heapscope recording" -d "$T/text.db"
+cp "$T/leaks3.db" "$T/v99.db"
+sqlite3 "$T/v99.db" "PRAGMA user_version = 99"
+bad "other version" "schema version 99; this heapscope reads version 1" -d "$T/v99.db"
+bad "unknown view" "unknown view 'bogus'" -d "$T/leaks3.db" --view bogus
+bad "unknown format" "unknown format 'xml'" -d "$T/leaks3.db" --format xml
+bad "negative top" "--top must be an integer >= 0, not '-3'" -d "$T/leaks3.db" --top -3
+bad "unknown sort" "unknown --sort column 'nope'" -d "$T/leaks3.db" --sort nope
+bad "no database" "report needs -d FILE" --view leaks
+bad "unwritable output" "cannot write /nonexistent/x.txt" -d "$T/leaks3.db" -o /nonexistent/x.txt
+finish
