@@ -85,8 +85,10 @@ static void summary_text(FILE *out, const struct an_summary *s)
 	fprintf(out, "  frees         %" PRId64 "\n", s->frees);
 	fprintf(out, "  live at end   %" PRId64 " blocks, %s\n", s->live_blocks, live);
 	fprintf(out, "  peak live     %s\n", peak);
-	fprintf(out, "  errors        %" PRId64 " double frees, %" PRId64 " invalid frees\n",
-		s->double_frees, s->invalid_frees);
+	fprintf(out, "  errors        %" PRId64 " double frees, %" PRId64 " invalid frees%s\n",
+		s->double_frees, s->invalid_frees,
+		s->dropped_events && (s->double_frees || s->invalid_frees) ?
+			"  (may be spurious: events were dropped)" : "");
 	fprintf(out, "  untracked     %" PRId64 " frees of blocks allocated before the attach\n",
 		s->untracked_frees);
 	fprintf(out, "  dropped       %" PRId64 " events%s\n", s->dropped_events,

@@ -73,7 +73,7 @@ posix_memalign_site|5"
 		expect_match "$name: the recorder's summary says events were dropped" \
 			"$(tail -1 "$err")" "[^0-9]$dropped dropped events"
 		expect_match "$name: the report says events were dropped" \
-			"$("$HS" report "$db" 2>&1)" "[Dd]ropped"
+			"$("$HS" report -d "$db" 2>&1)" "[Dd]ropped"
 	fi
 }
 
