@@ -8,7 +8,8 @@ LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lz -lpthread -lstdc++
 
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \
 	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev zlib1g-dev libcmocka-dev \
-	pkg-config g++ bpftrace heaptrack procps libc6-dbg util-linux libjemalloc2 libtcmalloc-minimal4 golang-go jq time
+	pkg-config g++ bpftrace heaptrack procps libc6-dbg util-linux libjemalloc2 libtcmalloc-minimal4 golang-go jq time \
+	chromium nodejs
 
 LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c store/*.c report/*.c server/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -20,6 +21,13 @@ all: $(BUILD)/heapscope progs
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+	# Debian's npm conflicts with an already installed NodeSource nodejs, which bundles npm.
+	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
+	$(MAKE) web-deps
+
+# The browser tests' modules (playwright-core), exactly as the committed lockfile pins them.
+web-deps:
+	cd tests/web && npm ci --ignore-scripts --no-audit --no-fund
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -58,6 +66,7 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps test clean progs bench demo
+.PHONY: web-deps
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # The main job on a demo workload: record a program that leaks from three functions, then show
@@ -68,3 +77,6 @@ demo: all
 	@sqlite3 -header -column $(BUILD)/demo.db "SELECT sf.function, count(*) AS blocks, \
 		sum(a.size) AS bytes FROM allocations a JOIN site_frames sf ON sf.site = a.site \
 		AND sf.pos = 0 WHERE a.free_ts IS NULL GROUP BY 1 ORDER BY bytes DESC"
+
+# Embedded with .incbin, which the compiler's dependency files do not see.
+$(BUILD)/report/html.o: report/html_template.html

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The HTML report of a leaks3 recording, opened in headless Chromium by tests/web (node --test +
+# playwright-core): no console errors, no network, leak_c (11 x 300 B, the biggest) as the top
+# leak, a drawn flame graph, a sortable sites table.
+. "$(dirname "$0")/../lib.sh"
+
+db=$T/leaks3.db
+html=$T/leaks3.html
+
+timeout -k 5 120 "$HS" record -o "$db" -- "$PROGS/leaks3" 0 >"$T/record.out" 2>"$T/record.err"
+rc=$?
+sed 's/^/#   record stderr: /' "$T/record.err" | head -20
+expect_eq "record leaks3: exit status" "$rc" 0
+
+timeout -k 5 120 "$HS" report -d "$db" --format html -o "$html" >"$T/report.out" 2>"$T/report.err"
+rc=$?
+sed 's/^/#   report stderr: /' "$T/report.err" | head -20
+expect_eq "report --format html: exit status" "$rc" 0
+if [ ! -s "$html" ]; then
+	not_ok "report --format html: no file at $html"
+	finish
+	exit
+fi
+ok "report --format html: wrote $(wc -c <"$html") bytes"
+expect_eq "html: the data placeholder was replaced" \
+	"$(grep -c -- '<!--HEAPSCOPE_DATA-->' "$html")" 0
+expect_eq "html: no external src or href" \
+	"$(grep -ciE "(src|href)[[:space:]]*=[[:space:]]*[\"']?(https?:|//)" "$html")" 0
+expect_eq "html: the data script is closed once, by the template" \
+	"$(grep -o '</script>' "$html" | wc -l)" 2
+
+# tap_error LINE FILE: the first line of the error message under the result LINE of a TAP file.
+tap_error() {
+	awk -v want="$1" '
+		$0 == want { inside = 1; next }
+		inside && /^(ok|not ok|# Subtest)/ { exit }
+		inside && sub(/^  error: /, "") {
+			if ($0 ~ /^[|>]-?$/) { getline; sub(/^ +/, "") }
+			print; exit
+		}' "$2"
+}
+
+# The browser half. Its modules come from the committed lockfile (make web-deps).
+web=$TOP/tests/web
+if [ ! -d "$web/node_modules/playwright-core" ]; then
+	not_ok "browser test: $web/node_modules/playwright-core is missing; run 'make web-deps'"
+elif ! command -v node >/dev/null; then
+	not_ok "browser test: node is not installed; run 'make deps'"
+else
+	(cd "$web" && HS_HTML=$html HS_TOP_LEAK=leak_c timeout -k 5 120 \
+		node --test --test-reporter=tap html_report.test.mjs) >"$T/web.tap" 2>&1
+	rc=$?
+	# Top-level TAP results become our lines; skipped tests are only shown.
+	while IFS= read -r line; do
+		case $line in
+		"ok "*"# SKIP"*) echo "# web: $line" ;;
+		"ok "*) ok "web: ${line#ok * - }" ;;
+		"not ok "*)
+			name=${line#not ok * - }
+			err=$(tap_error "$line" "$T/web.tap")
+			not_ok "web: $name: $err"
+			;;
+		"# pass "* | "# fail "*) echo "$line" ;;
+		esac
+	done <"$T/web.tap"
+	if ! grep -q '^# pass ' "$T/web.tap"; then
+		not_ok "browser test did not run (exit $rc):"
+		sed 's/^/#   /' "$T/web.tap" | head -30
+	elif [ "$rc" != 0 ] && ! grep -q '^not ok ' "$T/web.tap"; then
+		not_ok "browser test exited $rc"
+	fi
+fi
+
+finish

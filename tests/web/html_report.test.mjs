@@ -1,0 +1,115 @@
+// The HTML report in headless Chromium: no errors, no network, the top leak shown, a drawn flame
+// graph, a sortable sites table.
+//
+// usage: HS_HTML=report.html HS_TOP_LEAK=leak_c node --test tests/web/
+// Optional: HS_EXPECT_TEXT=... (text the page must show literally, e.g. a name with "</script>"),
+// HS_SCREENSHOT=/tmp/report.png (a full-page screenshot), HS_CHROMIUM (default /usr/bin/chromium).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const html = process.env.HS_HTML;
+const topLeak = process.env.HS_TOP_LEAK;
+const executablePath = process.env.HS_CHROMIUM || '/usr/bin/chromium';
+
+let context, page, profile;
+const consoleErrors = [];
+const pageErrors = [];
+const requests = [];
+
+before(async () => {
+	assert.ok(html, 'HS_HTML must name the HTML report to open');
+	assert.ok(existsSync(html), `HS_HTML: no file at ${html}`);
+	assert.ok(existsSync(executablePath), `no Chromium at ${executablePath} (make deps installs it)`);
+	profile = mkdtempSync(join(tmpdir(), 'hs-chromium-'));
+	context = await chromium.launchPersistentContext(profile, {
+		executablePath,
+		headless: true,
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+		viewport: { width: 1400, height: 900 },
+	});
+	page = context.pages()[0] || (await context.newPage());
+	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+	page.on('pageerror', (e) => pageErrors.push(String(e)));
+	page.on('request', (r) => {
+		if (!/^(file|data|about|blob):/.test(r.url())) requests.push(r.url());
+	});
+	await page.goto(pathToFileURL(resolve(html)).href, { waitUntil: 'load' });
+	// Let anything deferred (timers, late fetches) show up before the checks.
+	await page.waitForTimeout(300);
+});
+
+after(async () => {
+	if (context) await context.close();
+	if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+test('no console errors and no page errors', () => {
+	assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors)}`);
+	assert.deepEqual(pageErrors, [], `page errors: ${JSON.stringify(pageErrors)}`);
+});
+
+test('no network requests', () => {
+	assert.deepEqual(requests, [], `network requests: ${JSON.stringify(requests)}`);
+});
+
+test('the leak section shows the top leak first', async () => {
+	assert.ok(topLeak, 'HS_TOP_LEAK must name the expected top leak function');
+	const text = await page.locator('#leaks').innerText();
+	assert.ok(text.includes(topLeak), `#leaks does not mention ${topLeak}:\n${text}`);
+	const first = await page.locator('#leaks-table tbody tr').first().locator('td').nth(1).innerText();
+	assert.equal(first.trim(), topLeak, `the first leak row is ${first.trim()}, expected ${topLeak}`);
+});
+
+test('the flame graph is drawn', async () => {
+	const box = await page.locator('#flame').boundingBox();
+	assert.ok(box && box.width > 0 && box.height > 0, `flame graph box ${JSON.stringify(box)}`);
+	// Something other than the background was painted.
+	const painted = await page.evaluate(() => {
+		const c = document.getElementById('flame');
+		const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+		let n = 0;
+		for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
+		return n;
+	});
+	assert.ok(painted > 0, 'flame graph canvas is blank');
+});
+
+// The numbers of one sites-table column, top to bottom (data-value holds the raw number).
+async function column(key) {
+	const idx = await page.locator('#sites-table thead th').evaluateAll(
+		(ths, k) => ths.findIndex((th) => th.dataset.key === k), key);
+	assert.ok(idx >= 0, `no sites column ${key}`);
+	return page.locator('#sites-table tbody tr[data-site]').evaluateAll(
+		(trs, i) => trs.map((tr) => Number(tr.children[i].dataset.value)), idx);
+}
+
+test('clicking a sites-table header sorts by that column, again reverses', async () => {
+	const th = () => page.locator('#sites-table th[data-key="allocs"]');
+	await th().click();
+	const down = await column('allocs');
+	assert.ok(down.length >= 2, 'fewer than two sites to sort');
+	assert.equal(await th().getAttribute('aria-sort'), 'descending');
+	assert.deepEqual(down, [...down].sort((a, b) => b - a), `not descending: ${down}`);
+	await th().click();
+	const up = await column('allocs');
+	assert.equal(await th().getAttribute('aria-sort'), 'ascending');
+	assert.deepEqual(up, [...up].sort((a, b) => a - b), `not ascending: ${up}`);
+	// Only the first page of a long table is shown, so compare ends rather than whole columns.
+	if (Math.min(...down) !== Math.max(...down)) assert.ok(up[0] < down[0], `${up[0]} !< ${down[0]}`);
+});
+
+test('data text appears literally (HS_EXPECT_TEXT)', { skip: !process.env.HS_EXPECT_TEXT && 'HS_EXPECT_TEXT not set' }, async () => {
+	const text = await page.locator('body').innerText();
+	assert.ok(text.includes(process.env.HS_EXPECT_TEXT), `page text lacks ${process.env.HS_EXPECT_TEXT}`);
+});
+
+test('screenshot (HS_SCREENSHOT)', { skip: !process.env.HS_SCREENSHOT && 'HS_SCREENSHOT not set' }, async () => {
+	await page.mouse.move(0, 0);
+	await page.screenshot({ path: process.env.HS_SCREENSHOT, fullPage: true });
+});
