@@ -62,6 +62,7 @@ struct recorder {
 	uint64_t t0_mono_ns, stop_deadline_ns;
 	int64_t t0_wall_ns;
 	int tty, err_reported;
+	uint64_t ticks;
 	uint64_t last_events;
 };
 
@@ -505,11 +506,20 @@ static void on_signal(struct recorder *r)
 static void on_tick(struct recorder *r)
 {
 	uint64_t expirations, now = now_ns(CLOCK_MONOTONIC);
+	struct tracker_stats s;
 	int e;
 
 	if (read(r->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
-	e = store_commit(r->store);
+	/* Readers of the file (a dashboard, a report) see the recording so far. */
+	r->ticks++;
+	tracker_get_stats(r->tracker, &s);
+	e = tracker_publish(r->tracker, r->drain.last_ts, r->ticks % 2 == 0);
+	if (!e)
+		e = store_update_progress(r->store, s.peak_live_bytes, s.peak_ts,
+					  read_counter(r, HS_CNT_DROPPED));
+	if (!e)
+		e = store_commit(r->store);
 	if (e && !r->drain.err)
 		r->drain.err = e;
 	if (r->tty)

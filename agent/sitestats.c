@@ -26,6 +26,7 @@ struct site {
 	struct store_site_stats s;
 	int64_t last_alloc_ts;
 	struct site_hists *h; /* allocated with the site's first allocation or free */
+	int dirty;	      /* changed since it was last written */
 };
 
 /* The frees of the current millisecond, by site, to tell bursts from a steady trickle. */
@@ -87,6 +88,7 @@ static struct site *get_site(struct sitestats *ss, int64_t site)
 		s->s.site = site;
 	if (!s->h && !(s->h = calloc(1, sizeof(*s->h))))
 		return NULL;
+	s->dirty = 1;
 	return s;
 }
 
@@ -234,8 +236,9 @@ static void write_site(uint64_t key, void *value, void *arg)
 	int err;
 
 	(void)key;
-	if (c->err)
+	if (c->err || !s->dirty)
 		return;
+	s->dirty = 0;
 	err = store_insert_site_stats(c->st, &s->s);
 	for (int i = 0; i < LIFETIME_BUCKETS && !err; i++)
 		if (s->h->lifetime[i])
@@ -260,12 +263,12 @@ static void write_pair(uint64_t key, void *value, void *arg)
 						   (int64_t)(uint32_t)key, *(int64_t *)value);
 }
 
-int sitestats_write(struct sitestats *ss, struct store *st, int64_t end_ts)
+int sitestats_write(struct sitestats *ss, struct store *st, int final)
 {
 	struct write_ctx c = { st, 0 };
 
-	(void)end_ts;
-	close_burst_window(ss);
+	if (final) /* a burst still open would be split by a write in the middle of a recording */
+		close_burst_window(ss);
 	u64map_each(ss->sites, write_site, &c);
 	if (!c.err)
 		u64map_each(ss->cross, write_pair, &c);

@@ -1,6 +1,6 @@
 /* Per-call-site aggregates kept while recording (counts, sizes, lifetimes, allocator-pattern
- * evidence) and written once at the end, so the analyses read a few rows per site instead of
- * scanning every allocation. */
+ * evidence) and written every second and at the end, so the analyses read a few rows per site
+ * instead of scanning every allocation. */
 #ifndef HEAPSCOPE_SITESTATS_H
 #define HEAPSCOPE_SITESTATS_H
 
@@ -28,7 +28,8 @@ int sitestats_free_block(struct sitestats *ss, int64_t site, uint64_t size, int6
 			 int alloc_tid, int64_t free_ts, int64_t free_site, int free_tid,
 			 int temporary);
 
-/* Writes site_stats, site_hist and cross_thread. end_ts closes the burst detector. */
-int sitestats_write(struct sitestats *ss, struct store *st, int64_t end_ts);
+/* Writes the sites changed since the last write to site_stats, site_hist and cross_thread (rows
+ * are replaced, so readers see the recording so far). final: the recording ended. */
+int sitestats_write(struct sitestats *ss, struct store *st, int final);
 
 #endif

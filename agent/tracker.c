@@ -275,10 +275,11 @@ struct finish_ctx {
 	struct tracker *t;
 	struct u64map *leaks; /* site (0 as UINT64_MAX) -> struct leak_acc */
 	int64_t end_ts;
+	int write_rows; /* the end: also write each live block's allocations row */
 	int err;
 };
 
-static void write_live(uint64_t addr, void *value, void *arg)
+static void collect_live(uint64_t addr, void *value, void *arg)
 {
 	struct finish_ctx *c = arg;
 	struct live_block *b = value;
@@ -289,7 +290,8 @@ static void write_live(uint64_t addr, void *value, void *arg)
 
 	if (c->err)
 		return;
-	c->err = store_insert_alloc(c->t->st, &row);
+	if (c->write_rows)
+		c->err = store_insert_alloc(c->t->st, &row);
 	l = u64map_put(c->leaks, b->site ? (uint64_t)b->site : UINT64_MAX, &created);
 	if (!l) {
 		c->err = -ENOMEM;
@@ -314,22 +316,42 @@ static void write_leak_site(uint64_t key, void *value, void *arg)
 		c->err = store_insert_leak_site(c->t->st, &row);
 }
 
-int tracker_finish(struct tracker *t, int64_t end_ts)
+/* Replaces leak_sites with the sites of the blocks live at ts. */
+static int write_leaks(struct tracker *t, int64_t ts, int write_rows)
 {
-	struct finish_ctx c = { t, u64map_new(sizeof(struct leak_acc)), end_ts, advance(t, end_ts) };
+	struct finish_ctx c = { t, u64map_new(sizeof(struct leak_acc)), ts, write_rows, 0 };
 
 	if (!c.leaks)
 		return -ENOMEM;
+	c.err = store_clear_leak_sites(t->st);
 	if (!c.err)
-		c.err = flush_bucket(t);
-	if (!c.err)
-		u64map_each(t->live, write_live, &c);
+		u64map_each(t->live, collect_live, &c);
 	if (!c.err)
 		u64map_each(c.leaks, write_leak_site, &c);
-	if (!c.err)
-		c.err = sitestats_write(t->sites, t->st, end_ts);
 	u64map_free(c.leaks);
 	return c.err;
+}
+
+int tracker_publish(struct tracker *t, int64_t now_ts, int with_leaks)
+{
+	int err = sitestats_write(t->sites, t->st, 0);
+
+	if (!err && with_leaks)
+		err = write_leaks(t, now_ts, 0);
+	return err;
+}
+
+int tracker_finish(struct tracker *t, int64_t end_ts)
+{
+	int err = advance(t, end_ts);
+
+	if (!err)
+		err = flush_bucket(t);
+	if (!err)
+		err = write_leaks(t, end_ts, 1);
+	if (!err)
+		err = sitestats_write(t->sites, t->st, 1);
+	return err;
 }
 
 void tracker_get_stats(const struct tracker *t, struct tracker_stats *out)

@@ -51,6 +51,10 @@ int tracker_on_free(struct tracker *t, const struct tracker_free *f);
  * (leak_sites) and the per-site aggregates. 0 or -errno. */
 int tracker_finish(struct tracker *t, int64_t end_ts);
 
+/* Writes the per-site aggregates changed since the last call (and, with with_leaks, the sites
+ * of the blocks live now), so readers of a recording in progress see it so far. 0 or -errno. */
+int tracker_publish(struct tracker *t, int64_t now_ts, int with_leaks);
+
 void tracker_get_stats(const struct tracker *t, struct tracker_stats *out);
 
 #endif

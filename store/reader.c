@@ -181,8 +181,9 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 	int err, rc;
 
 	*s = (struct an_summary){ .exit_status = -1 };
+	/* While recording, the duration so far is the newest timeline sample. */
 	err = rd_prepare(r, "SELECT pid, mode, command, exe, allocator, end_reason, start_time_ns,"
-			    " duration_ns, exit_status, dropped_events, untracked_frees,"
+			    " coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0), exit_status, dropped_events, untracked_frees,"
 			    " stack_collisions, stack_map_full, peak_live_bytes, peak_ts"
 			    " FROM recording WHERE id = 1", &st);
 	if (err)

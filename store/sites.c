@@ -387,7 +387,8 @@ static const char *LEAKS_SQL =
 	"SELECT site, blocks, bytes, oldest_ts, growth FROM leak_sites WHERE ?1 = 0";
 static const char *OLD_LEAKS_SQL =
 	"SELECT site, count(*), sum(size), min(alloc_ts), 0 FROM allocations"
-	" WHERE free_ts IS NULL AND alloc_ts <= (SELECT duration_ns FROM recording) - ?1"
+	" WHERE free_ts IS NULL AND alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
+	" FROM timeline)) FROM recording) - ?1"
 	" GROUP BY site";
 
 static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, struct an_leaks *out)
@@ -425,7 +426,8 @@ static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, stru
 
 int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct an_leaks *out)
 {
-	int64_t end = rd_scalar(r, "SELECT duration_ns FROM recording", 0);
+	int64_t end = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0)"
+				   " FROM recording", 0);
 	int err;
 
 	*out = (struct an_leaks){ 0 };

@@ -99,6 +99,11 @@ int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int 
 			   int64_t lo, int64_t hi, int64_t count);
 int store_insert_cross_thread(struct store *s, int64_t site, int64_t free_site, int64_t blocks);
 int store_insert_leak_site(struct store *s, const struct store_leak_site *l);
+int store_clear_leak_sites(struct store *s);
+
+/* While recording: the peak so far and the events dropped so far, for readers. 0 or -errno. */
+int store_update_progress(struct store *s, int64_t peak_live_bytes, int64_t peak_ts,
+			  int64_t dropped_events);
 
 /* Commits the open transaction and starts the next one. 0 or -errno. */
 int store_commit(struct store *s);

@@ -431,6 +431,30 @@ int store_insert_leak_site(struct store *s, const struct store_leak_site *l)
 	return run(st);
 }
 
+int store_update_progress(struct store *s, int64_t peak_live_bytes, int64_t peak_ts,
+			  int64_t dropped_events)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "UPDATE recording SET peak_live_bytes = ?, peak_ts = ?,"
+				    " dropped_events = ? WHERE id = 1",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return sql_errno(rc);
+	sqlite3_bind_int64(st, 1, peak_live_bytes);
+	sqlite3_bind_int64(st, 2, peak_ts);
+	sqlite3_bind_int64(st, 3, dropped_events);
+	rc = run(st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_clear_leak_sites(struct store *s)
+{
+	return exec(s, "DELETE FROM leak_sites");
+}
+
 int store_commit(struct store *s)
 {
 	int err = exec(s, "COMMIT");

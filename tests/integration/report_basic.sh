@@ -108,6 +108,26 @@ else
 	expect_match "pprof: -top names leak_c" "$(go tool pprof -top -sample_index=inuse_space "$T/heap.pb.gz" 2>/dev/null | grep -m1 leak_c)" "leak_c"
 fi
 
+# --- A recording in progress: the report shows it so far, and that it is live.
+cc -O2 -g -fno-omit-frame-pointer -pthread -o "$T/allocbench" "$TOP/../shared/bench/allocbench.c"
+"$HS" record -o "$T/live.db" -- "$T/allocbench" --ops 50000000 >/dev/null 2>"$T/live.err" &
+recorder=$!
+live_allocs() { "$HS" report -d "$T/live.db" --format json --view summary 2>/dev/null |
+	jq -r 'if .summary.live then .summary.allocs else -1 end'; }
+positive() { [ "$(live_allocs)" -gt 0 ] 2>/dev/null; }
+if wait_for "live: allocations appear while recording" 20 positive; then
+	first=$(live_allocs)
+	grows() { [ "$(live_allocs)" -gt "$first" ] 2>/dev/null; }
+	wait_for "live: the count rises" 20 grows && ok "live: the count rises ($first -> $(live_allocs))"
+	expect_eq "live: leaks so far have an age" \
+		"$("$HS" report -d "$T/live.db" --format json --view leaks --top 1 | jq '.leaks[0].oldest_age_ns > 0')" true
+fi
+kill -INT "$recorder"
+wait "$recorder"
+expect_eq "live: ended, no longer live" \
+	"$("$HS" report -d "$T/live.db" --format json --view summary | jq -r '.summary | "\(.live) \(.end_reason)"')" \
+	"false killed"
+
 # --- Bad input: one line, non-zero exit.
 bad() { # NAME REGEX ARGS...
 	local name=$1 re=$2
