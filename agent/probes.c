@@ -141,9 +141,6 @@ int probes_find_allocator(const struct obj_list *objs, char *out, size_t len, ch
 /* The uprobe_multi link (kernel 6.6+): one link, and one RCU wait at detach, for all the probes
  * of one program in one file, instead of a perf event each (detaching ~50 of those took 4 s).
  * libbpf 1.1 predates it, so the link is created with the raw syscall. */
-#ifndef BPF_TRACE_UPROBE_MULTI
-#define BPF_TRACE_UPROBE_MULTI 48
-#endif
 #define UPROBE_MULTI_RETURN 1
 
 struct link_create_uprobe_multi {
@@ -158,33 +155,39 @@ struct batch {
 	uint32_t n;
 };
 
+int probes_link_multi(int prog_fd, pid_t pid, const char *path, const uint64_t *offsets,
+		      const uint64_t *cookies, uint32_t n, int retprobe)
+{
+	struct link_create_uprobe_multi attr = {
+		.prog_fd = (uint32_t)prog_fd,
+		.attach_type = PROBES_UPROBE_MULTI,
+		.path = (uint64_t)(uintptr_t)path,
+		.offsets = (uint64_t)(uintptr_t)offsets,
+		.cookies = (uint64_t)(uintptr_t)cookies,
+		.cnt = n,
+		.multi_flags = retprobe ? UPROBE_MULTI_RETURN : 0,
+		.pid = (uint32_t)pid,
+	};
+	int fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+
+	return fd < 0 ? -errno : fd;
+}
+
 static int create_multi_link(struct probes *p, struct bpf_program *prog, pid_t pid,
 			     const char *path, const struct batch *b, int ret, const char *what,
 			     char *err, size_t errlen)
 {
-	struct link_create_uprobe_multi attr = {
-		.prog_fd = (uint32_t)bpf_program__fd(prog),
-		.attach_type = BPF_TRACE_UPROBE_MULTI,
-		.path = (uint64_t)(uintptr_t)path,
-		.offsets = (uint64_t)(uintptr_t)b->offsets,
-		.cookies = (uint64_t)(uintptr_t)b->cookies,
-		.cnt = b->n,
-		.multi_flags = ret ? UPROBE_MULTI_RETURN : 0,
-		.pid = (uint32_t)pid,
-	};
 	int fd;
 
 	if (!b->n)
 		return 0;
-	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	fd = probes_link_multi(bpf_program__fd(prog), pid, path, b->offsets, b->cookies, b->n, ret);
 	if (fd < 0) {
-		int e = -errno;
-
 		snprintf(err, errlen,
 			 "cannot attach the %s probes to %s: %s (the kernel refused the uprobes; "
 			 "heapscope needs Linux >= 6.6 with CONFIG_UPROBES)",
-			 what, path, strerror(-e));
-		return e;
+			 what, path, strerror(-fd));
+		return fd;
 	}
 	p->link_fds[p->nlinks++] = fd;
 	return 0;
@@ -380,7 +383,7 @@ int probes_set_attach_type(struct heapscope_bpf *skel)
 					skel->progs.free_enter, skel->progs.maps_changed };
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
-		int e = bpf_program__set_expected_attach_type(progs[i], BPF_TRACE_UPROBE_MULTI);
+		int e = bpf_program__set_expected_attach_type(progs[i], PROBES_UPROBE_MULTI);
 
 		if (e)
 			return e;

@@ -4,6 +4,7 @@
 #define HEAPSCOPE_PROBES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct heapscope_bpf;
@@ -23,6 +24,16 @@ int probes_find_allocator(const struct obj_list *objs, char *out, size_t len, ch
  * _dl_debug_state. 0 or -errno with a one-line reason in err. Owns links until probes_free. */
 int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
 		  const struct obj_list *objs, struct probes **out, char *err, size_t errlen);
+
+/* The attach type a program must be loaded with to be used in probes_link_multi (the UAPI
+ * headers of Debian 12 predate it). */
+#define PROBES_UPROBE_MULTI 48
+
+/* One uprobe_multi link (kernel 6.6+; libbpf 1.1 has no API for it): prog_fd on n file offsets
+ * of path, with their cookies, for pid only; retprobe: return probes. The link's fd (close it
+ * to detach) or -errno. */
+int probes_link_multi(int prog_fd, pid_t pid, const char *path, const uint64_t *offsets,
+		      const uint64_t *cookies, uint32_t n, int retprobe);
 
 /* Records where each probe went and why in the store's probes table. 0 or -errno. */
 int probes_store(const struct probes *p, struct store *st);

@@ -20,22 +20,11 @@
 #include <sqlite3.h>
 
 #include "agent/elfsym.h"
+#include "agent/probes.h"
 #include "floor.skel.h"
 
 #define MAX_SITES 128
 #define MAX_MODULES 8
-
-/* Same raw uprobe_multi link as agent/probes.c: libbpf 1.1 has no API for it. */
-#ifndef BPF_TRACE_UPROBE_MULTI
-#define BPF_TRACE_UPROBE_MULTI 48
-#endif
-#define UPROBE_MULTI_RETURN 1
-
-struct link_create_uprobe_multi {
-	uint32_t prog_fd, target_fd, attach_type, flags;
-	uint64_t path, offsets, ref_ctr_offsets, cookies;
-	uint32_t cnt, multi_flags, pid;
-};
 
 /* The file offsets of one module's entry (ret = 0) and return (ret = 1) probes. */
 struct module_sites {
@@ -123,26 +112,16 @@ static int attach_sites(struct floor_bpf *skel, const struct sites *s, pid_t pid
 	for (int i = 0; i < s->nmods; i++) {
 		for (int kind = 0; kind < 2; kind++) {
 			const struct module_sites *m = &s->mods[i];
-			struct link_create_uprobe_multi attr = {
-				.prog_fd = (uint32_t)bpf_program__fd(skel->progs.count_hit),
-				.attach_type = BPF_TRACE_UPROBE_MULTI,
-				.path = (uint64_t)(uintptr_t)m->path,
-				.offsets = (uint64_t)(uintptr_t)m->offsets[kind],
-				.cookies = (uint64_t)(uintptr_t)m->cookies[kind],
-				.cnt = m->n[kind],
-				.multi_flags = kind ? UPROBE_MULTI_RETURN : 0,
-				.pid = (uint32_t)pid,
-			};
 			int fd;
 
 			if (!m->n[kind])
 				continue;
-			fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+			fd = probes_link_multi(bpf_program__fd(skel->progs.count_hit), pid, m->path,
+					       m->offsets[kind], m->cookies[kind], m->n[kind], kind);
 			if (fd < 0) {
 				fprintf(stderr, "floor: cannot attach %u %s probes to %s: %s\n",
-					m->n[kind], kind ? "return" : "entry", m->path,
-					strerror(errno));
-				return -errno;
+					m->n[kind], kind ? "return" : "entry", m->path, strerror(-fd));
+				return fd;
 			}
 			fds[(*nfds)++] = fd;
 		}
@@ -208,7 +187,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot open the BPF object\n");
 		return 1;
 	}
-	e = bpf_program__set_expected_attach_type(skel->progs.count_hit, BPF_TRACE_UPROBE_MULTI);
+	e = bpf_program__set_expected_attach_type(skel->progs.count_hit, PROBES_UPROBE_MULTI);
 	if (!e)
 		e = floor_bpf__load(skel);
 	if (e) {
