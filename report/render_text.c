@@ -89,7 +89,7 @@ static void summary_text(FILE *out, const struct an_summary *s)
 		s->double_frees, s->invalid_frees,
 		s->dropped_events && (s->double_frees || s->invalid_frees) ?
 			"  (may be spurious: events were dropped)" : "");
-	fprintf(out, "  untracked     %" PRId64 " frees of blocks allocated before the attach\n",
+	fprintf(out, "  untracked     %" PRId64 " frees of blocks allocated before tracing began\n",
 		s->untracked_frees);
 	fprintf(out, "  dropped       %" PRId64 " events%s\n", s->dropped_events,
 		s->dropped_events ? "  (ring buffer full: counts are lower bounds)" : "");

@@ -87,7 +87,8 @@ move_big|3|1048576|3|move_big
 move_big|3|2097152|12|move_big
 zero_size|1|0|12|zero_size"
 	expect_eq "realloc_chain: live blocks and bytes" "$(q "$db" "$LIVE")" "1|500"
-	# glibc's realloc(NULL, n) is a tail jump into malloc: still one realloc.
+	# glibc's realloc(NULL, n) tail-jumps into malloc: still one realloc row. (The program
+	# launders the NULL: GCC would fold a literal realloc(NULL, n) into malloc(n).)
 	expect_eq "realloc_chain: realloc(NULL, 300) is one realloc row" \
 		"$(qa "$db" "SELECT func FROM a WHERE fn = 'null_zero'")" 3
 	# reallocarray(p, 2^62, 4) overflows: ENOMEM, p untouched (nmemb * size wraps to 0).
