@@ -9,10 +9,10 @@ LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lz -lpthread -lstdc++
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \
 	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev zlib1g-dev libcmocka-dev \
 	pkg-config g++ bpftrace heaptrack procps libc6-dbg util-linux libjemalloc2 libtcmalloc-minimal4 golang-go jq time \
-	chromium nodejs
+	chromium nodejs wrk curl
 
 LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c store/*.c report/*.c server/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -80,3 +80,22 @@ demo: all
 
 # Embedded with .incbin, which the compiler's dependency files do not see.
 $(BUILD)/report/html.o: report/html_template.html
+
+# The dashboard: every file under web/ (but npm's node_modules and package*.json, and dotfiles)
+# is embedded into the binary by the generated build/web_assets.S (.incbin). Each file is a
+# prerequisite, and the list file changes when a file is added or removed.
+WEB_FILES := $(shell find web -type f ! -path 'web/node_modules/*' ! -name 'package*.json' \
+	! -path '*/.*' 2>/dev/null | LC_ALL=C sort)
+
+$(BUILD)/web_assets.list: FORCE
+	@mkdir -p $(@D)
+	@echo '$(WEB_FILES)' | cmp -s - $@ || echo '$(WEB_FILES)' > $@
+
+$(BUILD)/web_assets.S: server/gen_assets.sh $(BUILD)/web_assets.list $(WEB_FILES)
+	server/gen_assets.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/web_assets.o: $(BUILD)/web_assets.S
+	$(CC) -c $< -o $@
+
+FORCE:
+.PHONY: FORCE

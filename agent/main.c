@@ -8,6 +8,7 @@
 
 #include "agent/record.h"
 #include "report/report.h"
+#include "server/server.h"
 
 static void usage(FILE *f)
 {
@@ -17,6 +18,8 @@ static void usage(FILE *f)
 		   "           heapscope record [-o FILE] -- COMMAND [ARGS...]\n"
 		   "  report   analyses of a recording: text, json, csv, pprof, collapsed, html\n"
 		   "           heapscope report -d FILE [--view V] [--format F] [-o OUT]\n"
+		   "  serve    the dashboard and JSON API of a recording over HTTP\n"
+		   "           heapscope serve -d FILE [--port N] [--bind ADDR]\n"
 		   "  --version\n"
 		   "Run 'heapscope <command> --help' for a command's options.\n");
 }
@@ -45,6 +48,8 @@ int main(int argc, char **argv)
 		return record_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return report_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "serve"))
+		return serve_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
 		printf("heapscope %s\n", HEAPSCOPE_VERSION);
 		return 0;

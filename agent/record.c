@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -28,6 +29,7 @@
 #include "agent/tracker.h"
 #include "bpf/abi.h"
 #include "heapscope.skel.h"
+#include "server/server.h"
 #include "store/store.h"
 
 #define ERRLEN 16384
@@ -43,6 +45,9 @@ struct record_opts {
 	int keep_events;
 	int ringbuf_mb;
 	int caller_only; /* --stack=caller: the allocator's caller, no deeper frames */
+	int serve;	 /* --serve: the dashboard of this recording, live */
+	int port;
+	const char *bind;
 };
 
 struct recorder {
@@ -56,6 +61,8 @@ struct recorder {
 	struct stacks *stacks;
 	struct tracker *tracker;
 	struct drain drain;
+	struct server *server;
+	char url[128];
 	pid_t pid;
 	int launched, released, child_done, exit_code, epfd, sigfd, timerfd, pidfd;
 	const char *end_reason;
@@ -92,7 +99,10 @@ static void usage(FILE *f)
 		   "      --keep-events    also store every raw event (table events)\n"
 		   "      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n"
 		   "      --stack=fp|caller  full stacks through frame pointers (default), or only\n"
-		   "                       the allocator's caller (cheapest)\n");
+		   "                       the allocator's caller (cheapest)\n"
+		   "      --serve          serve the live dashboard meanwhile (and after, until Ctrl-C)\n"
+		   "      --port N         its port (default 7070; 0: any free port)\n"
+		   "      --bind ADDR      its address (default 127.0.0.1: this machine only)\n");
 }
 
 static int parse_positive(const char *s, double *out)
@@ -104,6 +114,19 @@ static int parse_positive(const char *s, double *out)
 	return errno || end == s || *end || *out <= 0 ? -EINVAL : 0;
 }
 
+static int parse_port(const char *s, int *port)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 65535)
+		return -EINVAL;
+	*port = (int)v;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct record_opts *o)
 {
 	static const struct option longopts[] = {
@@ -113,13 +136,16 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "keep-events", no_argument, NULL, 'k' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "stack", required_argument, NULL, 's' },
+		{ "serve", no_argument, NULL, 'S' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "bind", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double v;
 	int c;
 
-	*o = (struct record_opts){ .ringbuf_mb = 64 };
+	*o = (struct record_opts){ .ringbuf_mb = 64, .port = 7070, .bind = "127.0.0.1" };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -156,6 +182,18 @@ static int parse_opts(int argc, char **argv, struct record_opts *o)
 				return -EINVAL;
 			}
 			o->caller_only = !strcmp(optarg, "caller");
+			break;
+		case 'S':
+			o->serve = 1;
+			break;
+		case 'P':
+			if (parse_port(optarg, &o->port)) {
+				fprintf(stderr, "heapscope: invalid port '%s' (0-65535)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'B':
+			o->bind = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -635,6 +673,49 @@ static void cleanup(struct recorder *r)
 			close(*fd);
 }
 
+/* The dashboard's address; an IPv6 address goes in brackets. */
+static const char *url(struct recorder *r, char *buf, size_t len)
+{
+	const char *b = r->o.bind;
+
+	snprintf(buf, len, strchr(b, ':') ? "http://[%s]:%d/" : "http://%s:%d/", b,
+		 server_port(r->server));
+	return buf;
+}
+
+/* --serve: the dashboard of this recording, answered from another thread of this process; it
+ * reads the file as any reader would, seeing what the recorder publishes every second. */
+static int start_serving(struct recorder *r)
+{
+	struct server_opts so = { .db_path = r->o.output, .bind = r->o.bind, .port = r->o.port };
+	char why[1024];
+	int e;
+
+	if (!r->o.serve)
+		return 0;
+	e = server_start(&so, &r->server, why, sizeof(why));
+	if (e) {
+		snprintf(r->err, ERRLEN, "cannot serve the dashboard: %s", why);
+		return e;
+	}
+	fprintf(stderr, "heapscope: serving %s\n", url(r, r->url, sizeof(r->url)));
+	return 0;
+}
+
+/* After the recording: the dashboard stays up until Ctrl-C or SIGTERM. */
+static void serve_until_signal(struct recorder *r)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd = { .fd = r->sigfd, .events = POLLIN };
+
+	fprintf(stderr, "heapscope: the dashboard stays at %s (Ctrl-C to stop)\n", r->url);
+	while (poll(&pfd, 1, -1) >= 0 || errno == EINTR) {
+		while (read(r->sigfd, &si, sizeof(si)) == sizeof(si))
+			if (si.ssi_signo != SIGCHLD)
+				return;
+	}
+}
+
 /* Everything up to the first event: target, BPF, file, probes. */
 static int start(struct recorder *r)
 {
@@ -668,6 +749,8 @@ static int start(struct recorder *r)
 		e = start_consumers(r);
 	if (!e)
 		e = setup_loop(r);
+	if (!e)
+		e = start_serving(r);
 	return e;
 }
 
@@ -697,7 +780,10 @@ int record_main(int argc, char **argv)
 			launch_resume(r.pid); /* held at its exec until now */
 		loop(&r);
 		e = finish(&r);
+		if (r.server)
+			serve_until_signal(&r);
 	}
+	server_stop(r.server);
 	cleanup(&r);
 	if (r.err[0] && !r.err_reported)
 		fprintf(stderr, "heapscope: %s\n", r.err);

@@ -258,6 +258,46 @@ report_bench() {
 	} >>"$RESULTS"
 }
 
+# The server on report_bench's recording: wrk against the first page of sites and against the
+# summary, requests/s and p99 latency (target p99 <= 100 ms for /api/sites).
+serve_bench() {
+	local db=$TMP/report.db out=$TMP/serve.url pid url path log rps p99 bad i
+	if [ ! -f "$db" ]; then
+		note "serve bench: no recording (the report bench failed)"
+		return
+	fi
+	command -v wrk >/dev/null || { note "serve bench: wrk not found: run make deps"; return; }
+	cmdline "$HS serve -d $db --port 0"
+	"$HS" serve -d "$db" --port 0 >"$out" 2>"$LOGS/serve.err" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^http://' "$out" && break
+		sleep 0.1
+	done
+	url=$(head -1 "$out")
+	url=${url%/}
+	if [ -z "$url" ]; then
+		note "serve bench: the server did not start: $(tail -1 "$LOGS/serve.err")"
+		kill "$pid" 2>/dev/null
+		return
+	fi
+	{
+		echo "== serve on the same recording (wrk -t2 -c8 -d5s --latency; target p99 <= 100 ms" \
+			"for the first page of /api/sites)"
+		for path in /api/sites /api/summary; do
+			log=$LOGS/wrk.${path##*/}
+			cmdline "wrk -t2 -c8 -d5s --latency $url$path"
+			wrk -t2 -c8 -d5s --latency "$url$path" >"$log" 2>&1
+			rps=$(awk '/^Requests\/sec:/ { print $2 }' "$log")
+			p99=$(awk '$1 == "99%" { print $2 }' "$log")
+			bad=$(awk -F': *' '/Non-2xx or 3xx responses/ { print ", " $2 " non-2xx responses" }' "$log")
+			printf '  %-34s %10s req/s   p99 %s%s\n' "GET $path" "${rps:-NA}" "${p99:-NA}" "$bad"
+		done
+	} >>"$RESULTS"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
 start=$(date +%s)
 echo "heapscope bench: $(uname -r), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 
@@ -273,6 +313,7 @@ alloc_series mix "$MIX_RUNS" --ops "$OPS" --mix
 ingest_bench
 sqlite_bench
 report_bench
+serve_bench
 
 echo
 echo "heapscope bench results ($(uname -r), $(nproc) CPUs, $(($(date +%s) - start)) s)"

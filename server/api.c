@@ -1,0 +1,369 @@
+/* The JSON API: one route per analysis, rendered by report/ exactly as `report --format json`. */
+#include "server/api.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/json.h"
+#include "report/report.h"
+#include "server/flame.h"
+#include "server/sbuf.h"
+#include "store/analysis.h"
+
+#define ERR_MAX 512
+#define SITES_LIMIT_MAX 10000
+
+struct api_args {
+	int group, sort, order, weight;
+	const char *function, *file;
+	int64_t limit, offset, id, site, from, to, resolution, min_age_ns;
+};
+
+struct route {
+	const char *name;
+	const struct param_spec *params;
+	int64_t default_limit;
+	int (*run)(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err);
+};
+
+static const char *const GROUPS[] = { "stack", "function", "file", NULL };
+static const char *const ORDERS[] = { "desc", "asc", NULL };
+
+#define F(field) offsetof(struct api_args, field)
+#define SITE_PARAM { "site", P_INT, 0, PARAM_INT_MAX, NULL, F(site), 0 }
+static const struct param_spec NONE_P[] = { { NULL } };
+static const struct param_spec SITES_P[] = {
+	{ "group", P_ENUM, 0, 0, GROUPS, F(group), 0 },
+	{ "sort", P_ENUM, 0, 0, AN_SITE_SORT_KEYS, F(sort), 0 },
+	{ "order", P_ENUM, 0, 0, ORDERS, F(order), 0 },
+	{ "function", P_STR, 0, PARAM_VALUE_MAX, NULL, F(function), 0 },
+	{ "file", P_STR, 0, PARAM_VALUE_MAX, NULL, F(file), 0 },
+	{ "limit", P_INT, 1, SITES_LIMIT_MAX, NULL, F(limit), 0 },
+	{ "offset", P_INT, 0, PARAM_INT_MAX, NULL, F(offset), 0 },
+	{ NULL },
+};
+static const struct param_spec SITE_P[] = {
+	{ "id", P_INT, 1, PARAM_INT_MAX, NULL, F(id), 1 },
+	{ NULL },
+};
+static const struct param_spec LEAKS_P[] = {
+	{ "limit", P_INT, 0, SITES_LIMIT_MAX, NULL, F(limit), 0 },
+	{ "min_age", P_SECONDS, 0, 0, NULL, F(min_age_ns), 0 },
+	{ NULL },
+};
+static const struct param_spec HIST_P[] = { SITE_PARAM, { NULL } };
+static const struct param_spec TIMELINE_P[] = {
+	{ "from", P_INT, 0, PARAM_INT_MAX, NULL, F(from), 0 },
+	{ "to", P_INT, 0, PARAM_INT_MAX, NULL, F(to), 0 },
+	{ "resolution", P_INT, 0, PARAM_INT_MAX, NULL, F(resolution), 0 },
+	SITE_PARAM,
+	{ NULL },
+};
+static const struct param_spec FLAME_P[] = {
+	{ "weight", P_ENUM, 0, 0, FLAME_WEIGHTS, F(weight), 0 },
+	{ NULL },
+};
+
+/* Appends the writer's text (without its first and last byte if strip: an array's brackets),
+ * frees the writer and returns e, or the writer's error. */
+static int finish(struct json *j, struct sbuf *out, int e, int strip)
+{
+	size_t len = 0;
+	char *text = NULL;
+
+	if (!j)
+		return e ? e : -ENOMEM;
+	if (!e) {
+		text = json_take_buffer(j, &len);
+		if (text && strip && len >= 2)
+			sbuf_add(out, text + 1, len - 2);
+		else if (text)
+			sbuf_add(out, text, len);
+		e = text ? out->err : json_error(j) ? json_error(j) : -ENOMEM;
+	}
+	free(text);
+	json_free(j);
+	return e;
+}
+
+static int run_summary(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+{
+	struct json *j = json_new_buffer(0);
+	struct an_summary s = { 0 };
+	int e = j ? an_summary(r, &s) : -ENOMEM;
+
+	(void)a, (void)err;
+	if (!e)
+		report_json_summary(j, &s);
+	e = finish(j, out, e, 0);
+	an_summary_free(&s);
+	return e;
+}
+
+static int run_sites(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+{
+	struct an_sites_query q = { .group = (enum an_group)a->group, .ascending = a->order == 1,
+				    .limit = a->limit, .offset = a->offset, .function = a->function,
+				    .file = a->file };
+	struct json *j = json_new_buffer(0);
+	struct an_sites s = { 0 };
+	int e;
+
+	(void)err;
+	q.sort = a->sort >= 0 ? AN_SITE_SORT_KEYS[a->sort] : NULL;
+	e = j ? an_sites(r, &q, &s) : -ENOMEM;
+	if (!e) {
+		json_obj_begin(j);
+		json_kv_int(j, "total", (int64_t)s.total);
+		json_key(j, "sites");
+		report_json_sites(j, &s);
+		json_obj_end(j);
+	}
+	e = finish(j, out, e, 0);
+	an_sites_free(&s);
+	return e;
+}
+
+struct site_detail {
+	struct an_sites sites;
+	struct an_hist lifetimes, sizes;
+	struct an_timeline timeline;
+};
+
+/* {"site": {...}, "lifetimes", "sizes", "timeline"}: the one-site array of report_json_sites
+ * with its brackets stripped, so the object is exactly report's. */
+static int render_site(const struct site_detail *d, struct sbuf *out)
+{
+	struct json *j[4] = { json_new_buffer(0), json_new_buffer(0), json_new_buffer(0),
+			      json_new_buffer(0) };
+	int e = j[0] && j[1] && j[2] && j[3] ? 0 : -ENOMEM;
+
+	if (!e) {
+		report_json_sites(j[0], &d->sites);
+		report_json_hist(j[1], &d->lifetimes, 1);
+		report_json_hist(j[2], &d->sizes, 0);
+		report_json_timeline(j[3], &d->timeline);
+	}
+	sbuf_adds(out, "{\"site\":");
+	e = finish(j[0], out, e, 1);
+	sbuf_adds(out, ",\"lifetimes\":");
+	e = finish(j[1], out, e, 0);
+	sbuf_adds(out, ",\"sizes\":");
+	e = finish(j[2], out, e, 0);
+	sbuf_adds(out, ",\"timeline\":");
+	e = finish(j[3], out, e, 0);
+	sbuf_adds(out, "}");
+	return e ? e : out->err;
+}
+
+static int run_site(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+{
+	struct an_sites_query q = { .group = AN_BY_STACK, .limit = 1, .site = a->id };
+	struct site_detail d = { 0 };
+	int e = an_sites(r, &q, &d.sites);
+
+	if (!e && d.sites.n == 0) {
+		snprintf(err, ERR_MAX, "no site %" PRId64 " in this recording", a->id);
+		e = -ENOENT;
+	}
+	if (!e)
+		e = an_lifetimes(r, a->id, &d.lifetimes);
+	if (!e)
+		e = an_sizes(r, a->id, &d.sizes);
+	if (!e)
+		e = an_timeline(r, a->id, 0, 0, 0, &d.timeline);
+	if (!e)
+		e = render_site(&d, out);
+	an_sites_free(&d.sites);
+	an_timeline_free(&d.timeline);
+	return e;
+}
+
+static int run_leaks(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+{
+	struct json *j = json_new_buffer(0);
+	struct an_leaks l = { 0 };
+	int e = j ? an_leaks(r, a->min_age_ns, a->limit, &l) : -ENOMEM;
+
+	(void)err;
+	if (!e)
+		report_json_leaks(j, &l);
+	e = finish(j, out, e, 0);
+	an_leaks_free(&l);
+	return e;
+}
+
+static int run_hist(struct store_reader *r, const struct api_args *a, struct sbuf *out, int lt)
+{
+	struct json *j = json_new_buffer(0);
+	struct an_hist h = { 0 };
+	int e = !j ? -ENOMEM : lt ? an_lifetimes(r, a->site, &h) : an_sizes(r, a->site, &h);
+
+	if (!e)
+		report_json_hist(j, &h, lt);
+	return finish(j, out, e, 0);
+}
+
+static int run_lifetimes(struct store_reader *r, const struct api_args *a, struct sbuf *out,
+			 char *err)
+{
+	(void)err;
+	return run_hist(r, a, out, 1);
+}
+
+static int run_sizes(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+{
+	(void)err;
+	return run_hist(r, a, out, 0);
+}
+
+static int run_timeline(struct store_reader *r, const struct api_args *a, struct sbuf *out,
+			char *err)
+{
+	struct json *j = json_new_buffer(0);
+	struct an_timeline t = { 0 };
+	int e = j ? an_timeline(r, a->site, a->from, a->to, a->resolution, &t) : -ENOMEM;
+
+	if (e == -E2BIG)
+		snprintf(err, ERR_MAX, "too many timeline points: choose a larger resolution");
+	if (!e)
+		report_json_timeline(j, &t);
+	e = finish(j, out, e, 0);
+	an_timeline_free(&t);
+	return e;
+}
+
+static int run_errors(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+{
+	struct json *j = json_new_buffer(0);
+	struct an_errors x = { 0 };
+	int e = j ? an_errors(r, &x) : -ENOMEM;
+
+	(void)a, (void)err;
+	if (!e)
+		report_json_errors(j, &x);
+	e = finish(j, out, e, 0);
+	an_errors_free(&x);
+	return e;
+}
+
+static int run_advice(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+{
+	struct json *j = json_new_buffer(0);
+	struct an_advices x = { 0 };
+	int e = j ? an_advice(r, &x) : -ENOMEM;
+
+	(void)a, (void)err;
+	if (!e)
+		report_json_advice(j, &x);
+	e = finish(j, out, e, 0);
+	an_advices_free(&x);
+	return e;
+}
+
+static int run_flame(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+{
+	struct an_sites_query q = { .group = AN_BY_STACK };
+	struct flame_node root = { 0 };
+	struct an_sites s = { 0 };
+	int e = an_sites(r, &q, &s);
+
+	(void)err;
+	if (!e)
+		e = flame_build(&s, (enum flame_weight)a->weight, &root);
+	if (!e)
+		e = flame_render(&root, out);
+	flame_free(&root);
+	an_sites_free(&s);
+	return e;
+}
+
+static const struct route ROUTES[] = {
+	{ "summary", NONE_P, 0, run_summary },
+	{ "sites", SITES_P, 50, run_sites },
+	{ "site", SITE_P, 0, run_site },
+	{ "leaks", LEAKS_P, 100, run_leaks },
+	{ "lifetimes", HIST_P, 0, run_lifetimes },
+	{ "sizes", HIST_P, 0, run_sizes },
+	{ "timeline", TIMELINE_P, 0, run_timeline },
+	{ "errors", NONE_P, 0, run_errors },
+	{ "advice", NONE_P, 0, run_advice },
+	{ "flame", FLAME_P, 0, run_flame },
+};
+
+void api_error(unsigned status, const char *msg, struct api_reply *out)
+{
+	struct json *j = json_new_buffer(0);
+
+	out->status = status;
+	out->body = NULL;
+	out->len = 0;
+	if (!j)
+		return;
+	json_obj_begin(j);
+	json_kv_str(j, "error", msg);
+	json_obj_end(j);
+	out->body = json_take_buffer(j, &out->len);
+	json_free(j);
+}
+
+/* The HTTP status and message of a failed analysis. */
+static void failure(int e, struct store_reader *r, char *err, struct api_reply *out)
+{
+	if (e == -ENOENT)
+		api_error(404, err[0] ? err : "not found", out);
+	else if (e == -EINVAL || e == -E2BIG)
+		api_error(400, err[0] ? err : "parameter out of range", out);
+	else if (e == -ENOMEM)
+		api_error(503, "out of memory: try a smaller limit", out);
+	else if (e == -EIO)
+		api_error(500, store_reader_errmsg(r), out);
+	else
+		api_error(500, strerror(-e), out);
+}
+
+static const struct route *find_route(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ROUTES) / sizeof(ROUTES[0]); i++)
+		if (!strcmp(ROUTES[i].name, name))
+			return &ROUTES[i];
+	return NULL;
+}
+
+void api_handle(const char *db_path, const char *route, const struct params *p,
+		struct api_reply *out)
+{
+	const struct route *rt = find_route(route);
+	struct api_args a = { .sort = -1 };
+	struct store_reader *r = NULL;
+	struct sbuf body = { 0 };
+	char err[ERR_MAX] = "";
+	int e;
+
+	if (!rt) {
+		api_error(404, "no such API route (see /api/summary, /api/sites...)", out);
+		return;
+	}
+	a.limit = rt->default_limit;
+	if (params_parse(p, rt->params, &a, err, sizeof(err))) {
+		api_error(400, err, out);
+		return;
+	}
+	/* Opened per request: cheap next to a query, and each request sees the latest commit. */
+	if (store_reader_open(db_path, &r, err, sizeof(err))) {
+		api_error(503, err, out);
+		return;
+	}
+	e = rt->run(r, &a, &body, err);
+	if (e) {
+		failure(e, r, err, out);
+	} else {
+		out->status = 200;
+		out->body = sbuf_take(&body, &out->len);
+	}
+	sbuf_free(&body);
+	store_reader_close(r);
+}

@@ -1,0 +1,174 @@
+/* The flame graph tree: every site's stack merged from the outermost frame down, as JSON. */
+#include "server/flame.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/json.h"
+
+const char *const FLAME_WEIGHTS[] = { "bytes", "allocs", "live_bytes", NULL };
+
+static int64_t weight_of(const struct an_site *s, enum flame_weight w)
+{
+	switch (w) {
+	case FLAME_ALLOCS: return s->allocs;
+	case FLAME_LIVE_BYTES: return s->live_bytes;
+	case FLAME_BYTES: break;
+	}
+	return s->bytes;
+}
+
+static int streq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Frames without a function name are told apart by address (they are shown as 0x<addr>). */
+static int same_frame(const struct an_frame *a, const struct an_frame *b)
+{
+	if (!streq(a->function, b->function) || !streq(a->file, b->file) || a->line != b->line)
+		return 0;
+	return a->function || a->addr == b->addr;
+}
+
+static struct flame_node *child(struct flame_node *parent, const struct an_frame *f)
+{
+	struct flame_node *kids;
+
+	for (size_t i = 0; i < parent->n; i++)
+		if (same_frame(parent->kids[i].frame, f))
+			return &parent->kids[i];
+	if (parent->n == parent->cap) {
+		size_t cap = parent->cap ? parent->cap * 2 : 4;
+
+		kids = realloc(parent->kids, cap * sizeof(*kids));
+		if (!kids)
+			return NULL;
+		parent->kids = kids;
+		parent->cap = cap;
+	}
+	parent->kids[parent->n] = (struct flame_node){ .frame = f };
+	return &parent->kids[parent->n++];
+}
+
+static int add_site(struct flame_node *root, const struct an_site *s, int64_t w)
+{
+	struct flame_node *node = root;
+
+	root->value += w;
+	for (int i = s->stack.depth - 1; i >= 0; i--) {
+		node = child(node, &s->stack.frames[i]);
+		if (!node)
+			return -ENOMEM;
+		node->value += w;
+	}
+	return 0;
+}
+
+static const char *name_of(const struct an_frame *f, char *buf, size_t len)
+{
+	if (f->function)
+		return f->function;
+	snprintf(buf, len, "0x%" PRIx64, f->addr);
+	return buf;
+}
+
+static int by_value_desc(const void *pa, const void *pb)
+{
+	const struct flame_node *a = pa, *b = pb;
+	char ba[32], bb[32];
+
+	if (a->value != b->value)
+		return a->value > b->value ? -1 : 1;
+	return strcmp(name_of(a->frame, ba, sizeof(ba)), name_of(b->frame, bb, sizeof(bb)));
+}
+
+static void sort_tree(struct flame_node *node)
+{
+	qsort(node->kids, node->n, sizeof(*node->kids), by_value_desc);
+	for (size_t i = 0; i < node->n; i++)
+		sort_tree(&node->kids[i]);
+}
+
+int flame_build(const struct an_sites *sites, enum flame_weight w, struct flame_node *root)
+{
+	int e = 0;
+
+	*root = (struct flame_node){ 0 };
+	for (size_t i = 0; i < sites->n && !e; i++) {
+		int64_t v = weight_of(&sites->v[i], w);
+
+		if (v > 0)
+			e = add_site(root, &sites->v[i], v);
+	}
+	if (e) {
+		flame_free(root);
+		return e;
+	}
+	sort_tree(root);
+	return 0;
+}
+
+static void free_kids(struct flame_node *node)
+{
+	for (size_t i = 0; i < node->n; i++)
+		free_kids(&node->kids[i]);
+	free(node->kids);
+}
+
+void flame_free(struct flame_node *root)
+{
+	if (!root)
+		return;
+	free_kids(root);
+	*root = (struct flame_node){ 0 };
+}
+
+/* A node's own fields as a JSON object without its closing brace. Stacks nest deeper than the
+ * writer's JSON_MAX_DEPTH allows, so nesting is done here and only the escaping by the writer. */
+static int node_head(const struct flame_node *node, struct sbuf *out)
+{
+	struct json *j = json_new_buffer(0);
+	const struct an_frame *f = node->frame;
+	char addr[32], *text;
+	size_t len = 0;
+	int e;
+
+	if (!j)
+		return -ENOMEM;
+	json_obj_begin(j);
+	json_kv_str(j, "name", f ? name_of(f, addr, sizeof(addr)) : "all");
+	if (f) {
+		json_kv_str(j, "file", f->file);
+		if (f->line > 0)
+			json_kv_int(j, "line", f->line);
+		else
+			json_kv_null(j, "line");
+		json_kv_str(j, "module", f->module);
+	}
+	json_kv_int(j, "value", node->value);
+	json_obj_end(j);
+	text = json_take_buffer(j, &len);
+	e = json_free(j);
+	if (!e && text && len > 0)
+		sbuf_add(out, text, len - 1);
+	free(text);
+	return e ? e : text ? 0 : -ENOMEM;
+}
+
+int flame_render(const struct flame_node *root, struct sbuf *out)
+{
+	int e = node_head(root, out);
+
+	sbuf_adds(out, ",\"children\":[");
+	for (size_t i = 0; i < root->n && !e; i++) {
+		if (i)
+			sbuf_adds(out, ",");
+		e = flame_render(&root->kids[i], out);
+	}
+	sbuf_adds(out, "]}");
+	return e ? e : out->err;
+}

@@ -1,0 +1,351 @@
+/* The HTTP server: libmicrohttpd with one thread per connection (bounded), the checks every
+ * request passes (URL length, method, Host, path), the dashboard's assets and the API routes. */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/api.h"
+#include "server/assets.h"
+
+#define URL_MAX 4096	      /* raw request target, query included: longer is 414 */
+#define PATH_LEN_MAX 512      /* decoded path: longer is 400 */
+#define CONNECTION_LIMIT 64   /* threads, since each connection has one */
+#define PER_IP_LIMIT 32
+#define TIMEOUT_S 30	      /* idle connections are closed */
+#define MEMORY_LIMIT (32 * 1024) /* per connection: request line and headers must fit */
+
+static const char CSP[] =
+	"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+static const char NOMEM[] = "{\"error\":\"out of memory\"}";
+
+struct server {
+	struct MHD_Daemon *d;
+	char *db_path;
+	int port;
+	int loopback; /* bound to a loopback address: the Host header must name this machine */
+};
+
+/* What the raw request target looked like before the library decoded it. */
+struct request {
+	size_t url_len;
+	int bad_escape; /* %00 anywhere, %2f or %5c in the path */
+	int headers_seen;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+			     const void *data, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, mode);
+	enum MHD_Result ret;
+
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free((void *)data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *c, struct api_reply *a)
+{
+	if (!a->body)
+		return reply(c, 503, "application/json", NOMEM, strlen(NOMEM),
+			     MHD_RESPMEM_PERSISTENT);
+	return reply(c, a->status, "application/json", a->body, a->len, MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	struct api_reply a;
+
+	api_error(status, msg, &a);
+	return reply_json(c, &a);
+}
+
+static enum MHD_Result reply_asset(struct MHD_Connection *c, const struct asset *a)
+{
+	return reply(c, 200, a->type, a->data, a->size, MHD_RESPMEM_PERSISTENT);
+}
+
+static int hexpair_is(const char *p, const char *lower)
+{
+	return p[0] && p[1] && (p[0] | 0x20) == lower[0] && (p[1] | 0x20) == lower[1];
+}
+
+static int bad_escape(const char *uri)
+{
+	const char *q = strchr(uri, '?');
+
+	for (const char *p = strchr(uri, '%'); p; p = strchr(p + 1, '%')) {
+		if (hexpair_is(p + 1, "00"))
+			return 1;
+		if ((!q || p < q) && (hexpair_is(p + 1, "2f") || hexpair_is(p + 1, "5c")))
+			return 1;
+	}
+	return 0;
+}
+
+/* Called with the raw request target before it is decoded: remember what the checks need. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct request *rq = calloc(1, sizeof(*rq));
+
+	(void)cls, (void)c;
+	if (rq) {
+		rq->url_len = strlen(uri);
+		rq->bad_escape = bad_escape(uri);
+	}
+	return rq;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)c, (void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+/* Decoded paths: no "..", "//", backslashes or control characters anywhere. */
+static int path_ok(const char *url)
+{
+	size_t n = strlen(url);
+
+	if (url[0] != '/' || n > PATH_LEN_MAX || strstr(url, "..") || strstr(url, "//") ||
+	    strchr(url, '\\'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)url[i] < 0x20 || url[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A page on another site could otherwise read the API through a DNS name rebound to
+ * 127.0.0.1: when bound to loopback, only loopback names are accepted in Host. */
+static int host_ok(const struct server *s, struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	size_t n;
+
+	if (!s->loopback || !h)
+		return 1;
+	if (!strncmp(h, "[::1]", 5))
+		return h[5] == '\0' || h[5] == ':';
+	n = strcspn(h, ":");
+	if (n == 9 && !strncmp(h, "localhost", 9))
+		return 1;
+	if (n < 4 || n > 15 || strncmp(h, "127.", 4))
+		return 0;
+	return strspn(h, "0123456789.") == n;
+}
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct params *p = cls;
+
+	(void)kind;
+	if (p->n == PARAMS_MAX) {
+		p->overflow = 1;
+		return MHD_NO;
+	}
+	p->name[p->n] = key;
+	p->value[p->n++] = value;
+	return MHD_YES;
+}
+
+static enum MHD_Result serve_api(struct server *s, struct MHD_Connection *c, const char *route)
+{
+	struct params p = { .n = 0 };
+	struct api_reply a;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &p);
+	api_handle(s->db_path, route, &p, &a);
+	return reply_json(c, &a);
+}
+
+static enum MHD_Result route(struct server *s, struct MHD_Connection *c, const char *url)
+{
+	const struct asset *a;
+
+	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
+		return reply_asset(c, assets_index());
+	if (!strncmp(url, "/assets/", 8)) {
+		a = assets_find(url + 8);
+		return a ? reply_asset(c, a) : reply_error(c, 404, "no such asset");
+	}
+	if (!strncmp(url, "/api/", 5))
+		return serve_api(s, c, url + 5);
+	return reply_error(c, 404, "not found: the dashboard is at /, the API under /api/");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct server *s = cls;
+	struct request *rq = *con_cls;
+
+	(void)version, (void)upload;
+	if (*upload_size) { /* a body after our answer (405) was queued: discard it */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!rq)
+		return reply_error(c, 503, "out of memory");
+	if (rq->url_len > URL_MAX)
+		return reply_error(c, 414, "URL longer than 4096 bytes");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_error(c, 405, "only GET and HEAD are served");
+	/* Answering in the first call (headers only) would make the library close the
+	 * connection after the response: answer in the second, keeping it alive. */
+	if (!rq->headers_seen) {
+		rq->headers_seen = 1;
+		return MHD_YES;
+	}
+	if (!host_ok(s, c))
+		return reply_error(c, 403, "Host is not a loopback name (DNS rebinding guard)");
+	if (rq->bad_escape || !path_ok(url))
+		return reply_error(c, 400, "bad path");
+	return route(s, c, url);
+}
+
+static int parse_addr(const char *bind_addr, int port, struct sockaddr_storage *ss,
+		      socklen_t *len, int *loopback)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, bind_addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a4);
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, bind_addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Our own listening socket, so a failure comes with its errno and the port 0 choice is known. */
+static int listen_on(struct server *s, const char *bind_addr, int port, int *fd_out, char *err,
+		     size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, e;
+
+	if (port > 65535 || parse_addr(bind_addr, port, &ss, &len, &s->loopback)) {
+		snprintf(err, errlen, "cannot serve on %s port %d: not a numeric IPv4/IPv6 address "
+			 "and a port 0-65535 (e.g. --bind 127.0.0.1 --port 7070)", bind_addr, port);
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		e = -errno;
+		snprintf(err, errlen, "cannot listen on %s port %d: %s (choose another --port or "
+			 "--bind)", bind_addr, port, strerror(-e));
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+						  ((struct sockaddr_in6 *)&ss)->sin6_port);
+	*fd_out = fd;
+	return 0;
+}
+
+/* The library's threads start with every signal blocked, so SIGINT/SIGTERM always reach the
+ * thread that waits for them (serve_main, or the recorder). */
+static struct MHD_Daemon *start_daemon(struct server *s, int fd, int v6)
+{
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_POLL | (v6 ? MHD_USE_IPv6 : 0);
+	sigset_t all, old;
+	struct MHD_Daemon *d;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TIMEOUT_S,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
+			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return d;
+}
+
+int server_start(const struct server_opts *o, struct server **out, char *err, size_t errlen)
+{
+	const char *bind_addr = o->bind ? o->bind : SERVER_DEFAULT_BIND;
+	struct server *s = calloc(1, sizeof(*s));
+	int fd = -1, e;
+
+	if (!s || !(s->db_path = strdup(o->db_path))) {
+		snprintf(err, errlen, "cannot start the server: out of memory");
+		e = -ENOMEM;
+		goto fail;
+	}
+	e = listen_on(s, bind_addr, o->port < 0 ? SERVER_DEFAULT_PORT : o->port, &fd, err, errlen);
+	if (e)
+		goto fail;
+	s->d = start_daemon(s, fd, strchr(bind_addr, ':') != NULL);
+	if (!s->d) {
+		snprintf(err, errlen, "cannot start the HTTP server (libmicrohttpd) on %s port %d",
+			 bind_addr, s->port);
+		close(fd);
+		e = -EIO;
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	server_stop(s);
+	return e;
+}
+
+void server_stop(struct server *s)
+{
+	if (!s)
+		return;
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	free(s->db_path);
+	free(s);
+}
+
+int server_port(const struct server *s)
+{
+	return s->port;
+}
