@@ -148,43 +148,50 @@ static __always_inline int same_stack(const struct hs_stack *a, const struct hs_
 	return 1;
 }
 
-/* Sends the frames behind `id`; 0 when the ring buffer is full. */
-static __always_inline int send_stack(__u64 id, const struct hs_stack *st)
+/* Reserves a stack event holding st's frames; NULL when the ring buffer is full (counted). */
+static __always_inline struct hs_stack_event *reserve_stack(const struct hs_stack *st)
 {
 	struct hs_stack_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
 		count(HS_CNT_DROPPED);
-		return 0;
+		return NULL;
 	}
 	fill_hdr(&e->hdr, HS_EV_STACK);
-	e->stack_id = id;
 	e->depth = st->depth;
 	e->pad = 0;
 	bpf_probe_read_kernel(e->frames, sizeof(e->frames), st->frames);
-	bpf_ringbuf_submit(e, wakeup_flag());
-	return 1;
+	return e;
 }
 
+/* Sends st under a fresh id that only this event uses (a hash collision or a full map). */
 static __always_inline __u64 send_inline(const struct hs_stack *st, __u32 why)
 {
 	__u32 zero = 0;
-	__u64 *seq = bpf_map_lookup_elem(&inline_seq, &zero), id;
+	__u64 *seq = bpf_map_lookup_elem(&inline_seq, &zero);
+	struct hs_stack_event *e;
+	__u64 id;
 
 	count(why);
-	if (!seq)
+	if (!seq || !(e = reserve_stack(st)))
 		return 0;
 	id = HS_STACK_INLINE | __sync_fetch_and_add(seq, 1);
-	return send_stack(id, st) ? id : 0;
+	e->stack_id = id;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	return id;
 }
 
 /* Returns the id of the current stack, sending its frames first if user space has not seen
- * them; 0 when they could not be sent (counted as a drop). */
+ * them; 0 when they could not be sent (counted as a drop).
+ * Order matters: the stack event is reserved before the id enters the map, so any event that
+ * finds the id there (on any CPU) is reserved after it, and the consumer, which reads records
+ * in reservation order, always meets the frames before their first use. */
 static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 pushes)
 {
 	__u32 zero = 0;
 	struct hs_stack *st = bpf_map_lookup_elem(&scratch, &zero), *old;
-	__u64 h;
+	struct hs_stack_event *e;
+	__u64 h, id;
 	long err;
 
 	if (!st)
@@ -194,16 +201,25 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 pushes)
 	old = bpf_map_lookup_elem(&stacks, &h);
 	if (old)
 		return same_stack(old, st) ? h : send_inline(st, HS_CNT_STACK_COLLISION);
-	err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
-	if (err == -EEXIST) /* another CPU inserted it meanwhile */
-		return send_inline(st, HS_CNT_STACK_COLLISION);
-	if (err)
-		return send_inline(st, HS_CNT_STACK_MAP_FULL);
-	if (!send_stack(h, st)) {
-		bpf_map_delete_elem(&stacks, &h); /* so the next event sends it again */
+	e = reserve_stack(st);
+	if (!e)
 		return 0;
+	err = bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST);
+	if (err == -EEXIST) { /* another CPU inserted it meanwhile: its event is ahead of ours */
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		old = bpf_map_lookup_elem(&stacks, &h);
+		return old && same_stack(old, st) ? h : send_inline(st, HS_CNT_STACK_COLLISION);
 	}
-	return h;
+	id = h;
+	if (err) { /* map full: this event alone uses the frames */
+		__u64 *seq = bpf_map_lookup_elem(&inline_seq, &zero);
+
+		count(HS_CNT_STACK_MAP_FULL);
+		id = seq ? HS_STACK_INLINE | __sync_fetch_and_add(seq, 1) : 0;
+	}
+	e->stack_id = id;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	return id;
 }
 
 static __always_inline struct inflight *thread_state(void)

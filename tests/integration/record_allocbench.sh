@@ -54,6 +54,9 @@ compare() {
 	want="$mallocs|$callocs|$reallocs|$memaligns|$frees|$lblocks|$lbytes|$lblocks"
 	if [ "$dropped" = 0 ]; then
 		expect_eq "$name: no errors" "$(q "$db" "SELECT count(*) FROM errors")" 0
+		# A stack reaches user space before any event that uses it, even across CPUs.
+		expect_eq "$name: every allocation and free has its stack" \
+			"$(q "$db" "SELECT count(*) FROM allocations WHERE site IS NULL OR (free_ts IS NOT NULL AND free_site IS NULL)")" 0
 		expect_eq "$name: mallocs|callocs|reallocs|memaligns|frees|leaked blocks|leaked bytes|live" "$got" "$want"
 		# glibc < 2.38: aligned_alloc is memalign (one address), so 7 is as right as 6.
 		expect_eq "$name: memalign funcs: posix_memalign_site -> 5, aligned_alloc_site -> 6" \
