@@ -1,0 +1,73 @@
+// Advice: allocation patterns where a pool, an arena, batching, geometric growth or a
+// different ownership scheme may help (/api/advice), each with its evidence and stacks.
+import { getJson } from './api.js';
+import { clear, el, errorNote, note, panel, stackList } from './dom.js';
+import { arr, fmtCount, frameLoc, num, siteName, str, topFrame } from './format.js';
+
+const KINDS = {
+	pool: ['Pool candidate', 'Many short-lived blocks of one size: a free list of fixed-size blocks would serve them.'],
+	arena: ['Arena candidate', 'Blocks freed together in bursts: allocate them from an arena released at once.'],
+	batching: ['Batching candidate', 'Many small allocations in quick succession, kept alive together: allocate them in one block.'],
+	realloc_churn: ['Realloc churn', 'A block grown a little at a time: grow geometrically or reserve the final size.'],
+	cross_thread: ['Cross-thread ownership', 'Blocks allocated on one thread and freed on another: allocator caches work against this.'],
+};
+
+function item(a, ctx) {
+	const f = topFrame(a.frames);
+	const [title, why] = KINDS[a.kind] || [str(a.kind) || 'advice', ''];
+	const badge = el('span', { class: 'badge', text: title, title: why || null });
+	const cross = arr(a.free_frames).length > 0;
+	return el('div', { class: 'item adv', 'data-kind': str(a.kind) }, [
+		el('div', { class: 'hd' }, [
+			badge,
+			el('span', { class: 'mono', text: siteName(a) }),
+			frameLoc(f) ? el('span', { class: 'muted mono', text: frameLoc(f) }) : null,
+			num(a.site) !== null ? el('a', { href: ctx.href('sites', { site: a.site }), text: `site #${a.site}` }) : null,
+		]),
+		el('div', { class: 'evidence', text: str(a.evidence) }),
+		el('div', { class: 'stacks' }, [
+			el('div', null, [el('h4', { text: cross ? 'Allocated at' : 'Call stack' }), stackList(a.frames)]),
+			cross ? el('div', null, [el('h4', { text: 'Freed at' + (num(a.free_site) !== null ? ` (site #${a.free_site})` : '') }), stackList(a.free_frames)]) : null,
+		]),
+	]);
+}
+
+export function mount(root, ctx) {
+	let gen = 0;
+	let ctrl = null;
+	const body = el('div', { class: 'items', id: 'advice-body' });
+	const sub = el('span', { class: 'muted', id: 'advice-count' });
+	root.append(panel('Advice', 'Patterns in the recording where another allocation strategy may pay off; the numbers behind each are shown.', el('div', null, [el('div', { class: 'controls' }, sub), body])));
+
+	async function load() {
+		const my = ++gen;
+		if (ctrl) ctrl.abort();
+		ctrl = new AbortController();
+		let adv;
+		try {
+			adv = arr(await getJson('/api/advice', null, ctrl.signal));
+		} catch (e) {
+			if (e.name === 'AbortError' || my !== gen) return;
+			clear(body).appendChild(errorNote(e));
+			return;
+		}
+		if (my !== gen) return;
+		sub.textContent = adv.length ? `${fmtCount(adv.length)} suggestion${adv.length === 1 ? '' : 's'}` : '';
+		clear(body);
+		if (!adv.length) body.appendChild(note('Nothing to suggest: no pool, arena, batching, realloc-churn or cross-thread pattern stood out.'));
+		else adv.forEach((a) => body.appendChild(item(a, ctx)));
+		ctx.ready();
+	}
+
+	load();
+	return {
+		update() {},
+		refresh() {
+			load();
+		},
+		destroy() {
+			gen++;
+			if (ctrl) ctrl.abort();
+		},
+	};
+}

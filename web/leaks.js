@@ -1,0 +1,150 @@
+// Leak suspects: sites whose blocks are still live, ranked by the server (/api/leaks), each
+// with its live bytes over time as a sparkline; a click opens the site drawer.
+import { getJson } from './api.js';
+import { sparkline } from './charts.js';
+import { clear, el, errorNote, note, panel } from './dom.js';
+import { arr, fmtBytes, fmtCount, fmtDur, fmtNum, frameLoc, num, shortLoc, siteName, topFrame } from './format.js';
+import { createSitePanel } from './sitepanel.js';
+
+const LIMIT = 200;
+const SPARKS = 30; // rows that get a sparkline (one /api/site request each)
+
+function opts(p) {
+	const age = Number(p.get('min_age'));
+	return {
+		minAge: p.has('min_age') && Number.isFinite(age) && age > 0 ? age : 0,
+		site: p.has('site') && /^\d+$/.test(p.get('site')) ? Number(p.get('site')) : null,
+	};
+}
+
+export function mount(root, ctx, params) {
+	let o = opts(params);
+	let gen = 0;
+	let ctrl = null;
+	const sparkCache = new Map(); // site -> canvas, kept across live refreshes until redrawn
+	const panelSite = createSitePanel(() => ctx.go({ site: null }));
+	const ageInput = el('input', { type: 'number', min: 0, step: 'any', id: 'min-age', value: o.minAge || '', placeholder: '0', 'aria-label': 'Minimum age in seconds' });
+	ageInput.addEventListener('change', () => ctx.go({ min_age: Number(ageInput.value) > 0 ? ageInput.value : null }, { replace: true }));
+	const count = el('span', { class: 'muted', id: 'leaks-count' });
+	const tableBox = el('div', { class: 'tablewrap', id: 'leaks-body' });
+	root.append(panel('Leak suspects',
+		'Blocks still live, grouped by call site, strongest suspect first: score = bytes × (0.25 + 0.75 × growth), where growth is the share of the recording\'s tenths in which the live blocks were allocated. Click a row for its stack.',
+		el('div', null, [
+			el('div', { class: 'controls' }, [el('label', null, ['Older than', ageInput, 's']), el('span', { class: 'spacer' }), count]),
+			tableBox,
+		])));
+
+	function row(l, i) {
+		const f = topFrame(l.frames);
+		const g = num(l.growth);
+		const spark = el('span', { class: 'sparkcell', 'data-site': l.site });
+		if (sparkCache.has(l.site)) spark.appendChild(sparkCache.get(l.site));
+		return el('tr', {
+			class: 'row',
+			tabindex: 0,
+			'data-site': num(l.site),
+			'aria-selected': String(o.site !== null && l.site === o.site),
+			onclick: () => ctx.go({ site: l.site }),
+			onkeydown: (e) => {
+				if (e.key === 'Enter') ctx.go({ site: l.site });
+			},
+		}, [
+			el('td', { class: 'rank', text: String(i + 1) }),
+			el('td', { class: 'fn', title: siteName(l), text: siteName(l) }),
+			el('td', { class: 'loc', title: frameLoc(f), text: shortLoc(f) }),
+			el('td', { class: 'num', 'data-value': num(l.blocks), text: fmtCount(l.blocks) }),
+			el('td', { class: 'num', 'data-value': num(l.bytes), text: fmtBytes(l.bytes) }),
+			el('td', { class: 'num', 'data-value': num(l.oldest_age_ns), text: fmtDur(l.oldest_age_ns) }),
+			el('td', { class: 'num', 'data-value': g }, [
+				g !== null && g >= 0 && g <= 1 ? el('span', { class: 'meter', title: 'growth ' + fmtNum(g) }, el('span', { style: `width:${Math.round(g * 100)}%` })) : null,
+				fmtNum(g),
+			]),
+			el('td', null, spark),
+			el('td', { class: 'num', 'data-value': num(l.score), text: fmtNum(l.score) }),
+		]);
+	}
+
+	// Sparklines come from each site's timeline, a few requests at a time.
+	async function loadSparks(leaks, my, signal) {
+		const queue = leaks.slice(0, SPARKS);
+		const work = async () => {
+			while (queue.length && my === gen) {
+				const l = queue.shift();
+				let d;
+				try {
+					d = await getJson('/api/site', { id: l.site }, signal);
+				} catch {
+					continue;
+				}
+				if (my !== gen) return;
+				const vals = arr(d.timeline).map((p) => num(p.live_bytes) || 0);
+				const c = sparkline(vals, { width: 110, height: 24, label: 'live bytes of site ' + l.site });
+				sparkCache.set(l.site, c);
+				const cell = tableBox.querySelector(`.sparkcell[data-site="${Number(l.site)}"]`);
+				if (cell) clear(cell).appendChild(c);
+			}
+		};
+		await Promise.all([work(), work(), work(), work()]);
+		if (my === gen) tableBox.dataset.sparks = 'done';
+	}
+
+	async function load() {
+		const my = ++gen;
+		if (ctrl) ctrl.abort();
+		ctrl = new AbortController();
+		let leaks;
+		try {
+			leaks = arr(await getJson('/api/leaks', { limit: LIMIT, min_age: o.minAge || null }, ctrl.signal));
+		} catch (e) {
+			if (e.name === 'AbortError' || my !== gen) return;
+			clear(tableBox).appendChild(errorNote(e));
+			return;
+		}
+		if (my !== gen) return;
+		const bytes = leaks.reduce((a, l) => a + (num(l.bytes) || 0), 0);
+		count.textContent = `${fmtCount(leaks.length)}${leaks.length >= LIMIT ? '+' : ''} sites, ${fmtBytes(bytes)} live`;
+		const keepX = tableBox.scrollLeft;
+		clear(tableBox);
+		delete tableBox.dataset.sparks;
+		if (!leaks.length) {
+			tableBox.appendChild(note(o.minAge ? 'No live blocks older than that.' : 'No blocks are live: nothing leaked.'));
+		} else {
+			const cols = ['#', 'Function', 'Location', 'Blocks', 'Bytes', 'Oldest', 'Growth', 'Live bytes over time', 'Score'];
+			const numc = new Set([3, 4, 5, 6, 8]);
+			tableBox.appendChild(el('table', { id: 'leaks-table' }, [
+				el('thead', null, el('tr', null, cols.map((c, i) => el('th', { class: numc.has(i) ? 'num' : null, text: c })))),
+				el('tbody', null, leaks.map(row)),
+			]));
+			tableBox.scrollLeft = keepX;
+		}
+		ctx.ready();
+		loadSparks(leaks, my, ctrl.signal);
+	}
+
+	function syncPanel() {
+		if (o.site === null) panelSite.hide();
+		else panelSite.show(o.site);
+	}
+
+	load();
+	syncPanel();
+	return {
+		update(p) {
+			const prev = o;
+			o = opts(p);
+			ageInput.value = o.minAge || '';
+			syncPanel();
+			if (prev.minAge !== o.minAge) load();
+			else for (const tr of tableBox.querySelectorAll('tr[data-site]')) tr.setAttribute('aria-selected', String(Number(tr.dataset.site) === o.site));
+		},
+		refresh() {
+			load();
+			panelSite.refresh();
+		},
+		destroy() {
+			gen++;
+			if (ctrl) ctrl.abort();
+			panelSite.destroy();
+		},
+	};
+}

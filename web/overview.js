@@ -1,0 +1,197 @@
+// Overview: summary cards, the heap timeline (live bytes, alloc/free rates; drag to zoom, the
+// range kept in the URL as from/to) and the top leak suspects and sites.
+import { getJson } from './api.js';
+import { INCRS, timeChart } from './charts.js';
+import { clear, cssVar, el, errorNote, note, panel } from './dom.js';
+import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtRate, num, plural, shortLoc, siteName, topFrame } from './format.js';
+
+function card(key, label, value, raw, detail, cls) {
+	return el('div', { class: 'card' + (cls ? ' ' + cls : ''), 'data-card': key }, [
+		el('div', { class: 'k', text: label }),
+		el('div', { class: 'v', text: value, title: value, 'data-value': raw === null || raw === undefined ? null : String(raw) }),
+		detail ? el('div', { class: 'd', text: detail, title: detail }) : null,
+	]);
+}
+
+function renderCards(box, s) {
+	clear(box);
+	const dropped = num(s.dropped_events);
+	const errs = (num(s.double_frees) || 0) + (num(s.invalid_frees) || 0);
+	const lost = (num(s.stack_collisions) || 0) + (num(s.stack_map_full) || 0);
+	box.append(
+		card('dropped', 'Dropped events', fmtCount(dropped), dropped,
+			dropped > 0 ? 'data incomplete' : 'none lost', dropped > 0 ? 'bad' : dropped === 0 ? 'good' : null),
+		card('duration', s.live ? 'Recording for' : 'Duration', fmtDur(s.duration_ns), s.duration_ns,
+			s.live ? 'live' : s.end_reason ? String(s.end_reason) + (num(s.exit_status) !== null ? ', status ' + s.exit_status : '') : null),
+		card('allocs', 'Allocations', fmtCount(s.allocs), s.allocs, fmtBytes(s.alloc_bytes) + ' allocated'),
+		card('frees', 'Frees', fmtCount(s.frees), s.frees, num(s.untracked_frees) ? fmtCount(s.untracked_frees) + ' untracked' : null),
+		card('live_blocks', 'Live blocks', fmtCount(s.live_blocks), s.live_blocks, s.live ? 'now' : 'at the end', num(s.live_blocks) > 0 ? 'warn' : null),
+		card('live_bytes', 'Live bytes', fmtBytes(s.live_bytes), s.live_bytes, s.live ? 'now' : 'at the end', num(s.live_bytes) > 0 ? 'warn' : null),
+		card('peak', 'Peak live', fmtBytes(s.peak_bytes), s.peak_bytes, num(s.peak_ts) !== null ? 'at +' + fmtDur(s.peak_ts) : null),
+		card('errors', 'Errors', fmtCount(errs), errs,
+			`${fmtCount(num(s.double_frees) || 0)} double, ${fmtCount(num(s.invalid_frees) || 0)} invalid`, errs > 0 ? 'bad' : null),
+	);
+	if (lost > 0) box.append(card('stacks_lost', 'Stacks lost', fmtCount(lost), lost, 'collisions / full map', 'warn'));
+}
+
+// Allocation and free rates per second from per-interval counts (ts is the interval's end).
+function toSeries(points, from) {
+	const xs = [];
+	const live = [];
+	const allocRate = [];
+	const freeRate = [];
+	let prev = from;
+	for (const p of points) {
+		const ts = num(p.ts);
+		if (ts === null) continue;
+		const dt = Math.max(1, ts - prev) / 1e9;
+		xs.push(ts);
+		live.push(num(p.live_bytes));
+		allocRate.push(num(p.allocs) === null ? null : p.allocs / dt);
+		freeRate.push(num(p.frees) === null ? null : p.frees / dt);
+		prev = ts;
+	}
+	return { xs, live, allocRate, freeRate };
+}
+
+function smallTable(rows) {
+	return el('table', { class: 'toplist' }, el('tbody', null, rows));
+}
+
+export function mount(root, ctx, params) {
+	const cards = el('div', { class: 'cards', id: 'cards' });
+	const range = el('span', { class: 'chart-hint', id: 'timeline-range' });
+	const reset = el('button', { type: 'button', id: 'timeline-reset', text: 'Show all', hidden: true, onclick: () => ctx.go({ from: null, to: null }) });
+	const chartBox = el('div', { class: 'chart', id: 'timeline-chart' });
+	const leaksBox = el('div', { id: 'top-leaks' });
+	const sitesBox = el('div', { id: 'top-sites' });
+	root.append(
+		cards,
+		panel('Heap over time', 'Live bytes (area, left axis), allocations and frees per second (right axis). Drag across the chart to zoom in; double-click to zoom out.',
+			el('div', null, [el('div', { class: 'controls' }, [range, reset]), chartBox]), { id: 'timeline' }),
+		el('div', { class: 'grid2' }, [
+			panel('Top leak suspects', null, leaksBox),
+			panel('Largest allocation sites', 'by bytes allocated', sitesBox),
+		]),
+	);
+	let chart = null;
+	let cur = params;
+	let gen = 0;
+	let ctrl = null;
+
+	function zoomRange() {
+		const f = num(Number(cur.get('from')));
+		const t = num(Number(cur.get('to')));
+		return cur.has('from') && cur.has('to') && f !== null && t !== null && t > f ? [f, t] : null;
+	}
+
+	async function load() {
+		const my = ++gen;
+		if (ctrl) ctrl.abort();
+		ctrl = new AbortController();
+		const s = ctx.summary();
+		renderCards(cards, s);
+		const z = zoomRange();
+		const from = z ? z[0] : 0;
+		const to = z ? z[1] : num(s.duration_ns);
+		const points = Math.max(100, Math.min(600, Math.floor((chartBox.clientWidth || 900) / 2)));
+		// Recordings keep 100 ms intervals; finer steps over a long range only split those
+		// into spikes and gaps, so ranges of 2 s and more ask for no less than 100 ms.
+		const step = to ? Math.max(1000, Math.ceil((to - from) / points)) : null;
+		const q = { from, to, resolution: step && to - from >= 2e9 ? Math.max(step, 1e8) : step };
+		reset.hidden = !z;
+		range.textContent = z ? `Showing +${fmtOffset(from)} … +${fmtOffset(to)} (${fmtDur(to - from)})` : `Whole recording${to ? ' (' + fmtDur(to) + ')' : ''}`;
+		let tl;
+		let lk;
+		let st;
+		try {
+			[tl, lk, st] = await Promise.all([
+				getJson('/api/timeline', q, ctrl.signal),
+				getJson('/api/leaks', { limit: 5 }, ctrl.signal),
+				getJson('/api/sites', { sort: 'bytes', order: 'desc', limit: 5 }, ctrl.signal),
+			]);
+		} catch (e) {
+			if (e.name === 'AbortError' || my !== gen) return;
+			clear(chartBox).appendChild(errorNote(e));
+			return;
+		}
+		if (my !== gen) return;
+		drawTimeline(arr(tl), from);
+		drawLeaks(arr(lk));
+		drawSites(arr(st && st.sites));
+		ctx.ready();
+	}
+
+	function drawTimeline(points, from) {
+		const d = toSeries(points, from);
+		if (!d.xs.length) {
+			if (chart) chart.destroy();
+			chart = null;
+			clear(chartBox).appendChild(note('No samples in this range yet.'));
+			return;
+		}
+		if (chart) {
+			chart.setData([d.xs, d.live, d.allocRate, d.freeRate]);
+			return;
+		}
+		clear(chartBox);
+		chart = timeChart(chartBox, {
+			xs: d.xs,
+			height: 280,
+			series: [
+				{ label: 'live bytes', values: d.live, scale: 'bytes', color: cssVar('--accent'), fill: true, width: 2, fmt: fmtBytes, axisFmt: fmtBytesTick, incrs: INCRS.bytes },
+				{ label: 'allocs/s', values: d.allocRate, scale: 'rate', color: cssVar('--bar-live'), fmt: fmtRate, axisFmt: fmtRate },
+				{ label: 'frees/s', values: d.freeRate, scale: 'rate', color: cssVar('--free'), fmt: fmtRate, axisFmt: fmtRate },
+			],
+			onZoom: (lo, hi) => ctx.go({ from: lo, to: hi }),
+			onReset: () => ctx.go({ from: null, to: null }),
+		});
+	}
+
+	function drawLeaks(leaks) {
+		clear(leaksBox);
+		if (!leaks.length) {
+			leaksBox.appendChild(note('No blocks are live.'));
+			return;
+		}
+		const max = Math.max(...leaks.map((l) => num(l.bytes) || 0), 1);
+		leaksBox.appendChild(smallTable(leaks.map((l, i) => el('tr', null, [
+			el('td', { class: 'rank', text: String(i + 1) }),
+			el('td', { class: 'fn' }, el('a', { href: ctx.href('leaks', { site: l.site }), text: siteName(l), title: siteName(l) })),
+			el('td', { class: 'loc', text: shortLoc(topFrame(l.frames)) }),
+			el('td', { class: 'num' }, [el('span', { class: 'meter' }, el('span', { style: `width:${Math.round(((num(l.bytes) || 0) / max) * 100)}%` })), fmtBytes(l.bytes)]),
+			el('td', { class: 'num muted', text: plural(l.blocks, 'block') }),
+		]))));
+	}
+
+	function drawSites(sites) {
+		clear(sitesBox);
+		if (!sites.length) {
+			sitesBox.appendChild(note('No allocations yet.'));
+			return;
+		}
+		sitesBox.appendChild(smallTable(sites.map((s, i) => el('tr', null, [
+			el('td', { class: 'rank', text: String(i + 1) }),
+			el('td', { class: 'fn' }, el('a', { href: ctx.href('sites', { site: s.site }), text: siteName(s), title: siteName(s) })),
+			el('td', { class: 'loc', text: shortLoc(topFrame(s.frames)) }),
+			el('td', { class: 'num', text: fmtBytes(s.bytes) }),
+			el('td', { class: 'num muted', text: plural(s.allocs, 'alloc') }),
+		]))));
+	}
+
+	load();
+	return {
+		update(p) {
+			cur = p;
+			load();
+		},
+		refresh() {
+			load();
+		},
+		destroy() {
+			gen++;
+			if (ctrl) ctrl.abort();
+			if (chart) chart.destroy();
+		},
+	};
+}
