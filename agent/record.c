@@ -30,10 +30,10 @@
 #include "bpf/abi.h"
 #include "heapscope.skel.h"
 #include "server/server.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 #define ERRLEN 16384
-#define TIMELINE_INTERVAL_NS 100000000LL /* 100 ms */
 #define POLL_MS 10 /* how often the ring buffer is drained without a wakeup */
 #define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled child may take */
 
@@ -350,7 +350,7 @@ static int write_header(struct recorder *r)
 		 "\"interval_ns\":%lld}",
 		 r->o.duration_s, r->o.keep_events ? "true" : "false", r->o.ringbuf_mb,
 		 r->o.caller_only ? "caller" : "fp",
-		 TIMELINE_INTERVAL_NS);
+		 STORE_TIMELINE_INTERVAL_NS);
 	e = store_begin_recording(r->store, &rec);
 	if (!e)
 		e = probes_store(r->probes, r->store);
@@ -381,7 +381,7 @@ static int start_consumers(struct recorder *r)
 	struct tracker_opts to = {
 		.traced_from_start = r->o.argv != NULL,
 		.keep_events = r->o.keep_events,
-		.interval_ns = TIMELINE_INTERVAL_NS,
+		.interval_ns = STORE_TIMELINE_INTERVAL_NS,
 		.internal_free = internal_free,
 		.ctx = r,
 	};

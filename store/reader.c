@@ -291,10 +291,13 @@ void an_errors_free(struct an_errors *e)
 
 /* --- Timeline ------------------------------------------------------------------------------ */
 
-static int timeline_alloc(struct an_timeline *t, int64_t from, int64_t to, int64_t res)
+static int timeline_alloc(struct an_timeline *t, int64_t from, int64_t to, int64_t res,
+			  int64_t min_res)
 {
 	if (res <= 0)
-		res = (to - from) / 200 > 0 ? (to - from) / 200 : 1;
+		res = (to - from) / 200;
+	if (res < min_res)
+		res = min_res;
 	t->resolution_ns = res;
 	t->n = (size_t)((to - from + res - 1) / res);
 	if (t->n == 0)
@@ -421,7 +424,9 @@ int an_timeline(struct store_reader *r, int64_t site, int64_t from_ns, int64_t t
 		to_ns = end;
 	if (to_ns <= from_ns)
 		to_ns = from_ns + 1;
-	err = timeline_alloc(out, from_ns, to_ns, resolution_ns);
+	/* The recording's own samples are 100 ms apart: finer intervals would be mostly empty. */
+	err = timeline_alloc(out, from_ns, to_ns, resolution_ns,
+			     site ? 1 : STORE_TIMELINE_INTERVAL_NS);
 	if (!err)
 		err = site ? timeline_site(r, site, from_ns, out) : timeline_all(r, from_ns, out);
 	if (err)

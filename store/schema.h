@@ -7,6 +7,9 @@
 /* Stored in PRAGMA user_version; a file with another value is refused. */
 #define STORE_SCHEMA_VERSION 1
 
+/* The recorder's timeline samples (table timeline) are this far apart. */
+#define STORE_TIMELINE_INTERVAL_NS 100000000LL
+
 /* Creates every table of an empty database and stamps the version. 0 or -errno;
  * on failure *errmsg (owned by the caller, may be NULL) says why. */
 int schema_create(sqlite3 *db, char **errmsg);

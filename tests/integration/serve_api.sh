@@ -119,8 +119,11 @@ expect_eq "timeline: resolution 100 ms, status" "$CODE" 200
 expect_eq "timeline: points 100 ms apart" \
 	"$(jq '[range(1; length) as $i | .[$i].ts - .[$i - 1].ts] | unique' "$T/body" | jq -c .)" "[100000000]"
 expect_eq "timeline: allocations add up to the summary's" "$(jq '[.[].allocs]|add' "$T/body")" 82
+get '/api/timeline?from=100000000&to=500000000&resolution=200000000'
+expect_eq "timeline: from/to window" "$(jq -c '[.[].ts]' "$T/body")" "[300000000,500000000]"
+# The recording samples every 100 ms: a finer resolution is clamped, never mostly-empty spikes.
 get '/api/timeline?from=100000000&to=300000000&resolution=50000000'
-expect_eq "timeline: from/to window" "$(jq -c '[.[].ts]' "$T/body")" "[150000000,200000000,250000000,300000000]"
+expect_eq "timeline: resolution clamped to the 100 ms samples" "$(jq -c '[.[].ts]' "$T/body")" "[200000000,300000000]"
 
 api "errors: none in leaks3" /api/errors .errors "$R"
 api "advice: none in leaks3" /api/advice .advice "$R"
