@@ -41,6 +41,41 @@ wait_for() {
 	done
 }
 
+# tap_error LINE FILE: the first line of the error message under the result LINE of a TAP file.
+tap_error() {
+	awk -v want="$1" '
+		$0 == want { inside = 1; next }
+		inside && /^(ok|not ok|# Subtest)/ { exit }
+		inside && sub(/^  error: /, "") {
+			if ($0 ~ /^[|>]-?$/) { getline; sub(/^ +/, "") }
+			print; exit
+		}' "$2"
+}
+
+# run_tap NAME TAPFILE RC: a node --test TAP run's top-level results become our ok/not_ok
+# lines (skipped tests are only shown); a run that did not happen is a failure.
+run_tap() {
+	local line name err
+	while IFS= read -r line; do
+		case $line in
+		"ok "*"# SKIP"*) echo "# $1: $line" ;;
+		"ok "*) ok "$1: ${line#ok * - }" ;;
+		"not ok "*)
+			name=${line#not ok * - }
+			err=$(tap_error "$line" "$2")
+			not_ok "$1: $name: $err"
+			;;
+		"# pass "* | "# fail "*) echo "$line" ;;
+		esac
+	done <"$2"
+	if ! grep -q '^# pass ' "$2"; then
+		not_ok "$1: the browser test did not run (exit $3):"
+		sed 's/^/#   /' "$2" | head -30
+	elif [ "$3" != 0 ] && ! grep -q '^not ok ' "$2"; then
+		not_ok "$1: the browser test exited $3"
+	fi
+}
+
 # Prints the counts in the form tests/run.sh sums, and fails the file if anything failed.
 finish() {
 	echo "# counts: $_pass $_fail"

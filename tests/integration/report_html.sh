@@ -29,17 +29,6 @@ expect_eq "html: no external src or href" \
 expect_eq "html: the data script is closed once, by the template" \
 	"$(grep -o '</script>' "$html" | wc -l)" 2
 
-# tap_error LINE FILE: the first line of the error message under the result LINE of a TAP file.
-tap_error() {
-	awk -v want="$1" '
-		$0 == want { inside = 1; next }
-		inside && /^(ok|not ok|# Subtest)/ { exit }
-		inside && sub(/^  error: /, "") {
-			if ($0 ~ /^[|>]-?$/) { getline; sub(/^ +/, "") }
-			print; exit
-		}' "$2"
-}
-
 # The browser half. Its modules come from the committed lockfile (make web-deps).
 web=$TOP/tests/web
 if [ ! -d "$web/node_modules/playwright-core" ]; then
@@ -49,26 +38,7 @@ elif ! command -v node >/dev/null; then
 else
 	(cd "$web" && HS_HTML=$html HS_TOP_LEAK=leak_c timeout -k 5 120 \
 		node --test --test-reporter=tap html_report.test.mjs) >"$T/web.tap" 2>&1
-	rc=$?
-	# Top-level TAP results become our lines; skipped tests are only shown.
-	while IFS= read -r line; do
-		case $line in
-		"ok "*"# SKIP"*) echo "# web: $line" ;;
-		"ok "*) ok "web: ${line#ok * - }" ;;
-		"not ok "*)
-			name=${line#not ok * - }
-			err=$(tap_error "$line" "$T/web.tap")
-			not_ok "web: $name: $err"
-			;;
-		"# pass "* | "# fail "*) echo "$line" ;;
-		esac
-	done <"$T/web.tap"
-	if ! grep -q '^# pass ' "$T/web.tap"; then
-		not_ok "browser test did not run (exit $rc):"
-		sed 's/^/#   /' "$T/web.tap" | head -30
-	elif [ "$rc" != 0 ] && ! grep -q '^not ok ' "$T/web.tap"; then
-		not_ok "browser test exited $rc"
-	fi
+	run_tap web "$T/web.tap" $?
 fi
 
 finish

@@ -16,40 +16,6 @@ db=$T/leaks3.db
 shots=$TOP/build/screenshots
 web=$TOP/tests/web
 
-# tap_error LINE FILE: the first line of the error message under the result LINE of a TAP file.
-tap_error() {
-	awk -v want="$1" '
-		$0 == want { inside = 1; next }
-		inside && /^(ok|not ok|# Subtest)/ { exit }
-		inside && sub(/^  error: /, "") {
-			if ($0 ~ /^[|>]-?$/) { getline; sub(/^ +/, "") }
-			print; exit
-		}' "$2"
-}
-
-# run_tap NAME TAPFILE RC: top-level TAP results become our ok/not_ok lines.
-run_tap() {
-	local line name err
-	while IFS= read -r line; do
-		case $line in
-		"ok "*"# SKIP"*) echo "# $1: $line" ;;
-		"ok "*) ok "$1: ${line#ok * - }" ;;
-		"not ok "*)
-			name=${line#not ok * - }
-			err=$(tap_error "$line" "$2")
-			not_ok "$1: $name: $err"
-			;;
-		"# pass "* | "# fail "*) echo "$line" ;;
-		esac
-	done <"$2"
-	if ! grep -q '^# pass ' "$2"; then
-		not_ok "$1: the browser test did not run (exit $3):"
-		sed 's/^/#   /' "$2" | head -30
-	elif [ "$3" != 0 ] && ! grep -q '^not ok ' "$2"; then
-		not_ok "$1: the browser test exited $3"
-	fi
-}
-
 timeout -k 5 120 "$HS" record -o "$db" -- "$PROGS/leaks3" 0 >"$T/record.out" 2>"$T/record.err"
 rc=$?
 sed 's/^/#   record stderr: /' "$T/record.err" | head -20

@@ -17,17 +17,6 @@ trap cleanup EXIT
 web=$TOP/tests/web
 shots=$TOP/build/screenshots
 
-# tap_error LINE FILE: the first line of the error message under the result LINE of a TAP file.
-tap_error() {
-	awk -v want="$1" '
-		$0 == want { inside = 1; next }
-		inside && /^(ok|not ok|# Subtest)/ { exit }
-		inside && sub(/^  error: /, "") {
-			if ($0 ~ /^[|>]-?$/) { getline; sub(/^ +/, "") }
-			print; exit
-		}' "$2"
-}
-
 # The workload: the shared allocbench, long enough (tens of seconds traced) to watch it live.
 src=$TOP/../shared/bench/allocbench.c
 bench=$T/allocbench
@@ -93,21 +82,7 @@ else
 	mkdir -p "$shots"
 	(cd "$web" && HS_URL=$URL HS_STOP_PID=$TPID HS_SHOTS=$shots timeout -k 5 120 \
 		node --test --test-reporter=tap live.test.mjs) >"$T/web.tap" 2>&1
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*"# SKIP"*) echo "# web: $line" ;;
-		"ok "*) ok "web: ${line#ok * - }" ;;
-		"not ok "*) not_ok "web: ${line#not ok * - }: $(tap_error "$line" "$T/web.tap")" ;;
-		"# pass "* | "# fail "*) echo "$line" ;;
-		esac
-	done <"$T/web.tap"
-	if ! grep -q '^# pass ' "$T/web.tap"; then
-		not_ok "live browser test did not run (exit $rc):"
-		sed 's/^/#   /' "$T/web.tap" | head -30
-	elif [ "$rc" != 0 ] && ! grep -q '^not ok ' "$T/web.tap"; then
-		not_ok "live browser test exited $rc"
-	fi
+	run_tap web "$T/web.tap" $?
 fi
 
 # The target is gone (the test stopped it; make sure); the server stays until SIGINT.
