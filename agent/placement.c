@@ -418,3 +418,18 @@ int placement_choose(const uint8_t *code, size_t len, uint64_t vaddr, int nargs,
 		 word_len(out->insn), out->insn);
 	return 0;
 }
+
+int placement_call_before(const uint8_t *code, size_t len)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction in;
+
+	decoder_init(&dec);
+	/* The call is the instruction that ends exactly where the return address points. */
+	for (size_t k = 2; k <= len && k <= 15; k++) {
+		if (ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, code + len - k, k, &in)) &&
+		    in.length == k && in.meta.category == ZYDIS_CATEGORY_CALL)
+			return 1;
+	}
+	return 0;
+}

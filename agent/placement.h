@@ -32,4 +32,8 @@ int placement_choose(const uint8_t *code, size_t len, uint64_t vaddr, int nargs,
 enum insn_treatment { INSN_EMULATED, INSN_SINGLE_STEP, INSN_REJECTED };
 enum insn_treatment placement_classify(const uint8_t *bytes, size_t len);
 
+/* 1 if the len bytes before a return address end with a call instruction (a real return
+ * address), 0 if not (a frame-pointer walk that wandered into data). */
+int placement_call_before(const uint8_t *code, size_t len);
+
 #endif

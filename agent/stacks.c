@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/elfsym.h"
+#include "agent/placement.h"
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
 #include "agent/u64map.h"
@@ -23,6 +25,9 @@ struct stacks {
 	int *mod0;		  /* per stacks.id: module index of the innermost frame, -1 if none */
 	int64_t nstacks, nframe_ids;
 	int nmodules;
+	struct elf_file **elves; /* per symbolizer module: its file, to check return addresses */
+	signed char *elf_state;	 /* 0 not opened yet, 1 open, -1 unreadable */
+	int nelves;
 };
 
 int stacks_new(struct store *st, struct symbolizer *sym, struct stacks **out)
@@ -55,6 +60,10 @@ void stacks_free(struct stacks *s)
 	free(s->first);
 	free(s->depths);
 	free(s->mod0);
+	for (int i = 0; i < s->nelves; i++)
+		elfsym_close(s->elves[i]);
+	free(s->elves);
+	free(s->elf_state);
 	free(s);
 }
 
@@ -72,7 +81,48 @@ static int sync_modules(struct stacks *s)
 	return err;
 }
 
-/* frames.id of addr, symbolizing it the first time; *known = 0 if it is in no module. */
+/* The module's file, opened once; NULL when it cannot be read (the vdso, a deleted file). */
+static struct elf_file *module_elf(struct stacks *s, int m)
+{
+	if (m >= s->nelves) {
+		int n = m + 16;
+		struct elf_file **e = realloc(s->elves, n * sizeof(*e));
+		signed char *st = e ? realloc(s->elf_state, n) : NULL;
+
+		if (e)
+			s->elves = e;
+		if (!st)
+			return NULL;
+		s->elf_state = st;
+		memset(s->elves + s->nelves, 0, (n - s->nelves) * sizeof(*e));
+		memset(s->elf_state + s->nelves, 0, n - s->nelves);
+		s->nelves = n;
+	}
+	if (!s->elf_state[m]) {
+		const struct sym_module *mod = sym_module_get(s->sym, m);
+
+		s->elf_state[m] = mod && mod->path[0] == '/' && !elfsym_open(mod->path, &s->elves[m]) ?
+					  1 : -1;
+	}
+	return s->elf_state[m] > 0 ? s->elves[m] : NULL;
+}
+
+/* A frame-pointer walk through code without frame pointers yields words that are not return
+ * addresses: a real one follows a call instruction. Unverifiable addresses are kept. */
+static int after_call(struct stacks *s, const struct sym_info *info)
+{
+	struct elf_file *ef = module_elf(s, info->module);
+	uint8_t code[15];
+
+	if (!ef || info->rel_addr < sizeof(code) ||
+	    elfsym_read_code(ef, info->rel_addr - sizeof(code), code, sizeof(code)) !=
+		    (ssize_t)sizeof(code))
+		return 1;
+	return placement_call_before(code, sizeof(code));
+}
+
+/* frames.id of addr, symbolizing it the first time; *known = 0 if it is in no module or does
+ * not follow a call. */
 static int frame_id(struct stacks *s, uint64_t addr, int64_t *id, int *known)
 {
 	struct sym_info info;
@@ -90,7 +140,7 @@ static int frame_id(struct stacks *s, uint64_t addr, int64_t *id, int *known)
 	sym_lookup(s->sym, addr, &info);
 	err = sync_modules(s);
 	*id = ++s->nframe_ids;
-	*known = info.module >= 0;
+	*known = info.module >= 0 && after_call(s, &info);
 	*(int64_t *)u64map_get(s->by_addr, addr) = *known ? *id : -*id;
 	if (!err)
 		err = store_insert_frame(s->st, *id, addr, info.module + 1, info.rel_addr,

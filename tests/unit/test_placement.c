@@ -331,6 +331,35 @@ static void test_debian12(void **state)
 		check_real(&REAL_SITES[i]);
 }
 
+/* A return address is recognised by the call instruction that ends right before it. */
+static void test_call_before(void **state)
+{
+	/* 15 bytes before a return address, ending with each kind of call. */
+	static const struct {
+		uint8_t tail[7];
+		size_t n;
+		int is_call;
+	} cases[] = {
+		{ { 0xe8, 0x10, 0x20, 0x30, 0x40 }, 5, 1 },	   /* call rel32 */
+		{ { 0xff, 0xd0 }, 2, 1 },			   /* call *%rax */
+		{ { 0x41, 0xff, 0xd3 }, 3, 1 },			   /* call *%r11 */
+		{ { 0xff, 0x15, 0x10, 0x20, 0x30, 0x40 }, 6, 1 }, /* call *disp32(%rip) */
+		{ { 0xff, 0x50, 0x08 }, 3, 1 },			   /* call *0x8(%rax) */
+		{ { 0x48, 0x89, 0xc7 }, 3, 0 },			   /* mov %rax,%rdi */
+		{ { 0x00, 0x00, 0x00, 0x00 }, 4, 0 },		   /* data */
+		{ { 0xc3 }, 1, 0 },				   /* ret */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		uint8_t code[15];
+
+		memset(code, 0x90, sizeof(code)); /* nops before */
+		memcpy(code + sizeof(code) - cases[i].n, cases[i].tail, cases[i].n);
+		assert_int_equal(placement_call_before(code, sizeof(code)), cases[i].is_call);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_need_ret),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_debian12),
+		cmocka_unit_test(test_call_before),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
