@@ -223,22 +223,20 @@ static void unload(struct report_data *d)
 	an_advices_free(&d->advice);
 }
 
-static int render_html(FILE *out, const struct report_data *d)
+static int write_report_json(FILE *out, void *data)
 {
-	struct json *j = json_new_buffer(0);
-	size_t len = 0;
-	char *buf;
-	int e;
+	struct json *j = json_new_file(out, 0);
 
 	if (!j)
 		return -ENOMEM;
-	report_json(j, d);
-	buf = json_take_buffer(j, &len);
-	e = json_free(j);
-	if (!e)
-		e = buf ? html_render(out, buf, len) : -ENOMEM;
-	free(buf);
-	return e;
+	report_json(j, data);
+	return json_free(j);
+}
+
+/* The page streams the JSON into the template: no copy of a possibly large report in memory. */
+static int render_html(FILE *out, const struct report_data *d)
+{
+	return html_render_stream(out, write_report_json, (void *)d);
 }
 
 static int render(FILE *out, const struct report_opts *o, const struct report_data *d)

@@ -35,8 +35,3 @@ const struct asset *assets_index(void)
 
 	return a ? a : &placeholder;
 }
-
-size_t assets_count(void)
-{
-	return web_assets_count;
-}

@@ -18,7 +18,4 @@ const struct asset *assets_find(const char *name);
 /* The dashboard page: the embedded web/index.html, else a built-in placeholder. Never NULL. */
 const struct asset *assets_index(void);
 
-/* Number of embedded files. */
-size_t assets_count(void);
-
 #endif
