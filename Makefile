@@ -69,14 +69,13 @@ clean:
 .PHONY: web-deps
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# The main job on a demo workload: record a program that leaks from three functions, then show
-# where its live blocks came from, straight from the recording file.
+# The main job on a demo workload: record a program that leaks from three functions, then report
+# where its live blocks came from, with the lifetimes, sites and advice.
 demo: all
 	$(BUILD)/heapscope record -o $(BUILD)/demo.db -- $(BUILD)/progs/leaks3
-	@echo "-- live blocks at exit, by the function that allocated them:"
-	@sqlite3 -header -column $(BUILD)/demo.db "SELECT sf.function, count(*) AS blocks, \
-		sum(a.size) AS bytes FROM allocations a JOIN site_frames sf ON sf.site = a.site \
-		AND sf.pos = 0 WHERE a.free_ts IS NULL GROUP BY 1 ORDER BY bytes DESC"
+	$(BUILD)/heapscope report -d $(BUILD)/demo.db
+	$(BUILD)/heapscope report -d $(BUILD)/demo.db --format html -o $(BUILD)/demo.html
+	@echo "-- open $(BUILD)/demo.html in a browser, or run: $(BUILD)/heapscope serve -d $(BUILD)/demo.db"
 
 # Embedded with .incbin, which the compiler's dependency files do not see.
 $(BUILD)/report/html.o: report/html_template.html
