@@ -1,6 +1,6 @@
 // Advice: allocation patterns where a pool, an arena, batching, geometric growth or a
 // different ownership scheme may help (/api/advice), each with its evidence and stacks.
-import { getJson } from './api.js';
+import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel, stackList } from './dom.js';
 import { arr, fmtCount, frameLoc, num, siteName, str, topFrame } from './format.js';
 
@@ -33,25 +33,22 @@ function item(a, ctx) {
 }
 
 export function mount(root, ctx) {
-	let gen = 0;
-	let ctrl = null;
+	const req = requests();
 	const body = el('div', { class: 'items', id: 'advice-body' });
 	const sub = el('span', { class: 'muted', id: 'advice-count' });
 	root.append(panel('Advice', 'Patterns in the recording where another allocation strategy may pay off; the numbers behind each are shown.', el('div', null, [el('div', { class: 'controls' }, sub), body])));
 
 	async function load() {
-		const my = ++gen;
-		if (ctrl) ctrl.abort();
-		ctrl = new AbortController();
+		const run = req.begin();
 		let adv;
 		try {
-			adv = arr(await getJson('/api/advice', null, ctrl.signal));
+			adv = arr(await getJson('/api/advice', null, run.signal));
 		} catch (e) {
-			if (e.name === 'AbortError' || my !== gen) return;
+			if (e.name === 'AbortError' || run.stale()) return;
 			clear(body).appendChild(errorNote(e));
 			return;
 		}
-		if (my !== gen) return;
+		if (run.stale()) return;
 		sub.textContent = adv.length ? `${fmtCount(adv.length)} suggestion${adv.length === 1 ? '' : 's'}` : '';
 		clear(body);
 		if (!adv.length) body.appendChild(note('Nothing to suggest: no pool, arena, batching, realloc-churn or cross-thread pattern stood out.'));
@@ -66,8 +63,7 @@ export function mount(root, ctx) {
 			load();
 		},
 		destroy() {
-			gen++;
-			if (ctrl) ctrl.abort();
+			req.cancel();
 		},
 	};
 }

@@ -35,3 +35,24 @@ export async function getJson(path, params, signal) {
 	}
 	return body;
 }
+
+// requests(): one view's requests, where only the newest run counts. begin() cancels the
+// previous run's requests and returns {signal, stale}: pass signal to getJson, and drop a
+// result once stale() is true (a newer run began). cancel() ends the current run.
+export function requests() {
+	let gen = 0;
+	let ctrl = null;
+	return {
+		begin() {
+			const my = ++gen;
+			if (ctrl) ctrl.abort();
+			ctrl = new AbortController();
+			return { signal: ctrl.signal, stale: () => my !== gen };
+		},
+		cancel() {
+			gen++;
+			if (ctrl) ctrl.abort();
+			ctrl = null;
+		},
+	};
+}

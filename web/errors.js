@@ -1,6 +1,6 @@
 // Errors: double and invalid frees (/api/errors), each with the bad free's stack, the block's
 // allocation stack and, for a double free, the first free's stack.
-import { getJson } from './api.js';
+import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel, stackList } from './dom.js';
 import { arr, fmtAddr, fmtCount, fmtDur, num, str } from './format.js';
 
@@ -28,25 +28,22 @@ function item(e, i) {
 }
 
 export function mount(root, ctx) {
-	let gen = 0;
-	let ctrl = null;
+	const req = requests();
 	const body = el('div', { class: 'items', id: 'errors-body' });
 	const sub = el('span', { class: 'muted', id: 'errors-count' });
 	root.append(panel('Errors', 'Double and invalid frees seen while recording; glibc usually aborts the program on the first one.', el('div', null, [el('div', { class: 'controls' }, sub), body])));
 
 	async function load() {
-		const my = ++gen;
-		if (ctrl) ctrl.abort();
-		ctrl = new AbortController();
+		const run = req.begin();
 		let errs;
 		try {
-			errs = arr(await getJson('/api/errors', null, ctrl.signal));
+			errs = arr(await getJson('/api/errors', null, run.signal));
 		} catch (e) {
-			if (e.name === 'AbortError' || my !== gen) return;
+			if (e.name === 'AbortError' || run.stale()) return;
 			clear(body).appendChild(errorNote(e));
 			return;
 		}
-		if (my !== gen) return;
+		if (run.stale()) return;
 		sub.textContent = errs.length ? `${fmtCount(errs.length)} error${errs.length === 1 ? '' : 's'}` : '';
 		const s = ctx.summary();
 		clear(body);
@@ -65,8 +62,7 @@ export function mount(root, ctx) {
 			load();
 		},
 		destroy() {
-			gen++;
-			if (ctrl) ctrl.abort();
+			req.cancel();
 		},
 	};
 }

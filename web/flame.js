@@ -1,6 +1,6 @@
 // Flame graph view: the call tree weighted by bytes, allocations or live bytes (/api/flame);
 // weight, zoomed frame and search are kept in the URL.
-import { getJson } from './api.js';
+import { getJson, requests } from './api.js';
 import { clear, el, errorNote, panel, seg } from './dom.js';
 import { fmtBytes, fmtCount, fmtPct } from './format.js';
 import { createFlameGraph } from './flamegraph.js';
@@ -19,8 +19,7 @@ function opts(p) {
 
 export function mount(root, ctx, params) {
 	let o = opts(params);
-	let gen = 0;
-	let ctrl = null;
+	const req = requests();
 	let timer = 0;
 	const weightBox = el('span');
 	const searchInput = el('input', { type: 'search', id: 'flame-search', placeholder: 'highlight frames…', value: o.q, 'aria-label': 'Search frames' });
@@ -54,19 +53,17 @@ export function mount(root, ctx, params) {
 	}
 
 	async function load() {
-		const my = ++gen;
-		if (ctrl) ctrl.abort();
-		ctrl = new AbortController();
+		const run = req.begin();
 		clear(weightBox).appendChild(seg(WEIGHTS, o.weight.value, (w) => ctx.go({ weight: w }), 'Weight'));
 		let tree;
 		try {
-			tree = await getJson('/api/flame', { weight: o.weight.value }, ctrl.signal);
+			tree = await getJson('/api/flame', { weight: o.weight.value }, run.signal);
 		} catch (e) {
-			if (e.name === 'AbortError' || my !== gen) return;
+			if (e.name === 'AbortError' || run.stale()) return;
 			clear(errBox).appendChild(errorNote(e));
 			return;
 		}
-		if (my !== gen) return;
+		if (run.stale()) return;
 		clear(errBox);
 		fg.setData(tree);
 		applyView();
@@ -86,9 +83,9 @@ export function mount(root, ctx, params) {
 			load();
 		},
 		destroy() {
-			gen++;
+			req.cancel();
 			clearTimeout(timer);
-			if (ctrl) ctrl.abort();
+			req.cancel();
 			fg.destroy();
 		},
 	};

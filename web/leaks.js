@@ -1,6 +1,6 @@
 // Leak suspects: sites whose blocks are still live, ranked by the server (/api/leaks), each
 // with its live bytes over time as a sparkline; a click opens the site drawer.
-import { getJson } from './api.js';
+import { getJson, requests } from './api.js';
 import { sparkline } from './charts.js';
 import { clear, el, errorNote, note, panel } from './dom.js';
 import { arr, fmtBytes, fmtCount, fmtDur, fmtNum, frameLoc, num, shortLoc, siteName, topFrame } from './format.js';
@@ -19,8 +19,7 @@ function opts(p) {
 
 export function mount(root, ctx, params) {
 	let o = opts(params);
-	let gen = 0;
-	let ctrl = null;
+	const req = requests();
 	const sparkCache = new Map(); // site -> canvas, kept across live refreshes until redrawn
 	const panelSite = createSitePanel(() => ctx.go({ site: null }));
 	const ageInput = el('input', { type: 'number', min: 0, step: 'any', id: 'min-age', value: o.minAge || '', placeholder: '0', 'aria-label': 'Minimum age in seconds' });
@@ -65,18 +64,18 @@ export function mount(root, ctx, params) {
 	}
 
 	// Sparklines come from each site's timeline, a few requests at a time.
-	async function loadSparks(leaks, my, signal) {
+	async function loadSparks(leaks, run) {
 		const queue = leaks.slice(0, SPARKS);
 		const work = async () => {
-			while (queue.length && my === gen) {
+			while (queue.length && !run.stale()) {
 				const l = queue.shift();
 				let d;
 				try {
-					d = await getJson('/api/site', { id: l.site }, signal);
+					d = await getJson('/api/site', { id: l.site }, run.signal);
 				} catch {
 					continue;
 				}
-				if (my !== gen) return;
+				if (run.stale()) return;
 				const vals = arr(d.timeline).map((p) => num(p.live_bytes) || 0);
 				const c = sparkline(vals, { width: 110, height: 24, label: 'live bytes of site ' + l.site });
 				sparkCache.set(l.site, c);
@@ -85,22 +84,20 @@ export function mount(root, ctx, params) {
 			}
 		};
 		await Promise.all([work(), work(), work(), work()]);
-		if (my === gen) tableBox.dataset.sparks = 'done';
+		if (!run.stale()) tableBox.dataset.sparks = 'done';
 	}
 
 	async function load() {
-		const my = ++gen;
-		if (ctrl) ctrl.abort();
-		ctrl = new AbortController();
+		const run = req.begin();
 		let leaks;
 		try {
-			leaks = arr(await getJson('/api/leaks', { limit: LIMIT, min_age: o.minAge || null }, ctrl.signal));
+			leaks = arr(await getJson('/api/leaks', { limit: LIMIT, min_age: o.minAge || null }, run.signal));
 		} catch (e) {
-			if (e.name === 'AbortError' || my !== gen) return;
+			if (e.name === 'AbortError' || run.stale()) return;
 			clear(tableBox).appendChild(errorNote(e));
 			return;
 		}
-		if (my !== gen) return;
+		if (run.stale()) return;
 		const bytes = leaks.reduce((a, l) => a + (num(l.bytes) || 0), 0);
 		count.textContent = `${fmtCount(leaks.length)}${leaks.length >= LIMIT ? '+' : ''} sites, ${fmtBytes(bytes)} live`;
 		const keepX = tableBox.scrollLeft;
@@ -118,7 +115,7 @@ export function mount(root, ctx, params) {
 			tableBox.scrollLeft = keepX;
 		}
 		ctx.ready();
-		loadSparks(leaks, my, ctrl.signal);
+		loadSparks(leaks, run);
 	}
 
 	function syncPanel() {
@@ -142,8 +139,7 @@ export function mount(root, ctx, params) {
 			panelSite.refresh();
 		},
 		destroy() {
-			gen++;
-			if (ctrl) ctrl.abort();
+			req.cancel();
 			panelSite.destroy();
 		},
 	};

@@ -1,6 +1,6 @@
 // Lifetimes: the global lifetime histogram split into the top 5 sites (stacked columns), and
 // the global histogram of requested sizes.
-import { getJson } from './api.js';
+import { getJson, requests } from './api.js';
 import { histChart, lifetimeBuckets, PALETTE, sizeBuckets } from './charts.js';
 import { clear, cssVar, el, errorNote, note, panel, seg } from './dom.js';
 import { arr, fmtBytes, fmtCount, fmtDur, num, shortLoc, siteName, topFrame } from './format.js';
@@ -14,8 +14,7 @@ const BY = [
 
 export function mount(root, ctx, params) {
 	let by = BY.some((b) => b.value === params.get('by')) ? params.get('by') : 'allocs';
-	let gen = 0;
-	let ctrl = null;
+	const req = requests();
 	let charts = [];
 	const byBox = el('span');
 	const ltBox = el('div', { class: 'chart', id: 'lifetimes-chart' });
@@ -38,10 +37,8 @@ export function mount(root, ctx, params) {
 	}
 
 	async function load() {
-		const my = ++gen;
-		if (ctrl) ctrl.abort();
-		ctrl = new AbortController();
-		const signal = ctrl.signal;
+		const run = req.begin();
+		const signal = run.signal;
 		clear(byBox).appendChild(seg(BY, by, (v) => ctx.go({ by: v }), 'Top sites by'));
 		let all;
 		let sizes;
@@ -56,12 +53,12 @@ export function mount(root, ctx, params) {
 			top = arr(top && top.sites).slice(0, TOP);
 			per = await Promise.all(top.map((s) => getJson('/api/lifetimes', { site: s.site }, signal)));
 		} catch (e) {
-			if (e.name === 'AbortError' || my !== gen) return;
+			if (e.name === 'AbortError' || run.stale()) return;
 			drop();
 			clear(ltBox).appendChild(errorNote(e));
 			return;
 		}
-		if (my !== gen) return;
+		if (run.stale()) return;
 		drop();
 		// The rest of the program: the global counts less the top sites', per bucket.
 		const other = {
@@ -133,8 +130,7 @@ export function mount(root, ctx, params) {
 			load();
 		},
 		destroy() {
-			gen++;
-			if (ctrl) ctrl.abort();
+			req.cancel();
 			drop();
 		},
 	};

@@ -1,6 +1,6 @@
 // Overview: summary cards, the heap timeline (live bytes, alloc/free rates; drag to zoom, the
 // range kept in the URL as from/to) and the top leak suspects and sites.
-import { getJson } from './api.js';
+import { getJson, requests } from './api.js';
 import { INCRS, timeChart } from './charts.js';
 import { clear, cssVar, el, errorNote, note, panel } from './dom.js';
 import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtRate, num, plural, shortLoc, siteName, topFrame } from './format.js';
@@ -76,8 +76,7 @@ export function mount(root, ctx, params) {
 	);
 	let chart = null;
 	let cur = params;
-	let gen = 0;
-	let ctrl = null;
+	const req = requests();
 
 	function zoomRange() {
 		const f = num(Number(cur.get('from')));
@@ -86,9 +85,7 @@ export function mount(root, ctx, params) {
 	}
 
 	async function load() {
-		const my = ++gen;
-		if (ctrl) ctrl.abort();
-		ctrl = new AbortController();
+		const run = req.begin();
 		const s = ctx.summary();
 		renderCards(cards, s);
 		const z = zoomRange();
@@ -106,16 +103,16 @@ export function mount(root, ctx, params) {
 		let st;
 		try {
 			[tl, lk, st] = await Promise.all([
-				getJson('/api/timeline', q, ctrl.signal),
-				getJson('/api/leaks', { limit: 5 }, ctrl.signal),
-				getJson('/api/sites', { sort: 'bytes', order: 'desc', limit: 5 }, ctrl.signal),
+				getJson('/api/timeline', q, run.signal),
+				getJson('/api/leaks', { limit: 5 }, run.signal),
+				getJson('/api/sites', { sort: 'bytes', order: 'desc', limit: 5 }, run.signal),
 			]);
 		} catch (e) {
-			if (e.name === 'AbortError' || my !== gen) return;
+			if (e.name === 'AbortError' || run.stale()) return;
 			clear(chartBox).appendChild(errorNote(e));
 			return;
 		}
-		if (my !== gen) return;
+		if (run.stale()) return;
 		drawTimeline(arr(tl), from);
 		drawLeaks(arr(lk));
 		drawSites(arr(st && st.sites));
@@ -189,8 +186,7 @@ export function mount(root, ctx, params) {
 			load();
 		},
 		destroy() {
-			gen++;
-			if (ctrl) ctrl.abort();
+			req.cancel();
 			if (chart) chart.destroy();
 		},
 	};

@@ -1,6 +1,6 @@
 // The site drawer shared by Call sites and Leak suspects: one call site's numbers, full stack,
 // lifetime and size histograms and its live bytes over time (GET /api/site?id=N).
-import { getJson } from './api.js';
+import { getJson, requests } from './api.js';
 import { histChart, INCRS, lifetimeBuckets, sizeBuckets, timeChart } from './charts.js';
 import { clear, cssVar, el, errorNote, note, stackList } from './dom.js';
 import { fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtPct, frameLoc, num, siteName, topFrame } from './format.js';
@@ -19,8 +19,7 @@ export function createSitePanel(onClose) {
 	const box = el('aside', { class: 'drawer', id: 'site-panel', role: 'dialog', 'aria-label': 'Call site' });
 	let charts = [];
 	let id = null;
-	let gen = 0;
-	let ctrl = null;
+	const req = requests();
 	let lastKey = '';
 
 	function onKey(e) {
@@ -38,20 +37,18 @@ export function createSitePanel(onClose) {
 	}
 
 	async function load(keepScroll) {
-		const my = ++gen;
-		if (ctrl) ctrl.abort();
-		ctrl = new AbortController();
+		const run = req.begin();
 		let d;
 		try {
-			d = await getJson('/api/site', { id }, ctrl.signal);
+			d = await getJson('/api/site', { id }, run.signal);
 		} catch (e) {
-			if (e.name === 'AbortError' || my !== gen) return;
+			if (e.name === 'AbortError' || run.stale()) return;
 			dropCharts();
 			clear(box).append(header('site #' + id), errorNote(e));
 			box.dataset.ready = 'error';
 			return;
 		}
-		if (my !== gen) return;
+		if (run.stale()) return;
 		const top = box.scrollTop;
 		render(d);
 		if (keepScroll) box.scrollTop = top;
@@ -140,7 +137,7 @@ export function createSitePanel(onClose) {
 			if (box.isConnected && id !== null) load(true);
 		},
 		hide() {
-			gen++;
+			req.cancel();
 			lastKey = '';
 			id = null;
 			dropCharts();
@@ -149,7 +146,7 @@ export function createSitePanel(onClose) {
 		},
 		destroy() {
 			this.hide();
-			if (ctrl) ctrl.abort();
+			req.cancel();
 		},
 	};
 }

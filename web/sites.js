@@ -1,6 +1,6 @@
 // Call sites: the sites table, sorted, filtered, grouped and paged by the server
 // (/api/sites), with the selected site's drawer; all of it kept in the URL.
-import { getJson } from './api.js';
+import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel, seg } from './dom.js';
 import { fmtBytes, fmtCount, fmtDur, fmtPct, frameLoc, num, shortLoc, siteName, topFrame } from './format.js';
 import { createSitePanel } from './sitepanel.js';
@@ -43,8 +43,7 @@ function opts(p) {
 
 export function mount(root, ctx, params) {
 	let o = opts(params);
-	let gen = 0;
-	let ctrl = null;
+	const req = requests();
 	let timer = 0;
 	const panelSite = createSitePanel(() => ctx.go({ site: null }));
 
@@ -125,21 +124,19 @@ export function mount(root, ctx, params) {
 	}
 
 	async function load() {
-		const my = ++gen;
-		if (ctrl) ctrl.abort();
-		ctrl = new AbortController();
+		const run = req.begin();
 		clear(groupBox).appendChild(seg(GROUPS, o.group, (g) => ctx.go({ group: g, page: null, site: null }), 'Group by'));
 		let d;
 		try {
 			d = await getJson('/api/sites', {
 				group: o.group, sort: o.sort, order: o.order, function: o.fn, file: o.file, limit: PAGE, offset: o.page * PAGE,
-			}, ctrl.signal);
+			}, run.signal);
 		} catch (e) {
-			if (e.name === 'AbortError' || my !== gen) return;
+			if (e.name === 'AbortError' || run.stale()) return;
 			clear(tableBox).appendChild(errorNote(e));
 			return;
 		}
-		if (my !== gen) return;
+		if (run.stale()) return;
 		const sites = Array.isArray(d.sites) ? d.sites : [];
 		const total = num(d.total) ?? sites.length;
 		const what = o.group === 'stack' ? 'call sites' : o.group === 'function' ? 'functions' : 'files';
@@ -184,9 +181,9 @@ export function mount(root, ctx, params) {
 			panelSite.refresh();
 		},
 		destroy() {
-			gen++;
+			req.cancel();
 			clearTimeout(timer);
-			if (ctrl) ctrl.abort();
+			req.cancel();
 			panelSite.destroy();
 		},
 	};
