@@ -7,18 +7,16 @@
 // HS_EXPECT_TEXT=... (a function name the sites table must show literally, e.g. one with "</script>").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const base = process.env.HS_URL;
 const topLeak = process.env.HS_TOP_LEAK;
 const shots = process.env.HS_SHOTS;
-const executablePath = process.env.HS_CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = 15000;
 
-let context, page, profile, origin;
+let browser, page, origin;
 const consoleErrors = [];
 const pageErrors = [];
 const foreign = [];
@@ -26,18 +24,10 @@ const foreign = [];
 before(async () => {
 	assert.ok(base, 'HS_URL must give the dashboard server, e.g. http://127.0.0.1:7070/');
 	assert.ok(topLeak, 'HS_TOP_LEAK must name the expected top leak function');
-	assert.ok(existsSync(executablePath), `no Chromium at ${executablePath} (make deps installs it)`);
 	origin = new URL(base).origin;
 	if (shots) mkdirSync(shots, { recursive: true });
-	profile = mkdtempSync(join(tmpdir(), 'hs-chromium-'));
-	context = await chromium.launchPersistentContext(profile, {
-		executablePath,
-		headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		viewport: { width: 1366, height: 860 },
-	});
-	page = context.pages()[0] || (await context.newPage());
+	browser = await launch({ width: 1366, height: 860 });
+	({ page } = browser);
 	page.setDefaultTimeout(TIMEOUT);
 	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
 	page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e}`));
@@ -48,8 +38,7 @@ before(async () => {
 });
 
 after(async () => {
-	if (context) await context.close();
-	if (profile) rmSync(profile, { recursive: true, force: true });
+	if (browser) await browser.close();
 });
 
 // Opens #/hash in a fresh page load and waits until the view has drawn its data.

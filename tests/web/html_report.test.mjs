@@ -6,17 +6,15 @@
 // HS_SCREENSHOT=/tmp/report.png (a full-page screenshot), HS_CHROMIUM (default /usr/bin/chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const html = process.env.HS_HTML;
 const topLeak = process.env.HS_TOP_LEAK;
-const executablePath = process.env.HS_CHROMIUM || '/usr/bin/chromium';
 
-let context, page, profile;
+let browser, page;
 const consoleErrors = [];
 const pageErrors = [];
 const requests = [];
@@ -24,16 +22,8 @@ const requests = [];
 before(async () => {
 	assert.ok(html, 'HS_HTML must name the HTML report to open');
 	assert.ok(existsSync(html), `HS_HTML: no file at ${html}`);
-	assert.ok(existsSync(executablePath), `no Chromium at ${executablePath} (make deps installs it)`);
-	profile = mkdtempSync(join(tmpdir(), 'hs-chromium-'));
-	context = await chromium.launchPersistentContext(profile, {
-		executablePath,
-		headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		viewport: { width: 1400, height: 900 },
-	});
-	page = context.pages()[0] || (await context.newPage());
+	browser = await launch({ width: 1400, height: 900 });
+	({ page } = browser);
 	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
 	page.on('pageerror', (e) => pageErrors.push(String(e)));
 	page.on('request', (r) => {
@@ -45,8 +35,7 @@ before(async () => {
 });
 
 after(async () => {
-	if (context) await context.close();
-	if (profile) rmSync(profile, { recursive: true, force: true });
+	if (browser) await browser.close();
 });
 
 test('no console errors and no page errors', () => {

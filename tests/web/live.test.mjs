@@ -7,31 +7,21 @@
 // "recording ended" and stop refreshing; HS_WAIT_END=1: the same without sending a signal.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 
 const base = process.env.HS_URL;
 const shots = process.env.HS_SHOTS;
-const executablePath = process.env.HS_CHROMIUM || '/usr/bin/chromium';
 
-let context, page, profile;
+let browser, page;
 const consoleErrors = [];
 const pageErrors = [];
 
 before(async () => {
 	assert.ok(base, 'HS_URL must give the server of a live recording');
-	assert.ok(existsSync(executablePath), `no Chromium at ${executablePath} (make deps installs it)`);
-	profile = mkdtempSync(join(tmpdir(), 'hs-chromium-'));
-	context = await chromium.launchPersistentContext(profile, {
-		executablePath,
-		headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		viewport: { width: 1366, height: 860 },
-	});
-	page = context.pages()[0] || (await context.newPage());
+	browser = await launch({ width: 1366, height: 860 });
+	({ page } = browser);
 	page.setDefaultTimeout(15000);
 	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
 	page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -40,8 +30,7 @@ before(async () => {
 });
 
 after(async () => {
-	if (context) await context.close();
-	if (profile) rmSync(profile, { recursive: true, force: true });
+	if (browser) await browser.close();
 });
 
 const allocs = async () => Number(await page.locator('[data-card="allocs"] .v').getAttribute('data-value'));
