@@ -1,7 +1,6 @@
 /* `heapscope record`: attach to a live process or launch a command, stream its allocator events
  * into a recording file until it exits, the user stops it, or the duration runs out. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "agent/probes.h"
 #include "agent/proc.h"
 #include "agent/record.h"
+#include "agent/record_opts.h"
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
 #include "agent/tracker.h"
@@ -36,19 +36,6 @@
 #define ERRLEN 16384
 #define POLL_MS 10 /* how often the ring buffer is drained without a wakeup */
 #define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled child may take */
-
-struct record_opts {
-	pid_t pid;
-	char **argv; /* launch mode when non-NULL */
-	char output[PATH_MAX];
-	double duration_s;
-	int keep_events;
-	int ringbuf_mb;
-	int caller_only; /* --stack=caller: the allocator's caller, no deeper frames */
-	int serve;	 /* --serve: the dashboard of this recording, live */
-	int port;
-	const char *bind;
-};
 
 struct recorder {
 	struct record_opts o;
@@ -87,130 +74,6 @@ static uint64_t now_ns(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: heapscope record [-o FILE] [--duration SECONDS] [--keep-events]\n"
-		   "                        [--ringbuf-mb N] (-p PID | -- COMMAND [ARGS...])\n"
-		   "  -p, --pid PID        attach to a running process\n"
-		   "  -o, --output FILE    recording file (default heapscope-<pid>.db)\n"
-		   "  -d, --duration SECS  stop after this many seconds\n"
-		   "      --keep-events    also store every raw event (table events)\n"
-		   "      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n"
-		   "      --stack=fp|caller  full stacks through frame pointers (default), or only\n"
-		   "                       the allocator's caller (cheapest)\n"
-		   "      --serve          serve the live dashboard meanwhile (and after, until Ctrl-C)\n"
-		   "      --port N         its port (default 7070; 0: any free port)\n"
-		   "      --bind ADDR      its address (default 127.0.0.1: this machine only)\n");
-}
-
-static int parse_positive(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno || end == s || *end || *out <= 0 ? -EINVAL : 0;
-}
-
-static int parse_port(const char *s, int *port)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 65535)
-		return -EINVAL;
-	*port = (int)v;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct record_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "keep-events", no_argument, NULL, 'k' },
-		{ "ringbuf-mb", required_argument, NULL, 'r' },
-		{ "stack", required_argument, NULL, 's' },
-		{ "serve", no_argument, NULL, 'S' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "bind", required_argument, NULL, 'B' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	double v;
-	int c;
-
-	*o = (struct record_opts){ .ringbuf_mb = 64, .port = 7070, .bind = "127.0.0.1" };
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_positive(optarg, &v) || v != (pid_t)v || v > INT_MAX) {
-				fprintf(stderr, "heapscope: invalid pid '%s'\n", optarg);
-				return -EINVAL;
-			}
-			o->pid = (pid_t)v;
-			break;
-		case 'o':
-			snprintf(o->output, sizeof(o->output), "%s", optarg);
-			break;
-		case 'd':
-			if (parse_positive(optarg, &o->duration_s)) {
-				fprintf(stderr, "heapscope: invalid duration '%s' (seconds > 0)\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'k':
-			o->keep_events = 1;
-			break;
-		case 'r':
-			if (parse_positive(optarg, &v) || v != (int)v || ((int)v & ((int)v - 1)) ||
-			    v > 4096) {
-				fprintf(stderr, "heapscope: --ringbuf-mb must be a power of two <= 4096\n");
-				return -EINVAL;
-			}
-			o->ringbuf_mb = (int)v;
-			break;
-		case 's':
-			if (strcmp(optarg, "fp") && strcmp(optarg, "caller")) {
-				fprintf(stderr, "heapscope: --stack must be fp or caller\n");
-				return -EINVAL;
-			}
-			o->caller_only = !strcmp(optarg, "caller");
-			break;
-		case 'S':
-			o->serve = 1;
-			break;
-		case 'P':
-			if (parse_port(optarg, &o->port)) {
-				fprintf(stderr, "heapscope: invalid port '%s' (0-65535)\n", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'B':
-			o->bind = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc)
-		o->argv = argv + optind;
-	if (!o->pid == !o->argv) {
-		fprintf(stderr, "heapscope: record needs either -p PID or -- COMMAND [ARGS...]\n");
-		usage(stderr);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 /* The program that will really run: a script's interpreter, else the file itself. */
@@ -760,7 +623,7 @@ int record_main(int argc, char **argv)
 	sigset_t set;
 	int e;
 
-	if (parse_opts(argc, argv, &r.o))
+	if (record_parse_opts(argc, argv, &r.o))
 		return 2;
 	/* Blocked before the child is forked, so a Ctrl-C cannot kill us before the signalfd exists;
 	 * the child unblocks them before exec. */
