@@ -199,7 +199,7 @@ static int load(struct store_reader *r, const struct report_opts *o, struct repo
 	if (!e && (d->views & VIEW_SITES))
 		e = an_sites(r, &q, &d->sites);
 	if (!e && (d->views & VIEW_LEAKS))
-		e = an_leaks(r, o->min_age_ns, o->top, &d->leaks);
+		e = an_leaks_grouped(r, o->min_age_ns, o->top, o->group, &d->leaks);
 	if (!e && (d->views & VIEW_LIFETIMES))
 		e = an_lifetimes(r, o->site, &d->lifetimes);
 	if (!e && (d->views & VIEW_SIZES))

@@ -102,6 +102,8 @@ void report_json_leaks(struct json *j, const struct an_leaks *l)
 	for (size_t i = 0; i < l->n; i++) {
 		json_obj_begin(j);
 		json_kv_int(j, "site", l->v[i].site);
+		json_kv_str(j, "key", l->v[i].key);
+		json_kv_int(j, "sites", l->v[i].sites);
 		json_kv_int(j, "blocks", l->v[i].blocks);
 		json_kv_int(j, "bytes", l->v[i].bytes);
 		json_kv_int(j, "oldest_age_ns", l->v[i].oldest_age_ns);

@@ -105,8 +105,15 @@ static void leaks_text(FILE *out, const struct an_leaks *l)
 	for (size_t i = 0; i < l->n; i++) {
 		report_fmt_bytes(l->v[i].bytes, bytes, sizeof(bytes));
 		report_fmt_ns(l->v[i].oldest_age_ns, age, sizeof(age));
-		fprintf(out, "  #%zu  %" PRId64 " blocks, %s, oldest %s, growth %.0f%%  (site %" PRId64 ")\n",
-			i + 1, l->v[i].blocks, bytes, age, 100 * l->v[i].growth, l->v[i].site);
+		fprintf(out, "  #%zu  %" PRId64 " blocks, %s, oldest %s, growth %.0f%%", i + 1,
+			l->v[i].blocks, bytes, age, 100 * l->v[i].growth);
+		if (l->v[i].key && l->v[i].sites > 1)
+			fprintf(out, "  in %s (%" PRId64 " call stacks, the biggest below)\n",
+				l->v[i].key, l->v[i].sites);
+		else if (l->v[i].key)
+			fprintf(out, "  in %s\n", l->v[i].key);
+		else
+			fprintf(out, "  (site %" PRId64 ")\n", l->v[i].site);
 		stack_text(out, &l->v[i].stack, "      ", 8);
 	}
 }

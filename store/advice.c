@@ -12,7 +12,7 @@
 #define MIN_CALLS 1000
 #define POOL_MIN_RATE 1000.0	  /* allocations per second while the site is active */
 #define POOL_MAX_P90_NS 1000000	  /* 1 ms */
-#define ARENA_MIN_FREES 100
+#define ARENA_MIN_FREES 1000
 #define ARENA_MIN_SHARE 0.8
 #define BATCH_MAX_AVG_SIZE 256
 #define BATCH_MIN_SHARE 0.5

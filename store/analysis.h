@@ -112,7 +112,9 @@ struct an_leak {
 	int64_t site, blocks, bytes, oldest_age_ns;
 	double growth; /* share of the recording's tenths in which the site's live blocks appeared */
 	double score;  /* ranking: bytes * (0.25 + 0.75 * growth) */
-	struct an_stack stack;
+	char *key;     /* function or file of a group (AN_BY_FUNCTION/FILE), else NULL */
+	int64_t sites; /* stacks in the group */
+	struct an_stack stack; /* of `site`: the group's biggest */
 };
 
 struct an_leaks {
@@ -123,6 +125,10 @@ struct an_leaks {
 /* Blocks still live at the end, by site, best suspect first. min_age_ns keeps only blocks at
  * least that old at the end; limit 0: all. */
 int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct an_leaks *out);
+/* The same, grouped by innermost function or source file: blocks and bytes add up, the oldest
+ * age and the growth are the group's highest. */
+int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
+		     struct an_leaks *out);
 void an_leaks_free(struct an_leaks *l);
 
 /* --- Errors -------------------------------------------------------------------------------- */

@@ -424,7 +424,70 @@ static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, stru
 	return err;
 }
 
-int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct an_leaks *out)
+static const char *group_key(const struct an_leak *l, enum an_group by)
+{
+	const struct an_frame *f = l->stack.depth ? &l->stack.frames[0] : NULL;
+
+	return !f ? NULL : by == AN_BY_FUNCTION ? f->function : f->file;
+}
+
+static int cmp_keys(const char *a, const char *b)
+{
+	return !a || !b ? (a != NULL) - (b != NULL) : strcmp(a, b);
+}
+
+static enum an_group merge_by;
+
+static int cmp_leak_keys(const void *a, const void *b)
+{
+	return cmp_keys(group_key(a, merge_by), group_key(b, merge_by));
+}
+
+/* Folds leaks of the same key into the first of them (the biggest stack shows for the group). */
+static int merge_leaks(struct an_leaks *l, enum an_group by)
+{
+	size_t n = 0;
+
+	merge_by = by;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_leak_keys);
+	for (size_t i = 0; i < l->n; i++) {
+		struct an_leak *g = n ? &l->v[n - 1] : NULL, *x = &l->v[i];
+
+		if (!g || cmp_keys(group_key(g, by), group_key(x, by))) {
+			l->v[n++] = *x;
+			continue;
+		}
+		if (x->bytes > g->bytes) { /* keep the biggest member's stack and site */
+			struct an_stack t = g->stack;
+			int64_t site = g->site;
+
+			g->stack = x->stack;
+			g->site = x->site;
+			x->stack = t;
+			x->site = site;
+		}
+		g->blocks += x->blocks;
+		g->bytes += x->bytes;
+		g->sites++;
+		if (x->oldest_age_ns > g->oldest_age_ns)
+			g->oldest_age_ns = x->oldest_age_ns;
+		if (x->growth > g->growth)
+			g->growth = x->growth;
+		an_stack_free(&x->stack);
+	}
+	l->n = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *k = group_key(&l->v[i], by);
+
+		l->v[i].score = (double)l->v[i].bytes * (0.25 + 0.75 * l->v[i].growth);
+		if (k && !(l->v[i].key = strdup(k)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
+		     struct an_leaks *out)
 {
 	int64_t end = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0)"
 				   " FROM recording", 0);
@@ -434,21 +497,42 @@ int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct a
 	if (min_age_ns < 0 || limit < 0)
 		return -EINVAL;
 	err = read_leaks(r, min_age_ns, end, out);
+	for (size_t i = 0; i < out->n; i++)
+		out->v[i].sites = 1;
+	/* Stacks are needed to group; ungrouped, only for the rows kept. */
+	if (!err && by != AN_BY_STACK) {
+		for (size_t i = 0; i < out->n && !err; i++)
+			err = an_load_stack(r, out->v[i].site, &out->v[i].stack);
+		if (!err)
+			err = merge_leaks(out, by);
+	}
 	if (!err)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_leaks);
-	if (!err && limit && (size_t)limit < out->n)
+	if (!err && limit && (size_t)limit < out->n) {
+		for (size_t i = (size_t)limit; i < out->n; i++) {
+			an_stack_free(&out->v[i].stack);
+			free(out->v[i].key);
+		}
 		out->n = (size_t)limit;
-	for (size_t i = 0; i < out->n && !err; i++)
+	}
+	for (size_t i = 0; i < out->n && !err && by == AN_BY_STACK; i++)
 		err = an_load_stack(r, out->v[i].site, &out->v[i].stack);
 	if (err)
 		an_leaks_free(out);
 	return err;
 }
 
+int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct an_leaks *out)
+{
+	return an_leaks_grouped(r, min_age_ns, limit, AN_BY_STACK, out);
+}
+
 void an_leaks_free(struct an_leaks *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		an_stack_free(&l->v[i].stack);
+		free(l->v[i].key);
+	}
 	free(l->v);
 	*l = (struct an_leaks){ 0 };
 }

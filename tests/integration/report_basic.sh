@@ -38,6 +38,10 @@ expect_eq "sites by function: sorted by bytes" \
 	"$(jq -r '[.sites[].key] | join(" ")' "$T/byfn.json")" "leak_c churn leak_b scratch leak_a zero"
 rep -d "$T/leaks3.db" --format json --view sites --group-by function --sort allocs --top 2 >"$T/top2.json"
 expect_eq "sites: --sort allocs --top 2" "$(jq -r '[.sites[].key] | join(" ")' "$T/top2.json")" "churn leak_c"
+rep -d "$T/leaks3.db" --format json --view leaks --group-by function >"$T/leaksfn.json"
+expect_eq "leaks by function: one row per function, stacks folded" \
+	"$(jq -r '[.leaks[] | "\(.key):\(.sites):\(.blocks):\(.bytes)"] | join(" ")' "$T/leaksfn.json")" \
+	"leak_c:1:11:3300 leak_b:1:7:1400 leak_a:3:3:300"
 rep -d "$T/leaks3.db" --format json --view sites --group-by file >"$T/byfile.json"
 expect_eq "sites by file: one file, every allocation" \
 	"$(jq -r '[.sites[] | "\(.key|split("/")|last):\(.allocs)"] | join(" ")' "$T/byfile.json")" "leaks3.c:82"

@@ -178,6 +178,15 @@ static void test_leaks_and_histograms(void **state)
 	assert_int_equal(leaks.v[1].bytes, 48);
 	an_leaks_free(&leaks);
 
+	/* By file: a.c holds sites 3 (48 B) and 1 (none live); b.c site 2. */
+	assert_int_equal(an_leaks_grouped(r, 0, 0, AN_BY_FILE, &leaks), 0);
+	assert_int_equal(leaks.n, 2);
+	assert_string_equal(leaks.v[0].key, "b.c");
+	assert_int_equal(leaks.v[0].bytes, 4000);
+	assert_string_equal(leaks.v[1].key, "a.c");
+	assert_int_equal(leaks.v[1].sites, 1);
+	an_leaks_free(&leaks);
+
 	assert_int_equal(an_lifetimes(r, 0, &h), 0);
 	for (int i = 0; i < h.n; i++)
 		total += h.b[i].count;
