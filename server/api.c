@@ -50,6 +50,7 @@ static const struct param_spec SITE_P[] = {
 	{ NULL },
 };
 static const struct param_spec LEAKS_P[] = {
+	{ "group", P_ENUM, 0, 0, GROUPS, F(group), 0 },
 	{ "limit", P_INT, 0, SITES_LIMIT_MAX, NULL, F(limit), 0 },
 	{ "min_age", P_SECONDS, 0, 0, NULL, F(min_age_ns), 0 },
 	{ NULL },
@@ -186,7 +187,8 @@ static int run_leaks(struct store_reader *r, const struct api_args *a, struct sb
 {
 	struct json *j = json_new_buffer(0);
 	struct an_leaks l = { 0 };
-	int e = j ? an_leaks(r, a->min_age_ns, a->limit, &l) : -ENOMEM;
+	int e = j ? an_leaks_grouped(r, a->min_age_ns, a->limit, (enum an_group)a->group, &l) :
+		    -ENOMEM;
 
 	(void)err;
 	if (!e)

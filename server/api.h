@@ -12,7 +12,7 @@
  *   sites?group=stack|function|file&sort=COLUMN&order=desc|asc&function=SUBSTR&file=SUBSTR
  *        &limit=1..10000 (50)&offset=N        {"total": N, "sites": [...]}
  *   site?id=N (required)                      {"site": {...}, "lifetimes", "sizes", "timeline"}
- *   leaks?limit=0..10000 (100; 0: all)&min_age=SECONDS   [...]
+ *   leaks?group=stack|function|file&limit=0..10000 (100; 0: all)&min_age=SECONDS   [...]
  *   lifetimes?site=N, sizes?site=N            histogram objects (site 0 or absent: all)
  *   timeline?from=NS&to=NS&resolution=NS&site=N          [...] (at most 1e6 points)
  *   errors, advice                            [...]

@@ -151,3 +151,10 @@ export function siteName(s) {
 export function plural(n, one, many) {
 	return fmtCount(n) + ' ' + (n === 1 ? one : many || one + 's');
 }
+
+// How sites and leaks can be grouped: by full stack, innermost function or source file.
+export const GROUPS = [
+	{ value: 'stack', label: 'Full stack' },
+	{ value: 'function', label: 'Function' },
+	{ value: 'file', label: 'File' },
+];

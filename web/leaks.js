@@ -2,8 +2,8 @@
 // with its live bytes over time as a sparkline; a click opens the site drawer.
 import { getJson, requests } from './api.js';
 import { sparkline } from './charts.js';
-import { clear, el, errorNote, note, panel } from './dom.js';
-import { arr, fmtBytes, fmtCount, fmtDur, fmtNum, frameLoc, num, shortLoc, siteName, topFrame } from './format.js';
+import { clear, el, errorNote, note, panel, seg } from './dom.js';
+import { arr, fmtBytes, fmtCount, fmtDur, fmtNum, frameLoc, num, shortLoc, siteName, topFrame, GROUPS } from './format.js';
 import { createSitePanel } from './sitepanel.js';
 
 const LIMIT = 200;
@@ -12,6 +12,7 @@ const SPARKS = 30; // rows that get a sparkline (one /api/site request each)
 function opts(p) {
 	const age = Number(p.get('min_age'));
 	return {
+		group: GROUPS.some((g) => g.value === p.get('group')) ? p.get('group') : 'stack',
 		minAge: p.has('min_age') && Number.isFinite(age) && age > 0 ? age : 0,
 		site: p.has('site') && /^\d+$/.test(p.get('site')) ? Number(p.get('site')) : null,
 	};
@@ -25,11 +26,12 @@ export function mount(root, ctx, params) {
 	const ageInput = el('input', { type: 'number', min: 0, step: 'any', id: 'min-age', value: o.minAge || '', placeholder: '0', 'aria-label': 'Minimum age in seconds' });
 	ageInput.addEventListener('change', () => ctx.go({ min_age: Number(ageInput.value) > 0 ? ageInput.value : null }, { replace: true }));
 	const count = el('span', { class: 'muted', id: 'leaks-count' });
+	const groupBox = el('span');
 	const tableBox = el('div', { class: 'tablewrap', id: 'leaks-body' });
 	root.append(panel('Leak suspects',
-		'Blocks still live, grouped by call site, strongest suspect first: score = bytes × (0.25 + 0.75 × growth), where growth is the share of the recording\'s tenths in which the live blocks were allocated. Click a row for its stack.',
+		'Blocks still live, grouped by call site (or by function or file), strongest suspect first: score = bytes × (0.25 + 0.75 × growth), where growth is the share of the recording\'s tenths in which the live blocks were allocated. Click a row for its stack.',
 		el('div', null, [
-			el('div', { class: 'controls' }, [el('label', null, ['Older than', ageInput, 's']), el('span', { class: 'spacer' }), count]),
+			el('div', { class: 'controls' }, [groupBox, el('label', null, ['Older than', ageInput, 's']), el('span', { class: 'spacer' }), count]),
 			tableBox,
 		])));
 
@@ -89,9 +91,10 @@ export function mount(root, ctx, params) {
 
 	async function load() {
 		const run = req.begin();
+		clear(groupBox).appendChild(seg(GROUPS, o.group, (g) => ctx.go({ group: g === 'stack' ? null : g, site: null }), 'Group by'));
 		let leaks;
 		try {
-			leaks = arr(await getJson('/api/leaks', { limit: LIMIT, min_age: o.minAge || null }, run.signal));
+			leaks = arr(await getJson('/api/leaks', { limit: LIMIT, min_age: o.minAge || null, group: o.group === 'stack' ? null : o.group }, run.signal));
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;
 			clear(tableBox).appendChild(errorNote(e));
@@ -131,7 +134,7 @@ export function mount(root, ctx, params) {
 			o = opts(p);
 			ageInput.value = o.minAge || '';
 			syncPanel();
-			if (prev.minAge !== o.minAge) load();
+			if (prev.minAge !== o.minAge || prev.group !== o.group) load();
 			else for (const tr of tableBox.querySelectorAll('tr[data-site]')) tr.setAttribute('aria-selected', String(Number(tr.dataset.site) === o.site));
 		},
 		refresh() {

@@ -2,7 +2,7 @@
 // (/api/sites), with the selected site's drawer; all of it kept in the URL.
 import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel, seg } from './dom.js';
-import { fmtBytes, fmtCount, fmtDur, fmtPct, frameLoc, num, shortLoc, siteName, topFrame } from './format.js';
+import { fmtBytes, fmtCount, fmtDur, fmtPct, frameLoc, num, shortLoc, siteName, topFrame, GROUPS } from './format.js';
 import { createSitePanel } from './sitepanel.js';
 
 const PAGE = 100;
@@ -20,11 +20,6 @@ const COLS = [
 	{ k: 'temporary_share', t: 'Temporary', f: fmtPct },
 	{ k: 'alloc_time_p50_ns', t: 'Alloc p50', f: fmtDur },
 	{ k: 'alloc_time_p99_ns', t: 'Alloc p99', f: fmtDur },
-];
-const GROUPS = [
-	{ value: 'stack', label: 'Full stack' },
-	{ value: 'function', label: 'Function' },
-	{ value: 'file', label: 'File' },
 ];
 
 function opts(p) {

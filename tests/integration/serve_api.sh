@@ -105,6 +105,7 @@ api "leaks: limit=0 (all)" '/api/leaks?limit=0' .leaks "$R"
 api "leaks: default limit" /api/leaks .leaks "$R"
 api "leaks: limit=2" '/api/leaks?limit=2' '.leaks[0:2]' "$R"
 api "leaks: min_age=0.05" '/api/leaks?min_age=0.05' .leaks <(rep "$T/leaks3.db" --view leaks --min-age 0.05)
+api "leaks: group=function" '/api/leaks?group=function' .leaks <(rep "$T/leaks3.db" --view leaks --group-by function)
 expect_eq "leaks: ranking" "$(curl -s "$URL/api/leaks" | jq -r '[.[] | "\(.frames[0].function):\(.blocks)"] | join(" ")')" \
 	"leak_c:11 leak_b:7 leak_a:1 leak_a:1 leak_a:1"
 

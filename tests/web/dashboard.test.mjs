@@ -228,6 +228,17 @@ test('leak suspects: the top leak is first; a click opens its stack', async () =
 	await shot('leaks');
 });
 
+test('leak suspects: grouping by function folds each function into one row', async () => {
+	await open('/leaks', 'leaks');
+	await rendered(() => page.locator('.seg button[data-value="function"]').click());
+	assert.equal(hashParams().get('group'), 'function');
+	const names = (await page.locator('#leaks-table tbody tr[data-site] td.fn').allInnerTexts()).map((t) => t.trim());
+	assert.equal(new Set(names).size, names.length, `function groups repeat: ${names}`);
+	assert.equal(names[0], topLeak, `the first group is ${names[0]}, expected ${topLeak}`);
+	await rendered(() => page.locator('.seg button[data-value="stack"]').click());
+	assert.equal(hashParams().get('group'), null);
+});
+
 test('lifetimes: the global histogram split by the top sites, and sizes', async () => {
 	await open('/lifetimes', 'lifetimes');
 	await assertCharts('#lifetimes-chart', 1);

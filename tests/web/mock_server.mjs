@@ -244,7 +244,31 @@ function leaks(q) {
 		out.push({ site: i + 1, blocks: st.live_blocks, bytes: st.live_bytes, oldest_age_ns: Math.round(oldest), growth, score: st.live_bytes * (0.25 + 0.75 * growth), frames: s.frames });
 	});
 	out.sort((a, b) => b.score - a.score);
-	return out.slice(0, intParam(q, 'limit', 1000));
+	return groupLeaks(out, q.get('group') || 'stack').slice(0, intParam(q, 'limit', 1000));
+}
+
+// Leaks folded by innermost function or file, as the server does (biggest member first).
+function groupLeaks(list, group) {
+	if (group === 'stack') return list;
+	if (group !== 'function' && group !== 'file') throw new BadRequest('group: expected stack, function or file');
+	const byKey = new Map();
+	for (const l of list) {
+		const f = l.frames[0] || {};
+		const key = group === 'function' ? f.function : f.file;
+		const g = byKey.get(key);
+		if (!g) {
+			byKey.set(key, { ...l, key, sites: 1 });
+			continue;
+		}
+		g.blocks += l.blocks;
+		g.bytes += l.bytes;
+		g.sites += 1;
+		g.oldest_age_ns = Math.max(g.oldest_age_ns, l.oldest_age_ns);
+		g.growth = Math.max(g.growth, l.growth);
+	}
+	const out = [...byKey.values()];
+	for (const g of out) g.score = g.bytes * (0.25 + 0.75 * g.growth);
+	return out.sort((a, b) => b.score - a.score);
 }
 
 function flame(weight) {
