@@ -102,7 +102,8 @@ export function mount(root, ctx, params) {
 		}
 		if (run.stale()) return;
 		const bytes = leaks.reduce((a, l) => a + (num(l.bytes) || 0), 0);
-		count.textContent = `${fmtCount(leaks.length)}${leaks.length >= LIMIT ? '+' : ''} sites, ${fmtBytes(bytes)} live`;
+		const unit = { stack: 'sites', function: 'functions', file: 'files' }[o.group];
+		count.textContent = `${fmtCount(leaks.length)}${leaks.length >= LIMIT ? '+' : ''} ${unit}, ${fmtBytes(bytes)} live`;
 		const keepX = tableBox.scrollLeft;
 		clear(tableBox);
 		delete tableBox.dataset.sparks;
