@@ -1,8 +1,8 @@
 // Advice: allocation patterns where a pool, an arena, batching, geometric growth or a
 // different ownership scheme may help (/api/advice), each with its evidence and stacks.
-import { getJson, requests } from './api.js';
-import { clear, el, errorNote, note, panel, stackList } from './dom.js';
-import { arr, fmtCount, frameLoc, num, siteName, str, topFrame } from './format.js';
+import { el, stackList } from './dom.js';
+import { arr, frameLoc, num, siteName, str, topFrame } from './format.js';
+import { mountItemList } from './itemlist.js';
 
 const KINDS = {
 	pool: ['Pool candidate', 'Many short-lived blocks of one size: a free list of fixed-size blocks would serve them.'],
@@ -33,37 +33,13 @@ function item(a, ctx) {
 }
 
 export function mount(root, ctx) {
-	const req = requests();
-	const body = el('div', { class: 'items', id: 'advice-body' });
-	const sub = el('span', { class: 'muted', id: 'advice-count' });
-	root.append(panel('Advice', 'Patterns in the recording where another allocation strategy may pay off; the numbers behind each are shown.', el('div', null, [el('div', { class: 'controls' }, sub), body])));
-
-	async function load() {
-		const run = req.begin();
-		let adv;
-		try {
-			adv = arr(await getJson('/api/advice', null, run.signal));
-		} catch (e) {
-			if (e.name === 'AbortError' || run.stale()) return;
-			clear(body).appendChild(errorNote(e));
-			return;
-		}
-		if (run.stale()) return;
-		sub.textContent = adv.length ? `${fmtCount(adv.length)} suggestion${adv.length === 1 ? '' : 's'}` : '';
-		clear(body);
-		if (!adv.length) body.appendChild(note('Nothing to suggest: no pool, arena, batching, realloc-churn or cross-thread pattern stood out.'));
-		else adv.forEach((a) => body.appendChild(item(a, ctx)));
-		ctx.ready();
-	}
-
-	load();
-	return {
-		update() {},
-		refresh() {
-			load();
-		},
-		destroy() {
-			req.cancel();
-		},
-	};
+	return mountItemList(root, ctx, {
+		id: 'advice',
+		title: 'Advice',
+		text: 'Patterns in the recording where another allocation strategy may pay off; the numbers behind each are shown.',
+		path: '/api/advice',
+		noun: 'suggestion',
+		empty: 'Nothing to suggest: no pool, arena, batching, realloc-churn or cross-thread pattern stood out.',
+		item: (a) => item(a, ctx),
+	});
 }

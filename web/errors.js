@@ -1,8 +1,8 @@
 // Errors: double and invalid frees (/api/errors), each with the bad free's stack, the block's
 // allocation stack and, for a double free, the first free's stack.
-import { getJson, requests } from './api.js';
-import { clear, el, errorNote, note, panel, stackList } from './dom.js';
-import { arr, fmtAddr, fmtCount, fmtDur, num, str } from './format.js';
+import { el, stackList } from './dom.js';
+import { arr, fmtAddr, fmtDur, num, str } from './format.js';
+import { mountItemList } from './itemlist.js';
 
 const KINDS = { double_free: 'double free', invalid_free: 'invalid free' };
 
@@ -28,41 +28,16 @@ function item(e, i) {
 }
 
 export function mount(root, ctx) {
-	const req = requests();
-	const body = el('div', { class: 'items', id: 'errors-body' });
-	const sub = el('span', { class: 'muted', id: 'errors-count' });
-	root.append(panel('Errors', 'Double and invalid frees seen while recording; glibc usually aborts the program on the first one.', el('div', null, [el('div', { class: 'controls' }, sub), body])));
-
-	async function load() {
-		const run = req.begin();
-		let errs;
-		try {
-			errs = arr(await getJson('/api/errors', null, run.signal));
-		} catch (e) {
-			if (e.name === 'AbortError' || run.stale()) return;
-			clear(body).appendChild(errorNote(e));
-			return;
-		}
-		if (run.stale()) return;
-		sub.textContent = errs.length ? `${fmtCount(errs.length)} error${errs.length === 1 ? '' : 's'}` : '';
-		const s = ctx.summary();
-		clear(body);
-		if (!errs.length) body.appendChild(note('No double or invalid frees were seen.'));
-		else {
-			if (num(s.dropped_events) > 0) body.appendChild(el('div', { class: 'banner warn', text: 'Events were dropped while recording, so some of these may be false alarms: a missed allocation or free makes a correct free look wrong.' }));
-			errs.forEach((e, i) => body.appendChild(item(e, i)));
-		}
-		ctx.ready();
-	}
-
-	load();
-	return {
-		update() {},
-		refresh() {
-			load();
-		},
-		destroy() {
-			req.cancel();
-		},
-	};
+	return mountItemList(root, ctx, {
+		id: 'errors',
+		title: 'Errors',
+		text: 'Double and invalid frees seen while recording; glibc usually aborts the program on the first one.',
+		path: '/api/errors',
+		noun: 'error',
+		empty: 'No double or invalid frees were seen.',
+		item,
+		warning: () => (num(ctx.summary().dropped_events) > 0
+			? 'Events were dropped while recording, so some of these may be false alarms: a missed allocation or free makes a correct free look wrong.'
+			: null),
+	});
 }

@@ -122,19 +122,14 @@ export function mount(root, ctx, params) {
 		loadSparks(leaks, run);
 	}
 
-	function syncPanel() {
-		if (o.site === null) panelSite.hide();
-		else panelSite.show(o.site);
-	}
-
 	load();
-	syncPanel();
+	panelSite.sync(o.site);
 	return {
 		update(p) {
 			const prev = o;
 			o = opts(p);
 			ageInput.value = o.minAge || '';
-			syncPanel();
+			panelSite.sync(o.site);
 			if (prev.minAge !== o.minAge || prev.group !== o.group) load();
 			else for (const tr of tableBox.querySelectorAll('tr[data-site]')) tr.setAttribute('aria-selected', String(Number(tr.dataset.site) === o.site));
 		},

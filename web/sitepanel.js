@@ -13,7 +13,7 @@ function stat(label, value, detail) {
 	]);
 }
 
-// createSitePanel(onClose): {show(id, group), refresh(), hide(), destroy()}; the drawer is
+// createSitePanel(onClose): {show(id, group), sync(id), refresh(), hide(), destroy()}; the drawer is
 // appended to document.body while shown.
 export function createSitePanel(onClose) {
 	const box = el('aside', { class: 'drawer', id: 'site-panel', role: 'dialog', 'aria-label': 'Call site' });
@@ -143,6 +143,11 @@ export function createSitePanel(onClose) {
 			dropCharts();
 			box.remove();
 			document.removeEventListener('keydown', onKey);
+		},
+		// Open on site id, or closed when id is null: the selection in the URL.
+		sync(siteId) {
+			if (siteId === null) this.hide();
+			else this.show(siteId);
 		},
 		destroy() {
 			this.hide();

@@ -153,20 +153,15 @@ export function mount(root, ctx, params) {
 		ctx.ready();
 	}
 
-	function syncPanel() {
-		if (o.site === null) panelSite.hide();
-		else panelSite.show(o.site);
-	}
-
 	load();
-	syncPanel();
+	panelSite.sync(o.site);
 	return {
 		update(p) {
 			const prev = o;
 			o = opts(p);
 			if (document.activeElement !== fnInput) fnInput.value = o.fn;
 			if (document.activeElement !== fileInput) fileInput.value = o.file;
-			syncPanel();
+			panelSite.sync(o.site);
 			const same = ['group', 'sort', 'order', 'fn', 'file', 'page'].every((k) => prev[k] === o[k]);
 			if (!same) load();
 			else for (const tr of tableBox.querySelectorAll('tr[data-site]')) tr.setAttribute('aria-selected', String(Number(tr.dataset.site) === o.site));
