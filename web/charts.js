@@ -235,10 +235,9 @@ function shortBytes(v) {
 	return +v.toFixed(1) + units[i];
 }
 
-// Lifetime histograms ({buckets: [{label, lo_ns, hi_ns, count}], live}) on a shared bucket
-// axis: {labels, tips, series: [values...]} trimmed to the non-empty range, with a last
-// "still live" column when any block is live.
-export function lifetimeBuckets(hists) {
+// Histograms ({buckets: [{label, ...}, ...]}) on a shared bucket axis, trimmed to the non-empty
+// range: {labels, tips, series: [values...]}; label(bucket) names a column.
+function sharedBuckets(hists, label) {
 	const base = (hists.find((h) => h && Array.isArray(h.buckets) && h.buckets.length) || { buckets: [] }).buckets;
 	const cols = hists.map((h) => base.map((_, i) => Number((h && h.buckets && h.buckets[i] && h.buckets[i].count) || 0)));
 	const r = trimRange(cols);
@@ -247,35 +246,28 @@ export function lifetimeBuckets(hists) {
 	const series = cols.map(() => []);
 	if (r) {
 		for (let i = r[0]; i <= r[1]; i++) {
-			const b = base[i];
-			labels.push(b.lo_ns === 0 || b.lo_ns === null ? '<' + fmtOffset(b.hi_ns) : b.hi_ns === null ? '≥' + fmtOffset(b.lo_ns) : fmtOffset(b.lo_ns));
-			tips.push(String(b.label));
+			labels.push(label(base[i]));
+			tips.push(String(base[i].label));
 			cols.forEach((c, k) => series[k].push(c[i]));
 		}
-	}
-	if (hists.some((h) => h && h.live > 0)) {
-		labels.push('live');
-		tips.push('still live');
-		hists.forEach((h, k) => series[k].push(Number((h && h.live) || 0)));
 	}
 	return { labels, tips, series };
 }
 
-// Size histograms ({buckets: [{label, lo, hi, count}]}), the same way.
-export function sizeBuckets(hists) {
-	const base = (hists.find((h) => h && Array.isArray(h.buckets) && h.buckets.length) || { buckets: [] }).buckets;
-	const cols = hists.map((h) => base.map((_, i) => Number((h && h.buckets && h.buckets[i] && h.buckets[i].count) || 0)));
-	const r = trimRange(cols);
-	const labels = [];
-	const tips = [];
-	const series = cols.map(() => []);
-	if (r) {
-		for (let i = r[0]; i <= r[1]; i++) {
-			const b = base[i];
-			labels.push(b.lo === 0 && b.hi === 1 ? '0' : shortBytes(b.lo));
-			tips.push(String(b.label));
-			cols.forEach((c, k) => series[k].push(c[i]));
-		}
+// Lifetime histograms ({buckets: [{label, lo_ns, hi_ns, count}], live}), with a last "still
+// live" column when any block is live.
+export function lifetimeBuckets(hists) {
+	const out = sharedBuckets(hists, (b) => (b.lo_ns === 0 || b.lo_ns === null ? '<' + fmtOffset(b.hi_ns)
+		: b.hi_ns === null ? '≥' + fmtOffset(b.lo_ns) : fmtOffset(b.lo_ns)));
+	if (hists.some((h) => h && h.live > 0)) {
+		out.labels.push('live');
+		out.tips.push('still live');
+		hists.forEach((h, k) => out.series[k].push(Number((h && h.live) || 0)));
 	}
-	return { labels, tips, series };
+	return out;
+}
+
+// Size histograms ({buckets: [{label, lo, hi, count}]}).
+export function sizeBuckets(hists) {
+	return sharedBuckets(hists, (b) => (b.lo === 0 && b.hi === 1 ? '0' : shortBytes(b.lo)));
 }
