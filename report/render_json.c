@@ -3,6 +3,16 @@
 #include "report/json.h"
 #include "report/report.h"
 
+void report_json_frame_place(struct json *j, const struct an_frame *f)
+{
+	json_kv_str(j, "file", f->file);
+	if (f->line > 0)
+		json_kv_int(j, "line", f->line);
+	else
+		json_kv_null(j, "line");
+	json_kv_str(j, "module", f->module);
+}
+
 static void frames(struct json *j, const char *key, const struct an_stack *s)
 {
 	json_key(j, key);
@@ -12,12 +22,7 @@ static void frames(struct json *j, const char *key, const struct an_stack *s)
 
 		json_obj_begin(j);
 		json_kv_str(j, "function", f->function);
-		json_kv_str(j, "file", f->file);
-		if (f->line > 0)
-			json_kv_int(j, "line", f->line);
-		else
-			json_kv_null(j, "line");
-		json_kv_str(j, "module", f->module);
+		report_json_frame_place(j, f);
 		json_kv_uint(j, "addr", f->addr);
 		json_obj_end(j);
 	}

@@ -36,6 +36,9 @@ struct report_data {
 /* Runs the subcommand (argv[0] = "report"); returns the exit status. */
 int report_main(int argc, char **argv);
 
+/* A frame's "file", "line" (null when unknown) and "module" keys, as every frame shows them. */
+void report_json_frame_place(struct json *j, const struct an_frame *f);
+
 /* JSON of each analysis, as the stable contract documented in the README. */
 void report_json_summary(struct json *j, const struct an_summary *s);
 void report_json_sites(struct json *j, const struct an_sites *s);

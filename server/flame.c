@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/json.h"
+#include "report/report.h"
 
 const char *const FLAME_WEIGHTS[] = { "bytes", "allocs", "live_bytes", NULL };
 
@@ -141,14 +142,8 @@ static int node_head(const struct flame_node *node, struct sbuf *out)
 		return -ENOMEM;
 	json_obj_begin(j);
 	json_kv_str(j, "name", f ? name_of(f, addr, sizeof(addr)) : "all");
-	if (f) {
-		json_kv_str(j, "file", f->file);
-		if (f->line > 0)
-			json_kv_int(j, "line", f->line);
-		else
-			json_kv_null(j, "line");
-		json_kv_str(j, "module", f->module);
-	}
+	if (f)
+		report_json_frame_place(j, f);
 	json_kv_int(j, "value", node->value);
 	json_obj_end(j);
 	text = json_take_buffer(j, &len);
