@@ -57,6 +57,7 @@ static void on_module(struct drain *d, const struct hs_module_event *e)
 	path[sizeof(path) - 1] = '\0';
 	if (path[0] == '/') /* the executable ("") and the vdso have no file name here */
 		sym_note_module(d->sym, path, e->bias);
+	d->modules_changed = 1;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -79,7 +80,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	case HS_EV_STACK:
 		if (size >= sizeof(*se))
 			err = stacks_add(d->stacks, se->stack_id, (const uint64_t *)se->frames,
-					 se->depth);
+					 se->depth, se->end);
 		break;
 	case HS_EV_MODULE:
 		if (size >= sizeof(struct hs_module_event))

@@ -18,6 +18,7 @@ struct drain {
 	uint64_t events;     /* events consumed */
 	int64_t last_ts;     /* newest event, ns since start */
 	int err;	     /* first error from the store, 0 if none */
+	int modules_changed; /* a module event arrived: the owner resyncs unwind tables, clears it */
 };
 
 /* Creates the ring buffer consumer for map_fd with d as its context. 0 or -errno. */

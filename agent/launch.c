@@ -119,6 +119,8 @@ enum launch_state launch_handle(pid_t pid, int wstatus, int *exit_code)
 	/* An event stop (exec) or a group stop (no siginfo) resumes without a signal. */
 	if (wstatus >> 16 || ptrace(PTRACE_GETSIGINFO, pid, NULL, &si))
 		sig = 0;
+	else if (sig == SIGSTOP && si.si_code == SI_KERNEL)
+		return LAUNCH_PAUSED; /* bpf_send_signal_thread: a user's SIGSTOP is SI_USER */
 	ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
 	return LAUNCH_RUNNING;
 }

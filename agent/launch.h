@@ -8,6 +8,8 @@
 enum launch_state {
 	LAUNCH_RUNNING, /* nothing to do */
 	LAUNCH_EXITING, /* held at exit: drain and symbolize, then launch_resume */
+	LAUNCH_PAUSED,	/* stopped by the BPF side (SIGSTOP from the kernel, not a user's): the
+			 * dynamic linker's list changed; load unwind tables, then launch_resume */
 	LAUNCH_DONE,	/* gone; *exit_code is set */
 };
 
@@ -21,7 +23,7 @@ int launch_release(pid_t pid);
 /* Acts on one waitpid status of the child (forwards signals, steps past exec). */
 enum launch_state launch_handle(pid_t pid, int wstatus, int *exit_code);
 
-/* Lets a child held at exit finish exiting. */
+/* Lets a child held at exit finish exiting, or a paused one go on (the signal swallowed). */
 void launch_resume(pid_t pid);
 
 #endif

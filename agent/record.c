@@ -27,6 +27,7 @@
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
 #include "agent/tracker.h"
+#include "agent/unwind.h"
 #include "bpf/abi.h"
 #include "heapscope.skel.h"
 #include "server/server.h"
@@ -36,6 +37,7 @@
 #define ERRLEN 16384
 #define POLL_MS 10 /* how often the ring buffer is drained without a wakeup */
 #define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled child may take */
+#define UNWIND_ROWS (1U << 21)		  /* 16 MiB of CFI rows: python3 + libc + libstdc++ need 120k */
 
 struct recorder {
 	struct record_opts o;
@@ -45,6 +47,8 @@ struct recorder {
 	struct probes *probes;
 	struct store *store;
 	struct symbolizer *sym;
+	struct unwinder *unwinder; /* --stack=dwarf */
+	int64_t no_mapping_seen;   /* HS_CNT_NO_MAPPING at the last resync */
 	struct stacks *stacks;
 	struct tracker *tracker;
 	struct drain drain;
@@ -153,7 +157,9 @@ static int load_bpf(struct recorder *r)
 	}
 	bpf_map__set_max_entries(r->skel->maps.events, (uint32_t)r->o.ringbuf_mb << 20);
 	r->skel->rodata->wakeup_bytes = ((uint64_t)r->o.ringbuf_mb << 20) / 64;
-	r->skel->rodata->walk_frame_pointers = !r->o.caller_only;
+	r->skel->rodata->stack_mode = (uint32_t)r->o.stack_mode;
+	r->skel->rodata->max_depth = (uint32_t)r->o.max_depth;
+	bpf_map__set_max_entries(r->skel->maps.unwind_rows, UNWIND_ROWS);
 	e = probes_set_attach_type(r->skel);
 	if (!e)
 		e = heapscope_bpf__load(r->skel);
@@ -205,6 +211,7 @@ static int write_header(struct recorder *r)
 		.allocator = r->allocator,
 		.start_time_ns = r->t0_wall_ns,
 		.options = options,
+		.stack_mode = stack_mode_name(r->o.stack_mode),
 	};
 	int e;
 
@@ -212,7 +219,7 @@ static int write_header(struct recorder *r)
 		 "{\"duration_s\":%g,\"keep_events\":%s,\"ringbuf_mb\":%d,\"stack\":\"%s\","
 		 "\"interval_ns\":%lld}",
 		 r->o.duration_s, r->o.keep_events ? "true" : "false", r->o.ringbuf_mb,
-		 r->o.caller_only ? "caller" : "fp",
+		 stack_mode_name(r->o.stack_mode),
 		 STORE_TIMELINE_INTERVAL_NS);
 	e = store_begin_recording(r->store, &rec);
 	if (!e)
@@ -248,13 +255,8 @@ static int start_consumers(struct recorder *r)
 		.internal_free = internal_free,
 		.ctx = r,
 	};
-	int e = sym_open(r->pid, &r->sym);
+	int e = stacks_new(r->store, r->sym, &r->stacks);
 
-	if (e) {
-		snprintf(r->err, ERRLEN, "process %d exited before it could be attached", (int)r->pid);
-		return e;
-	}
-	e = stacks_new(r->store, r->sym, &r->stacks);
 	if (!e)
 		e = tracker_new(r->store, &to, &r->tracker);
 	if (e)
@@ -265,6 +267,60 @@ static int start_consumers(struct recorder *r)
 	if (e)
 		snprintf(r->err, ERRLEN, "cannot read the BPF ring buffer: %s", strerror(-e));
 	return e;
+}
+
+static int64_t read_counter(struct recorder *r, uint32_t which);
+
+/* Loads the unwind tables of every module the symbolizer knows now and publishes them. */
+static int sync_unwind_tables(struct recorder *r)
+{
+	int e;
+
+	if (!r->unwinder)
+		return 0;
+	e = unwinder_sync(r->unwinder, r->sym);
+	if (e)
+		snprintf(r->err, ERRLEN, "cannot build unwind tables: %s", strerror(-e));
+	return e;
+}
+
+/* The target's modules, and for --stack=dwarf their unwind tables, before the first event. */
+static int open_modules(struct recorder *r)
+{
+	int e = sym_open(r->pid, &r->sym);
+
+	if (e) {
+		snprintf(r->err, ERRLEN, "process %d exited before it could be attached", (int)r->pid);
+		return e;
+	}
+	if (r->o.stack_mode != HS_STACK_DWARF)
+		return 0;
+	e = unwinder_new(bpf_map__fd(r->skel->maps.unwind_rows), UNWIND_ROWS,
+			 bpf_map__fd(r->skel->maps.mappings), &r->skel->bss->mappings_live,
+			 &r->unwinder);
+	if (e) {
+		snprintf(r->err, ERRLEN, "cannot map the unwind tables: %s", strerror(-e));
+		return e;
+	}
+	if (r->launched) /* stop at each change of its library list until the tables follow */
+		r->skel->bss->pause_tid = (uint32_t)r->pid;
+	return sync_unwind_tables(r);
+}
+
+/* Code the walker met outside its tables (a library mapped without the dynamic linker's
+ * notice, or loaded on another thread meanwhile): rescan the maps, at most once per tick. */
+static void resync_if_lost(struct recorder *r)
+{
+	int64_t lost;
+
+	if (!r->unwinder)
+		return;
+	lost = read_counter(r, HS_CNT_NO_MAPPING);
+	if (lost == r->no_mapping_seen)
+		return;
+	r->no_mapping_seen = lost;
+	sym_refresh(r->sym);
+	sync_unwind_tables(r);
 }
 
 static int epoll_add(int epfd, int fd)
@@ -372,6 +428,12 @@ static void on_child(struct recorder *r)
 			sym_refresh(r->sym);
 			launch_resume(r->pid);
 			break;
+		case LAUNCH_PAUSED: /* its module events are in the ring buffer already */
+			drain_consume(&r->drain);
+			r->drain.modules_changed = 0;
+			sync_unwind_tables(r);
+			launch_resume(r->pid);
+			break;
 		case LAUNCH_DONE:
 			r->child_done = 1;
 			r->exit_code = code;
@@ -425,6 +487,7 @@ static void on_tick(struct recorder *r)
 		r->drain.err = e;
 	if (r->tty)
 		progress(r, 0);
+	resync_if_lost(r);
 	if (r->o.duration_s > 0 && now - r->t0_mono_ns >= r->o.duration_s * 1e9)
 		stop(r, "duration");
 	if (r->stop_deadline_ns && now >= r->stop_deadline_ns)
@@ -474,18 +537,25 @@ static void loop(struct recorder *r)
 		/* The BPF side wakes us only when a lot is pending: poll the rest. */
 		if (!r->drain.err)
 			drain_consume(&r->drain);
+		if (r->drain.modules_changed) {
+			r->drain.modules_changed = 0;
+			sync_unwind_tables(r);
+		}
 	}
 }
 
 /* Stops the probes, drains what is left and writes the end of the recording. */
 static int finish(struct recorder *r)
 {
+	struct unwind_stats us = { 0 };
 	struct tracker_stats s;
 	struct store_end end;
 	int e;
 
 	if (r->drain.err)
 		return r->drain.err; /* already reported by recording_failed */
+	if (r->unwinder)
+		unwinder_get_stats(r->unwinder, &us);
 	probes_free(r->probes);
 	r->probes = NULL;
 	drain_consume(&r->drain);
@@ -500,6 +570,9 @@ static int finish(struct recorder *r)
 		.stack_map_full = read_counter(r, HS_CNT_STACK_MAP_FULL),
 		.peak_live_bytes = s.peak_live_bytes,
 		.peak_ts = s.peak_ts,
+		.fp_fallback_frames = read_counter(r, HS_CNT_FP_FALLBACK),
+		.unwind_files = us.files,
+		.unwind_files_no_cfi = us.files_no_cfi,
 	};
 	e = r->drain.err;
 	if (!e)
@@ -522,6 +595,7 @@ static void cleanup(struct recorder *r)
 	drain_close(&r->drain);
 	tracker_free(r->tracker);
 	stacks_free(r->stacks);
+	unwinder_free(r->unwinder);
 	sym_close(r->sym);
 	if (store_close(r->store) && !r->err[0])
 		snprintf(r->err, ERRLEN, "closing %s failed", r->o.output);
@@ -593,6 +667,8 @@ static int start(struct recorder *r)
 		e = open_store(r);
 	r->t0_mono_ns = now_ns(CLOCK_MONOTONIC);
 	r->t0_wall_ns = (int64_t)now_ns(CLOCK_REALTIME);
+	if (!e && !r->launched)
+		e = open_modules(r);
 	if (!e) {
 		e = probes_attach(r->skel, r->pid, r->allocator, &r->objs, &r->probes, r->err, ERRLEN);
 		if (e == -ENOENT && proc_exists(r->pid))
@@ -605,6 +681,8 @@ static int start(struct recorder *r)
 			snprintf(r->err, ERRLEN, "cannot run '%s': %s", r->o.argv[0], strerror(-e));
 		r->child_done = e != 0;
 		r->released = !e;
+		if (!e)
+			e = open_modules(r);
 	}
 	if (!e)
 		e = write_header(r);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/record_opts.h"
+#include "bpf/abi.h"
 
 static void usage(FILE *f)
 {
@@ -16,11 +17,32 @@ static void usage(FILE *f)
 		   "  -d, --duration SECS  stop after this many seconds\n"
 		   "      --keep-events    also store every raw event (table events)\n"
 		   "      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n"
-		   "      --stack=fp|caller  full stacks through frame pointers (default), or only\n"
-		   "                       the allocator's caller (cheapest)\n"
+		   "      --stack=MODE     dwarf: full stacks from the modules' unwind tables, frame\n"
+		   "                       pointers where there are none (default); fp: frame pointers\n"
+		   "                       only; caller: the allocator's caller only (cheapest)\n"
+		   "      --max-depth N    frames kept per stack, 1-64 (default 64)\n"
 		   "      --serve          serve the live dashboard meanwhile (and after, until Ctrl-C)\n"
 		   "      --port N         its port (default 7070; 0: any free port)\n"
 		   "      --bind ADDR      its address (default 127.0.0.1: this machine only)\n");
+}
+
+static const char *const stack_modes[] = {
+	[HS_STACK_CALLER] = "caller",
+	[HS_STACK_FP] = "fp",
+	[HS_STACK_DWARF] = "dwarf",
+};
+
+int stack_mode_parse(const char *name)
+{
+	for (int i = 0; i < (int)(sizeof(stack_modes) / sizeof(*stack_modes)); i++)
+		if (!strcmp(name, stack_modes[i]))
+			return i;
+	return -1;
+}
+
+const char *stack_mode_name(int mode)
+{
+	return stack_modes[mode];
 }
 
 static int parse_positive(const char *s, double *out)
@@ -54,6 +76,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "keep-events", no_argument, NULL, 'k' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "stack", required_argument, NULL, 's' },
+		{ "max-depth", required_argument, NULL, 'D' },
 		{ "serve", no_argument, NULL, 'S' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "bind", required_argument, NULL, 'B' },
@@ -63,7 +86,8 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 	double v;
 	int c;
 
-	*o = (struct record_opts){ .ringbuf_mb = 64, .port = 7070, .bind = "127.0.0.1" };
+	*o = (struct record_opts){ .ringbuf_mb = 64, .port = 7070, .bind = "127.0.0.1",
+				   .stack_mode = HS_STACK_DWARF, .max_depth = HS_MAX_FRAMES };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -95,11 +119,18 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 			o->ringbuf_mb = (int)v;
 			break;
 		case 's':
-			if (strcmp(optarg, "fp") && strcmp(optarg, "caller")) {
-				fprintf(stderr, "heapscope: --stack must be fp or caller\n");
+			o->stack_mode = stack_mode_parse(optarg);
+			if (o->stack_mode < 0) {
+				fprintf(stderr, "heapscope: --stack must be dwarf, fp or caller\n");
 				return -EINVAL;
 			}
-			o->caller_only = !strcmp(optarg, "caller");
+			break;
+		case 'D':
+			if (parse_positive(optarg, &v) || v != (int)v || v > HS_MAX_FRAMES) {
+				fprintf(stderr, "heapscope: --max-depth must be 1-%d\n", HS_MAX_FRAMES);
+				return -EINVAL;
+			}
+			o->max_depth = (int)v;
 			break;
 		case 'S':
 			o->serve = 1;

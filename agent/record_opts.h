@@ -12,7 +12,8 @@ struct record_opts {
 	double duration_s;
 	int keep_events;
 	int ringbuf_mb;
-	int caller_only; /* --stack=caller: the allocator's caller, no deeper frames */
+	int stack_mode;	 /* --stack: enum hs_stack_mode */
+	int max_depth;	 /* --max-depth: frames per stack */
 	int serve;	 /* --serve: the dashboard of this recording, live */
 	int port;
 	const char *bind;
@@ -21,5 +22,11 @@ struct record_opts {
 /* Parses argv (argv[0] = "record"); on a bad option prints one line and the usage on stderr and
  * returns -EINVAL. --help prints the usage and exits 0. */
 int record_parse_opts(int argc, char **argv, struct record_opts *o);
+
+/* enum hs_stack_mode from its --stack name, -1 if none. */
+int stack_mode_parse(const char *name);
+
+/* The --stack name of an enum hs_stack_mode. */
+const char *stack_mode_name(int mode);
 
 #endif

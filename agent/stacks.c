@@ -22,6 +22,7 @@ struct stacks {
 	size_t nframes, cap;
 	int64_t *first;		  /* per stacks.id: offset in frames; depth in depths */
 	int *depths;
+	signed char *ends;	  /* per stacks.id: enum hs_walk_end */
 	int *mod0;		  /* per stacks.id: module index of the innermost frame, -1 if none */
 	int64_t nstacks, nframe_ids;
 	int nmodules;
@@ -59,6 +60,7 @@ void stacks_free(struct stacks *s)
 	free(s->frames);
 	free(s->first);
 	free(s->depths);
+	free(s->ends);
 	free(s->mod0);
 	for (int i = 0; i < s->nelves; i++)
 		elfsym_close(s->elves[i]);
@@ -148,9 +150,17 @@ static int frame_id(struct stacks *s, uint64_t addr, int64_t *id, int *known)
 	return err;
 }
 
-static uint64_t content_hash(const int64_t *ids, int depth)
+static const char *const walk_ends[HS_END_COUNT] = {
+	[HS_END_COMPLETE] = "complete",	    [HS_END_CALLER_ONLY] = "caller_only",
+	[HS_END_FP] = "fp",		    [HS_END_DEPTH] = "depth",
+	[HS_END_NO_MAPPING] = "no_mapping", [HS_END_NO_CFI] = "no_cfi",
+	[HS_END_UNSUPPORTED] = "unsupported", [HS_END_READ_FAULT] = "read_fault",
+	[HS_END_BAD_FRAME] = "bad_frame",
+};
+
+static uint64_t content_hash(const int64_t *ids, int depth, int end)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = 14695981039346656037ULL ^ (uint64_t)end;
 
 	for (int i = 0; i < depth; i++) {
 		h ^= (uint64_t)ids[i];
@@ -178,28 +188,32 @@ static int grow_arrays(struct stacks *s, int depth)
 		int64_t *first = realloc(s->first, n * sizeof(*first));
 		int *depths = first ? realloc(s->depths, n * sizeof(*depths)) : NULL;
 		int *mod0 = depths ? realloc(s->mod0, n * sizeof(*mod0)) : NULL;
+		signed char *ends = mod0 ? realloc(s->ends, n) : NULL;
 
 		if (first)
 			s->first = first;
 		if (depths)
 			s->depths = depths;
-		if (!mod0)
+		if (mod0)
+			s->mod0 = mod0;
+		if (!ends)
 			return -ENOMEM;
-		s->mod0 = mod0;
+		s->ends = ends;
 	}
 	return 0;
 }
 
-static int same(const struct stacks *s, int64_t id, const int64_t *ids, int depth)
+static int same(const struct stacks *s, int64_t id, const int64_t *ids, int depth, int end)
 {
-	return s->depths[id] == depth &&
+	return s->depths[id] == depth && s->ends[id] == end &&
 	       !memcmp(s->frames + s->first[id], ids, depth * sizeof(*ids));
 }
 
 /* stacks.id for this frame list, storing it the first time. */
-static int intern(struct stacks *s, const int64_t *ids, int depth, int mod0, int64_t *out)
+static int intern(struct stacks *s, const int64_t *ids, int depth, int end, int mod0,
+		  int64_t *out)
 {
-	uint64_t h = content_hash(ids, depth);
+	uint64_t h = content_hash(ids, depth, end);
 	int64_t *slot;
 	int created, err;
 
@@ -207,7 +221,7 @@ static int intern(struct stacks *s, const int64_t *ids, int depth, int mod0, int
 		slot = u64map_put(s->by_hash, h ? h : 1, &created);
 		if (!slot)
 			return -ENOMEM;
-		if (created || same(s, *slot, ids, depth))
+		if (created || same(s, *slot, ids, depth, end))
 			break;
 	}
 	if (!created) {
@@ -220,13 +234,15 @@ static int intern(struct stacks *s, const int64_t *ids, int depth, int mod0, int
 	*slot = *out = ++s->nstacks;
 	s->first[*out] = s->nframes;
 	s->depths[*out] = depth;
+	s->ends[*out] = (signed char)end;
 	s->mod0[*out] = mod0;
 	memcpy(s->frames + s->nframes, ids, depth * sizeof(*ids));
 	s->nframes += depth;
-	return store_insert_stack(s->st, *out, depth, ids);
+	return store_insert_stack(s->st, *out, depth, walk_ends[end], ids);
 }
 
-int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32_t depth)
+int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32_t depth,
+	       uint32_t end)
 {
 	int64_t ids[HS_MAX_FRAMES], stack_id, *slot;
 	int n = 0, known = 1, err = 0, created;
@@ -236,14 +252,18 @@ int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32
 		depth = HS_MAX_FRAMES;
 	for (uint32_t i = 0; i < depth && !err; i++) {
 		err = frame_id(s, frames[i], &ids[n], &known);
-		if (!known && i > 0)
+		if (!known && i > 0) {
+			end = HS_END_BAD_FRAME; /* not a return address: the walk went astray */
 			break;
+		}
 		n++;
 	}
+	if (end >= HS_END_COUNT)
+		end = HS_END_BAD_FRAME;
 	if (!err && n)
 		sym_lookup(s->sym, frames[0], &info); /* cached by frame_id */
 	if (!err)
-		err = intern(s, ids, n, info.module, &stack_id);
+		err = intern(s, ids, n, (int)end, info.module, &stack_id);
 	if (err)
 		return err;
 	slot = u64map_put(s->by_bpf_id, bpf_id, &created);

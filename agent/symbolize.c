@@ -492,16 +492,21 @@ void sym_close(struct symbolizer *s)
 	free(s);
 }
 
+/* Demangled, and without a symbol version ("__libc_start_main@@GLIBC_2.34"): a user (and gdb)
+ * knows the function by its plain name. */
 static const char *function_name(struct symbolizer *s, const char *name)
 {
-	char *demangled = NULL;
-	const char *copy;
+	char *demangled = NULL, *bare = NULL;
+	const char *at = strchr(name, '@'), *copy;
 	int status;
 
-	if (name[0] == '_' && name[1] == 'Z')
+	if (at && at > name)
+		name = bare = strndup(name, (size_t)(at - name));
+	if (name && name[0] == '_' && name[1] == 'Z')
 		demangled = __cxa_demangle(name, NULL, NULL, &status);
-	copy = intern(&s->names, demangled ? demangled : name);
+	copy = name ? intern(&s->names, demangled ? demangled : name) : NULL;
 	free(demangled);
+	free(bare);
 	return copy;
 }
 
@@ -598,6 +603,11 @@ int sym_lookup(struct symbolizer *s, uint64_t addr, struct sym_info *out)
 		return -ENOMEM;
 	*slot = *out;
 	return 0;
+}
+
+int sym_module_mapped(const struct symbolizer *s, int idx)
+{
+	return idx >= 0 && idx < s->nmods && s->mods[idx]->in_dwfl;
 }
 
 int sym_module_count(const struct symbolizer *s)

@@ -51,6 +51,9 @@ int sym_lookup(struct symbolizer *s, uint64_t addr, struct sym_info *out);
 
 int sym_module_count(const struct symbolizer *s);
 
+/* 1 if module idx is mapped in the process as far as the last refresh knows, else 0. */
+int sym_module_mapped(const struct symbolizer *s, int idx);
+
 /* Module idx, owned by the symbolizer and unchanged until sym_close; NULL if out of range. */
 const struct sym_module *sym_module_get(const struct symbolizer *s, int idx);
 

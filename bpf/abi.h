@@ -9,7 +9,7 @@
 #endif
 
 /* Bumped whenever a layout below changes; the agent refuses a BPF object of another version. */
-#define HS_ABI_VERSION 1
+#define HS_ABI_VERSION 2
 
 /* Deepest stack kept per allocation; frame 0 is the allocator's caller. */
 #define HS_MAX_FRAMES 64
@@ -46,7 +46,67 @@ enum hs_counter {
 	HS_CNT_STACK_COLLISION, /* two stacks with one hash: sent inline, not merged */
 	HS_CNT_STACK_MAP_FULL,	/* stack map full: sent inline */
 	HS_CNT_INFLIGHT_FAIL,	/* no per-thread state could be created: call not traced */
+	HS_CNT_NO_MAPPING,	/* a walk met code outside the mapping table: time to refresh it */
+	HS_CNT_FP_FALLBACK,	/* frames taken from the frame pointer where CFI had no row */
 	HS_CNT_COUNT,
+};
+
+/* What a stack holds (`--stack`). */
+enum hs_stack_mode {
+	HS_STACK_CALLER = 0, /* the allocator's immediate caller only */
+	HS_STACK_FP = 1,     /* the frame-pointer chain above it */
+	HS_STACK_DWARF = 2,  /* unwound with the modules' CFI tables, frame pointers where none */
+};
+
+/* How a stack walk ended (struct hs_stack.end, stacks.walk_end in the store). */
+enum hs_walk_end {
+	HS_END_COMPLETE = 0,	/* reached the outermost frame: CFI marks the return address undefined
+				 * (_start, a thread's clone) */
+	HS_END_CALLER_ONLY = 1, /* --stack=caller: only the immediate caller was asked for */
+	HS_END_FP = 2,		/* --stack=fp: the frame-pointer chain ended (no way to tell why) */
+	HS_END_DEPTH = 3,	/* the frame limit was reached */
+	HS_END_NO_MAPPING = 4,	/* a return address in no known code mapping (JIT, or a library
+				 * whose tables were not loaded yet) */
+	HS_END_NO_CFI = 5,	/* code with no unwind row, and no frame pointer to fall back on */
+	HS_END_UNSUPPORTED = 6, /* a CFI rule the walker cannot evaluate (expression, signal frame) */
+	HS_END_READ_FAULT = 7,	/* the stack could not be read (a page not resident) */
+	HS_END_BAD_FRAME = 8,	/* a zero return address, or a CFA that does not move up the stack */
+	HS_END_COUNT,
+};
+
+/* Unwind rows: for one ELF file, sorted by addr; a row holds from its addr to the next row's.
+ * The caller's frame: CFA = (rsp or rbp of this frame) + cfa_off; return address at CFA - 8;
+ * the caller's rbp is this frame's rbp (rbp_slot 0) or saved at CFA + 8 * rbp_slot. */
+enum hs_cfa_kind {
+	HS_CFA_RSP = 0,
+	HS_CFA_RBP = 1,
+	HS_CFA_STOP = 2,	/* return address undefined: the outermost frame */
+	HS_CFA_NONE = 3,	/* no CFI covers this address (a gap between FDEs) */
+	HS_CFA_UNSUPPORTED = 4, /* a CFA expression, another register, or a return address not at
+				 * CFA - 8 (PLT stubs, signal trampolines) */
+};
+
+struct hs_unwind_row {
+	__u32 addr; /* ELF virtual address */
+	__u16 cfa_off;
+	__u8 cfa_kind; /* enum hs_cfa_kind */
+	__s8 rbp_slot;
+};
+
+/* One executable mapping of the target, for the walker: addresses in [start, end) belong to a
+ * file whose rows are unwind_rows[first, first + count) (count 0: no CFI), at pc - bias. */
+#define HS_MAX_MAPPINGS 1024
+struct hs_mapping {
+	__u64 start, end, bias;
+	__u32 first, count;
+};
+
+/* Value of the `mappings` map: two of them, the agent fills the one not in use and flips
+ * `mappings_live` (so a walk in progress never reads a half-written table). */
+struct hs_mappings {
+	__u32 count;
+	__u32 pad;
+	struct hs_mapping m[HS_MAX_MAPPINGS];
 };
 
 /* Every event starts with this header. */
@@ -84,7 +144,7 @@ struct hs_stack_event {
 	struct hs_event_hdr hdr;
 	__u64 stack_id;
 	__u32 depth;
-	__u32 pad;
+	__u32 end;		     /* enum hs_walk_end */
 	__u64 frames[HS_MAX_FRAMES]; /* return addresses, innermost first; only `depth` are valid */
 };
 
@@ -100,7 +160,7 @@ struct hs_module_event {
 /* Value of the `stacks` dedup map. */
 struct hs_stack {
 	__u32 depth;
-	__u32 pad;
+	__u32 end; /* enum hs_walk_end */
 	__u64 frames[HS_MAX_FRAMES];
 };
 

@@ -6,12 +6,24 @@
 
 #include "bpf/abi.h"
 
-#define EEXIST 17 /* errno values are not in vmlinux.h */
+#define EEXIST 17 /* errno and signal values are not in vmlinux.h */
+#define SIGSTOP 19
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Walk the frame-pointer chain past the immediate caller (0 = caller only). */
-const volatile __u32 walk_frame_pointers = 1;
+/* How deep stacks go: enum hs_stack_mode. */
+const volatile __u32 stack_mode = HS_STACK_DWARF;
+
+/* Frames kept per stack, 1..HS_MAX_FRAMES. */
+const volatile __u32 max_depth = HS_MAX_FRAMES;
+
+/* Launch mode: the thread (the launched process's first) that is stopped with a signal when
+ * the dynamic linker's list changed, so the agent loads the new unwind tables before the new
+ * code runs; the agent is its tracer and swallows the signal. 0 = never. */
+__u32 pause_tid = 0;
+
+/* Which of the two `mappings` entries is current; flipped by the agent. */
+__u32 mappings_live = 0;
 
 /* Wake the consumer only once this much is pending; it also polls every few ms. A wakeup per
  * event (the default) costs more than the rest of the probe. */
@@ -99,31 +111,220 @@ static __always_inline void fill_hdr(struct hs_event_hdr *h, __u32 type)
 
 /* Frame 0 from the return address at the probe (exact without frame pointers), then the rbp
  * chain while it looks like one: aligned, above sp, strictly increasing. */
+static __always_inline void walk_fp(__u64 sp, __u64 fp, struct hs_stack *st)
+{
+	__u64 pair[2];
+
+	for (int i = 1; i < HS_MAX_FRAMES; i++) {
+		if (i >= max_depth) {
+			st->end = HS_END_DEPTH;
+			return;
+		}
+		if (fp <= sp || (fp & 7))
+			break;
+		if (bpf_probe_read_user(pair, sizeof(pair), (void *)fp) || !pair[1])
+			break;
+		st->frames[i] = pair[1];
+		st->depth = i + 1;
+		sp = fp;
+		fp = pair[0];
+	}
+}
+
+/* The target's code mappings and the unwind rows of their files (see struct hs_mapping). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct hs_mappings);
+} mappings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1 << 21); /* resized by the agent */
+	__type(key, __u32);
+	__type(value, struct hs_unwind_row);
+} unwind_rows SEC(".maps");
+
+/* Bounds of the binary searches: 2^11 > HS_MAX_MAPPINGS, 2^24 > any unwind_rows size. */
+#define MAPPING_STEPS 11
+#define ROW_STEPS 24
+
+struct dwarf_walk {
+	__u64 pc, sp, fp; /* return address of the frame being left, its CFA-side registers */
+	struct hs_stack *st;
+	struct hs_mappings *maps;
+};
+
+/* The binary searches below narrow [lo, hi) without a branch on the comparison: the verifier
+ * would otherwise follow both sides of every step (2^steps paths), and BPF has no conditional
+ * move, so clang would branch on any `<`. Both values are user addresses (< 2^63): the sign of
+ * key - elem says whether the probed element is above the key; the asm keeps it arithmetic. */
+static __always_inline void narrow(__u32 *lo, __u32 *hi, __u32 mid, __u64 elem, __u64 key)
+{
+	__u64 diff = key - elem;
+	__u32 keep_hi;
+
+	asm volatile("" : "+r"(diff));
+	keep_hi = (__u32)(diff >> 63) - 1; /* all ones when the element is not above the key */
+	*hi = (*hi & keep_hi) | (mid & ~keep_hi);
+	*lo = ((mid + 1) & keep_hi) | (*lo & ~keep_hi);
+}
+
+/* The mapping holding pc, NULL if none. */
+static __always_inline struct hs_mapping *find_mapping(struct hs_mappings *maps, __u64 pc)
+{
+	__u32 n = maps->count, lo = 0, hi, mid;
+	struct hs_mapping *m;
+
+	if (n > HS_MAX_MAPPINGS)
+		n = HS_MAX_MAPPINGS;
+	hi = n;
+	for (int i = 0; i < MAPPING_STEPS && lo < hi; i++) { /* first mapping with end > pc */
+		mid = (lo + hi) / 2;
+		narrow(&lo, &hi, mid, maps->m[mid & (HS_MAX_MAPPINGS - 1)].end, pc);
+	}
+	if (lo >= n)
+		return NULL;
+	m = &maps->m[lo & (HS_MAX_MAPPINGS - 1)]; /* lo < n <= HS_MAX_MAPPINGS */
+	return m->start <= pc ? m : NULL;
+}
+
+/* The row covering ELF address addr among count rows from first; NULL if below them all. */
+static __always_inline struct hs_unwind_row *find_row(__u32 first, __u32 count, __u64 addr)
+{
+	__u32 lo = first, hi = first + count, mid;
+
+	for (int i = 0; i < ROW_STEPS && lo < hi; i++) { /* first row with row.addr > addr */
+		struct hs_unwind_row *r;
+
+		mid = (lo + hi) / 2;
+		r = bpf_map_lookup_elem(&unwind_rows, &mid);
+		if (!r)
+			return NULL;
+		narrow(&lo, &hi, mid, r->addr, addr);
+	}
+	if (lo == first)
+		return NULL;
+	lo--;
+	return bpf_map_lookup_elem(&unwind_rows, &lo);
+}
+
+/* One frame up by the frame pointer, for code without CFI; 0 when rbp is not a frame. */
+static __always_inline int fp_step(struct dwarf_walk *w, __u64 *cfa, __u64 *ra, __u64 *fp)
+{
+	__u64 pair[2];
+
+	if (w->fp <= w->sp || (w->fp & 7) || bpf_probe_read_user(pair, sizeof(pair), (void *)w->fp))
+		return 0;
+	count(HS_CNT_FP_FALLBACK);
+	*cfa = w->fp + 16;
+	*ra = pair[1];
+	*fp = pair[0];
+	return 1;
+}
+
+/* The caller's CFA, return address and rbp by the row's rule; 0, or the hs_walk_end to stop. */
+static __always_inline __u32 cfi_step(struct dwarf_walk *w, struct hs_unwind_row *row, __u64 *cfa,
+				       __u64 *ra, __u64 *fp)
+{
+	__u64 pair[2];
+
+	if (row->cfa_kind == HS_CFA_STOP)
+		return HS_END_COMPLETE;
+	if (row->cfa_kind > HS_CFA_RBP)
+		return row->cfa_kind == HS_CFA_NONE ? HS_END_NO_CFI : HS_END_UNSUPPORTED;
+	*cfa = (row->cfa_kind == HS_CFA_RSP ? w->sp : w->fp) + row->cfa_off;
+	*fp = w->fp;
+	if (row->rbp_slot == -2) { /* the usual frame: saved rbp right below the return address */
+		if (bpf_probe_read_user(pair, sizeof(pair), (void *)(*cfa - 16)))
+			return HS_END_READ_FAULT;
+		*fp = pair[0];
+		*ra = pair[1];
+		return 0;
+	}
+	if (bpf_probe_read_user(ra, sizeof(*ra), (void *)(*cfa - 8)))
+		return HS_END_READ_FAULT;
+	if (row->rbp_slot &&
+	    bpf_probe_read_user(fp, sizeof(*fp), (void *)(*cfa + 8 * (__s64)row->rbp_slot)))
+		return HS_END_READ_FAULT;
+	return 0;
+}
+
+/* bpf_loop body: from the frame whose return address is w->pc, one frame up. */
+static long dwarf_frame(__u32 i, void *ctx)
+{
+	struct dwarf_walk *w = ctx;
+	struct hs_stack *st = w->st;
+	struct hs_mapping *m = find_mapping(w->maps, w->pc - 1);
+	struct hs_unwind_row *row = NULL;
+	__u64 cfa = 0, ra = 0, fp = 0;
+	__u32 end = 0, depth = st->depth;
+
+	if (depth >= max_depth || depth >= HS_MAX_FRAMES) {
+		st->end = HS_END_DEPTH;
+		return 1;
+	}
+	if (!m)
+		count(HS_CNT_NO_MAPPING);
+	else if (m->count)
+		row = find_row(m->first, m->count, w->pc - 1 - m->bias);
+	if (row)
+		end = cfi_step(w, row, &cfa, &ra, &fp);
+	if (!row || end == HS_END_NO_CFI)
+		end = fp_step(w, &cfa, &ra, &fp) ? 0 : m ? HS_END_NO_CFI : HS_END_NO_MAPPING;
+	if (!end && (!ra || cfa <= w->sp))
+		end = HS_END_BAD_FRAME;
+	if (end) {
+		st->end = end;
+		return 1;
+	}
+	st->frames[depth & (HS_MAX_FRAMES - 1)] = ra;
+	st->depth = depth + 1;
+	w->pc = ra;
+	w->sp = cfa;
+	w->fp = fp;
+	return 0;
+}
+
+/* The caller's frame is known from the probe site: its CFA is just above the return address. */
+static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *st)
+{
+	__u32 live = mappings_live & 1;
+	struct dwarf_walk w = { .pc = st->frames[0], .sp = ra_at + 8, .fp = fp, .st = st };
+
+	w.maps = bpf_map_lookup_elem(&mappings, &live);
+	if (!w.maps) {
+		st->end = HS_END_NO_MAPPING;
+		return;
+	}
+	st->end = HS_END_DEPTH;
+	bpf_loop(HS_MAX_FRAMES, dwarf_frame, &w, 0);
+}
+
+/* Frame 0 is the return address at the probe: exact whatever the caller's code. */
 static __always_inline void walk(struct pt_regs *ctx, __u32 pushes, struct hs_stack *st)
 {
-	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), ra = 0, pair[2];
-	__u32 depth = 1;
+	__u64 sp = PT_REGS_SP(ctx), ra_at = sp + 8 * (__u64)pushes, ra = 0;
 
-	bpf_probe_read_user(&ra, sizeof(ra), (void *)(sp + 8 * (__u64)pushes));
+	bpf_probe_read_user(&ra, sizeof(ra), (void *)ra_at);
 	st->frames[0] = ra;
-	if (walk_frame_pointers) {
-		for (int i = 1; i < HS_MAX_FRAMES; i++) {
-			if (fp <= sp || (fp & 7))
-				break;
-			if (bpf_probe_read_user(pair, sizeof(pair), (void *)fp) || !pair[1])
-				break;
-			st->frames[i] = pair[1];
-			depth = i + 1;
-			sp = fp;
-			fp = pair[0];
-		}
+	st->depth = 1;
+	if (stack_mode == HS_STACK_CALLER) {
+		st->end = HS_END_CALLER_ONLY;
+	} else if (stack_mode == HS_STACK_FP) {
+		st->end = HS_END_FP;
+		walk_fp(sp, PT_REGS_FP(ctx), st);
+	} else {
+		walk_dwarf(ra_at, PT_REGS_FP(ctx), st);
 	}
-	st->depth = depth;
 }
 
 static __always_inline __u64 hash_stack(const struct hs_stack *st)
 {
-	__u64 h = 14695981039346656037ULL;
+	__u64 h = 14695981039346656037ULL ^ st->end;
 
 	for (int i = 0; i < HS_MAX_FRAMES; i++) {
 		if (i >= st->depth)
@@ -137,7 +338,7 @@ static __always_inline __u64 hash_stack(const struct hs_stack *st)
 
 static __always_inline int same_stack(const struct hs_stack *a, const struct hs_stack *b)
 {
-	if (a->depth != b->depth)
+	if (a->depth != b->depth || a->end != b->end)
 		return 0;
 	for (int i = 0; i < HS_MAX_FRAMES; i++) {
 		if (i >= a->depth)
@@ -159,7 +360,7 @@ static __always_inline struct hs_stack_event *reserve_stack(const struct hs_stac
 	}
 	fill_hdr(&e->hdr, HS_EV_STACK);
 	e->depth = st->depth;
-	e->pad = 0;
+	e->end = st->end;
 	bpf_probe_read_kernel(e->frames, sizeof(e->frames), st->frames);
 	return e;
 }
@@ -399,5 +600,7 @@ int maps_changed(struct pt_regs *ctx)
 			e->path[0] = 0;
 		bpf_ringbuf_submit(e, wakeup_flag());
 	}
+	if (pause_tid && (__u32)bpf_get_current_pid_tgid() == pause_tid)
+		bpf_send_signal_thread(SIGSTOP);
 	return 0;
 }

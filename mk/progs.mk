@@ -1,5 +1,7 @@
 # Test target programs with exactly known allocation behaviour (tests/progs/ -> build/progs/).
 PROG_CFLAGS := -O1 -g -fno-omit-frame-pointer -Wall -Wextra -pthread
+# nofp_* and libnofp: as distributions build (no frame pointers), for the CFI unwinder's tests.
+NOFP_CFLAGS := -O2 -g -fomit-frame-pointer -Wall -Wextra -pthread
 PROG_C := $(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c))
 PROG_CXX := $(wildcard tests/progs/*.cpp)
 PROG_LIBS := $(wildcard tests/progs/lib*.c)
@@ -11,6 +13,17 @@ progs: $(PROG_BINS)
 $(BUILD)/progs/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -ldl
+
+$(BUILD)/progs/nofp_chain: tests/progs/nofp_chain.c tests/progs/progs.h $(BUILD)/progs/libnofp.so
+	$(CC) $(NOFP_CFLAGS) -o $@ $< -L$(BUILD)/progs -lnofp -Wl,-rpath,'$$ORIGIN' -ldl
+
+$(BUILD)/progs/nofp_%: tests/progs/nofp_%.cpp tests/progs/progs.h
+	@mkdir -p $(@D)
+	g++ $(NOFP_CFLAGS) -o $@ $<
+
+$(BUILD)/progs/libnofp.so: tests/progs/libnofp.c tests/progs/progs.h
+	@mkdir -p $(@D)
+	$(CC) $(NOFP_CFLAGS) -shared -fPIC -o $@ $<
 
 $(BUILD)/progs/%: tests/progs/%.cpp tests/progs/progs.h
 	@mkdir -p $(@D)

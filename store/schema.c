@@ -25,6 +25,10 @@ static const char SCHEMA_SQL[] =
 	"  stack_map_full INTEGER NOT NULL DEFAULT 0,"
 	"  peak_live_bytes INTEGER NOT NULL DEFAULT 0,"
 	"  peak_ts INTEGER,"
+	"  stack_mode TEXT NOT NULL DEFAULT 'dwarf'," /* caller, fp or dwarf (--stack) */
+	"  fp_fallback_frames INTEGER NOT NULL DEFAULT 0," /* frames unwound by rbp for want of CFI */
+	"  unwind_files INTEGER NOT NULL DEFAULT 0,"	  /* code files with CFI tables loaded */
+	"  unwind_files_no_cfi INTEGER NOT NULL DEFAULT 0,"
 	"  heapscope_version TEXT NOT NULL);"
 	"CREATE TABLE funcs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE probes(id INTEGER PRIMARY KEY, func TEXT NOT NULL, symbol TEXT NOT NULL,"
@@ -35,7 +39,10 @@ static const char SCHEMA_SQL[] =
 	"CREATE TABLE frames(id INTEGER PRIMARY KEY, addr INTEGER NOT NULL,"
 	"  module_id INTEGER REFERENCES modules(id), rel_addr INTEGER,"
 	"  function TEXT, file TEXT, line INTEGER);"
-	"CREATE TABLE stacks(id INTEGER PRIMARY KEY, depth INTEGER NOT NULL);"
+	/* walk_end says why the stack stops where it does: complete (the outermost frame: _start or
+	 * a thread's start), caller_only, fp (the frame-pointer chain ended), depth (the limit),
+	 * no_mapping, no_cfi, unsupported (a CFI rule), read_fault, bad_frame. */
+	"CREATE TABLE stacks(id INTEGER PRIMARY KEY, depth INTEGER NOT NULL, walk_end TEXT NOT NULL);"
 	"CREATE TABLE stack_frames(stack_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
 	"  frame_id INTEGER NOT NULL, PRIMARY KEY(stack_id, pos)) WITHOUT ROWID;"
 	"CREATE TABLE allocations("

@@ -14,6 +14,7 @@ struct store_recording {
 	const char *allocator;
 	int64_t start_time_ns; /* wall clock */
 	const char *options;   /* JSON */
+	const char *stack_mode; /* caller, fp, dwarf */
 };
 
 /* A finished or still-live allocation. Timestamps are ns since the recording started. */
@@ -61,6 +62,7 @@ struct store_end {
 	int exit_status; /* < 0: none */
 	int64_t dropped_events, untracked_frees, stack_collisions, stack_map_full;
 	int64_t peak_live_bytes, peak_ts;
+	int64_t fp_fallback_frames, unwind_files, unwind_files_no_cfi;
 };
 
 struct store_site_stats {
@@ -89,7 +91,8 @@ int store_insert_module(struct store *s, int64_t id, const char *path, const cha
 			uint64_t start, uint64_t end);
 int store_insert_frame(struct store *s, int64_t id, uint64_t addr, int64_t module_id,
 		       uint64_t rel_addr, const char *function, const char *file, int line);
-int store_insert_stack(struct store *s, int64_t id, int depth, const int64_t *frame_ids);
+int store_insert_stack(struct store *s, int64_t id, int depth, const char *walk_end,
+		       const int64_t *frame_ids);
 int store_insert_alloc(struct store *s, const struct store_alloc *a);
 int store_insert_error(struct store *s, const struct store_error *e);
 int store_insert_timeline(struct store *s, const struct store_timeline *t);

@@ -34,7 +34,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
 		     " free_site, free_func, free_tid, alloc_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_FRAME] = "INSERT INTO frames(id, addr, module_id, rel_addr, function, file, line)"
 		     " VALUES (?,?,?,?,?,?,?)",
-	[ST_STACK] = "INSERT INTO stacks(id, depth) VALUES (?,?)",
+	[ST_STACK] = "INSERT INTO stacks(id, depth, walk_end) VALUES (?,?,?)",
 	[ST_STACK_FRAME] = "INSERT INTO stack_frames(stack_id, pos, frame_id) VALUES (?,?,?)",
 	[ST_MODULE] = "INSERT INTO modules(id, path, build_id, load_addr, end_addr) VALUES (?,?,?,?,?)",
 	[ST_ERROR] = "INSERT INTO errors(kind, addr, ts, tid, func, site, alloc_id, prev_free_site)"
@@ -223,8 +223,8 @@ int store_begin_recording(struct store *s, const struct store_recording *r)
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db,
 				    "INSERT INTO recording(id, pid, mode, command, exe, allocator,"
-				    " start_time_ns, options, heapscope_version)"
-				    " VALUES (1,?,?,?,?,?,?,?,?)",
+				    " start_time_ns, options, heapscope_version, stack_mode)"
+				    " VALUES (1,?,?,?,?,?,?,?,?,?)",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -237,6 +237,7 @@ int store_begin_recording(struct store *s, const struct store_recording *r)
 	sqlite3_bind_int64(st, 6, r->start_time_ns);
 	bind_text(st, 7, r->options);
 	bind_text(st, 8, HEAPSCOPE_VERSION);
+	bind_text(st, 9, r->stack_mode ? r->stack_mode : "dwarf");
 	rc = run(st);
 	sqlite3_finalize(st);
 	return rc;
@@ -291,13 +292,15 @@ int store_insert_frame(struct store *s, int64_t id, uint64_t addr, int64_t modul
 	return run(st);
 }
 
-int store_insert_stack(struct store *s, int64_t id, int depth, const int64_t *frame_ids)
+int store_insert_stack(struct store *s, int64_t id, int depth, const char *walk_end,
+		       const int64_t *frame_ids)
 {
 	sqlite3_stmt *st = s->st[ST_STACK];
 	int err;
 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, depth);
+	bind_text(st, 3, walk_end);
 	err = run(st);
 	st = s->st[ST_STACK_FRAME];
 	for (int i = 0; i < depth && !err; i++) {
@@ -473,7 +476,9 @@ int store_end_recording(struct store *s, const struct store_end *e)
 	int rc = sqlite3_prepare_v2(s->db,
 				    "UPDATE recording SET duration_ns = ?, end_reason = ?, exit_status = ?,"
 				    " dropped_events = ?, untracked_frees = ?, stack_collisions = ?,"
-				    " stack_map_full = ?, peak_live_bytes = ?, peak_ts = ? WHERE id = 1",
+				    " stack_map_full = ?, peak_live_bytes = ?, peak_ts = ?,"
+				    " fp_fallback_frames = ?, unwind_files = ?, unwind_files_no_cfi = ?"
+				    " WHERE id = 1",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -490,6 +495,9 @@ int store_end_recording(struct store *s, const struct store_end *e)
 	sqlite3_bind_int64(st, 7, e->stack_map_full);
 	sqlite3_bind_int64(st, 8, e->peak_live_bytes);
 	sqlite3_bind_int64(st, 9, e->peak_ts);
+	sqlite3_bind_int64(st, 10, e->fp_fallback_frames);
+	sqlite3_bind_int64(st, 11, e->unwind_files);
+	sqlite3_bind_int64(st, 12, e->unwind_files_no_cfi);
 	rc = run(st);
 	sqlite3_finalize(st);
 	return rc ? rc : store_commit(s);

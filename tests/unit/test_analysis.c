@@ -62,7 +62,7 @@ static struct store_reader *make_recording(void)
 
 		snprintf(fn, sizeof(fn), "f%d", i);
 		assert_int_equal(store_insert_frame(st, i, 0x1000 + i, 1, i, fn, files[i - 1], 10 * i), 0);
-		assert_int_equal(store_insert_stack(st, i, 1, &frame), 0);
+		assert_int_equal(store_insert_stack(st, i, 1, "complete", &frame), 0);
 	}
 	assert_int_equal(tracker_new(st, &o, &t), 0);
 	alloc(t, 1 * MS, 3, 0x50000, 48);

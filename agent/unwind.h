@@ -1,0 +1,35 @@
+/* Unwind tables for the BPF stack walker: each code file's CFI rows, built once (agent/cfi.c)
+ * and shared by every mapping of that file, and the target's current mapping table. */
+#ifndef HEAPSCOPE_UNWIND_H
+#define HEAPSCOPE_UNWIND_H
+
+#include <stdint.h>
+
+struct symbolizer;
+struct unwinder;
+
+struct unwind_stats {
+	int files;	   /* files with rows in the table */
+	int files_no_cfi;  /* code files without CFI (the walker uses frame pointers there) */
+	int files_no_room; /* files left out because the row table was full */
+	int mappings;	   /* entries of the mapping table last published */
+	uint64_t rows, rows_cap;
+	double build_ms;   /* time spent building rows */
+};
+
+/* Maps the BPF side's `unwind_rows` (rows_cap entries) and `mappings` arrays (both
+ * BPF_F_MMAPABLE); *live is the program's `mappings_live` (in its mapped .bss). 0 or -errno. */
+int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live,
+		 struct unwinder **out);
+
+/* Builds rows for the symbolizer's mapped modules not seen before and publishes a new mapping
+ * table; the walker switches to it atomically. 0, or -ENOMEM. A file without CFI, or that
+ * does not fit, is published without rows (counted in the stats). */
+int unwinder_sync(struct unwinder *u, const struct symbolizer *sym);
+
+void unwinder_get_stats(const struct unwinder *u, struct unwind_stats *out);
+
+/* Unmaps everything. Accepts NULL. */
+void unwinder_free(struct unwinder *u);
+
+#endif
