@@ -302,8 +302,9 @@ static int cie_fde_encoding(const Dwarf_CIE *cie, uint8_t *enc)
 		if (*a == 'L') {
 			p++;
 		} else if (*a == 'P') {
-			/* Only its size matters, so any application (pcrel, indirect) reads alike. */
-			if (p >= end || (len = read_encoded(p + 1, end, *p & 0x0f, 0, &personality)) < 0)
+			/* Only its size matters: any application (pcrel, indirect) reads alike. */
+			len = p < end ? read_encoded(p + 1, end, *p & 0x0f, 0, &personality) : -1;
+			if (len < 0)
 				return -1;
 			p += 1 + len;
 		} else if (*a != 'S' && *a != 'B') {
@@ -332,31 +333,42 @@ static int fde_start(const unsigned char *ident, Elf_Data *data, bool eh_frame, 
 			    sec_vaddr + (uint64_t)(fde->start - buf), start) < 0 ? -1 : 0;
 }
 
+/* The contents of the section named name, and its header; NULL when absent or NOBITS (as
+ * .eh_frame is in a separate debug file). */
+static Elf_Data *section_data(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	const char *sn;
+	size_t shstrndx;
+	Elf_Data *data;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, sh) || sh->sh_type == SHT_NOBITS)
+			continue;
+		sn = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (sn && !strcmp(sn, name))
+			break;
+	}
+	data = scn ? elf_getdata(scn, NULL) : NULL;
+	return data && data->d_buf ? data : NULL;
+}
+
 /* FDE starts by walking the entries of the section named name (.eh_frame without its index, or
  * .debug_frame). 0, -ENOENT without the section, -ENOMEM. */
 static int section_fde_starts(Elf *elf, const char *name, struct addrs *out)
 {
 	bool eh_frame = !strcmp(name, ".eh_frame");
 	const unsigned char *ident = (const unsigned char *)elf_getident(elf, NULL);
-	Elf_Scn *scn = NULL;
 	Dwarf_Off off = 0, next;
 	Dwarf_CFI_Entry e;
 	GElf_Shdr sh;
-	Elf_Data *data;
-	size_t shstrndx;
+	Elf_Data *data = section_data(elf, name, &sh);
 	uint64_t start;
 	int rc;
 
-	if (!ident || elf_getshdrstrndx(elf, &shstrndx))
-		return -ENOENT;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *sn = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-
-		if (sn && !strcmp(sn, name) && sh.sh_type != SHT_NOBITS)
-			break;
-	}
-	data = scn ? elf_getdata(scn, NULL) : NULL;
-	if (!data || !data->d_buf)
+	if (!ident || !data)
 		return -ENOENT;
 	for (;;) {
 		next = (Dwarf_Off)-1;
@@ -643,7 +655,7 @@ int cfi_build(const char *path, struct hs_unwind_row **rows, size_t *n)
 	if (err)
 		goto out;
 	err = elf_rows(elf, &rs);
-	if (0)
+	if (!err && rs.above_4g)
 		err = rows_push(&rs, UINT32_MAX, rule(HS_CFA_UNSUPPORTED, 0, 0));
 	if (!err && rs.n == 0)
 		err = -ENOENT;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "agent/drain.h"
@@ -544,6 +545,23 @@ static void loop(struct recorder *r)
 	}
 }
 
+/* What each BPF program cost: run counts always, kernel time with kernel.bpf_stats_enabled. */
+static int store_bpf_stats(struct recorder *r)
+{
+	struct bpf_program *prog;
+	int e = 0;
+
+	bpf_object__for_each_program(prog, r->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		uint32_t len = sizeof(info);
+
+		if (!e && !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			e = store_insert_bpf_program(r->store, bpf_program__name(prog),
+						     (int64_t)info.run_cnt, (int64_t)info.run_time_ns);
+	}
+	return e;
+}
+
 /* Stops the probes, drains what is left and writes the end of the recording. */
 static int finish(struct recorder *r)
 {
@@ -574,7 +592,7 @@ static int finish(struct recorder *r)
 		.unwind_files = us.files,
 		.unwind_files_no_cfi = us.files_no_cfi,
 	};
-	e = r->drain.err;
+	e = store_bpf_stats(r);
 	if (!e)
 		e = tracker_finish(r->tracker, end.duration_ns);
 	if (!e)

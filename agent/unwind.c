@@ -1,7 +1,6 @@
 /* Unwind tables for the BPF stack walker. Rows are appended to the shared array and never
  * moved, so a mapping table once published stays valid; the two mapping tables alternate. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -156,8 +155,8 @@ static int overlaps(const struct hs_mapping *m, uint32_t n, const struct sym_mod
 
 int unwinder_sync(struct unwinder *u, const struct symbolizer *sym)
 {
-	uint32_t next = (__atomic_load_n(u->live, __ATOMIC_ACQUIRE) & 1) ^ 1, n = 0;
-	struct hs_mappings *t = &u->tables[next];
+	uint32_t next = __atomic_load_n(u->live, __ATOMIC_ACQUIRE) + 1, n = 0;
+	struct hs_mappings *t = &u->tables[next & 1];
 	int count = sym_module_count(sym);
 
 	/* Newest first: where a library was unloaded and another loaded over it, the later wins. */
@@ -175,10 +174,7 @@ int unwinder_sync(struct unwinder *u, const struct symbolizer *sym)
 	}
 	qsort(t->m, n, sizeof(*t->m), by_start);
 	t->count = n;
-	if (getenv("HS_UNWIND_DEBUG"))
-		for (uint32_t i = 0; i < n; i++)
-			fprintf(stderr, "map %lx-%lx bias %lx rows %u+%u\n", (unsigned long)t->m[i].start,
-				(unsigned long)t->m[i].end, (unsigned long)t->m[i].bias, t->m[i].first, t->m[i].count);
+
 	u->stats.mappings = (int)t->count;
 	__atomic_store_n(u->live, next, __ATOMIC_RELEASE);
 	return 0;

@@ -18,7 +18,8 @@ struct unwind_stats {
 };
 
 /* Maps the BPF side's `unwind_rows` (rows_cap entries) and `mappings` arrays (both
- * BPF_F_MMAPABLE); *live is the program's `mappings_live` (in its mapped .bss). 0 or -errno. */
+ * BPF_F_MMAPABLE); *live is the program's `mappings_live` (in its mapped .bss): the table
+ * generation, whose low bit selects the current mapping table. 0 or -errno. */
 int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live,
 		 struct unwinder **out);
 

@@ -22,7 +22,8 @@ const volatile __u32 max_depth = HS_MAX_FRAMES;
  * code runs; the agent is its tracer and swallows the signal. 0 = never. */
 __u32 pause_tid = 0;
 
-/* Which of the two `mappings` entries is current; flipped by the agent. */
+/* Generation of the mapping table, bumped by the agent at each publish; its low bit says which
+ * of the two `mappings` entries is current. */
 __u32 mappings_live = 0;
 
 /* Wake the consumer only once this much is pending; it also polls every few ms. A wakeup per
@@ -152,11 +153,35 @@ struct {
 #define MAPPING_STEPS 11
 #define ROW_STEPS 24
 
+/* Per-CPU cache of the rule of each return address: allocation paths repeat the same call
+ * sites, and a hit skips both binary searches. An entry is valid for one table generation; its
+ * check word also catches an entry torn by a program preempted on the same CPU. */
+#define RULE_CACHE_SIZE 1024 /* 24 KiB per CPU */
+struct rule_slot {
+	__u64 pc, row, check; /* row: a struct hs_unwind_row; check: pc ^ row ^ generation */
+};
+
+struct rule_cache {
+	struct rule_slot slot[RULE_CACHE_SIZE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rule_cache);
+} rule_cache SEC(".maps");
+
 struct dwarf_walk {
 	__u64 pc, sp, fp; /* return address of the frame being left, its CFA-side registers */
+	__u64 gen;	  /* mapping table generation */
 	struct hs_stack *st;
 	struct hs_mappings *maps;
+	struct rule_cache *cache;
 };
+
+/* A walk that goes on (every enum hs_walk_end stops it). */
+#define GO_ON HS_END_COUNT
 
 /* The binary searches below narrow [lo, hi) without a branch on the comparison: the verifier
  * would otherwise follow both sides of every step (2^steps paths), and BPF has no conditional
@@ -226,7 +251,7 @@ static __always_inline int fp_step(struct dwarf_walk *w, __u64 *cfa, __u64 *ra, 
 	return 1;
 }
 
-/* The caller's CFA, return address and rbp by the row's rule; 0, or the hs_walk_end to stop. */
+/* The caller's CFA, return address and rbp by the row's rule; GO_ON, or how the walk ends. */
 static __always_inline __u32 cfi_step(struct dwarf_walk *w, struct hs_unwind_row *row, __u64 *cfa,
 				       __u64 *ra, __u64 *fp)
 {
@@ -243,14 +268,45 @@ static __always_inline __u32 cfi_step(struct dwarf_walk *w, struct hs_unwind_row
 			return HS_END_READ_FAULT;
 		*fp = pair[0];
 		*ra = pair[1];
-		return 0;
+		return GO_ON;
 	}
 	if (bpf_probe_read_user(ra, sizeof(*ra), (void *)(*cfa - 8)))
 		return HS_END_READ_FAULT;
 	if (row->rbp_slot &&
 	    bpf_probe_read_user(fp, sizeof(*fp), (void *)(*cfa + 8 * (__s64)row->rbp_slot)))
 		return HS_END_READ_FAULT;
-	return 0;
+	return GO_ON;
+}
+
+/* The rule for the frame of return address w->pc (a NONE row for code without CFI); 0 when the
+ * address is in no known mapping. */
+static __always_inline int find_rule(struct dwarf_walk *w, struct hs_unwind_row *row)
+{
+	struct rule_slot *c = &w->cache->slot[((w->pc * 0x9E3779B97F4A7C15ULL) >> 54) &
+					      (RULE_CACHE_SIZE - 1)];
+	__u64 pc = w->pc, bits;
+	struct hs_unwind_row *r = NULL;
+	struct hs_mapping *m;
+
+	bits = c->row;
+	if (c->pc == pc && c->check == (pc ^ bits ^ w->gen)) {
+		__builtin_memcpy(row, &bits, sizeof(*row));
+		return 1;
+	}
+	m = find_mapping(w->maps, pc - 1);
+	if (!m)
+		return 0;
+	if (m->count)
+		r = find_row(m->first, m->count, pc - 1 - m->bias);
+	if (r)
+		*row = *r;
+	else
+		*row = (struct hs_unwind_row){ .cfa_kind = HS_CFA_NONE };
+	__builtin_memcpy(&bits, row, sizeof(bits));
+	c->pc = pc;
+	c->row = bits;
+	c->check = pc ^ bits ^ w->gen;
+	return 1;
 }
 
 /* bpf_loop body: from the frame whose return address is w->pc, one frame up. */
@@ -258,26 +314,25 @@ static long dwarf_frame(__u32 i, void *ctx)
 {
 	struct dwarf_walk *w = ctx;
 	struct hs_stack *st = w->st;
-	struct hs_mapping *m = find_mapping(w->maps, w->pc - 1);
-	struct hs_unwind_row *row = NULL;
+	struct hs_unwind_row row;
 	__u64 cfa = 0, ra = 0, fp = 0;
-	__u32 end = 0, depth = st->depth;
+	__u32 end = GO_ON, depth = st->depth;
+	int known;
 
 	if (depth >= max_depth || depth >= HS_MAX_FRAMES) {
 		st->end = HS_END_DEPTH;
 		return 1;
 	}
-	if (!m)
+	known = find_rule(w, &row);
+	if (!known)
 		count(HS_CNT_NO_MAPPING);
-	else if (m->count)
-		row = find_row(m->first, m->count, w->pc - 1 - m->bias);
-	if (row)
-		end = cfi_step(w, row, &cfa, &ra, &fp);
-	if (!row || end == HS_END_NO_CFI)
-		end = fp_step(w, &cfa, &ra, &fp) ? 0 : m ? HS_END_NO_CFI : HS_END_NO_MAPPING;
-	if (!end && (!ra || cfa <= w->sp))
+	else
+		end = cfi_step(w, &row, &cfa, &ra, &fp);
+	if (!known || end == HS_END_NO_CFI)
+		end = fp_step(w, &cfa, &ra, &fp) ? GO_ON : known ? HS_END_NO_CFI : HS_END_NO_MAPPING;
+	if (end == GO_ON && (!ra || cfa <= w->sp))
 		end = HS_END_BAD_FRAME;
-	if (end) {
+	if (end != GO_ON) {
 		st->end = end;
 		return 1;
 	}
@@ -292,11 +347,13 @@ static long dwarf_frame(__u32 i, void *ctx)
 /* The caller's frame is known from the probe site: its CFA is just above the return address. */
 static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *st)
 {
-	__u32 live = mappings_live & 1;
-	struct dwarf_walk w = { .pc = st->frames[0], .sp = ra_at + 8, .fp = fp, .st = st };
+	__u32 gen = mappings_live, slot = gen & 1, zero = 0;
+	struct dwarf_walk w = { .pc = st->frames[0], .sp = ra_at + 8, .fp = fp, .gen = gen,
+				.st = st };
 
-	w.maps = bpf_map_lookup_elem(&mappings, &live);
-	if (!w.maps) {
+	w.maps = bpf_map_lookup_elem(&mappings, &slot);
+	w.cache = bpf_map_lookup_elem(&rule_cache, &zero);
+	if (!w.maps || !w.cache) {
 		st->end = HS_END_NO_MAPPING;
 		return;
 	}

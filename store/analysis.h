@@ -1,8 +1,8 @@
-/* The analyses of a recording: summary, sites, lifetimes, sizes, leaks, errors, timeline and
- * advice, as typed results. `heapscope report` and the server both render these; nothing else
- * computes them. Every function takes an open reader and fills a result the caller frees with
- * the matching *_free function (which accepts a zeroed result); 0 or -errno (-EIO: the query
- * failed, see store_reader_errmsg). */
+/* The analyses of a recording: summary (with the stack quality), sites, lifetimes, sizes, leaks,
+ * errors, timeline and advice, as typed results. `heapscope report` and the server both render
+ * these; nothing else computes them. Every function takes an open reader and fills a result the
+ * caller frees with the matching *_free function (which accepts a zeroed result); 0 or -errno
+ * (-EIO: the query failed, see store_reader_errmsg). */
 #ifndef HEAPSCOPE_STORE_ANALYSIS_H
 #define HEAPSCOPE_STORE_ANALYSIS_H
 
@@ -34,6 +34,30 @@ struct an_stack {
 	struct an_frame *frames;
 };
 
+/* --- Stack quality ------------------------------------------------------------------------- */
+
+/* The allocation sites whose stack walk ended one way (stacks.walk_end), and their allocations. */
+struct an_walk_end {
+	char *walk_end; /* complete, caller_only, fp, depth, no_cfi...; unknown: the stack was lost */
+	int64_t sites, allocs;
+};
+
+/* How far the recorded stacks reach, weighted by the allocations made at each site. */
+struct an_stack_quality {
+	char *mode;		/* recording.stack_mode: caller, fp or dwarf */
+	int64_t sites, allocs;	/* allocation sites (stacks) and the allocations counted */
+	double complete_allocs_share, complete_sites_share; /* walks that reached the entry */
+	double mean_depth;	/* frames per allocation's stack */
+	int p99_depth;		/* 99% of allocations have a stack at most this deep */
+	struct an_walk_end *ends; /* most allocations first */
+	size_t nends;
+	int64_t fp_fallback_frames, unwind_files, unwind_files_no_cfi;
+	const char *hint; /* static: what cuts most short stacks, when under 90% are complete */
+};
+
+int an_stack_quality(struct store_reader *r, struct an_stack_quality *out);
+void an_stack_quality_free(struct an_stack_quality *q);
+
 /* --- Summary ------------------------------------------------------------------------------- */
 
 struct an_summary {
@@ -44,6 +68,7 @@ struct an_summary {
 	int64_t allocs, frees, alloc_bytes, live_blocks, live_bytes, peak_bytes, peak_ts;
 	int64_t dropped_events, untracked_frees, stack_collisions, stack_map_full;
 	int64_t double_frees, invalid_frees;
+	struct an_stack_quality stacks;
 };
 
 int an_summary(struct store_reader *r, struct an_summary *out);

@@ -53,6 +53,11 @@ int64_t rd_scalar(struct store_reader *r, const char *sql, int64_t dflt)
 	return v;
 }
 
+int rd_site_stats_written(struct store_reader *r)
+{
+	return rd_scalar(r, "SELECT EXISTS (SELECT 1 FROM site_stats)", 0) > 0;
+}
+
 int store_reader_open(const char *path, struct store_reader **out, char *err, size_t errlen)
 {
 	struct store_reader *r;
@@ -156,8 +161,7 @@ int an_load_stack(struct store_reader *r, int64_t site, struct an_stack *out)
 
 static int summary_counts(struct store_reader *r, struct an_summary *s)
 {
-	/* site_stats is written at the end; while recording, count the rows written so far. */
-	if (rd_scalar(r, "SELECT count(*) FROM site_stats", 0) > 0) {
+	if (rd_site_stats_written(r)) {
 		s->allocs = rd_scalar(r, "SELECT sum(allocs) FROM site_stats", 0);
 		s->frees = rd_scalar(r, "SELECT sum(frees) FROM site_stats", 0);
 		s->alloc_bytes = rd_scalar(r, "SELECT sum(bytes) FROM site_stats", 0);
@@ -212,6 +216,8 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 	sqlite3_finalize(st);
 	if (!err)
 		err = summary_counts(r, s);
+	if (!err)
+		err = an_stack_quality(r, &s->stacks);
 	if (err)
 		an_summary_free(s);
 	return err;
@@ -224,6 +230,7 @@ void an_summary_free(struct an_summary *s)
 	free(s->exe);
 	free(s->allocator);
 	free(s->end_reason);
+	an_stack_quality_free(&s->stacks);
 	*s = (struct an_summary){ .exit_status = -1 };
 }
 

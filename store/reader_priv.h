@@ -22,4 +22,8 @@ char *rd_text(sqlite3_stmt *st, int col, int *err);
 /* One integer from a query without parameters; dflt when it yields no row or NULL. */
 int64_t rd_scalar(struct store_reader *r, const char *sql, int64_t dflt);
 
+/* Whether the recorder has written site_stats yet: before its first publish, a live recording's
+ * counts come from the allocation rows. */
+int rd_site_stats_written(struct store_reader *r);
+
 #endif

@@ -26,6 +26,7 @@ enum stmt_id {
 	ST_SITE_HIST,
 	ST_CROSS_THREAD,
 	ST_LEAK_SITE,
+	ST_BPF_PROGRAM,
 	ST_COUNT,
 };
 
@@ -56,6 +57,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
 			    " VALUES (?,?,?)",
 	[ST_LEAK_SITE] = "INSERT OR REPLACE INTO leak_sites(site, blocks, bytes, oldest_ts, growth)"
 			 " VALUES (?,?,?,?,?)",
+	[ST_BPF_PROGRAM] = "INSERT OR REPLACE INTO bpf_programs(name, runs, run_time_ns) VALUES (?,?,?)",
 };
 
 struct store {
@@ -419,6 +421,16 @@ int store_insert_cross_thread(struct store *s, int64_t site, int64_t free_site, 
 	sqlite3_bind_int64(st, 1, site);
 	sqlite3_bind_int64(st, 2, free_site);
 	sqlite3_bind_int64(st, 3, blocks);
+	return run(st);
+}
+
+int store_insert_bpf_program(struct store *s, const char *name, int64_t runs, int64_t run_time_ns)
+{
+	sqlite3_stmt *st = s->st[ST_BPF_PROGRAM];
+
+	bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, runs);
+	sqlite3_bind_int64(st, 3, run_time_ns);
 	return run(st);
 }
 
