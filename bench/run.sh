@@ -3,7 +3,8 @@
 # ingest, and sqlite3 bare / traced / heaptrack. Prints ratios; never fails on a figure.
 #
 # Knobs (environment): BENCH_OPS (2000000), BENCH_RUNS (5, default mix), BENCH_MIX_RUNS (3,
-# --mix), BENCH_SQLITE_RUNS (3), BENCH_INGEST_ROWS (2000000).
+# --mix), BENCH_STACK_RUNS (3, stack modes), BENCH_SQLITE_RUNS (3), BENCH_INGEST_ROWS (2000000),
+# BENCH_ONLY (a space-separated subset of: alloc mix stack ingest sqlite report serve).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -155,6 +156,56 @@ summarize_alloc() {
 	} >>"$RESULTS"
 }
 
+# allocbench under each --stack mode, with the kernel's BPF run-time statistics on: traced / bare
+# per mode, and what the full unwind adds per stack (BPF time per alloc_enter / free_enter run).
+stack_modes_bench() {
+	local runs=${BENCH_STACK_RUNS:-3} i m log ops stats_was
+	stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+	sysctl -qw kernel.bpf_stats_enabled=1 || note "stack modes: cannot enable kernel.bpf_stats_enabled"
+	: >"$TMP/ops.stack"
+	: >"$TMP/bpf.stack"
+	echo "allocbench --ops $OPS: $runs interleaved rounds of bare and --stack=caller|fp|dwarf" >&2
+	for ((i = 1; i <= runs; i++)); do
+		for m in bare caller fp dwarf; do
+			log=$LOGS/stack.$m.$i
+			rm -f "$TMP"/st.db*
+			if [ $m = bare ]; then
+				"$AB" --ops "$OPS" >"$log.out" 2>"$log.err"
+			else
+				cmdline "$HS record --stack=$m -o $TMP/st.db -- $AB --ops $OPS"
+				"$HS" record --stack=$m -o "$TMP/st.db" -- "$AB" --ops "$OPS" >"$log.out" 2>"$log.err"
+				sqlite3 -separator ' ' "$TMP/st.db" "SELECT '$m', name, run_time_ns / runs
+					FROM bpf_programs WHERE runs > 0 AND name IN ('alloc_enter', 'free_enter')
+					UNION ALL SELECT '$m', 'depth', round(sum(s.depth * ss.allocs) * 1.0 / sum(ss.allocs), 1)
+					FROM site_stats ss JOIN stacks s ON s.id = ss.site" >>"$TMP/bpf.stack" 2>>"$log.err"
+			fi
+			ops=$(ops_of "$log.out")
+			echo "$m ${ops:-NA}" >>"$TMP/ops.stack"
+			printf '  stack    %-6s run %d: %s ops/s\n' "$m" "$i" "${ops:-NA}" >&2
+		done
+	done
+	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	local bare caller fp dwarf
+	bare=$(med_of stack bare)
+	caller=$(med_of stack caller)
+	fp=$(med_of stack fp)
+	dwarf=$(med_of stack dwarf)
+	bpf_ns() { awk -v m="$1" -v p="$2" '$1 == m && $2 == p { print $3 }' "$TMP/bpf.stack" | median; }
+	{
+		echo "== stack modes: allocbench --ops $OPS (median of $runs interleaved runs)"
+		for m in caller fp dwarf; do
+			printf '  %-34s %14s   %s\n' "--stack=$m: traced / bare" \
+				"$(ratio "$bare" "$(med_of stack $m)")x" \
+				"BPF ns per alloc_enter $(bpf_ns $m alloc_enter), per free_enter $(bpf_ns $m free_enter); mean depth $(bpf_ns $m depth)"
+		done
+		printf '  %-34s %14s   %s\n' "dwarf / caller (slowdown)" "$(ratio "$caller" "$dwarf")x" "target <= 1.3x" \
+			"fp / caller (slowdown)" "$(ratio "$caller" "$fp")x" ""
+		printf '  %-34s %14s   %s\n' "full unwind, extra ns per stack" \
+			"$(awk -v a="$(bpf_ns dwarf alloc_enter)" -v b="$(bpf_ns caller alloc_enter)" 'BEGIN { if (a != "NA" && b != "NA") printf "%.0f", a - b; else print "NA" }')" \
+			"alloc_enter BPF time, dwarf - caller; target <= 300"
+	} >>"$RESULTS"
+}
+
 ingest_bench() {
 	local out
 	echo "store ingest: $INGEST_ROWS rows" >&2
@@ -198,6 +249,12 @@ sqlite_run() {
 	if [ "$cfg" = traced ]; then
 		sqlite3 -separator ' ' "$TMP/s.db" "SELECT (SELECT count(*) FROM allocations),
 			duration_ns, dropped_events FROM recording" >>"$TMP/rec.sqlite" 2>>"$log.err"
+		# Stack depth per allocation: mean, p99, and the share that reached the entry point.
+		sqlite3 -separator ' ' "$TMP/s.db" "WITH d AS (SELECT s.depth, s.walk_end, a.site
+			FROM allocations a JOIN stacks s ON s.id = a.site)
+			SELECT avg(depth), (SELECT depth FROM d ORDER BY depth LIMIT 1 OFFSET
+			(SELECT count(*) * 99 / 100 FROM d)), avg(walk_end = 'complete') * 100 FROM d" \
+			>>"$TMP/depth.sqlite" 2>>"$log.err"
 	fi
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' >>"$TMP/sqlite.$cfg"
 	printf '  sqlite %-9s run %d: %.2f s\n' "$cfg" "$i" "$(tail -1 "$TMP/sqlite.$cfg")" >&2
@@ -210,6 +267,7 @@ sqlite_bench() {
 	cmdline "$HS record -o $TMP/s.db -- sqlite3 :memory: < $SQL_SCRIPT"
 	cmdline "heaptrack -o $TMP/ht sqlite3 :memory: < $SQL_SCRIPT"
 	: >"$TMP/rec.sqlite"
+	: >"$TMP/depth.sqlite"
 	for ((i = 1; i <= SQLITE_RUNS; i++)); do
 		for cfg in bare traced heaptrack; do
 			touch "$TMP/sqlite.$cfg"
@@ -228,6 +286,9 @@ sqlite_bench() {
 		awk '{ n = $1; d = $2; dr += $3 } END { if (NR) printf "  %-34s %14s   %s\n",
 			"allocations per traced run", n, sprintf("recording %.2f s, %d dropped in all", d / 1e9, dr) }' \
 			"$TMP/rec.sqlite"
+	awk 'END { if (NR) printf "  %-34s %14s   %s\n", "stack depth per allocation",
+		sprintf("mean %.1f", $1), sprintf("p99 %d; %.1f%% reach the entry point", $2, $3) }' \
+		"$TMP/depth.sqlite"
 	} >>"$RESULTS"
 }
 
@@ -308,12 +369,15 @@ if ! "$HS" record -o "$TMP/probes.db" -- "$AB" --ops 1000 >"$LOGS/probes.out" 2>
 	exit 1
 fi
 
-alloc_series default "$RUNS" --ops "$OPS"
-alloc_series mix "$MIX_RUNS" --ops "$OPS" --mix
-ingest_bench
-sqlite_bench
-report_bench
-serve_bench
+ONLY=" ${BENCH_ONLY:-alloc mix stack ingest sqlite report serve} "
+want() { [[ $ONLY == *" $1 "* ]]; }
+want alloc && alloc_series default "$RUNS" --ops "$OPS"
+want mix && alloc_series mix "$MIX_RUNS" --ops "$OPS" --mix
+want stack && stack_modes_bench
+want ingest && ingest_bench
+want sqlite && sqlite_bench
+want report && report_bench
+want serve && serve_bench
 
 echo
 echo "heapscope bench results ($(uname -r), $(nproc) CPUs, $(($(date +%s) - start)) s)"

@@ -60,7 +60,7 @@ struct {
  * detected and sent inline rather than merged. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 16); /* resized by the agent */
+	__uint(max_entries, 1 << 18); /* entries allocated as used: ~600 B per distinct stack */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct hs_stack);

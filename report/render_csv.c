@@ -110,17 +110,23 @@ static void advice_csv(FILE *out, const struct an_advices *a)
 	}
 }
 
+/* The stack quality's headline numbers close the row (its per-reason counts are in the JSON). */
 static void summary_csv(FILE *out, const struct an_summary *s)
 {
+	const struct an_stack_quality *q = &s->stacks;
+
 	fprintf(out, "pid,mode,command,duration_ns,allocs,frees,alloc_bytes,live_blocks,live_bytes,"
-		     "peak_bytes,dropped_events,untracked_frees,double_frees,invalid_frees\n");
+		     "peak_bytes,dropped_events,untracked_frees,double_frees,invalid_frees,stack_mode,"
+		     "stacks_complete_allocs_share,stacks_mean_depth,stacks_p99_depth\n");
 	fprintf(out, "%d,%s,", s->pid, s->mode ? s->mode : "");
 	field(out, s->command);
 	fprintf(out, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-		     ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
+		     ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+		     ",%s,%.4f,%.2f,%d\n",
 		s->duration_ns, s->allocs, s->frees, s->alloc_bytes, s->live_blocks, s->live_bytes,
 		s->peak_bytes, s->dropped_events, s->untracked_frees, s->double_frees,
-		s->invalid_frees);
+		s->invalid_frees, q->mode ? q->mode : "", q->complete_allocs_share, q->mean_depth,
+		q->p99_depth);
 }
 
 int report_csv(FILE *out, const struct report_data *d)

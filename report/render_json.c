@@ -38,6 +38,33 @@ static void kv_opt(struct json *j, const char *key, int64_t v)
 		json_kv_int(j, key, v);
 }
 
+static void stack_quality(struct json *j, const struct an_stack_quality *q)
+{
+	json_obj_begin(j);
+	json_kv_str(j, "mode", q->mode);
+	json_kv_int(j, "sites", q->sites);
+	json_kv_int(j, "allocs", q->allocs);
+	json_kv_double(j, "complete_allocs_share", q->complete_allocs_share);
+	json_kv_double(j, "complete_sites_share", q->complete_sites_share);
+	json_kv_double(j, "mean_depth", q->mean_depth);
+	json_kv_int(j, "p99_depth", q->p99_depth);
+	json_key(j, "ends");
+	json_arr_begin(j);
+	for (size_t i = 0; i < q->nends; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "walk_end", q->ends[i].walk_end);
+		json_kv_int(j, "sites", q->ends[i].sites);
+		json_kv_int(j, "allocs", q->ends[i].allocs);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_kv_int(j, "fp_fallback_frames", q->fp_fallback_frames);
+	json_kv_int(j, "unwind_files", q->unwind_files);
+	json_kv_int(j, "unwind_files_no_cfi", q->unwind_files_no_cfi);
+	json_kv_str(j, "hint", q->hint);
+	json_obj_end(j);
+}
+
 void report_json_summary(struct json *j, const struct an_summary *s)
 {
 	json_obj_begin(j);
@@ -64,6 +91,8 @@ void report_json_summary(struct json *j, const struct an_summary *s)
 	json_kv_int(j, "stack_map_full", s->stack_map_full);
 	json_kv_int(j, "double_frees", s->double_frees);
 	json_kv_int(j, "invalid_frees", s->invalid_frees);
+	json_key(j, "stacks");
+	stack_quality(j, &s->stacks);
 	json_obj_end(j);
 }
 

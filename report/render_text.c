@@ -66,6 +66,31 @@ static void stack_text(FILE *out, const struct an_stack *s, const char *indent, 
 		fprintf(out, "%s   ... %d more frames\n", indent, s->depth - max);
 }
 
+/* Stack quality: a few lines under the summary's, counts in allocations. */
+static void stacks_text(FILE *out, const struct an_stack_quality *q)
+{
+	const char *mode = q->mode ? q->mode : "?";
+
+	if (!q->allocs) {
+		fprintf(out, "  stacks        %s, no allocations yet\n", mode);
+		return;
+	}
+	fprintf(out, "  stacks        %s, %.1f%% of allocations reach the program's entry,"
+		     " mean depth %.1f (p99 %d)\n", mode, 100 * q->complete_allocs_share,
+		q->mean_depth, q->p99_depth);
+	fprintf(out, "  stack ends   ");
+	for (size_t i = 0; i < q->nends; i++)
+		fprintf(out, "%s %s %" PRId64, i ? "," : "", q->ends[i].walk_end,
+			q->ends[i].allocs);
+	fprintf(out, " (allocations)\n");
+	if (!strcmp(mode, "dwarf"))
+		fprintf(out, "  unwinding     %" PRId64 " files with unwind tables, %" PRId64
+			     " without; %" PRId64 " frames by frame pointer\n",
+			q->unwind_files, q->unwind_files_no_cfi, q->fp_fallback_frames);
+	if (q->hint)
+		fprintf(out, "  hint          %s\n", q->hint);
+}
+
 static void summary_text(FILE *out, const struct an_summary *s)
 {
 	char live[32], peak[32], total[32], dur[32];
@@ -93,6 +118,7 @@ static void summary_text(FILE *out, const struct an_summary *s)
 		s->untracked_frees);
 	fprintf(out, "  dropped       %" PRId64 " events%s\n", s->dropped_events,
 		s->dropped_events ? "  (ring buffer full: counts are lower bounds)" : "");
+	stacks_text(out, &s->stacks);
 }
 
 static void leaks_text(FILE *out, const struct an_leaks *l)

@@ -38,7 +38,7 @@ struct an_stack {
 
 /* The allocation sites whose stack walk ended one way (stacks.walk_end), and their allocations. */
 struct an_walk_end {
-	char *walk_end; /* complete, caller_only, fp, depth, no_cfi...; unknown: the stack was lost */
+	char *walk_end; /* complete, caller_only, fp, depth, no_cfi...; unknown: stack lost */
 	int64_t sites, allocs;
 };
 

@@ -89,12 +89,12 @@ static const char SCHEMA_SQL[] =
 	"  PRIMARY KEY(site, kind, bucket)) WITHOUT ROWID;"
 	"CREATE TABLE cross_thread(site INTEGER NOT NULL, free_site INTEGER NOT NULL,"
 	"  blocks INTEGER NOT NULL, PRIMARY KEY(site, free_site)) WITHOUT ROWID;"
-	/* Sites of the blocks still live at the end; growth = share of the recording's tenths
-	 * in which those blocks were allocated (1: still growing at the end). */
 	/* The recorder's own BPF programs: runs, and kernel time when kernel.bpf_stats_enabled=1
 	 * (else 0): what tracing cost the target, per probe hit. */
 	"CREATE TABLE bpf_programs(name TEXT PRIMARY KEY, runs INTEGER NOT NULL,"
 	"  run_time_ns INTEGER NOT NULL);"
+	/* Sites of the blocks still live at the end; growth = share of the recording's tenths
+	 * in which those blocks were allocated (1: still growing at the end). */
 	"CREATE TABLE leak_sites(site INTEGER PRIMARY KEY, blocks INTEGER NOT NULL,"
 	"  bytes INTEGER NOT NULL, oldest_ts INTEGER NOT NULL, growth REAL NOT NULL);"
 	"CREATE TABLE events(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"

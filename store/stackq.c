@@ -17,8 +17,8 @@
 	" FROM " source " w LEFT JOIN stacks k ON k.id = w.site WHERE w.allocs > 0"             \
 	" GROUP BY 1, 2 ORDER BY 2"
 
-/* Until the recorder first publishes site_stats, the allocation rows written so far. */
 static const char *const SQL_SITES = QUALITY_SQL("site_stats");
+/* Until the recorder first publishes site_stats, the allocation rows written so far. */
 static const char *const SQL_LIVE =
 	QUALITY_SQL("(SELECT site, count(*) AS allocs FROM allocations GROUP BY site)");
 
@@ -62,7 +62,7 @@ static struct an_walk_end *find_end(struct an_stack_quality *q, const char *name
 	return v;
 }
 
-/* Allocations per depth, all walk ends together; rows arrive by depth, so a depth's are adjacent. */
+/* Allocations per depth, all walk ends together (rows arrive by depth: a depth's are adjacent). */
 struct depths {
 	struct depth_count {
 		int depth;
@@ -96,7 +96,7 @@ static int p99(const struct depths *d, int64_t total)
 
 	for (size_t i = 0; i < d->n; i++) {
 		seen += d->v[i].allocs;
-		if ((double)seen >= 0.99 * (double)total)
+		if (seen * 100 >= total * 99) /* in integers: exactly at 99% counts */
 			return d->v[i].depth;
 	}
 	return 0;
@@ -111,7 +111,7 @@ static int read_rows(struct store_reader *r, struct an_stack_quality *q, struct 
 
 	err = rd_prepare(r, rd_site_stats_written(r) ? SQL_SITES : SQL_LIVE, &st);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0); /* coalesced: not NULL */
+		const char *name = (const char *)sqlite3_column_text(st, 0); /* never NULL */
 		int depth = sqlite3_column_int(st, 1);
 		int64_t sites = sqlite3_column_int64(st, 2), allocs = sqlite3_column_int64(st, 3);
 		struct an_walk_end *e = find_end(q, name, &err);
@@ -146,8 +146,8 @@ static int read_recording(struct store_reader *r, struct an_stack_quality *q)
 	sqlite3_stmt *st;
 	int err, rc;
 
-	err = rd_prepare(r, "SELECT stack_mode, fp_fallback_frames, unwind_files, unwind_files_no_cfi"
-			    " FROM recording WHERE id = 1", &st);
+	err = rd_prepare(r, "SELECT stack_mode, fp_fallback_frames, unwind_files,"
+			    " unwind_files_no_cfi FROM recording WHERE id = 1", &st);
 	if (err)
 		return err;
 	rc = sqlite3_step(st);

@@ -1,9 +1,10 @@
-// Overview: summary cards, the heap timeline (live bytes, alloc/free rates; drag to zoom, the
-// range kept in the URL as from/to) and the top leak suspects and sites.
+// Overview: summary cards (the stacks' quality among them), the heap timeline (live bytes,
+// alloc/free rates; drag to zoom, the range kept in the URL as from/to) and the top leak suspects
+// and sites.
 import { getJson, requests } from './api.js';
 import { INCRS, timeChart } from './charts.js';
 import { clear, cssVar, el, errorNote, note, panel } from './dom.js';
-import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtRate, num, plural, shortLoc, siteName, topFrame } from './format.js';
+import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtPct, fmtRate, num, plural, shortLoc, siteName, topFrame } from './format.js';
 
 function card(key, label, value, raw, detail, cls) {
 	return el('div', { class: 'card' + (cls ? ' ' + cls : ''), 'data-card': key }, [
@@ -32,6 +33,30 @@ function renderCards(box, s) {
 			`${fmtCount(num(s.double_frees) || 0)} double, ${fmtCount(num(s.invalid_frees) || 0)} invalid`, errs > 0 ? 'bad' : null),
 	);
 	if (lost > 0) box.append(card('stacks_lost', 'Stacks lost', fmtCount(lost), lost, 'collisions / full map', 'warn'));
+	if (s.stacks) box.append(stacksCard(s.stacks));
+}
+
+// Stack quality, a strip across the cards: the share of allocations whose stack reaches the
+// program's entry; beside it the depth, what cut the others short (in allocations) and the
+// store's hint when too few are complete.
+function stacksCard(q) {
+	const allocs = num(q.allocs) || 0;
+	const share = allocs ? num(q.complete_allocs_share) : null;
+	const mean = num(q.mean_depth);
+	const cut = arr(q.ends).filter((e) => e.walk_end !== 'complete');
+	const cutText = 'cut short: ' + (cut.length ? cut.map((e) => `${e.walk_end} ${fmtCount(e.allocs)}`).join(' · ') : 'none');
+	const depth = allocs ? `mean depth ${mean === null ? '–' : mean.toFixed(1)} frames, p99 ${fmtCount(q.p99_depth)}` : 'no allocations yet';
+	return el('div', { class: 'card stackq' + (q.hint ? ' warn' : allocs ? ' good' : ''), 'data-card': 'stacks' }, [
+		el('div', null, [
+			el('div', { class: 'k', text: `Stacks reaching entry · ${q.mode || '?'}` }),
+			el('div', { class: 'v', text: fmtPct(share), 'data-value': share === null ? null : String(share) }),
+		]),
+		el('div', null, [
+			el('div', { class: 'd', text: depth }),
+			allocs ? el('div', { class: 'd ends', text: cutText, title: 'allocations whose stack stops before the entry, by reason' }) : null,
+			q.hint ? el('div', { class: 'd hint', text: q.hint, title: q.hint }) : null,
+		]),
+	]);
 }
 
 // Allocation and free rates per second from per-interval counts (ts is the interval's end).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # heapscope report on recordings of tests/progs programs: exact per-site counts, the leak
-# ranking, the lifetime buckets, the advice, every format's totals agreeing, and bad input.
+# ranking, the lifetime buckets, the advice, the stack quality, every format's totals agreeing,
+# and bad input.
 . "$(dirname "$0")/../lib.sh"
 
 rec() { "$HS" record -o "$T/$1.db" -- "$PROGS/$1" >/dev/null 2>"$T/$1.rec.err"; }
@@ -11,6 +12,7 @@ rec lifetimes
 rec patterns
 rec threads4
 rec double_free
+"$HS" record -o "$T/caller.db" --stack=caller -- "$PROGS/leaks3" >/dev/null 2>"$T/caller.rec.err"
 
 # --- JSON: the documented contract, and leaks3's exact numbers.
 rep -d "$T/leaks3.db" --format json >"$T/leaks3.json"
@@ -28,6 +30,24 @@ expect_eq "json: leak ranking by innermost function" \
 expect_eq "json: frames[0] has file and line" \
 	"$(jq -r '.leaks[0].frames[0] | "\(.file|split("/")|last):\(.line > 0)"' "$T/leaks3.json")" "leaks3.c:true"
 expect_eq "json: no errors, no advice" "$(jq -r '"\(.errors|length) \(.advice|length)"' "$T/leaks3.json")" "0 0"
+
+# --- Stack quality: every leaks3 allocation is made at depth 5 (leak_x, main,
+# __libc_start_call_main, __libc_start_main, _start), and _start ends the walk.
+expect_eq "json: summary.stacks keys" \
+	"$(jq -r '.summary.stacks | keys | join(",")' "$T/leaks3.json")" \
+	"allocs,complete_allocs_share,complete_sites_share,ends,fp_fallback_frames,hint,mean_depth,mode,p99_depth,sites,unwind_files,unwind_files_no_cfi"
+expect_eq "json: stacks count every allocation and site" \
+	"$(jq -r '.summary as $s | .summary.stacks | "\(.allocs == $s.allocs) \(.sites) \([.ends[].allocs]|add) \([.ends[].sites]|add)"' "$T/leaks3.json")" \
+	"true 8 82 8"
+expect_eq "json: leaks3's stacks are complete, 5 deep" \
+	"$(jq -r '.summary.stacks | "\(.mode) \(.complete_allocs_share) \(.complete_sites_share) \(.mean_depth) \(.p99_depth) \([.ends[] | "\(.walk_end):\(.sites):\(.allocs)"]|join(",")) \(.hint)"' "$T/leaks3.json")" \
+	"dwarf 1 1 5 5 complete:8:82 null"
+expect_eq "json: unwind tables loaded (leaks3, libc, ld.so), none missing" \
+	"$(jq -r '.summary.stacks | "\(.unwind_files >= 3) \(.unwind_files_no_cfi)"' "$T/leaks3.json")" "true 0"
+rep -d "$T/caller.db" --format json --view summary >"$T/caller.json"
+expect_eq "json --stack=caller: one frame, ends caller_only, with its hint" \
+	"$(jq -r '.summary.stacks | "\(.mode) \(.complete_allocs_share) \(.mean_depth) \(.p99_depth) \([.ends[] | "\(.walk_end):\(.sites):\(.allocs)"]|join(",")) \(.hint|split(":")[0])"' "$T/caller.json")" \
+	"caller 0 1 1 caller_only:8:82 caller_only"
 
 # --- Sites grouped by function: exact per-function counts.
 rep -d "$T/leaks3.db" --format json --view sites --group-by function >"$T/byfn.json"
@@ -81,11 +101,21 @@ rep -d "$T/leaks3.db" >"$T/leaks3.txt"
 expect_eq "text: exit status" "$?" 0
 expect_match "text: top leak first" "$(grep -A1 '#1 ' "$T/leaks3.txt" | tail -1)" "at leak_c \(leaks3\.c:[0-9]+\)"
 expect_match "text: human units" "$(grep 'live at end' "$T/leaks3.txt")" "21 blocks, 4\.9 KiB"
+expect_eq "text: stack quality" "$(grep -A1 '^  stacks ' "$T/leaks3.txt")" \
+	"  stacks        dwarf, 100.0% of allocations reach the program's entry, mean depth 5.0 (p99 5)
+  stack ends    complete 82 (allocations)"
+expect_eq "text: no hint when stacks are complete" "$(grep -c '^  hint ' "$T/leaks3.txt")" 0
+expect_match "text --stack=caller: the hint" "$(rep -d "$T/caller.db" --view summary | grep '^  hint ')" \
+	"^  hint          caller_only: --stack=caller "
 
 # --- CSV: a header row, one row per site.
 rep -d "$T/leaks3.db" --format csv --view sites --group-by function >"$T/sites.csv"
 expect_eq "csv: header" "$(head -1 "$T/sites.csv" | cut -d, -f1-4)" "site,key,allocs,bytes"
 expect_eq "csv: rows" "$(tail -n +2 "$T/sites.csv" | wc -l)" 6
+rep -d "$T/leaks3.db" --format csv --view summary >"$T/summary.csv"
+expect_eq "csv summary: ends with the stack quality" \
+	"$(head -1 "$T/summary.csv" | cut -d, -f15-)" "stack_mode,stacks_complete_allocs_share,stacks_mean_depth,stacks_p99_depth"
+expect_eq "csv summary: its values" "$(tail -1 "$T/summary.csv" | cut -d, -f15-)" "dwarf,1.0000,5.00,5"
 
 # --- Collapsed stacks: outermost first, totals equal the JSON's.
 rep -d "$T/leaks3.db" --format collapsed >"$T/leaks3.folded"
@@ -118,11 +148,14 @@ cc -O2 -g -fno-omit-frame-pointer -pthread -o "$T/allocbench" "$TOP/../shared/be
 recorder=$!
 live_allocs() { "$HS" report -d "$T/live.db" --format json --view summary 2>/dev/null |
 	jq -r 'if .summary.live then .summary.allocs else -1 end'; }
+live_stacks() { "$HS" report -d "$T/live.db" --format json --view summary 2>/dev/null |
+	jq -r '.summary.stacks | "\(.mode) \(.allocs > 0) \(.sites > 0) \(.mean_depth >= 1)"'; }
 positive() { [ "$(live_allocs)" -gt 0 ] 2>/dev/null; }
 if wait_for "live: allocations appear while recording" 20 positive; then
 	first=$(live_allocs)
 	grows() { [ "$(live_allocs)" -gt "$first" ] 2>/dev/null; }
 	wait_for "live: the count rises" 20 grows && ok "live: the count rises ($first -> $(live_allocs))"
+	expect_eq "live: stack quality so far" "$(live_stacks)" "dwarf true true true"
 	expect_eq "live: leaks so far have an age" \
 		"$("$HS" report -d "$T/live.db" --format json --view leaks --top 1 | jq '.leaks[0].oldest_age_ns > 0')" true
 fi
@@ -147,7 +180,7 @@ echo "hello, not sqlite" >"$T/text.db"
 bad "not sqlite" "not a heapscope recording" -d "$T/text.db"
 cp "$T/leaks3.db" "$T/v99.db"
 sqlite3 "$T/v99.db" "PRAGMA user_version = 99"
-bad "other version" "schema version 99; this heapscope reads version 1" -d "$T/v99.db"
+bad "other version" "schema version 99; this heapscope reads version 2" -d "$T/v99.db"
 bad "unknown view" "unknown view 'bogus'" -d "$T/leaks3.db" --view bogus
 bad "unknown format" "unknown format 'xml'" -d "$T/leaks3.db" --format xml
 bad "negative top" "--top must be an integer >= 0, not '-3'" -d "$T/leaks3.db" --top -3

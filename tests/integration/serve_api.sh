@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # heapscope serve on recordings of tests/progs programs: every API route's status, content type
-# and JSON shape, values equal to `report --format json` of the same file, the flame tree's
-# totals, every embedded dashboard file byte for byte, the listening address, and bad options.
+# and JSON shape (the summary's stack quality too), values equal to `report --format json` of the
+# same file, the flame tree's totals, every embedded dashboard file byte for byte, the listening
+# address, and bad options.
 . "$(dirname "$0")/../lib.sh"
 
 SPIDS=()
@@ -63,6 +64,9 @@ expect_match "serve: prints http://127.0.0.1:PORT/" "$(cat "$T/serve.leaks3.out"
 api "summary" /api/summary .summary "$R"
 expect_eq "summary: leaks3's counts" \
 	"$(jq -r '"\(.allocs) \(.frees) \(.live_blocks) \(.live_bytes)"' "$T/body")" "82 61 21 5000"
+expect_eq "summary: the stack quality, every allocation and site counted" \
+	"$(jq -r '.stacks | "\(.mode) \(.allocs) \(.sites) \([.ends[].allocs]|add) \(.complete_allocs_share >= 0 and .complete_allocs_share <= 1) \(.mean_depth >= 1) \(.p99_depth >= 1)"' "$T/body")" \
+	"dwarf 82 8 82 true true true"
 get /api/summary
 expect_eq "api: Cache-Control no-cache" "$(grep -i '^cache-control:' "$T/headers" | tr -d '\r')" \
 	"Cache-Control: no-cache"

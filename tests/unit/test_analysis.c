@@ -1,5 +1,6 @@
 /* Unit tests of the analyses on a recording written through the tracker (no BPF): per-site
- * aggregates, grouping, sorting, percentiles, leaks and their ranking, histograms, advice. */
+ * aggregates, grouping, sorting, percentiles, leaks and their ranking, histograms, advice; and
+ * the stack quality on stores written row by row. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -221,6 +222,174 @@ static void test_advice(void **state)
 	done(r);
 }
 
+/* Stacks of known depth and walk end, with per-site allocation counts written straight into
+ * site_stats (sites < 0: none, as before the recorder first publishes them; then every count is
+ * one allocation row). */
+struct quality_site {
+	int64_t site; /* 0: the stack was lost */
+	int depth;
+	const char *walk_end;
+	int64_t allocs;
+};
+
+static struct store_reader *make_quality(const char *mode, const struct quality_site *v, int n,
+					 int with_site_stats)
+{
+	struct store_recording rec = { .pid = 7, .mode = "launch", .command = "q",
+				       .stack_mode = mode };
+	struct store_end end = { .duration_ns = 1000 * MS, .end_reason = "exited",
+				 .fp_fallback_frames = 17, .unwind_files = 41,
+				 .unwind_files_no_cfi = 2 };
+	int64_t frames[64], id = 0;
+	struct store_reader *r;
+	struct store *st;
+	char err[256];
+
+	for (int i = 0; i < 64; i++)
+		frames[i] = 1;
+	snprintf(path, sizeof(path), "/tmp/hs-analysis-%d.db", (int)getpid());
+	assert_int_equal(store_create(path, &st, err, sizeof(err)), 0);
+	assert_int_equal(store_begin_recording(st, &rec), 0);
+	assert_int_equal(store_insert_frame(st, 1, 0x1000, 0, 0, "f", NULL, 0), 0);
+	for (int i = 0; i < n; i++) {
+		struct store_site_stats ss = { .site = v[i].site, .allocs = v[i].allocs };
+
+		if (v[i].site)
+			assert_int_equal(store_insert_stack(st, v[i].site, v[i].depth,
+							    v[i].walk_end, frames), 0);
+		if (with_site_stats)
+			assert_int_equal(store_insert_site_stats(st, &ss), 0);
+		for (int64_t k = 0; !with_site_stats && k < v[i].allocs; k++) {
+			struct store_alloc a = { .id = ++id, .addr = 0x1000 + 16 * id, .size = 16,
+						 .func = 1, .tid = 1, .alloc_ts = id, .free_ts = -1,
+						 .site = v[i].site };
+
+			assert_int_equal(store_insert_alloc(st, &a), 0);
+		}
+	}
+	assert_int_equal(store_end_recording(st, &end), 0);
+	assert_int_equal(store_close(st), 0);
+	assert_int_equal(store_reader_open(path, &r, err, sizeof(err)), 0);
+	return r;
+}
+
+static void assert_end(const struct an_walk_end *e, const char *name, int64_t sites,
+		       int64_t allocs)
+{
+	assert_string_equal(e->walk_end, name);
+	assert_int_equal(e->sites, sites);
+	assert_int_equal(e->allocs, allocs);
+}
+
+/* 1000 allocations: 890 with complete stacks (2 of the 5 sites), 60 cut by code without CFI,
+ * 40 at the depth limit, 10 whose stack was lost; a stack used only to free does not count. */
+static void test_stack_quality(void **state)
+{
+	static const struct quality_site v[] = {
+		{ 1, 3, "complete", 600 }, { 2, 5, "complete", 290 }, { 3, 64, "depth", 40 },
+		{ 4, 2, "no_cfi", 60 },	   { 5, 7, "complete", 0 },   { 0, 0, NULL, 10 },
+	};
+	struct store_reader *r = make_quality("dwarf", v, 6, 1);
+	struct an_stack_quality q;
+	struct an_summary s;
+	(void)state;
+
+	assert_int_equal(an_stack_quality(r, &q), 0);
+	assert_string_equal(q.mode, "dwarf");
+	assert_int_equal(q.sites, 5);
+	assert_int_equal(q.allocs, 1000);
+	assert_float_equal(q.complete_allocs_share, 0.89, 1e-12);
+	assert_float_equal(q.complete_sites_share, 0.4, 1e-12);
+	/* (600 x 3 + 290 x 5 + 40 x 64 + 60 x 2 + 10 x 0) / 1000 */
+	assert_float_equal(q.mean_depth, 5.93, 1e-12);
+	assert_int_equal(q.p99_depth, 64); /* 960 allocations at depth <= 5: under 99% */
+	assert_int_equal(q.nends, 4);
+	assert_end(&q.ends[0], "complete", 2, 890);
+	assert_end(&q.ends[1], "no_cfi", 1, 60);
+	assert_end(&q.ends[2], "depth", 1, 40);
+	assert_end(&q.ends[3], "unknown", 1, 10);
+	assert_int_equal(q.fp_fallback_frames, 17);
+	assert_int_equal(q.unwind_files, 41);
+	assert_int_equal(q.unwind_files_no_cfi, 2);
+	assert_non_null(q.hint);
+	assert_true(!strncmp(q.hint, "no_cfi: ", 8)); /* the biggest reason, under 90% complete */
+
+	/* The summary carries the same, and its allocation count agrees. */
+	assert_int_equal(an_summary(r, &s), 0);
+	assert_int_equal(s.allocs, q.allocs);
+	assert_int_equal(s.stacks.nends, q.nends);
+	assert_float_equal(s.stacks.mean_depth, q.mean_depth, 0);
+	assert_ptr_equal(s.stacks.hint, q.hint);
+	an_summary_free(&s);
+	an_stack_quality_free(&q);
+	done(r);
+}
+
+/* 99% of allocations complete: no hint, and p99 stops short of the deepest 1%. */
+static void test_stack_quality_good(void **state)
+{
+	static const struct quality_site v[] = {
+		{ 1, 12, "complete", 990 }, { 2, 64, "depth", 10 },
+	};
+	struct store_reader *r = make_quality("dwarf", v, 2, 1);
+	struct an_stack_quality q;
+	(void)state;
+
+	assert_int_equal(an_stack_quality(r, &q), 0);
+	assert_float_equal(q.complete_allocs_share, 0.99, 1e-12);
+	assert_int_equal(q.p99_depth, 12);
+	assert_float_equal(q.mean_depth, (990 * 12 + 10 * 64) / 1000.0, 1e-12);
+	assert_null(q.hint);
+	an_stack_quality_free(&q);
+	done(r);
+}
+
+/* A live recording before site_stats is first written: the allocation rows are counted. */
+static void test_stack_quality_live(void **state)
+{
+	static const struct quality_site v[] = {
+		{ 1, 1, "caller_only", 3 }, { 2, 1, "caller_only", 2 }, { 0, 0, NULL, 1 },
+	};
+	struct store_reader *r = make_quality("caller", v, 3, 0);
+	struct an_stack_quality q;
+	(void)state;
+
+	assert_int_equal(an_stack_quality(r, &q), 0);
+	assert_string_equal(q.mode, "caller");
+	assert_int_equal(q.sites, 3);
+	assert_int_equal(q.allocs, 6);
+	assert_float_equal(q.complete_allocs_share, 0, 0);
+	assert_float_equal(q.mean_depth, 5 / 6.0, 1e-12);
+	assert_int_equal(q.p99_depth, 1);
+	assert_int_equal(q.nends, 2);
+	assert_end(&q.ends[0], "caller_only", 2, 5);
+	assert_end(&q.ends[1], "unknown", 1, 1);
+	assert_true(!strncmp(q.hint, "caller_only: ", 13));
+	an_stack_quality_free(&q);
+	done(r);
+}
+
+/* Nothing allocated: zeros, no ends, no hint. */
+static void test_stack_quality_empty(void **state)
+{
+	struct store_reader *r = make_quality("fp", NULL, 0, 1);
+	struct an_stack_quality q;
+	(void)state;
+
+	assert_int_equal(an_stack_quality(r, &q), 0);
+	assert_string_equal(q.mode, "fp");
+	assert_int_equal(q.sites, 0);
+	assert_int_equal(q.allocs, 0);
+	assert_float_equal(q.complete_allocs_share, 0, 0);
+	assert_float_equal(q.mean_depth, 0, 0);
+	assert_int_equal(q.p99_depth, 0);
+	assert_int_equal(q.nends, 0);
+	assert_null(q.hint);
+	an_stack_quality_free(&q);
+	an_stack_quality_free(&q); /* a freed result is a zeroed one */
+	done(r);
+}
+
 static void test_open_errors(void **state)
 {
 	struct store_reader *r;
@@ -244,6 +413,10 @@ int main(void)
 		cmocka_unit_test(test_summary_and_sites),
 		cmocka_unit_test(test_leaks_and_histograms),
 		cmocka_unit_test(test_advice),
+		cmocka_unit_test(test_stack_quality),
+		cmocka_unit_test(test_stack_quality_good),
+		cmocka_unit_test(test_stack_quality_live),
+		cmocka_unit_test(test_stack_quality_empty),
 		cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,25 @@ test('overview: summary cards and the heap timeline', async () => {
 	await shot('overview');
 });
 
+test('overview: the stack-quality card shows /api/summary\'s stacks, with a hint when few are complete', async () => {
+	await open('/overview', 'overview');
+	const q = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).stacks);
+	assert.ok(q && ['caller', 'fp', 'dwarf'].includes(q.mode), `summary.stacks: ${JSON.stringify(q)}`);
+	assert.ok(q.allocs > 0 && q.sites > 0 && q.mean_depth >= 1 && q.p99_depth >= 1, `stack quality: ${JSON.stringify(q)}`);
+	const c = page.locator('[data-card="stacks"]');
+	assert.equal(Number(await c.locator('.v').getAttribute('data-value')), q.complete_allocs_share);
+	assert.ok((await c.locator('.k').innerText()).includes(q.mode), 'the card does not name the stack mode');
+	const cut = q.ends.filter((e) => e.walk_end !== 'complete');
+	const ends = await c.locator('.ends').innerText();
+	for (const e of cut) assert.ok(ends.includes(e.walk_end), `"${ends}" lacks ${e.walk_end}`);
+	if (q.complete_allocs_share < 0.9) {
+		assert.match(await c.locator('.hint').innerText(), new RegExp(`^${cut[0].walk_end}: `));
+		assert.match(await c.getAttribute('class'), /\bwarn\b/);
+	} else {
+		assert.equal(await c.locator('.hint').count(), 0, 'a hint although most stacks are complete');
+	}
+});
+
 test('overview: dragging across the timeline zooms in, the range is in the URL', async () => {
 	await open('/overview', 'overview');
 	const over = page.locator('#timeline-chart .u-over');

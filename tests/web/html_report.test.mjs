@@ -1,5 +1,5 @@
-// The HTML report in headless Chromium: no errors, no network, the top leak shown, a drawn flame
-// graph, a sortable sites table.
+// The HTML report in headless Chromium: no errors, no network, the top leak shown, the stack
+// quality, a drawn flame graph, a sortable sites table.
 //
 // usage: HS_HTML=report.html HS_TOP_LEAK=leak_c node --test tests/web/
 // Optional: HS_EXPECT_TEXT=... (text the page must show literally, e.g. a name with "</script>"),
@@ -53,6 +53,17 @@ test('the leak section shows the top leak first', async () => {
 	assert.ok(text.includes(topLeak), `#leaks does not mention ${topLeak}:\n${text}`);
 	const first = await page.locator('#leaks-table tbody tr').first().locator('td').nth(1).innerText();
 	assert.equal(first.trim(), topLeak, `the first leak row is ${first.trim()}, expected ${topLeak}`);
+});
+
+test('the summary shows the stack quality, with the hint when there is one', async () => {
+	const q = await page.evaluate(() => JSON.parse(document.getElementById('heapscope-data').textContent).summary.stacks);
+	assert.ok(q && ['caller', 'fp', 'dwarf'].includes(q.mode), `summary.stacks: ${JSON.stringify(q)}`);
+	const card = page.locator('#stacks-card');
+	assert.ok((await card.locator('.k').innerText()).includes(q.mode), 'the card does not name the stack mode');
+	assert.match(await card.locator('.v').innerText(), /^\d+(\.\d)?%$/);
+	assert.match(await card.locator('.d').first().innerText(), /^mean depth \d+\.\d frames, p99 \d+$/);
+	if (q.hint) assert.equal(await card.locator('.hint').innerText(), q.hint);
+	else assert.equal(await card.locator('.hint').count(), 0);
 });
 
 test('the flame graph is drawn', async () => {
