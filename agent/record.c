@@ -576,6 +576,9 @@ static int finish(struct recorder *r)
 		unwinder_get_stats(r->unwinder, &us);
 	probes_free(r->probes);
 	r->probes = NULL;
+	r->skel->bss->pause_tid = 0;
+	if (r->launched)
+		on_child(r); /* a command that goes on: not left stopped at a pause */
 	drain_consume(&r->drain);
 	tracker_get_stats(r->tracker, &s);
 	end = (struct store_end){

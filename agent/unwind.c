@@ -174,7 +174,6 @@ int unwinder_sync(struct unwinder *u, const struct symbolizer *sym)
 	}
 	qsort(t->m, n, sizeof(*t->m), by_start);
 	t->count = n;
-
 	u->stats.mappings = (int)t->count;
 	__atomic_store_n(u->live, next, __ATOMIC_RELEASE);
 	return 0;
