@@ -180,6 +180,9 @@ struct dwarf_walk {
 	struct rule_cache *cache;
 };
 
+/* Saved-rbp slots this close below the CFA are read together with the return address. */
+#define SAVED_RBP_REACH 8
+
 /* A walk that goes on (every enum hs_walk_end stops it). */
 #define GO_ON HS_END_COUNT
 
@@ -255,19 +258,23 @@ static __always_inline int fp_step(struct dwarf_walk *w, __u64 *cfa, __u64 *ra, 
 static __always_inline __u32 cfi_step(struct dwarf_walk *w, struct hs_unwind_row *row, __u64 *cfa,
 				       __u64 *ra, __u64 *fp)
 {
-	__u64 pair[2];
-
 	if (row->cfa_kind == HS_CFA_STOP)
 		return HS_END_COMPLETE;
 	if (row->cfa_kind > HS_CFA_RBP)
 		return row->cfa_kind == HS_CFA_NONE ? HS_END_NO_CFI : HS_END_UNSUPPORTED;
 	*cfa = (row->cfa_kind == HS_CFA_RSP ? w->sp : w->fp) + row->cfa_off;
 	*fp = w->fp;
-	if (row->rbp_slot == -2) { /* the usual frame: saved rbp right below the return address */
-		if (bpf_probe_read_user(pair, sizeof(pair), (void *)(*cfa - 16)))
+	if (row->rbp_slot < 0 && row->rbp_slot >= -SAVED_RBP_REACH) {
+		/* rbp saved a few words below the return address: one read for both, as each read
+		 * costs far more than the bytes it copies */
+		__u32 words = -row->rbp_slot;
+		__u64 buf[SAVED_RBP_REACH];
+
+		if (words > SAVED_RBP_REACH ||
+		    bpf_probe_read_user(buf, words * 8, (void *)(*cfa - 8 * (__u64)words)))
 			return HS_END_READ_FAULT;
-		*fp = pair[0];
-		*ra = pair[1];
+		*fp = buf[0];
+		*ra = buf[(words - 1) & (SAVED_RBP_REACH - 1)];
 		return GO_ON;
 	}
 	if (bpf_probe_read_user(ra, sizeof(*ra), (void *)(*cfa - 8)))
