@@ -172,16 +172,62 @@ struct {
 	__type(value, struct rule_cache);
 } rule_cache SEC(".maps");
 
+/* Deep stacks: past the first few frames the walk copies the next 4 KiB of stack at once and
+ * reads the rest of its frames from the copy. A user read costs ~70 ns whatever its size up to
+ * a few hundred bytes, ~250 ns for 4 KiB: worth it only when many frames remain, so shallow
+ * stacks never pay for it. */
+/* Saved-rbp slots this close below the CFA are read together with the return address. */
+#define SAVED_RBP_REACH 8
+
+#define WINDOW_AFTER 4	  /* frames walked with single reads first */
+#define WINDOW_WORDS 512 /* 4 KiB */
+struct stack_window {
+	__u64 w[WINDOW_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_window);
+} stack_window SEC(".maps");
+
 struct dwarf_walk {
 	__u64 pc, sp, fp; /* return address of the frame being left, its CFA-side registers */
 	__u64 gen;	  /* mapping table generation */
+	__u64 win_lo;	  /* user address of win->w[0] */
+	__u64 win_words;  /* words copied into win, 0 before the copy or if it failed */
 	struct hs_stack *st;
 	struct hs_mappings *maps;
 	struct rule_cache *cache;
+	struct stack_window *win;
 };
 
-/* Saved-rbp slots this close below the CFA are read together with the return address. */
-#define SAVED_RBP_REACH 8
+/* Copies the stack from w->sp into the window; near the stack's top, where 4 KiB are not all
+ * mapped, the walk goes on with single reads. */
+static __always_inline void fill_window(struct dwarf_walk *w)
+{
+	__u32 zero = 0;
+
+	w->win = bpf_map_lookup_elem(&stack_window, &zero);
+	if (w->win && !bpf_probe_read_user(w->win, sizeof(*w->win), (void *)w->sp)) {
+		w->win_lo = w->sp;
+		w->win_words = WINDOW_WORDS;
+	}
+}
+
+/* The n user words at addr (n <= SAVED_RBP_REACH), from the window when it holds them. */
+static __always_inline long read_words(struct dwarf_walk *w, __u64 addr, __u64 *out, __u32 n)
+{
+	__u64 off = (addr - w->win_lo) >> 3;
+
+	if (w->win && addr >= w->win_lo && !(addr & 7) && off + n <= w->win_words) {
+		for (__u32 i = 0; i < SAVED_RBP_REACH && i < n; i++)
+			out[i] = w->win->w[(off + i) & (WINDOW_WORDS - 1)];
+		return 0;
+	}
+	return bpf_probe_read_user(out, n * 8, (void *)addr);
+}
 
 /* A walk that goes on (every enum hs_walk_end stops it). */
 #define GO_ON HS_END_COUNT
@@ -264,23 +310,22 @@ static __always_inline __u32 cfi_step(struct dwarf_walk *w, struct hs_unwind_row
 		return row->cfa_kind == HS_CFA_NONE ? HS_END_NO_CFI : HS_END_UNSUPPORTED;
 	*cfa = (row->cfa_kind == HS_CFA_RSP ? w->sp : w->fp) + row->cfa_off;
 	*fp = w->fp;
+	if (!w->win && w->st->depth >= WINDOW_AFTER)
+		fill_window(w);
 	if (row->rbp_slot < 0 && row->rbp_slot >= -SAVED_RBP_REACH) {
-		/* rbp saved a few words below the return address: one read for both, as each read
-		 * costs far more than the bytes it copies */
+		/* rbp saved a few words below the return address: one read for both */
 		__u32 words = -row->rbp_slot;
 		__u64 buf[SAVED_RBP_REACH];
 
-		if (words > SAVED_RBP_REACH ||
-		    bpf_probe_read_user(buf, words * 8, (void *)(*cfa - 8 * (__u64)words)))
+		if (words > SAVED_RBP_REACH || read_words(w, *cfa - 8 * (__u64)words, buf, words))
 			return HS_END_READ_FAULT;
 		*fp = buf[0];
 		*ra = buf[(words - 1) & (SAVED_RBP_REACH - 1)];
 		return GO_ON;
 	}
-	if (bpf_probe_read_user(ra, sizeof(*ra), (void *)(*cfa - 8)))
+	if (read_words(w, *cfa - 8, ra, 1))
 		return HS_END_READ_FAULT;
-	if (row->rbp_slot &&
-	    bpf_probe_read_user(fp, sizeof(*fp), (void *)(*cfa + 8 * (__s64)row->rbp_slot)))
+	if (row->rbp_slot && read_words(w, *cfa + 8 * (__s64)row->rbp_slot, fp, 1))
 		return HS_END_READ_FAULT;
 	return GO_ON;
 }
