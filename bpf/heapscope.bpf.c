@@ -172,15 +172,16 @@ struct {
 	__type(value, struct rule_cache);
 } rule_cache SEC(".maps");
 
-/* Deep stacks: past the first few frames the walk copies the next 4 KiB of stack at once and
- * reads the rest of its frames from the copy. A user read costs ~70 ns whatever its size up to
- * a few hundred bytes, ~250 ns for 4 KiB: worth it only when many frames remain, so shallow
- * stacks never pay for it. */
+/* Stack bytes are read in blocks: a user read costs ~70 ns whatever its size up to a few hundred
+ * bytes, ~250 ns for 4 KiB. At the probe, 256 bytes from the return address hold the caller's
+ * frame and often its own return address; past the first few frames the walk copies the next
+ * 4 KiB and reads the rest of a deep stack from that copy (shallow stacks never pay for it). */
 /* Saved-rbp slots this close below the CFA are read together with the return address. */
 #define SAVED_RBP_REACH 8
 
 #define WINDOW_AFTER 4	  /* frames walked with single reads first */
 #define WINDOW_WORDS 512 /* 4 KiB */
+#define INITIAL_WORDS 32 /* read at the probe */
 struct stack_window {
 	__u64 w[WINDOW_WORDS];
 };
@@ -197,6 +198,7 @@ struct dwarf_walk {
 	__u64 gen;	  /* mapping table generation */
 	__u64 win_lo;	  /* user address of win->w[0] */
 	__u64 win_words;  /* words copied into win, 0 before the copy or if it failed */
+	__u64 big;	  /* the 4 KiB copy was made (or tried) */
 	struct hs_stack *st;
 	struct hs_mappings *maps;
 	struct rule_cache *cache;
@@ -207,10 +209,9 @@ struct dwarf_walk {
  * mapped, the walk goes on with single reads. */
 static __always_inline void fill_window(struct dwarf_walk *w)
 {
-	__u32 zero = 0;
-
-	w->win = bpf_map_lookup_elem(&stack_window, &zero);
-	if (w->win && !bpf_probe_read_user(w->win, sizeof(*w->win), (void *)w->sp)) {
+	w->big = 1;
+	w->win_words = 0;
+	if (!bpf_probe_read_user(w->win, sizeof(*w->win), (void *)w->sp)) {
 		w->win_lo = w->sp;
 		w->win_words = WINDOW_WORDS;
 	}
@@ -221,7 +222,7 @@ static __always_inline long read_words(struct dwarf_walk *w, __u64 addr, __u64 *
 {
 	__u64 off = (addr - w->win_lo) >> 3;
 
-	if (w->win && addr >= w->win_lo && !(addr & 7) && off + n <= w->win_words) {
+	if (addr >= w->win_lo && !(addr & 7) && off + n <= w->win_words) {
 		for (__u32 i = 0; i < SAVED_RBP_REACH && i < n; i++)
 			out[i] = w->win->w[(off + i) & (WINDOW_WORDS - 1)];
 		return 0;
@@ -310,7 +311,7 @@ static __always_inline __u32 cfi_step(struct dwarf_walk *w, struct hs_unwind_row
 		return row->cfa_kind == HS_CFA_NONE ? HS_END_NO_CFI : HS_END_UNSUPPORTED;
 	*cfa = (row->cfa_kind == HS_CFA_RSP ? w->sp : w->fp) + row->cfa_off;
 	*fp = w->fp;
-	if (!w->win && w->st->depth >= WINDOW_AFTER)
+	if (!w->big && w->st->depth >= WINDOW_AFTER)
 		fill_window(w);
 	if (row->rbp_slot < 0 && row->rbp_slot >= -SAVED_RBP_REACH) {
 		/* rbp saved a few words below the return address: one read for both */
@@ -400,15 +401,25 @@ static long dwarf_frame(__u32 i, void *ctx)
 static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *st)
 {
 	__u32 gen = mappings_live, slot = gen & 1, zero = 0;
-	struct dwarf_walk w = { .pc = st->frames[0], .sp = ra_at + 8, .fp = fp, .gen = gen,
-				.st = st };
+	struct dwarf_walk w = { .sp = ra_at + 8, .fp = fp, .gen = gen, .st = st };
 
 	w.maps = bpf_map_lookup_elem(&mappings, &slot);
 	w.cache = bpf_map_lookup_elem(&rule_cache, &zero);
-	if (!w.maps || !w.cache) {
+	w.win = bpf_map_lookup_elem(&stack_window, &zero);
+	if (!w.maps || !w.cache || !w.win) {
 		st->end = HS_END_NO_MAPPING;
 		return;
 	}
+	/* The return address and the caller's frame in one read: a small frame's own return
+	 * address is in it too. */
+	if (!bpf_probe_read_user(w.win, INITIAL_WORDS * 8, (void *)ra_at)) {
+		w.win_lo = ra_at;
+		w.win_words = INITIAL_WORDS;
+		st->frames[0] = w.win->w[0];
+	} else {
+		bpf_probe_read_user(&st->frames[0], sizeof(st->frames[0]), (void *)ra_at);
+	}
+	w.pc = st->frames[0];
 	st->end = HS_END_DEPTH;
 	bpf_loop(HS_MAX_FRAMES, dwarf_frame, &w, 0);
 }
@@ -418,16 +429,18 @@ static __always_inline void walk(struct pt_regs *ctx, __u32 pushes, struct hs_st
 {
 	__u64 sp = PT_REGS_SP(ctx), ra_at = sp + 8 * (__u64)pushes, ra = 0;
 
+	st->depth = 1;
+	if (stack_mode == HS_STACK_DWARF) {
+		walk_dwarf(ra_at, PT_REGS_FP(ctx), st);
+		return;
+	}
 	bpf_probe_read_user(&ra, sizeof(ra), (void *)ra_at);
 	st->frames[0] = ra;
-	st->depth = 1;
 	if (stack_mode == HS_STACK_CALLER) {
 		st->end = HS_END_CALLER_ONLY;
-	} else if (stack_mode == HS_STACK_FP) {
+	} else {
 		st->end = HS_END_FP;
 		walk_fp(sp, PT_REGS_FP(ctx), st);
-	} else {
-		walk_dwarf(ra_at, PT_REGS_FP(ctx), st);
 	}
 }
 
@@ -707,7 +720,8 @@ int maps_changed(struct pt_regs *ctx)
 		e->bias = l.l_addr;
 		if (bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)l.l_name) <= 0)
 			e->path[0] = 0;
-		bpf_ringbuf_submit(e, wakeup_flag());
+		/* Wake the agent now: the walker needs the new objects' unwind tables. */
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	}
 	if (pause_tid && (__u32)bpf_get_current_pid_tgid() == pause_tid)
 		bpf_send_signal_thread(SIGSTOP);
