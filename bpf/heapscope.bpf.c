@@ -287,12 +287,13 @@ static __always_inline struct hs_unwind_row *find_row(__u32 first, __u32 count, 
 	return bpf_map_lookup_elem(&unwind_rows, &lo);
 }
 
-/* One frame up by the frame pointer, for code without CFI; 0 when rbp is not a frame. */
+/* One frame up by the frame pointer, for code without CFI; 0 when rbp is not a frame. w->sp is
+ * this frame's rsp at its call, which equals rbp in a function without locals. */
 static __always_inline int fp_step(struct dwarf_walk *w, __u64 *cfa, __u64 *ra, __u64 *fp)
 {
 	__u64 pair[2];
 
-	if (w->fp <= w->sp || (w->fp & 7) || bpf_probe_read_user(pair, sizeof(pair), (void *)w->fp))
+	if (w->fp < w->sp || (w->fp & 7) || bpf_probe_read_user(pair, sizeof(pair), (void *)w->fp))
 		return 0;
 	count(HS_CNT_FP_FALLBACK);
 	*cfa = w->fp + 16;

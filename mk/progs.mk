@@ -14,8 +14,15 @@ $(BUILD)/progs/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -ldl
 
-$(BUILD)/progs/nofp_chain: tests/progs/nofp_chain.c tests/progs/progs.h $(BUILD)/progs/libnofp.so
-	$(CC) $(NOFP_CFLAGS) -o $@ $< -L$(BUILD)/progs -lnofp -Wl,-rpath,'$$ORIGIN' -ldl
+$(BUILD)/progs/nofp_chain: tests/progs/nofp_chain.c tests/progs/progs.h $(BUILD)/progs/libnofp.so \
+		$(BUILD)/progs/libfponly.so
+	$(CC) $(NOFP_CFLAGS) -o $@ $< -L$(BUILD)/progs -lnofp -lfponly -Wl,-rpath,'$$ORIGIN' -ldl
+
+# Frame pointers and no unwind tables (no -g either: that would emit .debug_frame).
+$(BUILD)/progs/libfponly.so: tests/progs/libfponly.c tests/progs/progs.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		-Wall -Wextra -shared -fPIC -o $@ $<
 
 $(BUILD)/progs/nofp_%: tests/progs/nofp_%.cpp tests/progs/progs.h
 	@mkdir -p $(@D)

@@ -36,8 +36,11 @@ check_chains() {
 		"$(LIB_CHAIN) < $(at main $C "site: main lib") < $MAIN_TAIL"
 	expect_eq "$1: second thread's chain, to its start" "$(chain "$2" 1003)" \
 		"$CHAIN < $(at thread_main $C "site: thread_main") < start_thread < __clone3"
+	expect_eq "$1: through a library without unwind tables, by its frame pointers" \
+		"$(chain "$2" 1004)" "fp_inner < fp_entry < $(at main $C "site: main fp") < $MAIN_TAIL"
 	expect_eq "$1: each stack complete" \
-		"$(walk_end "$2" 1001) $(walk_end "$2" 1002) $(walk_end "$2" 1003)" "complete complete complete"
+		"$(walk_end "$2" 1001) $(walk_end "$2" 1002) $(walk_end "$2" 1003) $(walk_end "$2" 1004)" \
+		"complete complete complete complete"
 }
 
 # --- Launch mode, the library linked.
@@ -45,8 +48,10 @@ record chain -o "$T/chain.db" -- "$PROGS/nofp_chain"
 expect_eq "chain: exit status" "$rc" 0
 if db_ok chain "$T/chain.db"; then
 	check_chains chain "$T/chain.db"
-	expect_eq "chain: mode dwarf, tables for the program, its library, libc and ld.so" \
-		"$(q "$T/chain.db" "SELECT stack_mode, unwind_files >= 4, unwind_files_no_cfi FROM recording")" "dwarf|1|0"
+	expect_eq "chain: mode dwarf, tables for the program, libnofp, libc and ld.so; none for libfponly" \
+		"$(q "$T/chain.db" "SELECT stack_mode, unwind_files >= 4, unwind_files_no_cfi FROM recording")" "dwarf|1|1"
+	expect_eq "chain: two frames by frame pointer (fp_inner's and fp_entry's)" \
+		"$(q "$T/chain.db" "SELECT fp_fallback_frames FROM recording")" 2
 	expect_eq "chain: every allocation's stack complete (pthread_create's too)" \
 		"$(q "$T/chain.db" "SELECT count(*) FROM allocations a JOIN stacks s ON s.id = a.site WHERE s.walk_end != 'complete'")" 0
 fi

@@ -11,6 +11,7 @@
  *   1001  main -> chain_a -> chain_b -> chain_c -> malloc
  *   1003  thread_main (second thread) -> chain_a -> chain_b -> chain_c -> malloc
  *   1002  main -> lib_entry -> lib_inner -> malloc   (libnofp.so, linked or dlopen'ed)
+ *   1004  main -> fp_entry -> fp_inner -> malloc     (libfponly.so: frame pointers, no CFI)
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include "progs.h"
 
 void *lib_entry(size_t n);
+void *fp_entry(size_t n);
 
 /* Each level keeps a stack buffer (a frame of its own size) and works after its call returns,
  * so no call is a tail call and every frame is a real one. */
@@ -100,6 +102,7 @@ int main(int argc, char **argv)
 	}
 	sink(chain_a(1001)); /* site: main chain */
 	sink(entry(1002));   /* site: main lib */
+	sink(fp_entry(1004)); /* site: main fp */
 	if (pthread_create(&t, NULL, thread_main, NULL) || pthread_join(t, NULL))
 		return 2;
 	return 0;
