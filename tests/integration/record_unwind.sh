@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Full stacks through code without frame pointers (tests/progs/nofp_*, built -O2
 # -fomit-frame-pointer as distributions build): the recorded chain equals the real one, frame
-# for frame with file:line, through a shared library, operator new, a second thread and a
-# library dlopen'ed after the recording started; --stack=fp/caller and --max-depth as asked.
+# for frame with file:line, through a shared library, operator new, a second thread, a library
+# dlopen'ed after the recording started, and (by its frame pointers) a library without unwind
+# tables; --stack=fp/caller and --max-depth as asked.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
 
