@@ -50,6 +50,7 @@ struct recorder {
 	struct symbolizer *sym;
 	struct unwinder *unwinder; /* --stack=dwarf */
 	int64_t no_mapping_seen;   /* HS_CNT_NO_MAPPING at the last resync */
+	int warned_no_room;
 	struct stacks *stacks;
 	struct tracker *tracker;
 	struct drain drain;
@@ -275,6 +276,7 @@ static int64_t read_counter(struct recorder *r, uint32_t which);
 /* Loads the unwind tables of every module the symbolizer knows now and publishes them. */
 static int sync_unwind_tables(struct recorder *r)
 {
+	struct unwind_stats us;
 	int e;
 
 	if (!r->unwinder)
@@ -282,6 +284,13 @@ static int sync_unwind_tables(struct recorder *r)
 	e = unwinder_sync(r->unwinder, r->sym);
 	if (e)
 		snprintf(r->err, ERRLEN, "cannot build unwind tables: %s", strerror(-e));
+	unwinder_get_stats(r->unwinder, &us);
+	if (us.files_no_room && !r->warned_no_room) {
+		r->warned_no_room = 1;
+		fprintf(stderr, "heapscope: warning: the unwind tables are full (%llu rows): code "
+			"loaded from now on is walked by frame pointers only\n",
+			(unsigned long long)us.rows_cap);
+	}
 	return e;
 }
 
