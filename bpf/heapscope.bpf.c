@@ -110,8 +110,8 @@ static __always_inline void fill_hdr(struct hs_event_hdr *h, __u32 type)
 	h->ts_ns = bpf_ktime_get_ns();
 }
 
-/* Frame 0 from the return address at the probe (exact without frame pointers), then the rbp
- * chain while it looks like one: aligned, above sp, strictly increasing. */
+/* --stack=fp: above frame 0, the rbp chain while it looks like one: aligned, above sp, strictly
+ * increasing. */
 static __always_inline void walk_fp(__u64 sp, __u64 fp, struct hs_stack *st)
 {
 	__u64 pair[2];
@@ -176,12 +176,11 @@ struct {
  * bytes, ~250 ns for 4 KiB. At the probe, 256 bytes from the return address hold the caller's
  * frame and often its own return address; past the first few frames the walk copies the next
  * 4 KiB and reads the rest of a deep stack from that copy (shallow stacks never pay for it). */
-/* Saved-rbp slots this close below the CFA are read together with the return address. */
-#define SAVED_RBP_REACH 8
-
 #define WINDOW_AFTER 4	  /* frames walked with single reads first */
 #define WINDOW_WORDS 512 /* 4 KiB */
 #define INITIAL_WORDS 32 /* read at the probe */
+/* Saved-rbp slots this close below the CFA are read together with the return address. */
+#define SAVED_RBP_REACH 8
 struct stack_window {
 	__u64 w[WINDOW_WORDS];
 };
