@@ -622,6 +622,32 @@ keep_eh:
 	return err;
 }
 
+/* The file's entry point, where no FDE covers it, is the outermost frame: ld.so's _start and
+ * _dl_start_user (hand-written, without CFI) run every constructor of the initial libraries, and
+ * a stack that reaches them is complete, not cut short. */
+static void mark_entry_stub(Elf *elf, struct rows *rs)
+{
+	GElf_Ehdr eh;
+	size_t lo = 0, hi = rs->n;
+
+	if (!gelf_getehdr(elf, &eh) || !eh.e_entry || !rs->n || eh.e_entry < rs->v[0].addr)
+		return;
+	while (hi - lo > 1) { /* the last row at or below e_entry */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rs->v[mid].addr <= eh.e_entry)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (rs->v[lo].cfa_kind == HS_CFA_NONE) {
+		uint32_t addr = rs->v[lo].addr;
+
+		rs->v[lo] = rule(HS_CFA_STOP, 0, 0);
+		rs->v[lo].addr = addr;
+	}
+}
+
 /* Opens path as a 64-bit x86-64 ELF file. 0, -errno from open, -ENOEXEC. */
 static int open_elf(const char *path, int *fd, Elf **elf)
 {
@@ -655,6 +681,8 @@ int cfi_build(const char *path, struct hs_unwind_row **rows, size_t *n)
 	if (err)
 		goto out;
 	err = elf_rows(elf, &rs);
+	if (!err)
+		mark_entry_stub(elf, &rs);
 	if (!err && rs.above_4g)
 		err = rows_push(&rs, UINT32_MAX, rule(HS_CFA_UNSUPPORTED, 0, 0));
 	if (!err && rs.n == 0)

@@ -15,9 +15,10 @@ trap cleanup EXIT
 
 SRC=$TOP/tests/progs
 # The chain of the allocation of SIZE, innermost first: our code as function:file:line, the C
-# library's frames (whose lines follow Debian's glibc updates) by function name.
+# library's and the dynamic linker's frames (whose lines follow Debian's glibc updates) by
+# function name.
 chain() {
-	q "$1" "SELECT group_concat(CASE WHEN module LIKE '%/libc.so.6' THEN function
+	q "$1" "SELECT group_concat(CASE WHEN module LIKE '%/libc.so.6' OR module LIKE '%/ld-linux-x86-64.so.2' THEN function
 	  ELSE function || ifnull(':' || replace(file, rtrim(file, replace(file, '/', '')), '') || ':' || line, '') END, ' < ')
 	  FROM (SELECT * FROM site_frames WHERE site = (SELECT site FROM allocations WHERE size = $2) ORDER BY pos)"
 }
@@ -51,6 +52,9 @@ if db_ok chain "$T/chain.db"; then
 	check_chains chain "$T/chain.db"
 	expect_eq "chain: mode dwarf, tables for the program, libnofp, libc and ld.so; none for libfponly" \
 		"$(q "$T/chain.db" "SELECT stack_mode, unwind_files >= 4, unwind_files_no_cfi FROM recording")" "dwarf|1|1"
+	expect_eq "chain: a constructor run before main, up to the dynamic linker's entry code" \
+		"$(chain "$T/chain.db" 1005) | $(walk_end "$T/chain.db" 1005)" \
+		"$(at lib_init libnofp.c "site: lib_init") < call_init < _dl_init < _dl_start_user | complete"
 	expect_eq "chain: two frames by frame pointer (fp_inner's and fp_entry's)" \
 		"$(q "$T/chain.db" "SELECT fp_fallback_frames FROM recording")" 2
 	expect_eq "chain: every allocation's stack complete (pthread_create's too)" \

@@ -1,4 +1,6 @@
-/* libnofp.so: built -O2 -fomit-frame-pointer; lib_entry -> lib_inner -> malloc (see nofp_chain). */
+/* libnofp.so: built -O2 -fomit-frame-pointer; lib_entry -> lib_inner -> malloc (see nofp_chain),
+ * and a constructor that leaks 1005 bytes: run by the dynamic linker before main, from its own
+ * entry code (which has no unwind tables), or from dlopen. */
 #include "progs.h"
 
 static NOINLINE void *lib_inner(size_t n)
@@ -21,4 +23,9 @@ void *lib_entry(size_t n)
 	p = lib_inner(n); /* site: lib_entry */
 	NO_TAIL_CALL();
 	return (char *)p + pad[0] - 1;
+}
+
+static __attribute__((constructor)) void lib_init(void)
+{
+	sink(malloc(1005)); /* site: lib_init */
 }

@@ -2,6 +2,8 @@
  * executables assembled for the occasion (no CFI, .debug_frame only, no .eh_frame_hdr, code
  * above 4 GiB). */
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <inttypes.h>
 #include <link.h>
 #include <setjmp.h>
@@ -330,6 +332,35 @@ static void test_start_is_stop(void **state)
 	free(rows);
 }
 
+/* ld.so's entry code (_start, _dl_start_user) has no FDE: it is marked as the outermost frame,
+ * since it calls every constructor of the initial libraries. */
+static void test_ldso_entry_is_stop(void **state)
+{
+	const char *ldso = "/lib64/ld-linux-x86-64.so.2";
+	struct hs_unwind_row *rows;
+	const struct hs_unwind_row *r;
+	GElf_Ehdr eh;
+	Elf *elf;
+	size_t n;
+	int fd;
+	(void)state;
+
+	elf_version(EV_CURRENT);
+	fd = open(ldso, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(gelf_getehdr(elf, &eh));
+	elf_end(elf);
+	close(fd);
+	build_ok(ldso, &rows, &n);
+	r = cfi_lookup(rows, n, eh.e_entry);
+	assert_non_null(r);
+	assert_int_equal(r->cfa_kind, HS_CFA_STOP);
+	r = cfi_lookup(rows, n, eh.e_entry + 0x20); /* in _dl_start_user, which follows _start */
+	assert_int_equal(r->cfa_kind, HS_CFA_STOP);
+	free(rows);
+}
+
 static void test_libc(void **state)
 {
 	struct object libc = object_of((const void *)malloc);
@@ -584,7 +615,7 @@ int main(void)
 		cmocka_unit_test(test_libc),	   cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_debug_frame), cmocka_unit_test(test_no_eh_frame_hdr),
 		cmocka_unit_test(test_above_4g),   cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_timing),
+		cmocka_unit_test(test_timing),	   cmocka_unit_test(test_ldso_entry_is_stop),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
