@@ -9,6 +9,7 @@
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
 #include "agent/tracker.h"
+#include "agent/unwind.h"
 #include "bpf/abi.h"
 
 static int64_t since_start(struct drain *d, uint64_t ts_ns)
@@ -60,6 +61,22 @@ static void on_module(struct drain *d, const struct hs_module_event *e)
 	d->modules_changed = 1;
 }
 
+/* A walk the BPF side stopped at code it had no tables for yet: the module event came first,
+ * so the symbolizer knows the code now; finish the walk on the copy of the stack. */
+static int on_raw_stack(struct drain *d, const struct hs_stack_raw_event *e)
+{
+	uint64_t frames[HS_MAX_FRAMES];
+	uint32_t depth = e->s.depth < HS_MAX_FRAMES ? e->s.depth : HS_MAX_FRAMES, end = e->s.end;
+	uint32_t max = d->max_depth && d->max_depth < HS_MAX_FRAMES ? d->max_depth : HS_MAX_FRAMES;
+
+	memcpy(frames, e->s.frames, sizeof(frames));
+	if (d->unwinder)
+		end = unwinder_finish_walk(d->unwinder, d->sym, frames, &depth, max, e->sp, e->fp,
+					   e->bytes, e->nbytes < sizeof(e->bytes) ? e->nbytes :
+										    sizeof(e->bytes));
+	return stacks_add(d->stacks, e->s.stack_id, frames, depth, end);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct hs_event_hdr *h = data;
@@ -81,6 +98,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (size >= sizeof(*se))
 			err = stacks_add(d->stacks, se->stack_id, (const uint64_t *)se->frames,
 					 se->depth, se->end);
+		break;
+	case HS_EV_STACK_RAW:
+		if (size >= sizeof(struct hs_stack_raw_event))
+			err = on_raw_stack(d, data);
 		break;
 	case HS_EV_MODULE:
 		if (size >= sizeof(struct hs_module_event))

@@ -8,12 +8,15 @@ struct ring_buffer;
 struct stacks;
 struct symbolizer;
 struct tracker;
+struct unwinder;
 
 struct drain {
 	struct ring_buffer *rb;
 	struct tracker *tracker;
 	struct stacks *stacks;
 	struct symbolizer *sym;
+	struct unwinder *unwinder; /* finishes deferred walks; NULL unless --stack=dwarf */
+	uint32_t max_depth;	   /* --max-depth */
 	uint64_t t0_mono_ns; /* CLOCK_MONOTONIC at the start of the recording */
 	uint64_t events;     /* events consumed */
 	int64_t last_ts;     /* newest event, ns since start */

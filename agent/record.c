@@ -264,6 +264,7 @@ static int start_consumers(struct recorder *r)
 	if (e)
 		return e;
 	r->drain = (struct drain){ .tracker = r->tracker, .stacks = r->stacks, .sym = r->sym,
+				   .unwinder = r->unwinder, .max_depth = (uint32_t)r->o.max_depth,
 				   .t0_mono_ns = r->t0_mono_ns };
 	e = drain_open(&r->drain, bpf_map__fd(r->skel->maps.events));
 	if (e)

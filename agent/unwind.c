@@ -183,3 +183,87 @@ void unwinder_get_stats(const struct unwinder *u, struct unwind_stats *out)
 {
 	*out = u->stats;
 }
+
+/* A copy of the stack: n bytes from base. */
+struct stack_copy {
+	uint64_t base;
+	const uint8_t *bytes;
+	size_t n;
+};
+
+static int copy_word(const struct stack_copy *c, uint64_t addr, uint64_t *out)
+{
+	if (addr < c->base || c->n < 8 || addr - c->base > c->n - 8)
+		return -1;
+	memcpy(out, c->bytes + (addr - c->base), sizeof(*out));
+	return 0;
+}
+
+/* The row for the frame of return address pc (NULL: no row), and whether pc is in a module. */
+static const struct hs_unwind_row *rule_at(struct unwinder *u, const struct symbolizer *sym,
+					   uint64_t pc, int *mapped)
+{
+	for (int i = sym_module_count(sym) - 1; i >= 0; i--) { /* newest first, as published */
+		const struct sym_module *m = sym_module_get(sym, i);
+		const struct file_rows *f;
+
+		if (!sym_module_mapped(sym, i) || m->path[0] != '/' || pc - 1 < m->start ||
+		    pc - 1 >= m->end)
+			continue;
+		*mapped = 1;
+		f = file_rows(u, m);
+		return f && f->count ? cfi_lookup(u->rows + f->first, f->count, pc - 1 - m->bias) :
+				       NULL;
+	}
+	*mapped = 0;
+	return NULL;
+}
+
+/* The BPF walker's step, on the copy: the caller's CFA, return address and rbp, or the end. */
+static uint32_t copy_step(const struct hs_unwind_row *r, int mapped, const struct stack_copy *c,
+			  uint64_t sp, uint64_t *cfa, uint64_t *ra, uint64_t *fp)
+{
+	uint64_t saved_fp = *fp;
+
+	if (r && r->cfa_kind == HS_CFA_STOP)
+		return HS_END_COMPLETE;
+	if (r && r->cfa_kind == HS_CFA_UNSUPPORTED)
+		return HS_END_UNSUPPORTED;
+	if (r && r->cfa_kind <= HS_CFA_RBP) {
+		*cfa = (r->cfa_kind == HS_CFA_RSP ? sp : saved_fp) + r->cfa_off;
+		if (copy_word(c, *cfa - 8, ra) ||
+		    (r->rbp_slot && copy_word(c, *cfa + 8 * (int64_t)r->rbp_slot, fp)))
+			return HS_END_READ_FAULT;
+		return HS_END_COUNT;
+	}
+	/* No row: the frame pointer, as the walker falls back to it. */
+	if (saved_fp < sp || (saved_fp & 7) || copy_word(c, saved_fp + 8, ra) ||
+	    copy_word(c, saved_fp, fp))
+		return mapped ? HS_END_NO_CFI : HS_END_NO_MAPPING;
+	*cfa = saved_fp + 16;
+	return HS_END_COUNT;
+}
+
+uint32_t unwinder_finish_walk(struct unwinder *u, const struct symbolizer *sym, uint64_t *frames,
+			      uint32_t *depth, uint32_t max_depth, uint64_t sp, uint64_t fp,
+			      const uint8_t *bytes, size_t n)
+{
+	const struct stack_copy c = { .base = sp, .bytes = bytes, .n = n };
+
+	if (!*depth)
+		return HS_END_BAD_FRAME;
+	while (*depth < max_depth) {
+		uint64_t cfa = 0, ra = 0;
+		int mapped;
+		const struct hs_unwind_row *r = rule_at(u, sym, frames[*depth - 1], &mapped);
+		uint32_t end = copy_step(r, mapped, &c, sp, &cfa, &ra, &fp);
+
+		if (end != HS_END_COUNT)
+			return end;
+		if (!ra || cfa <= sp)
+			return HS_END_BAD_FRAME;
+		frames[(*depth)++] = ra;
+		sp = cfa;
+	}
+	return HS_END_DEPTH;
+}

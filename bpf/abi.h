@@ -38,6 +38,7 @@ enum hs_event_type {
 	HS_EV_FREE = 2,	 /* an outermost free/delete was entered with a non-NULL pointer */
 	HS_EV_STACK = 3, /* a stack seen for the first time, or one that could not be deduplicated */
 	HS_EV_MODULE = 4, /* an object in the dynamic linker's list (sent at every dlopen/dlclose) */
+	HS_EV_STACK_RAW = 5, /* a walk that met code loaded moments ago: finished by the agent */
 };
 
 /* Counters kept in the per-CPU `counters` array, read by the agent. */
@@ -48,6 +49,7 @@ enum hs_counter {
 	HS_CNT_INFLIGHT_FAIL,	/* no per-thread state could be created: call not traced */
 	HS_CNT_NO_MAPPING,	/* a walk met code outside the mapping table: time to refresh it */
 	HS_CNT_FP_FALLBACK,	/* frames taken from the frame pointer where CFI had no row */
+	HS_CNT_DEFERRED,	/* walks handed to the agent with a copy of the stack */
 	HS_CNT_COUNT,
 };
 
@@ -162,6 +164,20 @@ struct hs_stack {
 	__u32 depth;
 	__u32 end; /* enum hs_walk_end */
 	__u64 frames[HS_MAX_FRAMES];
+	__u64 stop_sp, stop_fp; /* end no_mapping, deferred: the walk's registers there; else 0 */
+};
+
+/* HS_EV_STACK_RAW: a walk stopped at a return address in code loaded since the last table
+ * update (a library dlopen'ed a moment ago, whose tables the agent is building). It carries the
+ * frames so far, the registers there and a copy of the stack above, and the agent finishes the
+ * walk. The id is always inline (HS_STACK_INLINE): stacks that only share the start differ. */
+#define HS_RAW_STACK_BYTES 4096
+struct hs_stack_raw_event {
+	struct hs_stack_event s; /* s.hdr.type = HS_EV_STACK_RAW, s.end = HS_END_NO_MAPPING */
+	__u64 sp, fp;		 /* at frames[depth - 1]: its CFA-side rsp and rbp */
+	__u32 nbytes;		 /* of the stack copied from sp */
+	__u32 pad;
+	__u8 bytes[HS_RAW_STACK_BYTES];
 };
 
 /* Attach cookie layout: which function a probe belongs to, and how many pushes precede the

@@ -26,6 +26,12 @@ __u32 pause_tid = 0;
  * of the two `mappings` entries is current. */
 __u32 mappings_live = 0;
 
+/* When the dynamic linker last reported a change. For a while after it, a walk that meets code
+ * outside the tables hands the agent a copy of the stack (the tables are on their way) rather
+ * than guessing by frame pointer, as it does for code never in them (JIT). */
+__u64 modules_changed_ns = 0;
+#define DEFER_WINDOW_NS 2000000000ULL
+
 /* Wake the consumer only once this much is pending; it also polls every few ms. A wakeup per
  * event (the default) costs more than the rest of the probe. */
 const volatile __u64 wakeup_bytes = 1 << 20;
@@ -377,6 +383,13 @@ static long dwarf_frame(__u32 i, void *ctx)
 		return 1;
 	}
 	known = find_rule(w, &row);
+	if (!known && bpf_ktime_get_ns() - modules_changed_ns < DEFER_WINDOW_NS) {
+		count(HS_CNT_NO_MAPPING);
+		st->stop_sp = w->sp;
+		st->stop_fp = w->fp;
+		st->end = HS_END_NO_MAPPING;
+		return 1;
+	}
 	if (!known)
 		count(HS_CNT_NO_MAPPING);
 	else
@@ -430,6 +443,8 @@ static __always_inline void walk(struct pt_regs *ctx, __u32 pushes, struct hs_st
 	__u64 sp = PT_REGS_SP(ctx), ra_at = sp + 8 * (__u64)pushes, ra = 0;
 
 	st->depth = 1;
+	st->stop_sp = 0;
+	st->stop_fp = 0;
 	if (stack_mode == HS_STACK_DWARF) {
 		walk_dwarf(ra_at, PT_REGS_FP(ctx), st);
 		return;
@@ -504,6 +519,42 @@ static __always_inline __u64 send_inline(const struct hs_stack *st, __u32 why)
 	return id;
 }
 
+/* Sends a deferred walk (struct hs_stack_raw_event) under a fresh inline id; 0 if it could
+ * not be sent (counted as a drop). */
+static __always_inline __u64 send_raw(const struct hs_stack *st)
+{
+	__u32 zero = 0;
+	__u64 *seq = bpf_map_lookup_elem(&inline_seq, &zero), sp = st->stop_sp, n, id;
+	struct hs_stack_raw_event *e;
+
+	count(HS_CNT_DEFERRED);
+	if (!seq)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(HS_CNT_DROPPED);
+		return 0;
+	}
+	fill_hdr(&e->s.hdr, HS_EV_STACK_RAW);
+	e->s.depth = st->depth;
+	e->s.end = st->end;
+	bpf_probe_read_kernel(e->s.frames, sizeof(e->s.frames), st->frames);
+	e->sp = sp;
+	e->fp = st->stop_fp;
+	e->pad = 0;
+	n = HS_RAW_STACK_BYTES;
+	if (bpf_probe_read_user(e->bytes, HS_RAW_STACK_BYTES, (void *)sp)) {
+		n = 4096 - (sp & 4095); /* near the stack's top: the rest of sp's page */
+		if (n > HS_RAW_STACK_BYTES || bpf_probe_read_user(e->bytes, n, (void *)sp))
+			n = 0;
+	}
+	e->nbytes = n;
+	id = HS_STACK_INLINE | __sync_fetch_and_add(seq, 1);
+	e->s.stack_id = id;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	return id;
+}
+
 /* Returns the id of the current stack, sending its frames first if user space has not seen
  * them; 0 when they could not be sent (counted as a drop).
  * Order matters: the stack event is reserved before the id enters the map, so any event that
@@ -520,6 +571,8 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 pushes)
 	if (!st)
 		return 0;
 	walk(ctx, pushes, st);
+	if (st->stop_sp)
+		return send_raw(st);
 	h = hash_stack(st);
 	old = bpf_map_lookup_elem(&stacks, &h);
 	if (old)
@@ -704,6 +757,7 @@ int maps_changed(struct pt_regs *ctx)
 
 	if (bpf_probe_read_user(&rd, sizeof(rd), (void *)rdebug) || rd.r_state != 0)
 		return 0;
+	modules_changed_ns = bpf_ktime_get_ns();
 	lm = rd.r_map;
 	for (int i = 0; i < MAX_LINK_MAPS && lm; i++) {
 		struct hs_module_event *e;

@@ -1,12 +1,10 @@
 /* nofp_chain: built -O2 -fomit-frame-pointer (mk/progs.mk), like the distributions' binaries, so
  * a frame-pointer walk sees only the allocator's caller; the unwind tables must give the rest.
  *
- * usage: nofp_chain [--wait] [--dlopen LIB] [--settle MS]
+ * usage: nofp_chain [--wait] [--dlopen LIB]
  *   --wait     print "pid <pid>" and wait for SIGUSR1 before allocating (attach mode)
  *   --dlopen   load LIB (a copy of libnofp.so) with dlopen, after the wait, and call its
- *              lib_entry instead of the linked one
- *   --settle   sleep MS milliseconds after the dlopen (attach mode: the recorder learns of a
- *              new library asynchronously, within milliseconds)
+ *              lib_entry instead of the linked one, at once
  * Allocations, each leaked, each from one call chain (sizes tell them apart):
  *   1001  main -> chain_a -> chain_b -> chain_c -> malloc
  *   1003  thread_main (second thread) -> chain_a -> chain_b -> chain_c -> malloc
@@ -80,7 +78,7 @@ int main(int argc, char **argv)
 {
 	void *(*entry)(size_t) = lib_entry;
 	const char *lib = NULL;
-	int wait = 0, settle_ms = 0;
+	int wait = 0;
 	pthread_t t;
 
 	for (int i = 1; i < argc; i++) {
@@ -88,18 +86,14 @@ int main(int argc, char **argv)
 			wait = 1;
 		else if (!strcmp(argv[i], "--dlopen") && i + 1 < argc)
 			lib = argv[++i];
-		else if (!strcmp(argv[i], "--settle") && i + 1 < argc)
-			settle_ms = atoi(argv[++i]);
 	}
 	if (wait)
 		block_signal();
 	say("pid %d\n", (int)getpid());
 	if (wait)
 		wait_signal();
-	if (lib) {
+	if (lib)
 		entry = (void *(*)(size_t))open_library(lib);
-		usleep((useconds_t)settle_ms * 1000);
-	}
 	sink(chain_a(1001)); /* site: main chain */
 	sink(entry(1002));   /* site: main lib */
 	sink(fp_entry(1004)); /* site: main fp */

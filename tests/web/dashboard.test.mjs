@@ -291,6 +291,9 @@ test('flame graph: painted; weight, search and zoom, all in the URL', async () =
 	const box = await page.locator('#flame-canvas').boundingBox();
 	await page.mouse.click(box.x + 30, box.y + 30);
 	await page.waitForFunction(() => location.hash.includes('zoom='));
+	// The URL changes first, the breadcrumbs at the next paint: wait for them, not a moment.
+	await page.waitForFunction(() => /→/.test(document.getElementById('flame-crumbs').textContent), null,
+		{ timeout: 5000 }).catch(() => {});
 	const crumbs = await page.locator('#flame-crumbs').innerText();
 	assert.match(crumbs, /→/);
 	await shot('flame');
