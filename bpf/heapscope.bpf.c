@@ -32,6 +32,11 @@ __u32 mappings_live = 0;
 __u64 modules_changed_ns = 0;
 #define DEFER_WINDOW_NS 2000000000ULL
 
+/* How many walks may still be handed over in that window: each sends a 4 KiB copy, and code
+ * that is in no file (JIT) would otherwise flood the ring buffer after every dlopen. */
+__s64 defer_budget = 0;
+#define DEFER_BUDGET 2048
+
 /* Wake the consumer only once this much is pending; it also polls every few ms. A wakeup per
  * event (the default) costs more than the rest of the probe. */
 const volatile __u64 wakeup_bytes = 1 << 20;
@@ -383,7 +388,8 @@ static long dwarf_frame(__u32 i, void *ctx)
 		return 1;
 	}
 	known = find_rule(w, &row);
-	if (!known && bpf_ktime_get_ns() - modules_changed_ns < DEFER_WINDOW_NS) {
+	if (!known && bpf_ktime_get_ns() - modules_changed_ns < DEFER_WINDOW_NS &&
+	    __sync_fetch_and_sub(&defer_budget, 1) > 0) {
 		count(HS_CNT_NO_MAPPING);
 		st->stop_sp = w->sp;
 		st->stop_fp = w->fp;
@@ -758,6 +764,7 @@ int maps_changed(struct pt_regs *ctx)
 	if (bpf_probe_read_user(&rd, sizeof(rd), (void *)rdebug) || rd.r_state != 0)
 		return 0;
 	modules_changed_ns = bpf_ktime_get_ns();
+	defer_budget = DEFER_BUDGET;
 	lm = rd.r_map;
 	for (int i = 0; i < MAX_LINK_MAPS && lm; i++) {
 		struct hs_module_event *e;
