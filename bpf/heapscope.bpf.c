@@ -77,7 +77,7 @@ struct {
 	__type(value, struct hs_stack);
 } stacks SEC(".maps");
 
-/* 520-byte stack buffer: too big for the 512-byte BPF stack. */
+/* The stack being walked: too big for the 512-byte BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
