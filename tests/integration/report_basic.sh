@@ -72,8 +72,10 @@ expect_eq "lifetimes: ~10 ms bucket" \
 	"$(jq -r '.lifetimes.buckets[] | select(.lo_ns == 8192000) | .count' "$T/lt.json")" 100
 expect_eq "lifetimes: ~200 ms bucket" \
 	"$(jq -r '.lifetimes.buckets[] | select(.lo_ns == 131072000) | .count' "$T/lt.json")" 10
-expect_eq "lifetimes: under 1 ms" \
-	"$(jq -r '[.lifetimes.buckets[] | select(.hi_ns != null and .hi_ns <= 1024000) | .count] | add' "$T/lt.json")" 1000
+# Short-lived blocks live microseconds; a loaded machine may preempt one between its malloc
+# and its free for a few ms, so they are counted below the medium ones' bucket (8.192 ms).
+expect_eq "lifetimes: short-lived ones under 8 ms" \
+	"$(jq -r '[.lifetimes.buckets[] | select(.hi_ns != null and .hi_ns <= 8192000) | .count] | add' "$T/lt.json")" 1000
 expect_eq "lifetimes: still live" "$(jq -r '.lifetimes.live' "$T/lt.json")" 5
 expect_eq "lifetimes: medium's p50 within the bucket" \
 	"$(jq -r '.sites[] | select(.key == "medium") | (.lifetime_p50_ns >= 8192000 and .lifetime_p50_ns < 16384000)' "$T/lt.json")" true
