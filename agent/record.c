@@ -27,6 +27,7 @@
 #include "agent/record_opts.h"
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
+#include "agent/target.h"
 #include "agent/tracker.h"
 #include "agent/unwind.h"
 #include "bpf/abi.h"
@@ -42,8 +43,8 @@
 
 struct recorder {
 	struct record_opts o;
-	char command[4096], exe[PATH_MAX], allocator[PATH_MAX], err[ERRLEN];
-	struct obj_list objs;
+	char err[ERRLEN];
+	struct target t;
 	struct heapscope_bpf *skel;
 	struct probes *probes;
 	struct store *store;
@@ -80,71 +81,6 @@ static uint64_t now_ns(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* The program that will really run: a script's interpreter, else the file itself. */
-static void real_executable(const char *path, char *out, size_t len)
-{
-	char line[PATH_MAX];
-	FILE *f = fopen(path, "re");
-
-	snprintf(out, len, "%s", path);
-	if (!f)
-		return;
-	if (fgets(line, sizeof(line), f) && !strncmp(line, "#!", 2)) {
-		char *p = line + 2;
-
-		p += strspn(p, " \t");
-		p[strcspn(p, " \t\n")] = '\0';
-		if (*p == '/')
-			snprintf(out, len, "%s", p);
-	}
-	fclose(f);
-}
-
-static void join_args(char **argv, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; argv[i] && used + 1 < len; i++)
-		used += snprintf(buf + used, len - used, "%s%s", i ? " " : "", argv[i]);
-}
-
-/* Learns what will be traced: command, executable and the object that provides malloc. */
-static int describe_target(struct recorder *r)
-{
-	char real[PATH_MAX];
-	int e;
-
-	if (r->o.argv) {
-		e = proc_resolve_command(r->o.argv[0], r->exe, sizeof(r->exe));
-		if (e) {
-			snprintf(r->err, ERRLEN, "cannot run '%s': %s", r->o.argv[0],
-				 e == -ENOENT ? "command not found" : strerror(-e));
-			return e;
-		}
-		join_args(r->o.argv, r->command, sizeof(r->command));
-		real_executable(r->exe, real, sizeof(real));
-		e = proc_linked_objects(real, &r->objs);
-	} else {
-		if (proc_exists(r->o.pid) || proc_exe(r->o.pid, r->exe, sizeof(r->exe))) {
-			snprintf(r->err, ERRLEN, "no such process: %d", (int)r->o.pid);
-			return -ESRCH;
-		}
-		proc_cmdline(r->o.pid, r->command, sizeof(r->command));
-		e = proc_mapped_objects(r->o.pid, &r->objs);
-		if (e == -ESRCH) {
-			snprintf(r->err, ERRLEN, "process %d exited before it could be attached",
-				 (int)r->o.pid);
-			return e;
-		}
-	}
-	if (e) {
-		snprintf(r->err, ERRLEN, "cannot list the objects of %s: %s", r->exe, strerror(-e));
-		return e;
-	}
-	return probes_find_allocator(&r->objs, r->allocator, sizeof(r->allocator), r->err, ERRLEN);
 }
 
 static int load_bpf(struct recorder *r)
@@ -194,7 +130,7 @@ static int open_store(struct recorder *r)
 
 static int start_launch(struct recorder *r)
 {
-	int e = launch_start(r->exe, r->o.argv, &r->pid);
+	int e = launch_start(r->t.exe, r->o.argv, &r->pid);
 
 	if (e)
 		snprintf(r->err, ERRLEN, "cannot start '%s': %s", r->o.argv[0], strerror(-e));
@@ -208,9 +144,9 @@ static int write_header(struct recorder *r)
 	struct store_recording rec = {
 		.pid = r->pid,
 		.mode = r->o.argv ? "launch" : "attach",
-		.command = r->command,
-		.exe = r->exe,
-		.allocator = r->allocator,
+		.command = r->t.command,
+		.exe = r->t.exe,
+		.allocator = r->t.allocator,
 		.start_time_ns = r->t0_wall_ns,
 		.options = options,
 		.stack_mode = stack_mode_name(r->o.stack_mode),
@@ -245,7 +181,7 @@ static int internal_free(void *ctx, int64_t site)
 	struct recorder *r = ctx;
 	int m = stacks_innermost_module(r->stacks, site);
 
-	return m >= 0 && same_file(sym_module_get(r->sym, m)->path, r->allocator);
+	return m >= 0 && same_file(sym_module_get(r->sym, m)->path, r->t.allocator);
 }
 
 static int start_consumers(struct recorder *r)
@@ -631,7 +567,7 @@ static void cleanup(struct recorder *r)
 	if (store_close(r->store) && !r->err[0])
 		snprintf(r->err, ERRLEN, "closing %s failed", r->o.output);
 	heapscope_bpf__destroy(r->skel);
-	obj_list_free(&r->objs);
+	target_free(&r->t);
 	if (r->launched && !r->released && !r->child_done) { /* failed before it ran: don't leave it */
 		kill(r->pid, SIGKILL);
 		waitpid(r->pid, &status, 0);
@@ -687,7 +623,7 @@ static void serve_until_signal(struct recorder *r)
 /* Everything up to the first event: target, BPF, file, probes. */
 static int start(struct recorder *r)
 {
-	int e = describe_target(r);
+	int e = target_describe(&r->t, r->o.pid, r->o.argv, r->err, ERRLEN);
 
 	if (!e)
 		e = load_bpf(r);
@@ -701,7 +637,8 @@ static int start(struct recorder *r)
 	if (!e && !r->launched)
 		e = open_modules(r);
 	if (!e) {
-		e = probes_attach(r->skel, r->pid, r->allocator, &r->objs, &r->probes, r->err, ERRLEN);
+		e = probes_attach(r->skel, r->pid, r->t.allocator, &r->t.objs, &r->probes, r->err,
+				  ERRLEN);
 		if (e == -ENOENT && proc_exists(r->pid))
 			snprintf(r->err, ERRLEN, "process %d exited before it could be attached",
 				 (int)r->pid);
@@ -746,7 +683,7 @@ int record_main(int argc, char **argv)
 	r.tty = isatty(STDERR_FILENO);
 	e = start(&r);
 	if (!e) {
-		fprintf(stderr, "heapscope: recording pid %d (%s) -> %s\n", (int)r.pid, r.allocator,
+		fprintf(stderr, "heapscope: recording pid %d (%s) -> %s\n", (int)r.pid, r.t.allocator,
 			r.o.output);
 		if (r.launched)
 			launch_resume(r.pid); /* held at its exec until now */

@@ -1,0 +1,86 @@
+/* Learns what will be traced, before anything is attached. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/probes.h"
+#include "agent/target.h"
+
+/* The program that will really run: a script's interpreter, else the file itself. */
+static void real_executable(const char *path, char *out, size_t len)
+{
+	char line[PATH_MAX];
+	FILE *f = fopen(path, "re");
+
+	snprintf(out, len, "%s", path);
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && !strncmp(line, "#!", 2)) {
+		char *p = line + 2;
+
+		p += strspn(p, " \t");
+		p[strcspn(p, " \t\n")] = '\0';
+		if (*p == '/')
+			snprintf(out, len, "%s", p);
+	}
+	fclose(f);
+}
+
+static void join_args(char **argv, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; argv[i] && used + 1 < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+/* A command to launch: its objects are those its executable (or interpreter) links. */
+static int describe_command(struct target *t, char **argv, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	int e = proc_resolve_command(argv[0], t->exe, sizeof(t->exe));
+
+	if (e) {
+		snprintf(err, errlen, "cannot run '%s': %s", argv[0],
+			 e == -ENOENT ? "command not found" : strerror(-e));
+		return e;
+	}
+	join_args(argv, t->command, sizeof(t->command));
+	real_executable(t->exe, real, sizeof(real));
+	return proc_linked_objects(real, &t->objs);
+}
+
+/* A running process: its objects are those it maps now. */
+static int describe_process(struct target *t, pid_t pid, char *err, size_t errlen)
+{
+	int e;
+
+	if (proc_exists(pid) || proc_exe(pid, t->exe, sizeof(t->exe))) {
+		snprintf(err, errlen, "no such process: %d", (int)pid);
+		return -ESRCH;
+	}
+	proc_cmdline(pid, t->command, sizeof(t->command));
+	e = proc_mapped_objects(pid, &t->objs);
+	if (e == -ESRCH)
+		snprintf(err, errlen, "process %d exited before it could be attached", (int)pid);
+	return e;
+}
+
+int target_describe(struct target *t, pid_t pid, char **argv, char *err, size_t errlen)
+{
+	int e;
+
+	err[0] = '\0';
+	e = argv ? describe_command(t, argv, err, errlen) : describe_process(t, pid, err, errlen);
+	if (e && !err[0])
+		snprintf(err, errlen, "cannot list the objects of %s: %s", t->exe, strerror(-e));
+	if (e)
+		return e;
+	return probes_find_allocator(&t->objs, t->allocator, sizeof(t->allocator), err, errlen);
+}
+
+void target_free(struct target *t)
+{
+	obj_list_free(&t->objs);
+}
