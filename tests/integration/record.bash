@@ -67,3 +67,31 @@ wait_child() {
 
 # line_of FILE TEXT: the number of the first line of FILE containing TEXT.
 line_of() { grep -nF -- "$2" "$1" | head -1 | cut -d: -f1; }
+
+# Background processes a test starts ($target, $rec, $child) are killed when it exits, even
+# on a failure, and $T is removed. Tests that start some: trap kill_background EXIT.
+kill_background() {
+	for p in ${target:-} ${rec:-} ${child:-}; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+
+# start_target NAME READY_REGEX PROGRAM ARGS...: starts PROGRAM in the background (pid in
+# $target, output in $T/NAME.target) and waits for a line matching READY_REGEX.
+start_target() {
+	local name=$1 ready=$2 prog=$3
+	shift 3
+	"$prog" "$@" >"$T/$name.target" 2>&1 &
+	target=$!
+	wait_for "$name: target ready" 10 grep -q "$ready" "$T/$name.target"
+}
+
+# start_record NAME ARGS...: attaches to $target in the background (pid in $rec; the file is
+# $T/NAME.db) and waits for the "recording pid" line. Background jobs of a script ignore
+# SIGINT: env restores it.
+start_record() {
+	local name=$1
+	shift
+	env --default-signal=INT "$HS" record -p "$target" -o "$T/$name.db" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	rec=$!
+	wait_for "$name: recorder attached" 30 stderr_has "$T/$name.err" "^heapscope: recording pid $target"
+}

@@ -5,12 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
 
-cleanup() {
-	[ -n "${target:-}" ] && kill -KILL "$target" 2>/dev/null
-	[ -n "${rec:-}" ] && kill -KILL "$rec" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+trap kill_background EXIT
 
 BENCH_SRC="$TOP/../shared/bench/allocbench.c"
 if ! cc -O2 -g -fno-omit-frame-pointer -pthread -o "$T/allocbench" "$BENCH_SRC" 2>"$T/cc.err"; then
@@ -99,12 +94,8 @@ if db_ok small "$db"; then
 fi
 
 # --- Attach to a waiting allocbench with 4 threads; the recording ends when it exits.
-"$T/allocbench" --wait --ops 400000 --threads 4 --mix >"$T/attach.target" 2>&1 &
-target=$!
-if wait_for "attach: allocbench ready" 10 grep -q '^ready' "$T/attach.target"; then
-	"$HS" record -p "$target" -o "$T/attach.db" >"$T/attach.out" 2>"$T/attach.err" &
-	rec=$!
-	wait_for "attach: recorder attached" 30 stderr_has "$T/attach.err" "^heapscope: recording pid $target"
+if start_target attach '^ready' "$T/allocbench" --wait --ops 400000 --threads 4 --mix; then
+	start_record attach
 	kill -USR1 "$target"
 	wait_child "attach: allocbench" 120 "$target"
 	expect_eq "attach: allocbench status" "$rc" 0

@@ -5,30 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
 
-cleanup() {
-	for p in ${target:-} ${rec:-}; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-# start_target NAME ARGS...: starts attach_frees, waits for "ready"; its pid in $target.
-start_target() {
-	local name=$1
-	shift
-	"$PROGS/attach_frees" "$@" >"$T/$name.target" 2>&1 &
-	target=$!
-	wait_for "$name: target ready" 10 grep -q '^ready' "$T/$name.target"
-}
-
-# start_record NAME ARGS...: attaches to $target in the background (pid in $rec) and waits
-# for the "recording pid" line. Background jobs of a script ignore SIGINT: env restores it.
-start_record() {
-	local name=$1
-	shift
-	env --default-signal=INT "$HS" record -p "$target" -o "$T/$name.db" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-	rec=$!
-	wait_for "$name: recorder attached" 30 stderr_has "$T/$name.err" "^heapscope: recording pid $target"
-}
+trap kill_background EXIT
 
 # check NAME DB: what every attach recording made after SIGUSR1 holds.
 check() {
@@ -46,7 +23,7 @@ leak_after|5|1280|5|"
 }
 
 # --- The target exits by itself: the recording ends with it.
-start_target exit
+start_target exit '^ready' "$PROGS/attach_frees"
 start_record exit
 kill -USR1 "$target"
 wait_child "exit: recorder" 30 "$rec"
@@ -60,7 +37,7 @@ if db_ok exit "$T/exit.db"; then
 fi
 
 # --- SIGINT to the recorder: it detaches and exits 0; the target is untouched and exits 0.
-start_target sigint --hold
+start_target sigint '^ready' "$PROGS/attach_frees" --hold
 start_record sigint
 kill -USR1 "$target"
 wait_for "sigint: target did its work" 10 grep -q '^done' "$T/sigint.target"
@@ -78,7 +55,7 @@ if db_ok sigint "$T/sigint.db"; then
 fi
 
 # --- --duration 2: the recording stops by itself after 2 s; the target lives on.
-start_target duration --hold
+start_target duration '^ready' "$PROGS/attach_frees" --hold
 start_record duration --duration 2
 kill -USR1 "$target"
 wait_for "duration: target did its work" 10 grep -q '^done' "$T/duration.target"

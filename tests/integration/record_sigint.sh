@@ -4,12 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
 
-cleanup() {
-	[ -n "${rec:-}" ] && kill -KILL "$rec" 2>/dev/null
-	[ -n "${child:-}" ] && kill -KILL "$child" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+trap kill_background EXIT
 
 if ! cc -O2 -g -fno-omit-frame-pointer -pthread -o "$T/allocbench" "$TOP/../shared/bench/allocbench.c"; then
 	not_ok "cannot build allocbench"

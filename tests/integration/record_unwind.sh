@@ -7,11 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
 
-cleanup() {
-	for p in ${target:-} ${rec:-}; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+trap kill_background EXIT
 
 SRC=$TOP/tests/progs
 # The chain of the allocation of SIZE, innermost first: our code as function:file:line, the C
@@ -76,12 +72,8 @@ fi
 # --- Attach mode, the library dlopen'ed after the attach and called at once: its constructor
 # and first call run before the recorder has its tables, so the walks stop there and hand the
 # recorder a copy of the stack, which it finishes with the tables.
-"$PROGS/nofp_chain" --wait --dlopen "$T/libnofp_dl.so" >"$T/attach.target" 2>&1 &
-target=$!
-wait_for "attach: target ready" 10 grep -q '^pid' "$T/attach.target"
-"$HS" record -p "$target" -o "$T/attach.db" >"$T/attach.out" 2>"$T/attach.err" &
-rec=$!
-wait_for "attach: recorder attached" 30 stderr_has "$T/attach.err" "^heapscope: recording pid $target"
+start_target attach '^pid' "$PROGS/nofp_chain" --wait --dlopen "$T/libnofp_dl.so"
+start_record attach
 kill -USR1 "$target"
 wait_child "attach: recorder" 30 "$rec"
 expect_eq "attach: recorder status" "$rc" 0
