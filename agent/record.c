@@ -208,7 +208,19 @@ static int start_consumers(struct recorder *r)
 	return e;
 }
 
-static int64_t read_counter(struct recorder *r, uint32_t which);
+static int64_t read_counter(struct recorder *r, uint32_t which)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1];
+	int64_t sum = 0;
+
+	if (ncpu <= 0 || bpf_map__lookup_elem(r->skel->maps.counters, &which, sizeof(which), vals,
+					      sizeof(vals), 0))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += (int64_t)vals[i];
+	return sum;
+}
 
 /* Loads the unwind tables of every module the symbolizer knows now and publishes them. */
 static int sync_unwind_tables(struct recorder *r)
@@ -318,19 +330,6 @@ static void fmt_bytes(int64_t b, char *buf, size_t len)
 	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
-static int64_t read_counter(struct recorder *r, uint32_t which)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t vals[ncpu > 0 ? ncpu : 1];
-	int64_t sum = 0;
-
-	if (ncpu <= 0 || bpf_map__lookup_elem(r->skel->maps.counters, &which, sizeof(which), vals,
-					      sizeof(vals), 0))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += (int64_t)vals[i];
-	return sum;
-}
 
 static void progress(struct recorder *r, int final)
 {

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent/cfi.h"
@@ -80,22 +79,12 @@ void unwinder_free(struct unwinder *u)
 	free(u);
 }
 
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /* Copies a file's rows into the shared array; count 0 when it has none or they do not fit. */
 static void load_rows(struct unwinder *u, const char *path, struct file_rows *f)
 {
 	struct hs_unwind_row *rows = NULL;
-	struct timespec t0;
 	size_t n = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (cfi_build(path, &rows, &n) || !n) {
 		u->stats.files_no_cfi++;
 	} else if (n > u->stats.rows_cap - u->stats.rows) {
@@ -108,7 +97,6 @@ static void load_rows(struct unwinder *u, const char *path, struct file_rows *f)
 		u->stats.files++;
 	}
 	free(rows);
-	u->stats.build_ms += ms_since(&t0);
 }
 
 /* The rows of module m's file, built the first time the file is met; NULL on -ENOMEM. */

@@ -14,7 +14,6 @@ struct unwind_stats {
 	int files_no_room; /* files left out because the row table was full */
 	int mappings;	   /* entries of the mapping table last published */
 	uint64_t rows, rows_cap;
-	double build_ms;   /* time spent building rows */
 };
 
 /* Maps the BPF side's `unwind_rows` (rows_cap entries) and `mappings` arrays (both
