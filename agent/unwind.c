@@ -187,24 +187,24 @@ static int copy_word(const struct stack_copy *c, uint64_t addr, uint64_t *out)
 	return 0;
 }
 
-/* The row for the frame of return address pc (NULL: no row), and whether pc is in a module. */
-static const struct hs_unwind_row *rule_at(struct unwinder *u, const struct symbolizer *sym,
+/* The row for the frame of return address pc (NULL: no row), and whether pc is in a module:
+ * the symbolizer knows which (it symbolizes every frame anyway, and caches per address). */
+static const struct hs_unwind_row *rule_at(struct unwinder *u, struct symbolizer *sym,
 					   uint64_t pc, int *mapped)
 {
-	for (int i = sym_module_count(sym) - 1; i >= 0; i--) { /* newest first, as published */
-		const struct sym_module *m = sym_module_get(sym, i);
-		const struct file_rows *f;
+	const struct sym_module *m;
+	const struct file_rows *f;
+	struct sym_info info;
 
-		if (!sym_module_mapped(sym, i) || m->path[0] != '/' || pc - 1 < m->start ||
-		    pc - 1 >= m->end)
-			continue;
-		*mapped = 1;
-		f = file_rows(u, m);
-		return f && f->count ? cfi_lookup(u->rows + f->first, f->count, pc - 1 - m->bias) :
-				       NULL;
-	}
 	*mapped = 0;
-	return NULL;
+	if (sym_lookup(sym, pc, &info) || info.module < 0)
+		return NULL;
+	m = sym_module_get(sym, info.module);
+	*mapped = 1;
+	if (m->path[0] != '/') /* the vdso */
+		return NULL;
+	f = file_rows(u, m);
+	return f && f->count ? cfi_lookup(u->rows + f->first, f->count, info.rel_addr - 1) : NULL;
 }
 
 /* The BPF walker's step, on the copy: the caller's CFA, return address and rbp, or the end. */
@@ -232,7 +232,7 @@ static uint32_t copy_step(const struct hs_unwind_row *r, int mapped, const struc
 	return HS_END_COUNT;
 }
 
-uint32_t unwinder_finish_walk(struct unwinder *u, const struct symbolizer *sym, uint64_t *frames,
+uint32_t unwinder_finish_walk(struct unwinder *u, struct symbolizer *sym, uint64_t *frames,
 			      uint32_t *depth, uint32_t max_depth, uint64_t sp, uint64_t fp,
 			      const uint8_t *bytes, size_t n)
 {

@@ -33,7 +33,7 @@ void unwinder_get_stats(const struct unwinder *u, struct unwind_stats *out);
  * return address frames[*depth - 1], whose rsp and rbp were sp and fp, reading the stack from
  * the n bytes copied at sp. Appends frames (up to max_depth) with the tables of the modules the
  * symbolizer knows now, building any missing; returns how the walk ended (enum hs_walk_end). */
-uint32_t unwinder_finish_walk(struct unwinder *u, const struct symbolizer *sym, uint64_t *frames,
+uint32_t unwinder_finish_walk(struct unwinder *u, struct symbolizer *sym, uint64_t *frames,
 			      uint32_t *depth, uint32_t max_depth, uint64_t sp, uint64_t fp,
 			      const uint8_t *bytes, size_t n);
 
