@@ -388,18 +388,18 @@ static long dwarf_frame(__u32 i, void *ctx)
 		return 1;
 	}
 	known = find_rule(w, &row);
-	if (!known && bpf_ktime_get_ns() - modules_changed_ns < DEFER_WINDOW_NS &&
-	    __sync_fetch_and_sub(&defer_budget, 1) > 0) {
-		count(HS_CNT_NO_MAPPING);
-		st->stop_sp = w->sp;
-		st->stop_fp = w->fp;
-		st->end = HS_END_NO_MAPPING;
-		return 1;
-	}
-	if (!known)
-		count(HS_CNT_NO_MAPPING);
-	else
+	if (known) {
 		end = cfi_step(w, &row, &cfa, &ra, &fp);
+	} else {
+		count(HS_CNT_NO_MAPPING);
+		if (bpf_ktime_get_ns() - modules_changed_ns < DEFER_WINDOW_NS &&
+		    __sync_fetch_and_sub(&defer_budget, 1) > 0) { /* hand over (send_raw) */
+			st->stop_sp = w->sp;
+			st->stop_fp = w->fp;
+			st->end = HS_END_NO_MAPPING;
+			return 1;
+		}
+	}
 	if (!known || end == HS_END_NO_CFI)
 		end = fp_step(w, &cfa, &ra, &fp) ? GO_ON : known ? HS_END_NO_CFI : HS_END_NO_MAPPING;
 	if (end == GO_ON && (!ra || cfa <= w->sp))
