@@ -77,37 +77,60 @@ static int on_raw_stack(struct drain *d, const struct hs_stack_raw_event *e)
 	return stacks_add(d->stacks, e->s.stack_id, frames, depth, end);
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+/* An allocation or free at or after the cut: the BPF side may have read the cut late. */
+static int after_cut(const struct drain *d, const struct hs_event_hdr *h)
+{
+	return d->cut_mono_ns && (h->type == HS_EV_ALLOC || h->type == HS_EV_FREE) &&
+	       h->ts_ns >= d->cut_mono_ns;
+}
+
+static int dispatch(struct drain *d, const void *data, size_t size)
 {
 	const struct hs_event_hdr *h = data;
 	const struct hs_stack_event *se = data;
-	struct drain *d = ctx;
-	int err = 0;
 
-	d->events++;
 	switch (h->type) {
 	case HS_EV_ALLOC:
-		if (size >= sizeof(struct hs_alloc_event))
-			err = on_alloc(d, data);
-		break;
+		return size >= sizeof(struct hs_alloc_event) ? on_alloc(d, data) : -EBADMSG;
 	case HS_EV_FREE:
-		if (size >= sizeof(struct hs_free_event))
-			err = on_free(d, data);
-		break;
+		return size >= sizeof(struct hs_free_event) ? on_free(d, data) : -EBADMSG;
 	case HS_EV_STACK:
-		if (size >= sizeof(*se))
-			err = stacks_add(d->stacks, se->stack_id, (const uint64_t *)se->frames,
-					 se->depth, se->end);
-		break;
+		return size >= sizeof(*se) ? stacks_add(d->stacks, se->stack_id,
+							(const uint64_t *)se->frames, se->depth,
+							se->end) :
+					     -EBADMSG;
 	case HS_EV_STACK_RAW:
-		if (size >= sizeof(struct hs_stack_raw_event))
-			err = on_raw_stack(d, data);
-		break;
+		return size >= sizeof(struct hs_stack_raw_event) ? on_raw_stack(d, data) : -EBADMSG;
 	case HS_EV_MODULE:
-		if (size >= sizeof(struct hs_module_event))
-			on_module(d, data);
-		break;
+		if (size < sizeof(struct hs_module_event))
+			return -EBADMSG;
+		on_module(d, data);
+		return 0;
 	}
+	return -EBADMSG;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct hs_event_hdr *h = data;
+	struct drain *d = ctx;
+	struct drain_counts *c;
+	int err;
+
+	d->events++;
+	if (size < sizeof(*h) || h->type < 1 || h->type > HS_EV_TYPES)
+		return 0; /* not ours: cannot happen with a matching BPF object */
+	c = &d->counts[h->type];
+	c->received++;
+	if (after_cut(d, h)) {
+		c->after_cut++;
+		return 0;
+	}
+	err = dispatch(d, data, size);
+	if (err == -EBADMSG)
+		return 0;
+	if (!err)
+		c->stored++;
 	if (err && !d->err)
 		d->err = err;
 	return err; /* stops consuming: the store failed (e.g. disk full) */

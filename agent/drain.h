@@ -4,11 +4,18 @@
 
 #include <stdint.h>
 
+#include "bpf/abi.h"
+
 struct ring_buffer;
 struct stacks;
 struct symbolizer;
 struct tracker;
 struct unwinder;
+
+/* What became of the events of one type (enum hs_event_type), for event_counts. */
+struct drain_counts {
+	uint64_t received, stored, after_cut;
+};
 
 struct drain {
 	struct ring_buffer *rb;
@@ -22,6 +29,9 @@ struct drain {
 	int64_t last_ts;     /* newest event, ns since start */
 	int err;	     /* first error from the store, 0 if none */
 	int modules_changed; /* a module event arrived: the owner resyncs unwind tables, clears it */
+	uint64_t cut_mono_ns; /* the stop (CLOCK_MONOTONIC), 0 while recording: allocations and
+			       * frees at or after it are discarded, as the BPF side does */
+	struct drain_counts counts[HS_EV_TYPES + 1]; /* by enum hs_event_type */
 };
 
 /* Creates the ring buffer consumer for map_fd with d as its context. 0 or -errno. */

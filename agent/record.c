@@ -62,7 +62,7 @@ struct recorder {
 	const char *end_reason;
 	uint64_t t0_mono_ns, stop_deadline_ns;
 	int64_t t0_wall_ns;
-	int tty, err_reported;
+	int tty, err_reported, interrupts;
 	uint64_t ticks;
 	uint64_t last_events;
 };
@@ -355,10 +355,24 @@ static void progress(struct recorder *r, int final)
 		(long)s.errors, (long)read_counter(r, HS_CNT_DROPPED), r->o.output);
 }
 
+/* The first stop decided is the cut: the BPF side stops sending allocations and frees from
+ * this instant on, and the consumer discards any that read it late, so the two sides end
+ * together (no free is ever paired against an allocation that was cut off). */
 static void stop(struct recorder *r, const char *reason)
 {
-	if (!r->end_reason)
-		r->end_reason = reason;
+	if (r->end_reason)
+		return;
+	r->end_reason = reason;
+	r->drain.cut_mono_ns = now_ns(CLOCK_MONOTONIC);
+	r->skel->bss->cut_ns = r->drain.cut_mono_ns;
+}
+
+/* ns since the start of the recording of a bpf_ktime_get_ns instant; -1 for 0 (never). */
+static int64_t since_start(const struct recorder *r, uint64_t mono_ns)
+{
+	if (!mono_ns)
+		return -1;
+	return mono_ns > r->t0_mono_ns ? (int64_t)(mono_ns - r->t0_mono_ns) : 0;
 }
 
 /* The launched child changed state: forward signals; at its exit hold, drain and symbolize
@@ -401,8 +415,8 @@ static void on_signal(struct recorder *r)
 				on_child(r);
 			continue;
 		}
-		if (!r->launched || r->child_done) {
-			stop(r, "interrupted");
+		if (!r->launched || r->child_done || ++r->interrupts > 1) {
+			stop(r, "interrupted"); /* a second Ctrl-C does not wait for the command */
 			continue;
 		}
 		/* Give the child the signal too (a terminal sends it to both) and record its end. */
@@ -426,7 +440,8 @@ static void on_tick(struct recorder *r)
 	e = tracker_publish(r->tracker, r->drain.last_ts, r->ticks % 2 == 0);
 	if (!e)
 		e = store_update_progress(r->store, s.peak_live_bytes, s.peak_ts,
-					  read_counter(r, HS_CNT_DROPPED));
+					  read_counter(r, HS_CNT_DROPPED),
+					  since_start(r, r->skel->bss->first_drop_ns));
 	if (!e)
 		e = store_commit(r->store);
 	if (e && !r->drain.err)
@@ -434,8 +449,6 @@ static void on_tick(struct recorder *r)
 	if (r->tty)
 		progress(r, 0);
 	resync_if_lost(r);
-	if (r->o.duration_s > 0 && now - r->t0_mono_ns >= r->o.duration_s * 1e9)
-		stop(r, "duration");
 	if (r->stop_deadline_ns && now >= r->stop_deadline_ns)
 		stop(r, "interrupted");
 }
@@ -480,6 +493,9 @@ static void loop(struct recorder *r)
 			else if (fd == r->pidfd)
 				stop(r, "exited");
 		}
+		if (r->o.duration_s > 0 &&
+		    now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns >= r->o.duration_s * 1e9)
+			stop(r, "duration");
 		/* The BPF side wakes us only when a lot is pending: poll the rest. */
 		if (!r->drain.err)
 			drain_consume(&r->drain);
@@ -507,6 +523,50 @@ static int store_bpf_stats(struct recorder *r)
 	return e;
 }
 
+/* Per event type: what the BPF programs emitted and lost, what reached us and was stored. */
+static int store_event_counts(struct recorder *r)
+{
+	static const char *const kinds[HS_EV_TYPES + 1] = {
+		[HS_EV_ALLOC] = "alloc",   [HS_EV_FREE] = "free",	  [HS_EV_STACK] = "stack",
+		[HS_EV_MODULE] = "module", [HS_EV_STACK_RAW] = "stack_raw",
+	};
+	int e = 0;
+
+	for (uint32_t t = 1; t <= HS_EV_TYPES && !e; t++) {
+		const struct drain_counts *c = &r->drain.counts[t];
+		struct store_event_count row = {
+			.kind = kinds[t],
+			.emitted = read_counter(r, HS_CNT_EVENT(t, HS_EVC_EMITTED)),
+			.dropped = read_counter(r, HS_CNT_EVENT(t, HS_EVC_DROPPED)),
+			.received = (int64_t)c->received,
+			.stored = (int64_t)c->stored,
+			.after_cut = (int64_t)c->after_cut +
+				     read_counter(r, HS_CNT_EVENT(t, HS_EVC_AFTER_CUT)),
+		};
+		/* Events the BPF side held back after the cut were never emitted: they count on
+		 * both sides of emitted = stored + after_cut. */
+		row.emitted += read_counter(r, HS_CNT_EVENT(t, HS_EVC_AFTER_CUT));
+		row.received += read_counter(r, HS_CNT_EVENT(t, HS_EVC_AFTER_CUT));
+		e = store_insert_event_count(r->store, &row);
+	}
+	return e;
+}
+
+/* The cut is made (stop); detaching waits for every program still running, so once the ring
+ * buffer is empty nothing from before the cut can still arrive. */
+static void drain_to_cut(struct recorder *r)
+{
+	if (!r->drain.cut_mono_ns)
+		stop(r, "error");
+	probes_free(r->probes);
+	r->probes = NULL;
+	r->skel->bss->pause_tid = 0;
+	if (r->launched)
+		on_child(r); /* a command that goes on: not left stopped at a pause */
+	while (drain_consume(&r->drain) > 0)
+		;
+}
+
 /* Stops the probes, drains what is left and writes the end of the recording. */
 static int finish(struct recorder *r)
 {
@@ -519,15 +579,10 @@ static int finish(struct recorder *r)
 		return r->drain.err; /* already reported by recording_failed */
 	if (r->unwinder)
 		unwinder_get_stats(r->unwinder, &us);
-	probes_free(r->probes);
-	r->probes = NULL;
-	r->skel->bss->pause_tid = 0;
-	if (r->launched)
-		on_child(r); /* a command that goes on: not left stopped at a pause */
-	drain_consume(&r->drain);
+	drain_to_cut(r);
 	tracker_get_stats(r->tracker, &s);
 	end = (struct store_end){
-		.duration_ns = (int64_t)(now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns),
+		.duration_ns = since_start(r, r->drain.cut_mono_ns),
 		.end_reason = r->drain.err ? "error" : r->end_reason,
 		.exit_status = r->child_done ? r->exit_code : -1,
 		.dropped_events = read_counter(r, HS_CNT_DROPPED),
@@ -539,8 +594,12 @@ static int finish(struct recorder *r)
 		.fp_fallback_frames = read_counter(r, HS_CNT_FP_FALLBACK),
 		.unwind_files = us.files,
 		.unwind_files_no_cfi = us.files_no_cfi,
+		.cut_ts = since_start(r, r->drain.cut_mono_ns),
+		.first_drop_ts = since_start(r, r->skel->bss->first_drop_ns),
 	};
 	e = store_bpf_stats(r);
+	if (!e)
+		e = store_event_counts(r);
 	if (!e)
 		e = tracker_finish(r->tracker, end.duration_ns);
 	if (!e)

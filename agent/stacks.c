@@ -238,7 +238,7 @@ static int intern(struct stacks *s, const int64_t *ids, int depth, int end, int 
 	s->mod0[*out] = mod0;
 	memcpy(s->frames + s->nframes, ids, depth * sizeof(*ids));
 	s->nframes += depth;
-	return store_insert_stack(s->st, *out, depth, walk_ends[end], ids);
+	return store_insert_stack(s->st, *out, depth, walk_ends[end], ids, 0);
 }
 
 int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32_t depth,

@@ -17,7 +17,20 @@ struct live_block {
 	uint64_t size;
 	int32_t func, tid;
 	int32_t chain; /* reallocs this block's contents have been through */
+	int32_t pid, proc;
 };
+
+/* Blocks are keyed by address within their program image: user addresses fit in 48 bits, and
+ * two processes (or one before and after an exec) may hand out the same address. */
+static uint64_t block_key(int64_t proc, uint64_t addr)
+{
+	return ((uint64_t)proc << 48) ^ addr;
+}
+
+static uint64_t key_addr(uint64_t key)
+{
+	return key & ((1ULL << 48) - 1);
+}
 
 struct freed_block {
 	int64_t alloc_id, free_site;
@@ -93,9 +106,9 @@ static int advance(struct tracker *t, int64_t ts)
 }
 
 static int store_event(struct tracker *t, const char *kind, int64_t ts, int func, int tid,
-		       uint64_t addr, uint64_t size, uint64_t old_addr, int64_t site)
+		       uint64_t addr, uint64_t size, uint64_t old_addr, int64_t site, int pid)
 {
-	struct store_event e = { ts, kind, func + 1, tid, addr, size, old_addr, site };
+	struct store_event e = { ts, kind, func + 1, tid, addr, size, old_addr, site, pid };
 
 	return t->o.keep_events ? store_insert_event(t->st, &e) : 0;
 }
@@ -104,14 +117,14 @@ static int report_error(struct tracker *t, const char *kind, const struct tracke
 			int64_t alloc_id, int64_t prev_free_site)
 {
 	struct store_error e = { kind, f->addr, f->ts, f->tid, f->func + 1, f->site, alloc_id,
-				 prev_free_site };
+				 prev_free_site, f->pid };
 
 	t->stats.errors++;
 	return store_insert_error(t->st, &e);
 }
 
 struct interior_search {
-	uint64_t addr;
+	uint64_t key;
 	int64_t found_id;
 };
 
@@ -120,7 +133,7 @@ static void find_containing(uint64_t start, void *value, void *arg)
 	struct interior_search *s = arg;
 	struct live_block *b = value;
 
-	if (s->addr > start && s->addr < start + b->size)
+	if (s->key > start && s->key < start + b->size)
 		s->found_id = b->id;
 }
 
@@ -129,13 +142,13 @@ static void find_containing(uint64_t start, void *value, void *arg)
  * runs on this rare path. */
 static int unknown_free(struct tracker *t, const struct tracker_free *f)
 {
-	struct interior_search s = { f->addr, 0 };
+	struct interior_search s = { block_key(f->proc, f->addr), 0 };
 	struct freed_block *fb;
 	int created;
 
-	if (!t->o.traced_from_start) {
+	if (!f->traced_from_start && !t->o.traced_from_start) {
 		t->stats.untracked_frees++;
-		fb = u64map_put(t->freed, f->addr, &created);
+		fb = u64map_put(t->freed, s.key, &created);
 		if (!fb)
 			return -ENOMEM;
 		*fb = (struct freed_block){ 0, f->site };
@@ -148,17 +161,17 @@ static int unknown_free(struct tracker *t, const struct tracker_free *f)
 /* Completes the live block at addr as freed by f. 1 if it was live. */
 static int close_block(struct tracker *t, const struct tracker_free *f, int *err)
 {
-	struct live_block *b = u64map_get(t->live, f->addr);
+	uint64_t key = block_key(f->proc, f->addr), *last;
+	struct live_block *b = u64map_get(t->live, key);
 	struct freed_block *fb;
 	struct store_alloc row;
-	uint64_t *last;
 	int created;
 
 	if (!b)
 		return 0;
 	row = (struct store_alloc){ b->id,	  f->addr,     b->size,	  b->func + 1, b->tid,
 				    b->alloc_ts,  b->alloc_ns, f->ts,	  b->site,     f->site,
-				    f->func + 1,  f->tid };
+				    f->func + 1,  f->tid,      b->pid,	  b->proc };
 	last = u64map_get(t->last_alloc, (uint64_t)b->tid + 1);
 	*err = sitestats_free_block(t->sites, b->site, b->size, b->alloc_ts, b->tid, f->ts, f->site,
 				    f->tid, b->tid == f->tid && last && *last == f->addr);
@@ -167,10 +180,10 @@ static int close_block(struct tracker *t, const struct tracker_free *f, int *err
 	t->stats.live_bytes -= b->size;
 	t->bucket.frees++;
 	t->bucket.free_bytes += b->size;
-	u64map_remove(t->live, f->addr);
+	u64map_remove(t->live, key);
 	if (!*err)
 		*err = store_insert_alloc(t->st, &row);
-	fb = u64map_put(t->freed, f->addr, &created);
+	fb = u64map_put(t->freed, key, &created);
 	if (!fb) {
 		*err = -ENOMEM;
 		return 1;
@@ -192,7 +205,7 @@ static int do_free(struct tracker *t, const struct tracker_free *f, int from_rea
 	}
 	if (t->o.internal_free && t->o.internal_free(t->o.ctx, f->site))
 		return 0;
-	fb = u64map_get(t->freed, f->addr);
+	fb = u64map_get(t->freed, block_key(f->proc, f->addr));
 	if (fb)
 		return report_error(t, "double_free", f, fb->alloc_id, fb->free_site);
 	return unknown_free(t, f);
@@ -203,28 +216,29 @@ int tracker_on_free(struct tracker *t, const struct tracker_free *f)
 	int err = advance(t, f->ts);
 
 	if (!err)
-		err = store_event(t, "free", f->ts, f->func, f->tid, f->addr, 0, 0, f->site);
+		err = store_event(t, "free", f->ts, f->func, f->tid, f->addr, 0, 0, f->site, f->pid);
 	return err ? err : do_free(t, f, 0);
 }
 
 static int open_block(struct tracker *t, const struct tracker_alloc *a, int chain)
 {
-	struct tracker_free missed = { a->ts, 0, a->addr, -1, 0 };
+	struct tracker_free missed = { .ts = a->ts, .addr = a->addr, .func = -1, .pid = a->pid,
+				       .proc = a->proc };
+	uint64_t key = block_key(a->proc, a->addr), *last;
 	struct live_block *b;
-	uint64_t *last;
 	int created, err = 0;
 
 	/* Still live means its free was lost (dropped event): close it without a free site. */
-	if (u64map_get(t->live, a->addr))
+	if (u64map_get(t->live, key))
 		close_block(t, &missed, &err);
-	u64map_remove(t->freed, a->addr);
-	b = u64map_put(t->live, a->addr, &created);
+	u64map_remove(t->freed, key);
+	b = u64map_put(t->live, key, &created);
 	last = b ? u64map_put(t->last_alloc, (uint64_t)a->tid + 1, &created) : NULL;
 	if (!last)
 		return -ENOMEM;
 	*last = a->addr;
 	*b = (struct live_block){ t->next_id++, a->ts, a->dur_ns, a->site, a->size, a->func, a->tid,
-				  chain };
+				  chain, a->pid, (int32_t)a->proc };
 	t->stats.allocs++;
 	t->stats.alloc_bytes += a->size;
 	t->stats.live_blocks++;
@@ -242,18 +256,19 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 
 int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 {
-	struct tracker_free f = { a->ts, a->site, a->old_addr, a->func, a->tid };
+	struct tracker_free f = { a->ts, a->site, a->old_addr, a->func, a->tid, a->pid, a->proc,
+				  a->traced_from_start };
 	int err = advance(t, a->ts), chain = 0;
 
 	if (!err)
 		err = store_event(t, "alloc", a->ts, a->func, a->tid, a->addr, a->size, a->old_addr,
-				  a->site);
+				  a->site, a->pid);
 	if (err)
 		return err;
 	/* realloc of a block: success frees the old block (moved or not); realloc(p, 0) returns
 	 * NULL after freeing p; any other NULL is a failure that changed nothing. */
 	if (a->old_addr && (a->addr || a->size == 0)) {
-		struct live_block *old = u64map_get(t->live, a->old_addr);
+		struct live_block *old = u64map_get(t->live, block_key(a->proc, a->old_addr));
 
 		if (old && a->addr) {
 			chain = old->chain + 1;
@@ -279,12 +294,13 @@ struct finish_ctx {
 	int err;
 };
 
-static void collect_live(uint64_t addr, void *value, void *arg)
+static void collect_live(uint64_t key, void *value, void *arg)
 {
 	struct finish_ctx *c = arg;
 	struct live_block *b = value;
-	struct store_alloc row = { b->id, addr, b->size, b->func + 1, b->tid, b->alloc_ts,
-				   b->alloc_ns, -1, b->site, 0, 0, 0 };
+	struct store_alloc row = { b->id,	key_addr(key), b->size, b->func + 1, b->tid,
+				   b->alloc_ts, b->alloc_ns,	-1,	 b->site,    0,
+				   0,		0,		b->pid,	 b->proc };
 	struct leak_acc *l;
 	int created, tenth;
 

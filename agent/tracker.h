@@ -9,7 +9,7 @@ struct store;
 struct tracker;
 
 struct tracker_opts {
-	int traced_from_start; /* launch mode: an unknown free is an error, not an untracked free */
+	int traced_from_start; /* every image from its start (or as each event says) */
 	int keep_events;       /* also store every raw event */
 	int64_t interval_ns;   /* timeline resolution */
 	/* 1 when a free made at site comes from the allocator's own code: glibc flushing its
@@ -24,14 +24,18 @@ struct tracker_alloc {
 	int64_t ts, dur_ns, site;
 	uint64_t addr, size, old_addr; /* addr 0: failed, or realloc(p, 0) that freed p */
 	int func;		       /* enum hs_func */
-	int tid;
+	int tid, pid;
+	int64_t proc;		       /* processes.id of the image: addresses are per image */
+	int traced_from_start;	       /* the image was traced from its first allocation */
 };
 
 struct tracker_free {
 	int64_t ts, site;
 	uint64_t addr;
 	int func; /* enum hs_func */
-	int tid;
+	int tid, pid;
+	int64_t proc;
+	int traced_from_start; /* an unknown free is an error, not an untracked free */
 };
 
 struct tracker_stats {

@@ -40,6 +40,7 @@ enum hs_event_type {
 	HS_EV_MODULE = 4, /* an object in the dynamic linker's list (sent at every dlopen/dlclose) */
 	HS_EV_STACK_RAW = 5, /* a walk that met code loaded moments ago: finished by the agent */
 };
+#define HS_EV_TYPES 5
 
 /* Counters kept in the per-CPU `counters` array, read by the agent. */
 enum hs_counter {
@@ -50,8 +51,18 @@ enum hs_counter {
 	HS_CNT_NO_MAPPING,	/* a walk met code outside the mapping table: time to refresh it */
 	HS_CNT_FP_FALLBACK,	/* frames taken from the frame pointer where CFI had no row */
 	HS_CNT_DEFERRED,	/* walks handed to the agent with a copy of the stack */
-	HS_CNT_COUNT,
+	/* Per event type t (enum hs_event_type), at HS_CNT_EVENT(t, what): every event a program
+	 * emitted, could not reserve (dropped), or did not send because it came after the cut. */
+	HS_CNT_EVENTS,
+	HS_CNT_COUNT = HS_CNT_EVENTS + 3 * HS_EV_TYPES,
 };
+
+enum hs_event_count {
+	HS_EVC_EMITTED,
+	HS_EVC_DROPPED,
+	HS_EVC_AFTER_CUT,
+};
+#define HS_CNT_EVENT(type, what) (HS_CNT_EVENTS + 3 * ((type)-1) + (what))
 
 /* What a stack holds (`--stack`). */
 enum hs_stack_mode {

@@ -108,6 +108,37 @@ static __always_inline void count(__u32 which)
 		*c += 1;
 }
 
+/* The end of the recording: events from this instant on (bpf_ktime_get_ns) are not sent, and
+ * the agent discards any that read the old value, so an allocation and its free are either both
+ * before the cut or the free is after it. 0 = recording. */
+__u64 cut_ns = 0;
+
+/* When the first event was lost: misuse found from then on may be spurious. */
+__u64 first_drop_ns = 0;
+
+static __always_inline int after_cut(__u64 now, __u32 type)
+{
+	__u64 cut = cut_ns;
+
+	if (!cut || now < cut)
+		return 0;
+	count(HS_CNT_EVENT(type, HS_EVC_AFTER_CUT));
+	return 1;
+}
+
+static __always_inline void dropped(__u32 type)
+{
+	count(HS_CNT_DROPPED);
+	count(HS_CNT_EVENT(type, HS_EVC_DROPPED));
+	if (!first_drop_ns)
+		__sync_val_compare_and_swap(&first_drop_ns, 0, bpf_ktime_get_ns());
+}
+
+static __always_inline void emitted(__u32 type)
+{
+	count(HS_CNT_EVENT(type, HS_EVC_EMITTED));
+}
+
 static __always_inline __u64 wakeup_flag(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
@@ -498,7 +529,7 @@ static __always_inline struct hs_stack_event *reserve_stack(const struct hs_stac
 	struct hs_stack_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
 	if (!e) {
-		count(HS_CNT_DROPPED);
+		dropped(HS_EV_STACK);
 		return NULL;
 	}
 	fill_hdr(&e->hdr, HS_EV_STACK);
@@ -522,6 +553,7 @@ static __always_inline __u64 send_inline(const struct hs_stack *st, __u32 why)
 	id = HS_STACK_INLINE | __sync_fetch_and_add(seq, 1);
 	e->stack_id = id;
 	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_STACK);
 	return id;
 }
 
@@ -538,7 +570,7 @@ static __always_inline __u64 send_raw(const struct hs_stack *st)
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(HS_CNT_DROPPED);
+		dropped(HS_EV_STACK_RAW);
 		return 0;
 	}
 	fill_hdr(&e->s.hdr, HS_EV_STACK_RAW);
@@ -558,6 +590,7 @@ static __always_inline __u64 send_raw(const struct hs_stack *st)
 	id = HS_STACK_INLINE | __sync_fetch_and_add(seq, 1);
 	e->s.stack_id = id;
 	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_STACK_RAW);
 	return id;
 }
 
@@ -601,25 +634,33 @@ static __always_inline __u64 capture_stack(struct pt_regs *ctx, __u32 pushes)
 	}
 	e->stack_id = id;
 	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_STACK);
 	return id;
 }
 
-static __always_inline struct inflight *thread_state(void)
+/* This thread's state; when it cannot be created the call is lost, counted as a drop of the
+ * event it would have made. */
+static __always_inline struct inflight *thread_state(__u32 type)
 {
 	struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 						  BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (!f)
+	if (!f) {
 		count(HS_CNT_INFLIGHT_FAIL);
+		dropped(type);
+	}
 	return f;
 }
 
 SEC("uprobe")
 int alloc_enter(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), sp = PT_REGS_SP(ctx);
-	struct inflight *f = thread_state();
+	__u64 cookie = bpf_get_attach_cookie(ctx), sp = PT_REGS_SP(ctx), cut = cut_ns;
+	struct inflight *f;
 
+	if (cut && bpf_ktime_get_ns() >= cut)
+		return 0; /* no walk for an allocation that will not be sent */
+	f = thread_state(HS_EV_ALLOC);
 	if (!f || (f->sp && sp <= f->sp))
 		return 0; /* nested in, or tail-jumped from, an outer allocator call */
 	f->sp = sp;
@@ -684,9 +725,11 @@ int alloc_exit(struct pt_regs *ctx)
 		return 0;
 	f->sp = 0;
 	f->skip_free = 0; /* an allocation happened: a pointer seen in delete may be reused */
+	if (after_cut(now, HS_EV_ALLOC))
+		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(HS_CNT_DROPPED);
+		dropped(HS_EV_ALLOC);
 		return 0;
 	}
 	e->hdr.type = HS_EV_ALLOC;
@@ -698,6 +741,7 @@ int alloc_exit(struct pt_regs *ctx)
 	e->stack_id = f->stack_id;
 	e->dur_ns = now - f->ts_ns;
 	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_ALLOC);
 	return 0;
 }
 
@@ -705,14 +749,14 @@ SEC("uprobe")
 int free_enter(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx), sp = PT_REGS_SP(ctx);
-	__u64 stack_id;
+	__u64 stack_id, now = bpf_ktime_get_ns();
 	__u32 func = HS_COOKIE_FUNC(cookie);
 	struct hs_free_event *e;
 	struct inflight *f;
 
 	if (!ptr)
 		return 0;
-	f = thread_state();
+	f = thread_state(HS_EV_FREE);
 	if (!f || (f->sp && sp <= f->sp))
 		return 0; /* inside an allocator call: realloc(p, 0) frees through free() */
 	if (f->skip_free == ptr && sp <= f->skip_sp)
@@ -721,19 +765,23 @@ int free_enter(struct pt_regs *ctx)
 		f->skip_free = ptr;
 		f->skip_sp = sp;
 	}
+	if (after_cut(now, HS_EV_FREE))
+		return 0;
 	/* The stack goes first: its event must reach user space before the free that uses it. */
 	stack_id = capture_stack(ctx, HS_COOKIE_PUSHES(cookie));
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count(HS_CNT_DROPPED);
+		dropped(HS_EV_FREE);
 		return 0;
 	}
 	fill_hdr(&e->hdr, HS_EV_FREE);
+	e->hdr.ts_ns = now; /* the instant the cut was checked against */
 	e->func = func;
 	e->pad = 0;
 	e->addr = ptr;
 	e->stack_id = stack_id;
 	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_FREE);
 	return 0;
 }
 
@@ -774,7 +822,7 @@ int maps_changed(struct pt_regs *ctx)
 		lm = l.l_next;
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (!e) {
-			count(HS_CNT_DROPPED);
+			dropped(HS_EV_MODULE);
 			break;
 		}
 		fill_hdr(&e->hdr, HS_EV_MODULE);
@@ -783,6 +831,7 @@ int maps_changed(struct pt_regs *ctx)
 			e->path[0] = 0;
 		/* Wake the agent now: the walker needs the new objects' unwind tables. */
 		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		emitted(HS_EV_MODULE);
 	}
 	if (pause_tid && (__u32)bpf_get_current_pid_tgid() == pause_tid)
 		bpf_send_signal_thread(SIGSTOP);

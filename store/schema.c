@@ -29,7 +29,24 @@ static const char SCHEMA_SQL[] =
 	"  fp_fallback_frames INTEGER NOT NULL DEFAULT 0," /* frames unwound by rbp for want of CFI */
 	"  unwind_files INTEGER NOT NULL DEFAULT 0,"	  /* code files with CFI tables loaded */
 	"  unwind_files_no_cfi INTEGER NOT NULL DEFAULT 0,"
+	"  cut_ts INTEGER,"		/* the stop: every event before it is here, none after */
+	"  first_drop_ts INTEGER,"	/* the first event lost; misuse from then on may be spurious */
 	"  heapscope_version TEXT NOT NULL);"
+	/* Every traced program image: a process, and again after each exec (same pid). */
+	"CREATE TABLE processes(id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER,"
+	"  exe TEXT, command TEXT, allocator TEXT,"
+	"  start_ts INTEGER NOT NULL, end_ts INTEGER,"
+	"  end_reason TEXT,"		/* exited, killed, exec, recording_end */
+	"  exit_status INTEGER);"	/* exit code, or 128 + signal */
+	/* What heapscope could not trace, said once (a Go heap, no probeable allocator...). */
+	"CREATE TABLE notices(id INTEGER PRIMARY KEY, proc INTEGER REFERENCES processes(id),"
+	"  kind TEXT NOT NULL, message TEXT NOT NULL);"
+	/* Per event type (alloc, free, stack, stack_raw, module): emitted by the BPF programs,
+	 * lost there (ring buffer full, no thread state), received, stored, and discarded
+	 * because they came after the cut. emitted = received, received = stored + after_cut. */
+	"CREATE TABLE event_counts(kind TEXT PRIMARY KEY, emitted INTEGER NOT NULL,"
+	"  dropped INTEGER NOT NULL, received INTEGER NOT NULL, stored INTEGER NOT NULL,"
+	"  after_cut INTEGER NOT NULL);"
 	"CREATE TABLE funcs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE probes(id INTEGER PRIMARY KEY, func TEXT NOT NULL, symbol TEXT NOT NULL,"
 	"  module TEXT NOT NULL, offset INTEGER NOT NULL, insn TEXT, emulated INTEGER NOT NULL,"
@@ -42,7 +59,8 @@ static const char SCHEMA_SQL[] =
 	/* walk_end says why the stack stops where it does: complete (the outermost frame: _start or
 	 * a thread's start), caller_only, fp (the frame-pointer chain ended), depth (the limit),
 	 * no_mapping, no_cfi, unsupported (a CFI rule), read_fault, bad_frame. */
-	"CREATE TABLE stacks(id INTEGER PRIMARY KEY, depth INTEGER NOT NULL, walk_end TEXT NOT NULL);"
+	"CREATE TABLE stacks(id INTEGER PRIMARY KEY, depth INTEGER NOT NULL, walk_end TEXT NOT NULL,"
+	"  proc INTEGER REFERENCES processes(id));"
 	"CREATE TABLE stack_frames(stack_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
 	"  frame_id INTEGER NOT NULL, PRIMARY KEY(stack_id, pos)) WITHOUT ROWID;"
 	"CREATE TABLE allocations("
@@ -57,10 +75,13 @@ static const char SCHEMA_SQL[] =
 	"  free_site INTEGER REFERENCES stacks(id),"
 	"  free_func INTEGER REFERENCES funcs(id),"
 	"  free_tid INTEGER,"
-	"  alloc_ns INTEGER NOT NULL);"	/* time spent inside the allocator */
+	"  alloc_ns INTEGER NOT NULL,"	/* time spent inside the allocator */
+	"  pid INTEGER NOT NULL DEFAULT 0,"
+	"  proc INTEGER REFERENCES processes(id));" /* free_func exec: released by an exec */
 	"CREATE TABLE errors(id INTEGER PRIMARY KEY,"
 	"  kind TEXT NOT NULL,"		/* double_free or invalid_free */
 	"  addr INTEGER NOT NULL, ts INTEGER NOT NULL, tid INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL DEFAULT 0,"
 	"  func INTEGER REFERENCES funcs(id),"
 	"  site INTEGER REFERENCES stacks(id),"	     /* stack of the offending free */
 	"  alloc_id INTEGER REFERENCES allocations(id)," /* block concerned, when known */
@@ -99,7 +120,7 @@ static const char SCHEMA_SQL[] =
 	"  bytes INTEGER NOT NULL, oldest_ts INTEGER NOT NULL, growth REAL NOT NULL);"
 	"CREATE TABLE events(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
 	"  func INTEGER, tid INTEGER NOT NULL, addr INTEGER, size INTEGER, old_addr INTEGER,"
-	"  site INTEGER);"
+	"  site INTEGER, pid INTEGER NOT NULL DEFAULT 0);"
 	"CREATE VIEW leaks AS SELECT * FROM allocations WHERE free_ts IS NULL;"
 	"CREATE VIEW site_frames AS SELECT sf.stack_id AS site, sf.pos, f.function, f.file, f.line,"
 	"  m.path AS module, f.addr FROM stack_frames sf JOIN frames f ON f.id = sf.frame_id"
@@ -107,7 +128,7 @@ static const char SCHEMA_SQL[] =
 	"INSERT INTO funcs(id, name) VALUES (1,'malloc'),(2,'calloc'),(3,'realloc'),"
 	"  (4,'reallocarray'),(5,'posix_memalign'),(6,'aligned_alloc'),(7,'memalign'),"
 	"  (8,'valloc'),(9,'pvalloc'),(10,'operator new'),(11,'operator new[]'),(12,'free'),"
-	"  (13,'operator delete'),(14,'operator delete[]');";
+	"  (13,'operator delete'),(14,'operator delete[]'),(15,'exec');";
 
 int schema_create(sqlite3 *db, char **errmsg)
 {

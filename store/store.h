@@ -27,6 +27,8 @@ struct store_alloc {
 	int64_t free_ts; /* < 0: still live */
 	int64_t site, free_site; /* stacks.id, 0 = unknown */
 	int free_func, free_tid;
+	int pid;
+	int64_t proc; /* processes.id, 0 = unknown */
 };
 
 struct store_error {
@@ -35,6 +37,7 @@ struct store_error {
 	int64_t ts;
 	int tid, func;
 	int64_t site, alloc_id, prev_free_site; /* 0 = unknown */
+	int pid;
 };
 
 struct store_timeline {
@@ -48,6 +51,21 @@ struct store_event {
 	int func, tid;
 	uint64_t addr, size, old_addr;
 	int64_t site;
+	int pid;
+};
+
+/* One traced program image (a process, or the same pid after an exec). */
+struct store_process {
+	int64_t id;
+	int pid, ppid; /* ppid <= 0: unknown */
+	const char *exe, *command, *allocator;
+	int64_t start_ts;
+};
+
+/* What became of the events of one type (see the event_counts table). */
+struct store_event_count {
+	const char *kind;
+	int64_t emitted, dropped, received, stored, after_cut;
 };
 
 struct store_probe {
@@ -63,6 +81,7 @@ struct store_end {
 	int64_t dropped_events, untracked_frees, stack_collisions, stack_map_full;
 	int64_t peak_live_bytes, peak_ts;
 	int64_t fp_fallback_frames, unwind_files, unwind_files_no_cfi;
+	int64_t cut_ts, first_drop_ts; /* < 0: none */
 };
 
 struct store_site_stats {
@@ -92,7 +111,7 @@ int store_insert_module(struct store *s, int64_t id, const char *path, const cha
 int store_insert_frame(struct store *s, int64_t id, uint64_t addr, int64_t module_id,
 		       uint64_t rel_addr, const char *function, const char *file, int line);
 int store_insert_stack(struct store *s, int64_t id, int depth, const char *walk_end,
-		       const int64_t *frame_ids);
+		       const int64_t *frame_ids, int64_t proc);
 int store_insert_alloc(struct store *s, const struct store_alloc *a);
 int store_insert_error(struct store *s, const struct store_error *e);
 int store_insert_timeline(struct store *s, const struct store_timeline *t);
@@ -103,11 +122,17 @@ int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int 
 int store_insert_cross_thread(struct store *s, int64_t site, int64_t free_site, int64_t blocks);
 int store_insert_bpf_program(struct store *s, const char *name, int64_t runs, int64_t run_time_ns);
 int store_insert_leak_site(struct store *s, const struct store_leak_site *l);
+int store_insert_process(struct store *s, const struct store_process *p);
+/* exit_status < 0: none. */
+int store_end_process(struct store *s, int64_t id, int64_t end_ts, const char *end_reason,
+		      int exit_status);
+int store_insert_notice(struct store *s, int64_t proc, const char *kind, const char *message);
+int store_insert_event_count(struct store *s, const struct store_event_count *c);
 int store_clear_leak_sites(struct store *s);
 
 /* While recording: the peak so far and the events dropped so far, for readers. 0 or -errno. */
 int store_update_progress(struct store *s, int64_t peak_live_bytes, int64_t peak_ts,
-			  int64_t dropped_events);
+			  int64_t dropped_events, int64_t first_drop_ts);
 
 /* Commits the open transaction and starts the next one. 0 or -errno. */
 int store_commit(struct store *s);

@@ -27,23 +27,28 @@ enum stmt_id {
 	ST_CROSS_THREAD,
 	ST_LEAK_SITE,
 	ST_BPF_PROGRAM,
+	ST_PROCESS,
+	ST_PROCESS_END,
+	ST_NOTICE,
+	ST_EVENT_COUNT,
 	ST_COUNT,
 };
 
 static const char *const STMT_SQL[ST_COUNT] = {
 	[ST_ALLOC] = "INSERT INTO allocations(id, addr, size, func, tid, alloc_ts, free_ts, site,"
-		     " free_site, free_func, free_tid, alloc_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+		     " free_site, free_func, free_tid, alloc_ns, pid, proc)"
+		     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_FRAME] = "INSERT INTO frames(id, addr, module_id, rel_addr, function, file, line)"
 		     " VALUES (?,?,?,?,?,?,?)",
-	[ST_STACK] = "INSERT INTO stacks(id, depth, walk_end) VALUES (?,?,?)",
+	[ST_STACK] = "INSERT INTO stacks(id, depth, walk_end, proc) VALUES (?,?,?,?)",
 	[ST_STACK_FRAME] = "INSERT INTO stack_frames(stack_id, pos, frame_id) VALUES (?,?,?)",
 	[ST_MODULE] = "INSERT INTO modules(id, path, build_id, load_addr, end_addr) VALUES (?,?,?,?,?)",
-	[ST_ERROR] = "INSERT INTO errors(kind, addr, ts, tid, func, site, alloc_id, prev_free_site)"
-		     " VALUES (?,?,?,?,?,?,?,?)",
+	[ST_ERROR] = "INSERT INTO errors(kind, addr, ts, tid, func, site, alloc_id, prev_free_site,"
+		     " pid) VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_TIMELINE] = "INSERT OR REPLACE INTO timeline(ts, live_bytes, live_blocks, allocs, frees,"
 			" alloc_bytes, free_bytes) VALUES (?,?,?,?,?,?,?)",
-	[ST_EVENT] = "INSERT INTO events(ts, kind, func, tid, addr, size, old_addr, site)"
-		     " VALUES (?,?,?,?,?,?,?,?)",
+	[ST_EVENT] = "INSERT INTO events(ts, kind, func, tid, addr, size, old_addr, site, pid)"
+		     " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_PROBE] = "INSERT INTO probes(func, symbol, module, offset, insn, emulated, retprobe,"
 		     " reason) VALUES (?,?,?,?,?,?,?,?)",
 	[ST_SITE_STATS] = "INSERT OR REPLACE INTO site_stats(site, allocs, bytes, min_size, max_size,"
@@ -58,6 +63,13 @@ static const char *const STMT_SQL[ST_COUNT] = {
 	[ST_LEAK_SITE] = "INSERT OR REPLACE INTO leak_sites(site, blocks, bytes, oldest_ts, growth)"
 			 " VALUES (?,?,?,?,?)",
 	[ST_BPF_PROGRAM] = "INSERT OR REPLACE INTO bpf_programs(name, runs, run_time_ns) VALUES (?,?,?)",
+	[ST_PROCESS] = "INSERT INTO processes(id, pid, ppid, exe, command, allocator, start_ts)"
+		       " VALUES (?,?,?,?,?,?,?)",
+	[ST_PROCESS_END] = "UPDATE processes SET end_ts = ?, end_reason = ?, exit_status = ?"
+			   " WHERE id = ?",
+	[ST_NOTICE] = "INSERT INTO notices(proc, kind, message) VALUES (?,?,?)",
+	[ST_EVENT_COUNT] = "INSERT OR REPLACE INTO event_counts(kind, emitted, dropped, received,"
+			   " stored, after_cut) VALUES (?,?,?,?,?,?)",
 };
 
 struct store {
@@ -295,7 +307,7 @@ int store_insert_frame(struct store *s, int64_t id, uint64_t addr, int64_t modul
 }
 
 int store_insert_stack(struct store *s, int64_t id, int depth, const char *walk_end,
-		       const int64_t *frame_ids)
+		       const int64_t *frame_ids, int64_t proc)
 {
 	sqlite3_stmt *st = s->st[ST_STACK];
 	int err;
@@ -303,6 +315,7 @@ int store_insert_stack(struct store *s, int64_t id, int depth, const char *walk_
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, depth);
 	bind_text(st, 3, walk_end);
+	bind_opt_id(st, 4, proc);
 	err = run(st);
 	st = s->st[ST_STACK_FRAME];
 	for (int i = 0; i < depth && !err; i++) {
@@ -337,6 +350,8 @@ int store_insert_alloc(struct store *s, const struct store_alloc *a)
 	}
 	bind_opt_id(st, 8, a->site);
 	sqlite3_bind_int64(st, 12, a->alloc_ns);
+	sqlite3_bind_int(st, 13, a->pid);
+	bind_opt_id(st, 14, a->proc);
 	return run(st);
 }
 
@@ -352,6 +367,7 @@ int store_insert_error(struct store *s, const struct store_error *e)
 	bind_opt_id(st, 6, e->site);
 	bind_opt_id(st, 7, e->alloc_id);
 	bind_opt_id(st, 8, e->prev_free_site);
+	sqlite3_bind_int(st, 9, e->pid);
 	return run(st);
 }
 
@@ -381,6 +397,60 @@ int store_insert_event(struct store *s, const struct store_event *e)
 	sqlite3_bind_int64(st, 6, (int64_t)e->size);
 	sqlite3_bind_int64(st, 7, (int64_t)e->old_addr);
 	bind_opt_id(st, 8, e->site);
+	sqlite3_bind_int(st, 9, e->pid);
+	return run(st);
+}
+
+int store_insert_process(struct store *s, const struct store_process *p)
+{
+	sqlite3_stmt *st = s->st[ST_PROCESS];
+
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_int(st, 2, p->pid);
+	if (p->ppid > 0)
+		sqlite3_bind_int(st, 3, p->ppid);
+	else
+		sqlite3_bind_null(st, 3);
+	bind_text(st, 4, p->exe);
+	bind_text(st, 5, p->command);
+	bind_text(st, 6, p->allocator);
+	sqlite3_bind_int64(st, 7, p->start_ts);
+	return run(st);
+}
+
+int store_end_process(struct store *s, int64_t id, int64_t end_ts, const char *end_reason,
+		      int exit_status)
+{
+	sqlite3_stmt *st = s->st[ST_PROCESS_END];
+
+	sqlite3_bind_int64(st, 1, end_ts);
+	bind_text(st, 2, end_reason);
+	if (exit_status >= 0)
+		sqlite3_bind_int(st, 3, exit_status);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 4, id);
+	return run(st);
+}
+
+int store_insert_notice(struct store *s, int64_t proc, const char *kind, const char *message)
+{
+	sqlite3_stmt *st = s->st[ST_NOTICE];
+
+	bind_opt_id(st, 1, proc);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, message);
+	return run(st);
+}
+
+int store_insert_event_count(struct store *s, const struct store_event_count *c)
+{
+	sqlite3_stmt *st = s->st[ST_EVENT_COUNT];
+	const int64_t v[] = { c->emitted, c->dropped, c->received, c->stored, c->after_cut };
+
+	bind_text(st, 1, c->kind);
+	for (int i = 0; i < (int)(sizeof(v) / sizeof(*v)); i++)
+		sqlite3_bind_int64(st, i + 2, v[i]);
 	return run(st);
 }
 
@@ -446,13 +516,21 @@ int store_insert_leak_site(struct store *s, const struct store_leak_site *l)
 	return run(st);
 }
 
+static void bind_opt_ts(sqlite3_stmt *st, int col, int64_t ts)
+{
+	if (ts >= 0)
+		sqlite3_bind_int64(st, col, ts);
+	else
+		sqlite3_bind_null(st, col);
+}
+
 int store_update_progress(struct store *s, int64_t peak_live_bytes, int64_t peak_ts,
-			  int64_t dropped_events)
+			  int64_t dropped_events, int64_t first_drop_ts)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db,
 				    "UPDATE recording SET peak_live_bytes = ?, peak_ts = ?,"
-				    " dropped_events = ? WHERE id = 1",
+				    " dropped_events = ?, first_drop_ts = ? WHERE id = 1",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -460,6 +538,7 @@ int store_update_progress(struct store *s, int64_t peak_live_bytes, int64_t peak
 	sqlite3_bind_int64(st, 1, peak_live_bytes);
 	sqlite3_bind_int64(st, 2, peak_ts);
 	sqlite3_bind_int64(st, 3, dropped_events);
+	bind_opt_ts(st, 4, first_drop_ts);
 	rc = run(st);
 	sqlite3_finalize(st);
 	return rc;
@@ -489,8 +568,8 @@ int store_end_recording(struct store *s, const struct store_end *e)
 				    "UPDATE recording SET duration_ns = ?, end_reason = ?, exit_status = ?,"
 				    " dropped_events = ?, untracked_frees = ?, stack_collisions = ?,"
 				    " stack_map_full = ?, peak_live_bytes = ?, peak_ts = ?,"
-				    " fp_fallback_frames = ?, unwind_files = ?, unwind_files_no_cfi = ?"
-				    " WHERE id = 1",
+				    " fp_fallback_frames = ?, unwind_files = ?, unwind_files_no_cfi = ?,"
+				    " cut_ts = ?, first_drop_ts = ? WHERE id = 1",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -510,6 +589,8 @@ int store_end_recording(struct store *s, const struct store_end *e)
 	sqlite3_bind_int64(st, 10, e->fp_fallback_frames);
 	sqlite3_bind_int64(st, 11, e->unwind_files);
 	sqlite3_bind_int64(st, 12, e->unwind_files_no_cfi);
+	bind_opt_ts(st, 13, e->cut_ts);
+	bind_opt_ts(st, 14, e->first_drop_ts);
 	rc = run(st);
 	sqlite3_finalize(st);
 	return rc ? rc : store_commit(s);
