@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/drain.h"
+#include "agent/images.h"
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
 #include "agent/tracker.h"
@@ -21,8 +22,15 @@ static int64_t since_start(struct drain *d, uint64_t ts_ns)
 	return ts;
 }
 
+/* The image an event belongs to; NULL (the event is not stored) for a process not traced. */
+static struct image *image_of(struct drain *d, const struct hs_event_hdr *h)
+{
+	return images_find(d->images, (pid_t)h->pid);
+}
+
 static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
 {
+	struct image *img = image_of(d, &e->hdr);
 	struct tracker_alloc a = {
 		.ts = since_start(d, e->hdr.ts_ns),
 		.dur_ns = (int64_t)e->dur_ns,
@@ -32,49 +40,80 @@ static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
 		.old_addr = e->old_addr,
 		.func = (int)e->func,
 		.tid = (int)e->hdr.tid,
+		.pid = (int)e->hdr.pid,
 	};
+
+	if (!img)
+		return -ESRCH;
+	a.proc = img->id;
+	a.traced_from_start = img->traced_from_start;
 	return tracker_on_alloc(d->tracker, &a);
 }
 
 static int on_free(struct drain *d, const struct hs_free_event *e)
 {
+	struct image *img = image_of(d, &e->hdr);
 	struct tracker_free f = {
 		.ts = since_start(d, e->hdr.ts_ns),
 		.site = stacks_lookup(d->stacks, e->stack_id),
 		.addr = e->addr,
 		.func = (int)e->func,
 		.tid = (int)e->hdr.tid,
+		.pid = (int)e->hdr.pid,
 	};
+
+	if (!img)
+		return -ESRCH;
+	f.proc = img->id;
+	f.traced_from_start = img->traced_from_start;
 	return tracker_on_free(d->tracker, &f);
 }
 
 /* An object the dynamic linker knows: tell the symbolizer now, as it may be gone (dlclose)
  * before /proc/PID/maps is read again. */
-static void on_module(struct drain *d, const struct hs_module_event *e)
+static int on_module(struct drain *d, const struct hs_module_event *e)
 {
+	struct image *img = image_of(d, &e->hdr);
 	char path[HS_MODULE_PATH];
 
+	if (!img)
+		return -ESRCH;
 	memcpy(path, e->path, sizeof(path));
 	path[sizeof(path) - 1] = '\0';
 	if (path[0] == '/') /* the executable ("") and the vdso have no file name here */
-		sym_note_module(d->sym, path, e->bias);
+		sym_note_module(img->sym, path, e->bias);
+	img->modules_changed = 1;
 	d->modules_changed = 1;
+	return 0;
+}
+
+static int on_stack(struct drain *d, const struct hs_stack_event *e)
+{
+	struct image *img = image_of(d, &e->hdr);
+
+	if (!img)
+		return -ESRCH;
+	return stacks_add(d->stacks, img->space, e->stack_id, (const uint64_t *)e->frames, e->depth,
+			  e->end);
 }
 
 /* A walk the BPF side stopped at code it had no tables for yet: the module event came first,
  * so the symbolizer knows the code now; finish the walk on the copy of the stack. */
 static int on_raw_stack(struct drain *d, const struct hs_stack_raw_event *e)
 {
+	struct image *img = image_of(d, &e->s.hdr);
 	uint64_t frames[HS_MAX_FRAMES];
 	uint32_t depth = e->s.depth < HS_MAX_FRAMES ? e->s.depth : HS_MAX_FRAMES, end = e->s.end;
 	uint32_t max = d->max_depth && d->max_depth < HS_MAX_FRAMES ? d->max_depth : HS_MAX_FRAMES;
 
+	if (!img)
+		return -ESRCH;
 	memcpy(frames, e->s.frames, sizeof(frames));
 	if (d->unwinder)
-		end = unwinder_finish_walk(d->unwinder, d->sym, frames, &depth, max, e->sp, e->fp,
+		end = unwinder_finish_walk(d->unwinder, img->sym, frames, &depth, max, e->sp, e->fp,
 					   e->bytes, e->nbytes < sizeof(e->bytes) ? e->nbytes :
 										    sizeof(e->bytes));
-	return stacks_add(d->stacks, e->s.stack_id, frames, depth, end);
+	return stacks_add(d->stacks, img->space, e->s.stack_id, frames, depth, end);
 }
 
 /* An allocation or free at or after the cut: the BPF side may have read the cut late. */
@@ -95,17 +134,11 @@ static int dispatch(struct drain *d, const void *data, size_t size)
 	case HS_EV_FREE:
 		return size >= sizeof(struct hs_free_event) ? on_free(d, data) : -EBADMSG;
 	case HS_EV_STACK:
-		return size >= sizeof(*se) ? stacks_add(d->stacks, se->stack_id,
-							(const uint64_t *)se->frames, se->depth,
-							se->end) :
-					     -EBADMSG;
+		return size >= sizeof(*se) ? on_stack(d, se) : -EBADMSG;
 	case HS_EV_STACK_RAW:
 		return size >= sizeof(struct hs_stack_raw_event) ? on_raw_stack(d, data) : -EBADMSG;
 	case HS_EV_MODULE:
-		if (size < sizeof(struct hs_module_event))
-			return -EBADMSG;
-		on_module(d, data);
-		return 0;
+		return size >= sizeof(struct hs_module_event) ? on_module(d, data) : -EBADMSG;
 	}
 	return -EBADMSG;
 }
@@ -127,8 +160,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	err = dispatch(d, data, size);
-	if (err == -EBADMSG)
-		return 0;
+	if (err == -EBADMSG || err == -ESRCH)
+		return 0; /* malformed, or from a process not traced: received, not stored */
 	if (!err)
 		c->stored++;
 	if (err && !d->err)

@@ -6,9 +6,9 @@
 
 #include "bpf/abi.h"
 
+struct images;
 struct ring_buffer;
 struct stacks;
-struct symbolizer;
 struct tracker;
 struct unwinder;
 
@@ -21,14 +21,15 @@ struct drain {
 	struct ring_buffer *rb;
 	struct tracker *tracker;
 	struct stacks *stacks;
-	struct symbolizer *sym;
+	struct images *images; /* events go to the image of their pid */
 	struct unwinder *unwinder; /* finishes deferred walks; NULL unless --stack=dwarf */
 	uint32_t max_depth;	   /* --max-depth */
 	uint64_t t0_mono_ns; /* CLOCK_MONOTONIC at the start of the recording */
 	uint64_t events;     /* events consumed */
 	int64_t last_ts;     /* newest event, ns since start */
 	int err;	     /* first error from the store, 0 if none */
-	int modules_changed; /* a module event arrived: the owner resyncs unwind tables, clears it */
+	int modules_changed; /* a module event arrived (image.modules_changed says for which): the
+			      * owner resyncs unwind tables, clears it */
 	uint64_t cut_mono_ns; /* the stop (CLOCK_MONOTONIC), 0 while recording: allocations and
 			       * frees at or after it are discarded, as the BPF side does */
 	struct drain_counts counts[HS_EV_TYPES + 1]; /* by enum hs_event_type */

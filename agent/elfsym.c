@@ -248,3 +248,20 @@ int elfsym_build_id(struct elf_file *ef, char *buf, size_t len)
 			err = note_build_id(elf_getdata(scn, NULL), buf, len);
 	return err;
 }
+
+int elfsym_has_section(struct elf_file *ef, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(ef->elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(ef->elf, scn))) {
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(ef->elf, shstrndx, sh.sh_name) : NULL;
+
+		if (n && !strcmp(n, name))
+			return 1;
+	}
+	return 0;
+}

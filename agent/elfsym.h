@@ -41,4 +41,7 @@ ssize_t elfsym_read_code(struct elf_file *ef, uint64_t vaddr, void *buf, size_t 
  * hold a SHA-1 id). -ENOENT if the file has none, -ERANGE if buf is too small. */
 int elfsym_build_id(struct elf_file *ef, char *buf, size_t len);
 
+/* 1 if the file has a section of that name (e.g. ".go.buildinfo"), else 0. */
+int elfsym_has_section(struct elf_file *ef, const char *name);
+
 #endif

@@ -1,18 +1,24 @@
-/* Launch mode: starts a command held before exec, and holds it again at exit. ptrace is used
- * only for these two holds (PTRACE_O_TRACEEXEC/TRACEEXIT on the main thread); signals are
- * passed through unchanged. */
+/* Launch mode: starts a command held before exec and follows it with ptrace, used only for
+ * holds (birth, exec, exit) and the BPF side's pauses; signals are passed through unchanged. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/launch.h"
 
-static int exec_err_fd = -1; /* read end: the child's errno if exec failed, EOF once it exec'd */
+struct launch {
+	pid_t root;
+	int exec_err_fd; /* read end: the child's errno if exec failed, EOF once it exec'd */
+	pid_t *known;	 /* every thread seen stopped: a thread not in it stops first at birth */
+	int nknown, cap;
+};
 
 static void child(const char *path, char *const argv[], int err_fd)
 {
@@ -33,34 +39,75 @@ static void child(const char *path, char *const argv[], int err_fd)
 	_exit(127);
 }
 
-int launch_start(const char *path, char *const argv[], pid_t *pid)
+static int add_known(struct launch *l, pid_t tid)
 {
-	int fds[2], status;
+	if (l->nknown == l->cap) {
+		int cap = l->cap ? 2 * l->cap : 64;
+		pid_t *k = realloc(l->known, cap * sizeof(*k));
 
-	if (pipe2(fds, O_CLOEXEC))
-		return -errno;
+		if (!k)
+			return -ENOMEM;
+		l->known = k;
+		l->cap = cap;
+	}
+	l->known[l->nknown++] = tid;
+	return 0;
+}
+
+static int known_at(const struct launch *l, pid_t tid)
+{
+	for (int i = 0; i < l->nknown; i++)
+		if (l->known[i] == tid)
+			return i;
+	return -1;
+}
+
+static void forget(struct launch *l, pid_t tid)
+{
+	int i = known_at(l, tid);
+
+	if (i >= 0)
+		l->known[i] = l->known[--l->nknown];
+}
+
+int launch_start(const char *path, char *const argv[], int follow, struct launch **out,
+		 pid_t *pid)
+{
+	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+	struct launch *l = calloc(1, sizeof(*l));
+	int fds[2], status, e;
+
+	if (!l || pipe2(fds, O_CLOEXEC)) {
+		free(l);
+		return -ENOMEM;
+	}
+	if (follow)
+		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
 	*pid = fork();
 	if (*pid < 0) {
+		e = -errno;
 		close(fds[0]);
 		close(fds[1]);
-		return -errno;
+		free(l);
+		return e;
 	}
 	if (*pid == 0)
 		child(path, argv, fds[1]);
 	close(fds[1]);
-	exec_err_fd = fds[0];
+	l->root = *pid;
+	l->exec_err_fd = fds[0];
 	if (waitpid(*pid, &status, 0) != *pid || !WIFSTOPPED(status)) {
-		close(exec_err_fd);
+		launch_free(l);
 		return -ECHILD;
 	}
-	if (ptrace(PTRACE_SETOPTIONS, *pid, NULL,
-		   (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT))) {
-		int e = -errno;
-
+	e = ptrace(PTRACE_SETOPTIONS, *pid, NULL, (void *)opts) ? -errno : add_known(l, *pid);
+	if (e) {
 		kill(*pid, SIGKILL);
 		waitpid(*pid, &status, 0);
+		launch_free(l);
 		return e;
 	}
+	*out = l;
 	return 0;
 }
 
@@ -72,60 +119,180 @@ static void reap(pid_t pid)
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 }
 
-int launch_release(pid_t pid)
+int launch_release(struct launch *l)
 {
 	int status, child_errno = 0;
 	ssize_t n;
 
-	if (ptrace(PTRACE_CONT, pid, NULL, NULL))
+	if (ptrace(PTRACE_CONT, l->root, NULL, NULL))
 		return -errno;
-	n = read(exec_err_fd, &child_errno, sizeof(child_errno));
-	close(exec_err_fd);
-	exec_err_fd = -1;
+	n = read(l->exec_err_fd, &child_errno, sizeof(child_errno));
+	close(l->exec_err_fd);
+	l->exec_err_fd = -1;
 	if (n == sizeof(child_errno)) {
-		reap(pid);
+		reap(l->root);
 		return -child_errno;
 	}
 	/* Wait for the exec stop, so the caller reads the new program's address space. */
-	while (waitpid(pid, &status, 0) == pid) {
-		int event = status >> 16, ignored;
-
-		if (WIFSTOPPED(status) && event == PTRACE_EVENT_EXEC)
-			return 0;
-		if (launch_handle(pid, status, &ignored) == LAUNCH_DONE)
+	while (waitpid(l->root, &status, __WALL) == l->root) {
+		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return -ECHILD;
+		if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_EXEC)
+			return 0;
+		ptrace(PTRACE_CONT, l->root, NULL, NULL);
 	}
 	return -errno;
 }
 
-enum launch_state launch_handle(pid_t pid, int wstatus, int *exit_code)
+/* The thread group of tid and its parent process, from /proc; -1 when gone. */
+static pid_t thread_group(pid_t tid, pid_t *ppid)
 {
-	siginfo_t si;
-	int sig;
+	char path[64], line[128];
+	pid_t tgid = -1;
+	FILE *f;
 
-	if (WIFEXITED(wstatus)) {
-		*exit_code = WEXITSTATUS(wstatus);
-		return LAUNCH_DONE;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Tgid: %d", &tgid);
+		sscanf(line, "PPid: %d", ppid);
 	}
-	if (WIFSIGNALED(wstatus)) {
-		*exit_code = 128 + WTERMSIG(wstatus);
-		return LAUNCH_DONE;
+	fclose(f);
+	return tgid;
+}
+
+/* The first stop of a thread we never saw: it was born traced (fork, vfork or clone of a traced
+ * thread) and stops at birth. A new process is the caller's; a new thread just goes on. */
+static void born(struct launch *l, pid_t tid, struct launch_event *ev)
+{
+	pid_t ppid = 0, tgid = thread_group(tid, &ppid);
+
+	add_known(l, tid);
+	if (tgid == tid) {
+		*ev = (struct launch_event){ LAUNCH_NEW, tid, ppid, 0 };
+		return;
 	}
-	if (!WIFSTOPPED(wstatus))
-		return LAUNCH_RUNNING;
-	if (wstatus >> 16 == PTRACE_EVENT_EXIT)
-		return LAUNCH_EXITING;
-	sig = WSTOPSIG(wstatus);
-	/* An event stop (exec) or a group stop (no siginfo) resumes without a signal. */
-	if (wstatus >> 16 || ptrace(PTRACE_GETSIGINFO, pid, NULL, &si))
+	ptrace(PTRACE_CONT, tid, NULL, NULL);
+}
+
+/* A stop that is not a hold: pass a signal on, step past an event, swallow a pause. */
+static enum launch_state stopped(pid_t tid, int wstatus)
+{
+	int event = wstatus >> 16, sig = WSTOPSIG(wstatus);
+	siginfo_t si;
+
+	if (event == PTRACE_EVENT_EXEC)
+		return LAUNCH_EXEC;
+	if (event) /* fork, vfork, clone: the newborn reports its own first stop */
+		sig = 0;
+	else if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si)) /* a group stop */
 		sig = 0;
 	else if (sig == SIGSTOP && si.si_code == SI_KERNEL)
 		return LAUNCH_PAUSED; /* bpf_send_signal_thread: a user's SIGSTOP is SI_USER */
-	ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
 	return LAUNCH_RUNNING;
+}
+
+void launch_next(struct launch *l, struct launch_event *ev)
+{
+	int wstatus;
+	pid_t tid = waitpid(-1, &wstatus, WNOHANG | __WALL);
+
+	*ev = (struct launch_event){ tid > 0 ? LAUNCH_RUNNING : LAUNCH_NONE, tid, 0, 0 };
+	if (tid <= 0)
+		return;
+	if (WIFEXITED(wstatus) || WIFSIGNALED(wstatus)) {
+		forget(l, tid);
+		ev->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+		ev->state = LAUNCH_DONE; /* of a thread too: the caller knows its processes */
+		return;
+	}
+	if (!WIFSTOPPED(wstatus))
+		return;
+	if (known_at(l, tid) < 0) {
+		born(l, tid, ev);
+		return;
+	}
+	if (wstatus >> 16 == PTRACE_EVENT_EXIT) {
+		pid_t ppid = 0;
+
+		if (thread_group(tid, &ppid) == tid) {
+			ev->state = LAUNCH_EXITING;
+			return;
+		}
+		ptrace(PTRACE_CONT, tid, NULL, NULL); /* a thread of a process that goes on */
+		return;
+	}
+	ev->state = stopped(tid, wstatus);
+}
+
+/* Seizes every thread of pid not seized yet; new threads may appear meanwhile: until none. */
+static int seize_threads(struct launch *l, pid_t pid, long opts)
+{
+	char path[64];
+	int added;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	do {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		if (!d)
+			return -ESRCH;
+		added = 0;
+		while ((de = readdir(d))) {
+			pid_t tid = (pid_t)atoi(de->d_name);
+
+			if (tid <= 0 || known_at(l, tid) >= 0)
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, NULL, (void *)opts)) {
+				int e = -errno;
+
+				if (e == -ESRCH)
+					continue; /* a thread that just exited */
+				closedir(d);
+				return e;
+			}
+			add_known(l, tid);
+			added++;
+		}
+		closedir(d);
+	} while (added);
+	return 0;
+}
+
+int launch_seize(const pid_t *pids, int n, struct launch **out)
+{
+	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK |
+		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+	struct launch *l = calloc(1, sizeof(*l));
+	int e = l ? 0 : -ENOMEM;
+
+	if (l)
+		l->exec_err_fd = -1;
+	for (int i = 0; i < n && !e; i++)
+		e = seize_threads(l, pids[i], opts);
+	if (e) {
+		launch_free(l);
+		return e;
+	}
+	*out = l;
+	return 0;
 }
 
 void launch_resume(pid_t pid)
 {
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
+}
+
+void launch_free(struct launch *l)
+{
+	if (!l)
+		return;
+	if (l->exec_err_fd >= 0)
+		close(l->exec_err_fd);
+	free(l->known);
+	free(l);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/proc.h"
@@ -129,30 +130,95 @@ static int parse_list_line(char *line, struct obj_list *out)
 	return obj_list_add(out, p);
 }
 
-int proc_linked_objects(const char *exe, struct obj_list *out)
+/* The dynamic linker's variables of pid's environment (LD_PRELOAD, LD_LIBRARY_PATH...), as
+ * "NAME=value" strings in buf, NULL-terminated in vars. -errno if it cannot be read. */
+static int ld_environment(pid_t pid, char *buf, size_t len, char **vars, int max)
 {
-	char cmd[PATH_MAX + 64], line[PATH_MAX + 128];
-	FILE *p;
+	char path[64];
+	ssize_t n;
+	int fd, k = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	for (char *v = buf; v < buf + n && k < max - 1; v += strlen(v) + 1)
+		if (!strncmp(v, "LD_", 3))
+			vars[k++] = v;
+	vars[k] = NULL;
+	return 0;
+}
+
+/* Runs `ld.so --list exe` with environment envp and adds every object it names to out. */
+static int ldso_list(const char *exe, char *const envp[], struct obj_list *out)
+{
+	char *const argv[] = { (char *)LDSO, (char *)"--list", (char *)exe, NULL };
+	char line[PATH_MAX + 128];
+	int fds[2], err = 0, status;
+	pid_t child;
+	FILE *f;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return 0;
+	child = fork();
+	if (child == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(fds[1], STDOUT_FILENO);
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
+		execve(LDSO, argv, envp);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = child > 0 ? fdopen(fds[0], "r") : NULL;
+	if (!f) {
+		close(fds[0]);
+	} else {
+		while (!err && fgets(line, sizeof(line), f))
+			err = parse_list_line(line, out);
+		fclose(f);
+	}
+	if (child > 0)
+		waitpid(child, &status, 0);
+	return err;
+}
+
+/* ld.so --list loads the objects without running the program, honouring LD_PRELOAD and
+ * LD_LIBRARY_PATH as the launch will. A static executable makes it fail: exe alone. */
+static int linked_objects(const char *exe, char *const envp[], struct obj_list *out)
+{
 	int err;
 
 	*out = (struct obj_list){ 0 };
 	err = obj_list_add(out, exe);
-	if (err)
-		return err;
-	/* ld.so --list loads the objects without running the program, honouring LD_PRELOAD and
-	 * LD_LIBRARY_PATH as the launch will. A static executable makes it fail: exe alone. */
-	if (strchr(exe, '\'')) {
-		return 0;
-	}
-	snprintf(cmd, sizeof(cmd), LDSO " --list '%s' 2>/dev/null", exe);
-	p = popen(cmd, "re");
-	if (!p)
-		return 0;
-	while (!err && fgets(line, sizeof(line), p))
-		err = parse_list_line(line, out);
-	pclose(p);
+	if (!err)
+		err = ldso_list(exe, envp, out);
 	if (err)
 		obj_list_free(out);
+	return err;
+}
+
+int proc_linked_objects(const char *exe, struct obj_list *out)
+{
+	return linked_objects(exe, environ, out);
+}
+
+int proc_exec_objects(pid_t pid, struct obj_list *out)
+{
+	char exe[PATH_MAX], *env = malloc(1 << 16), *vars[64];
+	int err = env ? proc_exe(pid, exe, sizeof(exe)) : -ENOMEM;
+
+	if (!err)
+		err = ld_environment(pid, env, 1 << 16, vars, 64);
+	if (!err)
+		err = linked_objects(exe, vars, out);
+	free(env);
 	return err;
 }
 

@@ -20,6 +20,8 @@
 #include <bpf/libbpf.h>
 
 #include "agent/drain.h"
+#include "agent/follow.h"
+#include "agent/images.h"
 #include "agent/launch.h"
 #include "agent/probes.h"
 #include "agent/proc.h"
@@ -38,27 +40,28 @@
 
 #define ERRLEN 16384
 #define POLL_MS 10 /* how often the ring buffer is drained without a wakeup */
-#define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled child may take */
+#define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled command may take */
 #define UNWIND_ROWS (1U << 21)		  /* 16 MiB of CFI rows: python3 + libc + libstdc++ need 120k */
 
 struct recorder {
 	struct record_opts o;
 	char err[ERRLEN];
-	struct target t;
+	struct target t; /* the first process, or the command: the recording's header */
 	struct heapscope_bpf *skel;
-	struct probes *probes;
 	struct store *store;
-	struct symbolizer *sym;
 	struct unwinder *unwinder; /* --stack=dwarf */
 	int64_t no_mapping_seen;   /* HS_CNT_NO_MAPPING at the last resync */
-	int warned_no_room;
 	struct stacks *stacks;
 	struct tracker *tracker;
+	struct images *images;
+	struct follow follow;
+	struct launch *launch; /* the tracer: launch mode, or -p with --follow */
 	struct drain drain;
 	struct server *server;
 	char url[128];
-	pid_t pid;
-	int launched, released, child_done, exit_code, epfd, sigfd, timerfd, pidfd;
+	pid_t pid; /* the first process */
+	int launched, root_done, exit_code, epfd, sigfd, timerfd;
+	int pidfds[RECORD_MAX_PIDS]; /* -p without --follow: each process's exit */
 	const char *end_reason;
 	uint64_t t0_mono_ns, stop_deadline_ns;
 	int64_t t0_wall_ns;
@@ -115,6 +118,21 @@ static int load_bpf(struct recorder *r)
 	return 0;
 }
 
+/* The walker's tables (--stack=dwarf): one mapping table per traced process. */
+static int create_unwinder(struct recorder *r)
+{
+	int e;
+
+	if (r->o.stack_mode != HS_STACK_DWARF)
+		return 0;
+	e = unwinder_new(bpf_map__fd(r->skel->maps.unwind_rows), UNWIND_ROWS,
+			 bpf_map__fd(r->skel->maps.mappings), r->skel->bss->mappings_live,
+			 HS_MAX_PROCS, &r->unwinder);
+	if (e)
+		snprintf(r->err, ERRLEN, "cannot map the unwind tables: %s", strerror(-e));
+	return e;
+}
+
 static int open_store(struct recorder *r)
 {
 	char why[512];
@@ -130,7 +148,7 @@ static int open_store(struct recorder *r)
 
 static int start_launch(struct recorder *r)
 {
-	int e = launch_start(r->t.exe, r->o.argv, &r->pid);
+	int e = launch_start(r->t.exe, r->o.argv, !r->o.no_follow, &r->launch, &r->pid);
 
 	if (e)
 		snprintf(r->err, ERRLEN, "cannot start '%s': %s", r->o.argv[0], strerror(-e));
@@ -155,13 +173,11 @@ static int write_header(struct recorder *r)
 
 	snprintf(options, sizeof(options),
 		 "{\"duration_s\":%g,\"keep_events\":%s,\"ringbuf_mb\":%d,\"stack\":\"%s\","
-		 "\"interval_ns\":%lld}",
+		 "\"interval_ns\":%lld,\"follow\":%s}",
 		 r->o.duration_s, r->o.keep_events ? "true" : "false", r->o.ringbuf_mb,
-		 stack_mode_name(r->o.stack_mode),
-		 STORE_TIMELINE_INTERVAL_NS);
+		 stack_mode_name(r->o.stack_mode), STORE_TIMELINE_INTERVAL_NS,
+		 (r->o.argv && !r->o.no_follow) || r->o.follow ? "true" : "false");
 	e = store_begin_recording(r->store, &rec);
-	if (!e)
-		e = probes_store(r->probes, r->store);
 	if (!e)
 		e = store_commit(r->store);
 	if (e)
@@ -176,31 +192,46 @@ static int same_file(const char *a, const char *b)
 	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* A free from inside an allocator that some traced process uses (glibc's tcache flush). */
 static int internal_free(void *ctx, int64_t site)
 {
 	struct recorder *r = ctx;
-	int m = stacks_innermost_module(r->stacks, site);
+	const char *path = stacks_innermost_path(r->stacks, site);
 
-	return m >= 0 && same_file(sym_module_get(r->sym, m)->path, r->t.allocator);
+	if (!path)
+		return 0;
+	for (int i = 0; i < images_count(r->images); i++) {
+		const struct image *img = images_at(r->images, i);
+
+		if (img->t.allocator[0] && same_file(path, img->t.allocator))
+			return 1;
+	}
+	return r->t.allocator[0] && same_file(path, r->t.allocator);
 }
 
 static int start_consumers(struct recorder *r)
 {
 	struct tracker_opts to = {
-		.traced_from_start = r->o.argv != NULL,
 		.keep_events = r->o.keep_events,
 		.interval_ns = STORE_TIMELINE_INTERVAL_NS,
 		.internal_free = internal_free,
 		.ctx = r,
 	};
-	int e = stacks_new(r->store, r->sym, &r->stacks);
+	int e = stacks_new(r->store, &r->stacks);
 
 	if (!e)
 		e = tracker_new(r->store, &to, &r->tracker);
+	if (!e)
+		e = images_new(HS_MAX_PROCS, &r->images);
 	if (e)
 		return e;
-	r->drain = (struct drain){ .tracker = r->tracker, .stacks = r->stacks, .sym = r->sym,
-				   .unwinder = r->unwinder, .max_depth = (uint32_t)r->o.max_depth,
+	r->follow = (struct follow){ .skel = r->skel, .store = r->store, .stacks = r->stacks,
+				     .unwinder = r->unwinder, .tracker = r->tracker,
+				     .images = r->images, .t0_mono_ns = r->t0_mono_ns,
+				     .err = r->err, .errlen = ERRLEN };
+	r->drain = (struct drain){ .tracker = r->tracker, .stacks = r->stacks,
+				   .images = r->images, .unwinder = r->unwinder,
+				   .max_depth = (uint32_t)r->o.max_depth,
 				   .t0_mono_ns = r->t0_mono_ns };
 	e = drain_open(&r->drain, bpf_map__fd(r->skel->maps.events));
 	if (e)
@@ -222,48 +253,27 @@ static int64_t read_counter(struct recorder *r, uint32_t which)
 	return sum;
 }
 
-/* Loads the unwind tables of every module the symbolizer knows now and publishes them. */
-static int sync_unwind_tables(struct recorder *r)
+/* Every event already in the ring buffer. */
+static void drain_all(struct recorder *r)
 {
-	struct unwind_stats us;
-	int e;
-
-	if (!r->unwinder)
-		return 0;
-	e = unwinder_sync(r->unwinder, r->sym);
-	if (e)
-		snprintf(r->err, ERRLEN, "cannot build unwind tables: %s", strerror(-e));
-	unwinder_get_stats(r->unwinder, &us);
-	if (us.files_no_room && !r->warned_no_room) {
-		r->warned_no_room = 1;
-		fprintf(stderr, "heapscope: warning: the unwind tables are full (%llu rows): code "
-			"loaded from now on is walked by frame pointers only\n",
-			(unsigned long long)us.rows_cap);
-	}
-	return e;
+	while (!r->drain.err && drain_consume(&r->drain) > 0)
+		;
 }
 
-/* The target's modules, and for --stack=dwarf their unwind tables, before the first event. */
-static int open_modules(struct recorder *r)
+/* The unwind tables of every image whose library list changed (or of all, with all). */
+static void sync_changed_tables(struct recorder *r, int all)
 {
-	int e = sym_open(r->pid, &r->sym);
+	r->drain.modules_changed = 0;
+	for (int i = 0; i < images_count(r->images); i++) {
+		struct image *img = images_at(r->images, i);
 
-	if (e) {
-		snprintf(r->err, ERRLEN, "process %d exited before it could be attached", (int)r->pid);
-		return e;
+		if (!img->modules_changed && !all)
+			continue;
+		img->modules_changed = 0;
+		if (all)
+			sym_refresh(img->sym);
+		follow_sync_tables(&r->follow, img);
 	}
-	if (r->o.stack_mode != HS_STACK_DWARF)
-		return 0;
-	e = unwinder_new(bpf_map__fd(r->skel->maps.unwind_rows), UNWIND_ROWS,
-			 bpf_map__fd(r->skel->maps.mappings), &r->skel->bss->mappings_live,
-			 &r->unwinder);
-	if (e) {
-		snprintf(r->err, ERRLEN, "cannot map the unwind tables: %s", strerror(-e));
-		return e;
-	}
-	if (r->launched) /* stop at each change of its library list until the tables follow */
-		r->skel->bss->pause_tid = (uint32_t)r->pid;
-	return sync_unwind_tables(r);
 }
 
 /* Code the walker met outside its tables (a library mapped without the dynamic linker's
@@ -278,8 +288,7 @@ static void resync_if_lost(struct recorder *r)
 	if (lost == r->no_mapping_seen)
 		return;
 	r->no_mapping_seen = lost;
-	sym_refresh(r->sym);
-	sync_unwind_tables(r);
+	sync_changed_tables(r, 1);
 }
 
 static int epoll_add(int epfd, int fd)
@@ -287,6 +296,18 @@ static int epoll_add(int epfd, int fd)
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* -p without --follow: a pidfd per process tells its exit. */
+static int watch_exits(struct recorder *r)
+{
+	int e = 0;
+
+	for (int i = 0; i < r->o.npids && !e; i++) {
+		r->pidfds[i] = (int)syscall(SYS_pidfd_open, r->o.pids[i], 0);
+		e = r->pidfds[i] < 0 ? -errno : epoll_add(r->epfd, r->pidfds[i]);
+	}
+	return e;
 }
 
 static int setup_loop(struct recorder *r)
@@ -303,8 +324,7 @@ static int setup_loop(struct recorder *r)
 	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	r->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
-	r->pidfd = r->launched ? -1 : (int)syscall(SYS_pidfd_open, r->pid, 0);
-	if (r->sigfd < 0 || r->timerfd < 0 || r->epfd < 0 || (!r->launched && r->pidfd < 0))
+	if (r->sigfd < 0 || r->timerfd < 0 || r->epfd < 0)
 		return -errno;
 	timerfd_settime(r->timerfd, 0, &tick, NULL);
 	e = epoll_add(r->epfd, r->sigfd);
@@ -312,8 +332,8 @@ static int setup_loop(struct recorder *r)
 		e = epoll_add(r->epfd, r->timerfd);
 	if (!e)
 		e = epoll_add(r->epfd, drain_fd(&r->drain));
-	if (!e && r->pidfd >= 0)
-		e = epoll_add(r->epfd, r->pidfd);
+	if (!e && !r->launch)
+		e = watch_exits(r);
 	return e;
 }
 
@@ -375,31 +395,89 @@ static int64_t since_start(const struct recorder *r, uint64_t mono_ns)
 	return mono_ns > r->t0_mono_ns ? (int64_t)(mono_ns - r->t0_mono_ns) : 0;
 }
 
-/* The launched child changed state: forward signals; at its exit hold, drain and symbolize
- * everything while its address space still exists. */
-static void on_child(struct recorder *r)
+/* Ends pid's image once its last event is in. */
+static void end_image(struct recorder *r, pid_t pid, const char *reason, int status)
 {
-	int status, code;
+	struct image *img = images_find(r->images, pid);
+	int e;
 
-	while (!r->child_done && waitpid(r->pid, &status, WNOHANG) == r->pid) {
-		switch (launch_handle(r->pid, status, &code)) {
-		case LAUNCH_EXITING:
-			drain_consume(&r->drain);
-			sym_refresh(r->sym);
-			launch_resume(r->pid);
+	if (!img)
+		return;
+	drain_all(r);
+	e = follow_end(&r->follow, img, now_ns(CLOCK_MONOTONIC), reason, status);
+	if (e && !r->drain.err)
+		r->drain.err = e;
+}
+
+/* The recording is over when no traced process is left. */
+static void gone(struct recorder *r, pid_t pid, int code)
+{
+	end_image(r, pid, code > 128 ? "killed" : "exited", code);
+	if (pid == r->pid) {
+		r->root_done = 1;
+		r->exit_code = code;
+	}
+	if (!images_count(r->images) && (r->root_done || !r->launched))
+		stop(r, r->launched && r->exit_code > 128 ? "killed" : "exited");
+}
+
+/* A process held at its exec: its old image ends (its blocks released), a new one begins. */
+static void on_exec(struct recorder *r, pid_t pid)
+{
+	struct image *old = images_find(r->images, pid), *img;
+	pid_t ppid = old ? old->ppid : 0;
+
+	if (old)
+		end_image(r, pid, "exec", -1);
+	if (!r->end_reason && follow_begin(&r->follow, pid, ppid, FOLLOW_EXEC, &img))
+		fprintf(stderr, "heapscope: warning: %s\n", r->err);
+	r->err[0] = '\0';
+}
+
+static void on_new_process(struct recorder *r, pid_t pid, pid_t ppid)
+{
+	struct image *img;
+
+	if (!r->end_reason && follow_begin(&r->follow, pid, ppid, FOLLOW_FORK, &img))
+		fprintf(stderr, "heapscope: warning: %s\n", r->err);
+	r->err[0] = '\0';
+}
+
+/* Every state change of the traced processes: new ones, execs, exits, pauses. Each is acted on
+ * while the process is held, then it goes on. */
+static void on_children(struct recorder *r)
+{
+	struct launch_event ev;
+
+	for (launch_next(r->launch, &ev); ev.state != LAUNCH_NONE; launch_next(r->launch, &ev)) {
+		struct image *img = images_find(r->images, ev.pid);
+
+		switch (ev.state) {
+		case LAUNCH_NEW:
+			on_new_process(r, ev.pid, ev.ppid);
+			launch_resume(ev.pid);
+			break;
+		case LAUNCH_EXEC:
+			on_exec(r, ev.pid);
+			launch_resume(ev.pid);
+			break;
+		case LAUNCH_EXITING: /* its address space is still there: symbolize what is in */
+			drain_all(r);
+			if (img)
+				sym_refresh(img->sym);
+			launch_resume(ev.pid);
 			break;
 		case LAUNCH_PAUSED: /* its module events are in the ring buffer already */
-			drain_consume(&r->drain);
-			r->drain.modules_changed = 0;
-			sync_unwind_tables(r);
-			launch_resume(r->pid);
+			drain_all(r);
+			sync_changed_tables(r, 0);
+			launch_resume(ev.pid);
 			break;
 		case LAUNCH_DONE:
-			r->child_done = 1;
-			r->exit_code = code;
-			stop(r, code > 128 ? "killed" : "exited");
+			if (img || ev.pid == r->pid)
+				gone(r, ev.pid, ev.exit_code);
 			break;
 		case LAUNCH_RUNNING:
+		case LAUNCH_NONE:
 			break;
 		}
 	}
@@ -411,18 +489,29 @@ static void on_signal(struct recorder *r)
 
 	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD) {
-			if (r->launched)
-				on_child(r);
+			if (r->launch)
+				on_children(r);
 			continue;
 		}
-		if (!r->launched || r->child_done || ++r->interrupts > 1) {
+		if (!r->launched || r->root_done || ++r->interrupts > 1) {
 			stop(r, "interrupted"); /* a second Ctrl-C does not wait for the command */
 			continue;
 		}
-		/* Give the child the signal too (a terminal sends it to both) and record its end. */
+		/* Give the command the signal too (a terminal sends it to both) and record its end. */
 		kill(r->pid, (int)si.ssi_signo);
 		if (!r->stop_deadline_ns)
 			r->stop_deadline_ns = now_ns(CLOCK_MONOTONIC) + INTERRUPT_GRACE_S * 1000000000ULL;
+	}
+}
+
+/* -p without --follow: one of the processes exited (its status is its parent's to know). */
+static void on_pidfd(struct recorder *r, int fd)
+{
+	for (int i = 0; i < r->o.npids; i++) {
+		if (r->pidfds[i] != fd)
+			continue;
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+		gone(r, r->o.pids[i], -1);
 	}
 }
 
@@ -453,17 +542,27 @@ static void on_tick(struct recorder *r)
 		stop(r, "interrupted");
 }
 
+/* The probes of every image; the images stay until the end of the recording is written. */
+static void detach_all(struct recorder *r)
+{
+	for (int i = 0; i < images_count(r->images); i++) {
+		struct image *img = images_at(r->images, i);
+
+		probes_free(img->probes);
+		img->probes = NULL;
+	}
+}
+
 /* Writing failed (disk full): say so now and stop tracing. A launched command keeps running,
  * untraced, and is still waited for, as it would be without heapscope. */
 static void recording_failed(struct recorder *r)
 {
 	int e = r->drain.err;
 
-	probes_free(r->probes);
-	r->probes = NULL;
+	detach_all(r);
 	snprintf(r->err, ERRLEN, "writing %s failed: %s%s; the recording up to that point is kept%s",
 		 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e),
-		 r->launched && !r->child_done ? "; the command goes on untraced" : "");
+		 r->launched && !r->root_done ? "; the command goes on untraced" : "");
 	if (r->tty)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "heapscope: %s\n", r->err);
@@ -479,7 +578,7 @@ static void loop(struct recorder *r)
 
 		if (r->drain.err && !r->err_reported) {
 			recording_failed(r);
-			if (!r->launched || r->child_done)
+			if (!r->launched || r->root_done)
 				break;
 		}
 		n = epoll_wait(r->epfd, evs, 8, POLL_MS);
@@ -490,8 +589,8 @@ static void loop(struct recorder *r)
 				on_signal(r);
 			else if (fd == r->timerfd)
 				on_tick(r);
-			else if (fd == r->pidfd)
-				stop(r, "exited");
+			else if (fd != drain_fd(&r->drain))
+				on_pidfd(r, fd);
 		}
 		if (r->o.duration_s > 0 &&
 		    now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns >= r->o.duration_s * 1e9)
@@ -499,10 +598,8 @@ static void loop(struct recorder *r)
 		/* The BPF side wakes us only when a lot is pending: poll the rest. */
 		if (!r->drain.err)
 			drain_consume(&r->drain);
-		if (r->drain.modules_changed) {
-			r->drain.modules_changed = 0;
-			sync_unwind_tables(r);
-		}
+		if (r->drain.modules_changed)
+			sync_changed_tables(r, 0);
 	}
 }
 
@@ -553,18 +650,23 @@ static int store_event_counts(struct recorder *r)
 }
 
 /* The cut is made (stop); detaching waits for every program still running, so once the ring
- * buffer is empty nothing from before the cut can still arrive. */
-static void drain_to_cut(struct recorder *r)
+ * buffer is empty nothing from before the cut can still arrive. Processes still running end
+ * with the recording. */
+static int drain_to_cut(struct recorder *r)
 {
+	int e = 0;
+
 	if (!r->drain.cut_mono_ns)
 		stop(r, "error");
-	probes_free(r->probes);
-	r->probes = NULL;
+	detach_all(r);
 	r->skel->bss->pause_tid = 0;
-	if (r->launched)
-		on_child(r); /* a command that goes on: not left stopped at a pause */
-	while (drain_consume(&r->drain) > 0)
-		;
+	if (r->launch)
+		on_children(r); /* nothing left held at a pause, birth or exec */
+	drain_all(r);
+	while (images_count(r->images) && !e)
+		e = follow_end(&r->follow, images_at(r->images, 0), r->drain.cut_mono_ns,
+			       "recording_end", -1);
+	return e;
 }
 
 /* Stops the probes, drains what is left and writes the end of the recording. */
@@ -579,12 +681,12 @@ static int finish(struct recorder *r)
 		return r->drain.err; /* already reported by recording_failed */
 	if (r->unwinder)
 		unwinder_get_stats(r->unwinder, &us);
-	drain_to_cut(r);
+	e = drain_to_cut(r);
 	tracker_get_stats(r->tracker, &s);
 	end = (struct store_end){
 		.duration_ns = since_start(r, r->drain.cut_mono_ns),
 		.end_reason = r->drain.err ? "error" : r->end_reason,
-		.exit_status = r->child_done ? r->exit_code : -1,
+		.exit_status = r->launched && r->root_done ? r->exit_code : -1,
 		.dropped_events = read_counter(r, HS_CNT_DROPPED),
 		.untracked_frees = s.untracked_frees,
 		.stack_collisions = read_counter(r, HS_CNT_STACK_COLLISION),
@@ -597,7 +699,8 @@ static int finish(struct recorder *r)
 		.cut_ts = since_start(r, r->drain.cut_mono_ns),
 		.first_drop_ts = since_start(r, r->skel->bss->first_drop_ns),
 	};
-	e = store_bpf_stats(r);
+	if (!e)
+		e = store_bpf_stats(r);
 	if (!e)
 		e = store_event_counts(r);
 	if (!e)
@@ -616,23 +719,29 @@ static void cleanup(struct recorder *r)
 {
 	int status;
 
-	probes_free(r->probes);
+	images_free(r->images);
 	drain_close(&r->drain);
 	tracker_free(r->tracker);
 	stacks_free(r->stacks);
 	unwinder_free(r->unwinder);
-	sym_close(r->sym);
 	if (store_close(r->store) && !r->err[0])
 		snprintf(r->err, ERRLEN, "closing %s failed", r->o.output);
 	heapscope_bpf__destroy(r->skel);
 	target_free(&r->t);
-	if (r->launched && !r->released && !r->child_done) { /* failed before it ran: don't leave it */
+	if (r->launched && !r->root_done && !r->end_reason) { /* failed before it ran */
 		kill(r->pid, SIGKILL);
 		waitpid(r->pid, &status, 0);
 	}
-	for (int *fd = &r->epfd; fd <= &r->pidfd; fd++)
-		if (*fd > 0)
-			close(*fd);
+	launch_free(r->launch);
+	for (int i = 0; i < r->o.npids; i++)
+		if (r->pidfds[i] > 0)
+			close(r->pidfds[i]);
+	if (r->epfd > 0)
+		close(r->epfd);
+	if (r->sigfd > 0)
+		close(r->sigfd);
+	if (r->timerfd > 0)
+		close(r->timerfd);
 }
 
 /* The dashboard's address; an IPv6 address goes in brackets. */
@@ -678,42 +787,74 @@ static void serve_until_signal(struct recorder *r)
 	}
 }
 
+/* -p: every process, each exact from its attach on. One that cannot be traced at all is an
+ * error when it is the only one. */
+static int attach_all(struct recorder *r)
+{
+	int e = 0, traced = 0;
+
+	for (int i = 0; i < r->o.npids && !e; i++) {
+		struct image *img;
+
+		e = follow_begin(&r->follow, r->o.pids[i], 0, FOLLOW_ATTACH, &img);
+		traced += img && img->probes;
+	}
+	if (!e && !traced) {
+		snprintf(r->err, ERRLEN, "%s", r->t.notice[0] ? r->t.notice : "nothing to trace");
+		e = -ENOENT;
+	}
+	return e;
+}
+
+/* Launch mode: lets the command exec and begins its image there, before its first allocation. */
+static int release_command(struct recorder *r)
+{
+	struct image *img;
+	int e = launch_release(r->launch);
+
+	if (e) {
+		snprintf(r->err, ERRLEN, "cannot run '%s': %s", r->o.argv[0], strerror(-e));
+		r->root_done = 1;
+		r->end_reason = "error";
+		return e;
+	}
+	e = follow_begin(&r->follow, r->pid, getpid(), FOLLOW_EXEC, &img);
+	if (!e && r->unwinder) /* stop at each change of its library list until the tables follow */
+		r->skel->bss->pause_tid = (uint32_t)r->pid;
+	return e;
+}
+
 /* Everything up to the first event: target, BPF, file, probes. */
 static int start(struct recorder *r)
 {
 	int e = target_describe(&r->t, r->o.pid, r->o.argv, r->err, ERRLEN);
 
+	if (e && r->o.argv && !r->o.no_follow && r->t.notice[0])
+		e = 0; /* its notice says so, and the processes it starts may have one */
 	if (!e)
 		e = load_bpf(r);
+	if (!e)
+		e = create_unwinder(r);
 	r->pid = r->o.pid;
 	if (!e && r->o.argv)
 		e = start_launch(r);
+	if (!e && r->o.follow)
+		e = launch_seize(r->o.pids, r->o.npids, &r->launch);
+	if (e == -EPERM && r->o.follow)
+		snprintf(r->err, ERRLEN, "cannot follow process %d: another tracer (a debugger?) "
+			 "holds it", (int)r->pid);
 	if (!e)
 		e = open_store(r);
 	r->t0_mono_ns = now_ns(CLOCK_MONOTONIC);
 	r->t0_wall_ns = (int64_t)now_ns(CLOCK_REALTIME);
-	if (!e && !r->launched)
-		e = open_modules(r);
-	if (!e) {
-		e = probes_attach(r->skel, r->pid, r->t.allocator, &r->t.objs, &r->probes, r->err,
-				  ERRLEN);
-		if (e == -ENOENT && proc_exists(r->pid))
-			snprintf(r->err, ERRLEN, "process %d exited before it could be attached",
-				 (int)r->pid);
-	}
-	if (!e && r->launched) {
-		e = launch_release(r->pid);
-		if (e)
-			snprintf(r->err, ERRLEN, "cannot run '%s': %s", r->o.argv[0], strerror(-e));
-		r->child_done = e != 0;
-		r->released = !e;
-		if (!e)
-			e = open_modules(r);
-	}
 	if (!e)
 		e = write_header(r);
 	if (!e)
 		e = start_consumers(r);
+	if (!e)
+		e = r->launched ? release_command(r) : attach_all(r);
+	if (!e)
+		e = store_commit(r->store);
 	if (!e)
 		e = setup_loop(r);
 	if (!e)
@@ -723,7 +864,7 @@ static int start(struct recorder *r)
 
 int record_main(int argc, char **argv)
 {
-	struct recorder r = { .epfd = -1, .sigfd = -1, .timerfd = -1, .pidfd = -1 };
+	struct recorder r = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
 	sigset_t set;
 	int e;
 
@@ -741,8 +882,8 @@ int record_main(int argc, char **argv)
 	r.tty = isatty(STDERR_FILENO);
 	e = start(&r);
 	if (!e) {
-		fprintf(stderr, "heapscope: recording pid %d (%s) -> %s\n", (int)r.pid, r.t.allocator,
-			r.o.output);
+		fprintf(stderr, "heapscope: recording pid %d (%s) -> %s\n", (int)r.pid,
+			r.t.allocator[0] ? r.t.allocator : "no allocator", r.o.output);
 		if (r.launched)
 			launch_resume(r.pid); /* held at its exec until now */
 		loop(&r);
@@ -756,5 +897,5 @@ int record_main(int argc, char **argv)
 		fprintf(stderr, "heapscope: %s\n", r.err);
 	if (e)
 		return 1;
-	return r.child_done ? r.exit_code : 0;
+	return r.launched && r.root_done ? r.exit_code : 0;
 }

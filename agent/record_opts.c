@@ -11,8 +11,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: heapscope record [-o FILE] [--duration SECONDS] [--keep-events]\n"
-		   "                        [--ringbuf-mb N] (-p PID | -- COMMAND [ARGS...])\n"
-		   "  -p, --pid PID        attach to a running process\n"
+		   "                        [--ringbuf-mb N] (-p PID[,PID...] | -- COMMAND [ARGS...])\n"
+		   "  -p, --pid PID        attach to running processes (repeat, or PID,PID,...)\n"
+		   "      --follow         -p: also trace the processes they fork from now on\n"
+		   "      --no-follow      COMMAND: trace the command's process only, not those it\n"
+		   "                       forks (followed by default, through every exec)\n"
 		   "  -o, --output FILE    recording file (default heapscope-<pid>.db)\n"
 		   "  -d, --duration SECS  stop after this many seconds\n"
 		   "      --keep-events    also store every raw event (table events)\n"
@@ -67,6 +70,46 @@ static int parse_port(const char *s, int *port)
 	return 0;
 }
 
+static const char *long_name(const struct option *opts, int c)
+{
+	for (; opts->name; opts++)
+		if (opts->val == c)
+			return opts->name;
+	return "?";
+}
+
+/* -p 12 or -p 12,34 (and -p repeated): each pid once. */
+static int parse_pids(const char *arg, struct record_opts *o)
+{
+	char buf[1024], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		double v;
+
+		if (parse_positive(tok, &v) || v != (pid_t)v || v > INT_MAX) {
+			fprintf(stderr, "heapscope: invalid pid '%s'\n", tok);
+			return -EINVAL;
+		}
+		for (int i = 0; i < o->npids; i++) {
+			if (o->pids[i] == (pid_t)v) {
+				fprintf(stderr, "heapscope: pid %d given twice\n", (int)v);
+				return -EINVAL;
+			}
+		}
+		if (o->npids == RECORD_MAX_PIDS) {
+			fprintf(stderr, "heapscope: at most %d pids\n", RECORD_MAX_PIDS);
+			return -EINVAL;
+		}
+		o->pids[o->npids++] = (pid_t)v;
+	}
+	if (!o->npids) {
+		fprintf(stderr, "heapscope: invalid pid '%s'\n", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int record_parse_opts(int argc, char **argv, struct record_opts *o)
 {
 	static const struct option longopts[] = {
@@ -80,9 +123,12 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "serve", no_argument, NULL, 'S' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "bind", required_argument, NULL, 'B' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "no-follow", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned char seen[256] = { 0 };
 	double v;
 	int c;
 
@@ -90,13 +136,20 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 				   .stack_mode = HS_STACK_DWARF, .max_depth = HS_MAX_FRAMES };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
+		if (c != 'p' && c != '?' && c > 0 && c < 256 && seen[c]++) {
+			fprintf(stderr, "heapscope: option --%s given twice\n", long_name(longopts, c));
+			return -EINVAL;
+		}
 		switch (c) {
 		case 'p':
-			if (parse_positive(optarg, &v) || v != (pid_t)v || v > INT_MAX) {
-				fprintf(stderr, "heapscope: invalid pid '%s'\n", optarg);
+			if (parse_pids(optarg, o))
 				return -EINVAL;
-			}
-			o->pid = (pid_t)v;
+			break;
+		case 'f':
+			o->follow = 1;
+			break;
+		case 'n':
+			o->no_follow = 1;
 			break;
 		case 'o':
 			snprintf(o->output, sizeof(o->output), "%s", optarg);
@@ -154,10 +207,15 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 	}
 	if (optind < argc)
 		o->argv = argv + optind;
-	if (!o->pid == !o->argv) {
+	if (!o->npids == !o->argv) {
 		fprintf(stderr, "heapscope: record needs either -p PID or -- COMMAND [ARGS...]\n");
 		usage(stderr);
 		return -EINVAL;
 	}
+	if ((o->follow && o->argv) || (o->no_follow && !o->argv)) {
+		fprintf(stderr, "heapscope: --follow goes with -p, --no-follow with a command\n");
+		return -EINVAL;
+	}
+	o->pid = o->npids ? o->pids[0] : 0;
 	return 0;
 }

@@ -5,8 +5,14 @@
 #include <limits.h>
 #include <sys/types.h>
 
+#define RECORD_MAX_PIDS 64
+
 struct record_opts {
-	pid_t pid;
+	pid_t pid; /* the first of pids */
+	pid_t pids[RECORD_MAX_PIDS];
+	int npids;
+	int follow;    /* -p: and the processes they fork */
+	int no_follow; /* COMMAND: its process only */
 	char **argv; /* launch mode when non-NULL */
 	char output[PATH_MAX];
 	double duration_s;

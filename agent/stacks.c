@@ -12,33 +12,41 @@
 #include "bpf/abi.h"
 #include "store/store.h"
 
+/* One address space: a process image, with its own symbolizer. */
+struct stack_space {
+	struct symbolizer *sym;
+	int64_t proc;		 /* processes.id */
+	uint64_t key;		 /* its frames' addresses are interned under key << 48 */
+	int nmodules;		 /* of the symbolizer's modules, stored so far */
+	int64_t *module_ids;	 /* per symbolizer module: modules.id */
+	struct elf_file **elves; /* per symbolizer module: its file, to check return addresses */
+	signed char *elf_state;	 /* 0 not opened yet, 1 open, -1 unreadable */
+	int nelves;
+};
+
 struct stacks {
 	struct store *st;
-	struct symbolizer *sym;
 	struct u64map *by_bpf_id; /* bpf id -> int64 stacks.id */
-	struct u64map *by_addr;	  /* frame address -> int64 frames.id */
+	struct u64map *by_addr;	  /* space key << 48 ^ frame address -> int64 frames.id */
 	struct u64map *by_hash;	  /* content hash -> int64 stacks.id (probing on collision) */
 	int64_t *frames;	  /* frame ids of every stack, concatenated */
 	size_t nframes, cap;
 	int64_t *first;		  /* per stacks.id: offset in frames; depth in depths */
 	int *depths;
 	signed char *ends;	  /* per stacks.id: enum hs_walk_end */
-	int *mod0;		  /* per stacks.id: module index of the innermost frame, -1 if none */
-	int64_t nstacks, nframe_ids;
-	int nmodules;
-	struct elf_file **elves; /* per symbolizer module: its file, to check return addresses */
-	signed char *elf_state;	 /* 0 not opened yet, 1 open, -1 unreadable */
-	int nelves;
+	int *mod0;		  /* per stacks.id: modules.id - 1 of the innermost frame, -1 if none */
+	int64_t nstacks, nframe_ids, nmodules;
+	char **module_paths;	  /* per modules.id - 1 */
+	uint64_t nspaces;
 };
 
-int stacks_new(struct store *st, struct symbolizer *sym, struct stacks **out)
+int stacks_new(struct store *st, struct stacks **out)
 {
 	struct stacks *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
 	s->st = st;
-	s->sym = sym;
 	s->by_bpf_id = u64map_new(sizeof(int64_t));
 	s->by_addr = u64map_new(sizeof(int64_t));
 	s->by_hash = u64map_new(sizeof(int64_t));
@@ -62,29 +70,68 @@ void stacks_free(struct stacks *s)
 	free(s->depths);
 	free(s->ends);
 	free(s->mod0);
-	for (int i = 0; i < s->nelves; i++)
-		elfsym_close(s->elves[i]);
-	free(s->elves);
-	free(s->elf_state);
+	for (int64_t i = 0; i < s->nmodules; i++)
+		free(s->module_paths[i]);
+	free(s->module_paths);
 	free(s);
 }
 
-/* Stores the modules the symbolizer learned since the last call. */
-static int sync_modules(struct stacks *s)
+int stacks_space_new(struct stacks *s, struct symbolizer *sym, int64_t proc,
+		     struct stack_space **out)
 {
-	int n = sym_module_count(s->sym), err = 0;
+	struct stack_space *sp = calloc(1, sizeof(*sp));
 
-	for (; s->nmodules < n && !err; s->nmodules++) {
-		const struct sym_module *m = sym_module_get(s->sym, s->nmodules);
+	if (!sp)
+		return -ENOMEM;
+	sp->sym = sym;
+	sp->proc = proc;
+	sp->key = ++s->nspaces;
+	*out = sp;
+	return 0;
+}
 
-		err = store_insert_module(s->st, s->nmodules + 1, m->path, m->build_id, m->start,
-					  m->end);
-	}
+void stacks_space_free(struct stack_space *sp)
+{
+	if (!sp)
+		return;
+	for (int i = 0; i < sp->nelves; i++)
+		elfsym_close(sp->elves[i]);
+	free(sp->elves);
+	free(sp->elf_state);
+	free(sp->module_ids);
+	free(sp);
+}
+
+/* A new modules row for module m of the space's symbolizer. */
+static int add_module(struct stacks *s, struct stack_space *sp, const struct sym_module *m)
+{
+	char **paths = realloc(s->module_paths, (s->nmodules + 1) * sizeof(*paths));
+	int64_t *ids = paths ? realloc(sp->module_ids, (sp->nmodules + 1) * sizeof(*ids)) : NULL;
+
+	if (paths)
+		s->module_paths = paths;
+	if (!ids)
+		return -ENOMEM;
+	sp->module_ids = ids;
+	paths[s->nmodules] = strdup(m->path);
+	if (!paths[s->nmodules])
+		return -ENOMEM;
+	ids[sp->nmodules] = ++s->nmodules;
+	return store_insert_module(s->st, s->nmodules, m->path, m->build_id, m->start, m->end);
+}
+
+/* Stores the modules the space's symbolizer learned since the last call. */
+static int sync_modules(struct stacks *s, struct stack_space *sp)
+{
+	int n = sym_module_count(sp->sym), err = 0;
+
+	for (; sp->nmodules < n && !err; sp->nmodules++)
+		err = add_module(s, sp, sym_module_get(sp->sym, sp->nmodules));
 	return err;
 }
 
 /* The module's file, opened once; NULL when it cannot be read (the vdso, a deleted file). */
-static struct elf_file *module_elf(struct stacks *s, int m)
+static struct elf_file *module_elf(struct stack_space *s, int m)
 {
 	if (m >= s->nelves) {
 		int n = m + 16;
@@ -111,7 +158,7 @@ static struct elf_file *module_elf(struct stacks *s, int m)
 
 /* A frame-pointer walk through code without frame pointers yields words that are not return
  * addresses: a real one follows a call instruction. Unverifiable addresses are kept. */
-static int after_call(struct stacks *s, const struct sym_info *info)
+static int after_call(struct stack_space *s, const struct sym_info *info)
 {
 	struct elf_file *ef = module_elf(s, info->module);
 	uint8_t code[15];
@@ -125,13 +172,15 @@ static int after_call(struct stacks *s, const struct sym_info *info)
 
 /* frames.id of addr, symbolizing it the first time; *known = 0 if it is in no module or does
  * not follow a call. */
-static int frame_id(struct stacks *s, uint64_t addr, int64_t *id, int *known)
+static int frame_id(struct stacks *s, struct stack_space *sp, uint64_t addr, int64_t *id,
+		    int *known)
 {
+	uint64_t key = (sp->key << 48) ^ addr;
 	struct sym_info info;
 	int64_t *slot;
 	int created, err;
 
-	slot = u64map_put(s->by_addr, addr, &created);
+	slot = u64map_put(s->by_addr, key, &created);
 	if (!slot)
 		return -ENOMEM;
 	if (!created) {
@@ -139,14 +188,15 @@ static int frame_id(struct stacks *s, uint64_t addr, int64_t *id, int *known)
 		*known = *slot > 0;
 		return 0;
 	}
-	sym_lookup(s->sym, addr, &info);
-	err = sync_modules(s);
+	sym_lookup(sp->sym, addr, &info);
+	err = sync_modules(s, sp);
 	*id = ++s->nframe_ids;
-	*known = info.module >= 0 && after_call(s, &info);
-	*(int64_t *)u64map_get(s->by_addr, addr) = *known ? *id : -*id;
+	*known = info.module >= 0 && after_call(sp, &info);
+	*(int64_t *)u64map_get(s->by_addr, key) = *known ? *id : -*id;
 	if (!err)
-		err = store_insert_frame(s->st, *id, addr, info.module + 1, info.rel_addr,
-					 info.function, info.file, info.line);
+		err = store_insert_frame(s->st, *id, addr,
+					 info.module >= 0 ? sp->module_ids[info.module] : 0,
+					 info.rel_addr, info.function, info.file, info.line);
 	return err;
 }
 
@@ -211,7 +261,7 @@ static int same(const struct stacks *s, int64_t id, const int64_t *ids, int dept
 
 /* stacks.id for this frame list, storing it the first time. */
 static int intern(struct stacks *s, const int64_t *ids, int depth, int end, int mod0,
-		  int64_t *out)
+		  int64_t proc, int64_t *out)
 {
 	uint64_t h = content_hash(ids, depth, end);
 	int64_t *slot;
@@ -238,11 +288,11 @@ static int intern(struct stacks *s, const int64_t *ids, int depth, int end, int 
 	s->mod0[*out] = mod0;
 	memcpy(s->frames + s->nframes, ids, depth * sizeof(*ids));
 	s->nframes += depth;
-	return store_insert_stack(s->st, *out, depth, walk_ends[end], ids, 0);
+	return store_insert_stack(s->st, *out, depth, walk_ends[end], ids, proc);
 }
 
-int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32_t depth,
-	       uint32_t end)
+int stacks_add(struct stacks *s, struct stack_space *sp, uint64_t bpf_id, const uint64_t *frames,
+	       uint32_t depth, uint32_t end)
 {
 	int64_t ids[HS_MAX_FRAMES], stack_id, *slot;
 	int n = 0, known = 1, err = 0, created;
@@ -251,7 +301,7 @@ int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32
 	if (depth > HS_MAX_FRAMES)
 		depth = HS_MAX_FRAMES;
 	for (uint32_t i = 0; i < depth && !err; i++) {
-		err = frame_id(s, frames[i], &ids[n], &known);
+		err = frame_id(s, sp, frames[i], &ids[n], &known);
 		if (!known && i > 0) {
 			end = HS_END_BAD_FRAME; /* not a return address: the walk went astray */
 			break;
@@ -261,9 +311,11 @@ int stacks_add(struct stacks *s, uint64_t bpf_id, const uint64_t *frames, uint32
 	if (end >= HS_END_COUNT)
 		end = HS_END_BAD_FRAME;
 	if (!err && n)
-		sym_lookup(s->sym, frames[0], &info); /* cached by frame_id */
+		sym_lookup(sp->sym, frames[0], &info); /* cached by frame_id */
 	if (!err)
-		err = intern(s, ids, n, (int)end, info.module, &stack_id);
+		err = intern(s, ids, n, (int)end,
+			     info.module >= 0 ? (int)sp->module_ids[info.module] - 1 : -1, sp->proc,
+			     &stack_id);
 	if (err)
 		return err;
 	slot = u64map_put(s->by_bpf_id, bpf_id, &created);
@@ -280,7 +332,9 @@ int64_t stacks_lookup(const struct stacks *s, uint64_t bpf_id)
 	return id ? *id : 0;
 }
 
-int stacks_innermost_module(const struct stacks *s, int64_t site)
+const char *stacks_innermost_path(const struct stacks *s, int64_t site)
 {
-	return site > 0 && site <= s->nstacks ? s->mod0[site] : -1;
+	int m = site > 0 && site <= s->nstacks ? s->mod0[site] : -1;
+
+	return m >= 0 ? s->module_paths[m] : NULL;
 }

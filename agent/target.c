@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/elfsym.h"
 #include "agent/probes.h"
 #include "agent/target.h"
 
@@ -67,6 +68,35 @@ static int describe_process(struct target *t, pid_t pid, char *err, size_t errle
 	return e;
 }
 
+/* A Go program keeps its heap in its runtime: its malloc calls (cgo) are not its heap. */
+static int is_go(const char *path)
+{
+	struct elf_file *ef;
+	int go;
+
+	if (elfsym_open(path, &ef))
+		return 0;
+	go = elfsym_has_section(ef, ".go.buildinfo") || elfsym_has_section(ef, ".gopclntab");
+	elfsym_close(ef);
+	return go;
+}
+
+/* The allocator among t's objects; what cannot be traced is said in t->notice. */
+static int find_allocator(struct target *t, char *err, size_t errlen)
+{
+	int e = probes_find_allocator(&t->objs, t->allocator, sizeof(t->allocator), err, errlen);
+
+	t->go = is_go(t->exe);
+	if (t->go)
+		snprintf(t->notice, sizeof(t->notice),
+			 "%s is a Go program: its heap is managed by the Go runtime, not malloc; %s",
+			 t->exe, e ? "nothing of it can be traced" :
+				     "only its C allocations (cgo) are recorded");
+	else if (e)
+		snprintf(t->notice, sizeof(t->notice), "%s", err);
+	return e;
+}
+
 int target_describe(struct target *t, pid_t pid, char **argv, char *err, size_t errlen)
 {
 	int e;
@@ -77,7 +107,23 @@ int target_describe(struct target *t, pid_t pid, char **argv, char *err, size_t 
 		snprintf(err, errlen, "cannot list the objects of %s: %s", t->exe, strerror(-e));
 	if (e)
 		return e;
-	return probes_find_allocator(&t->objs, t->allocator, sizeof(t->allocator), err, errlen);
+	return find_allocator(t, err, errlen);
+}
+
+int target_describe_exec(struct target *t, pid_t pid, char *err, size_t errlen)
+{
+	int e = proc_exe(pid, t->exe, sizeof(t->exe));
+
+	err[0] = '\0';
+	if (!e)
+		e = proc_cmdline(pid, t->command, sizeof(t->command));
+	if (!e)
+		e = proc_exec_objects(pid, &t->objs);
+	if (e) {
+		snprintf(err, errlen, "cannot read process %d at its exec: %s", (int)pid, strerror(-e));
+		return e;
+	}
+	return find_allocator(t, err, errlen);
 }
 
 void target_free(struct target *t)

@@ -14,6 +14,8 @@ struct target {
 	char exe[PATH_MAX];	    /* the executable's path */
 	char allocator[PATH_MAX]; /* the object whose malloc family is probed */
 	struct obj_list objs;	    /* every object the process maps, or will map */
+	int go;			    /* a Go program: its heap is not malloc's */
+	char notice[PATH_MAX + 4096]; /* what cannot be traced in it, "" if nothing */
 };
 
 /* Describes the command argv (launch mode, when argv is non-NULL) or the process pid. 0, or
@@ -21,6 +23,10 @@ struct target {
  * process, or it exited meanwhile), or what listing its objects or finding its allocator
  * failed with. The caller frees t with target_free in every case. */
 int target_describe(struct target *t, pid_t pid, char **argv, char *err, size_t errlen);
+
+/* Describes process pid stopped at its exec: the new program, and the objects it will load with
+ * its own environment (LD_PRELOAD). Errors as target_describe. */
+int target_describe_exec(struct target *t, pid_t pid, char *err, size_t errlen);
 
 void target_free(struct target *t);
 

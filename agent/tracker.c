@@ -165,16 +165,17 @@ static int close_block(struct tracker *t, const struct tracker_free *f, int *err
 	struct live_block *b = u64map_get(t->live, key);
 	struct freed_block *fb;
 	struct store_alloc row;
-	int created;
+	int created, tid;
 
 	if (!b)
 		return 0;
+	tid = f->func == HS_FN_COUNT ? b->tid : f->tid; /* an exec is no other thread's free */
 	row = (struct store_alloc){ b->id,	  f->addr,     b->size,	  b->func + 1, b->tid,
 				    b->alloc_ts,  b->alloc_ns, f->ts,	  b->site,     f->site,
-				    f->func + 1,  f->tid,      b->pid,	  b->proc };
+				    f->func + 1,  tid,	       b->pid,	  b->proc };
 	last = u64map_get(t->last_alloc, (uint64_t)b->tid + 1);
 	*err = sitestats_free_block(t->sites, b->site, b->size, b->alloc_ts, b->tid, f->ts, f->site,
-				    f->tid, b->tid == f->tid && last && *last == f->addr);
+				    tid, b->tid == tid && last && *last == f->addr);
 	t->stats.frees++;
 	t->stats.live_blocks--;
 	t->stats.live_bytes -= b->size;
@@ -278,6 +279,52 @@ int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 	}
 	if (!err && a->addr)
 		err = open_block(t, a, chain);
+	return err;
+}
+
+struct image_blocks {
+	int32_t proc;
+	uint64_t *keys;
+	size_t n, cap;
+	int err;
+};
+
+static void collect_image(uint64_t key, void *value, void *arg)
+{
+	struct image_blocks *ib = arg;
+	const struct live_block *b = value;
+
+	if (b->proc != ib->proc || ib->err)
+		return;
+	if (ib->n == ib->cap) {
+		size_t cap = ib->cap ? 2 * ib->cap : 256;
+		uint64_t *k = realloc(ib->keys, cap * sizeof(*k));
+
+		if (!k) {
+			ib->err = -ENOMEM;
+			return;
+		}
+		ib->keys = k;
+		ib->cap = cap;
+	}
+	ib->keys[ib->n++] = key;
+}
+
+int tracker_release_image(struct tracker *t, int64_t proc, int pid, int64_t ts)
+{
+	struct image_blocks ib = { .proc = (int32_t)proc };
+	int err = advance(t, ts);
+
+	if (!err)
+		u64map_each(t->live, collect_image, &ib);
+	err = err ? err : ib.err;
+	for (size_t i = 0; i < ib.n && !err; i++) {
+		struct tracker_free f = { .ts = ts, .addr = key_addr(ib.keys[i]), .func = HS_FN_COUNT,
+					  .pid = pid, .proc = proc };
+
+		close_block(t, &f, &err);
+	}
+	free(ib.keys);
 	return err;
 }
 

@@ -51,6 +51,10 @@ void tracker_free(struct tracker *t);
 int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a);
 int tracker_on_free(struct tracker *t, const struct tracker_free *f);
 
+/* An image ended by exec: its live blocks end at ts, as released by the exec (free_func 'exec'),
+ * not as leaks. 0 or -errno. */
+int tracker_release_image(struct tracker *t, int64_t proc, int pid, int64_t ts);
+
 /* Closes the timeline, writes every still-live block (free_ts NULL), the sites of those blocks
  * (leak_sites) and the per-site aggregates. 0 or -errno. */
 int tracker_finish(struct tracker *t, int64_t end_ts);

@@ -20,9 +20,11 @@ struct file_rows {
 struct unwinder {
 	struct hs_unwind_row *rows;
 	size_t rows_len;
-	struct hs_mappings *tables; /* [2] */
+	struct hs_mappings *tables; /* [2 * nslots] */
 	size_t tables_len;
-	uint32_t *live;
+	uint32_t *live;		    /* [nslots] */
+	uint32_t nslots;
+	uint32_t publishes;	    /* makes every generation unique across slots */
 	struct file_rows *files;
 	int nfiles, cap_files;
 	struct unwind_stats stats;
@@ -43,7 +45,7 @@ static void *map_array(int fd, size_t len)
 }
 
 int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live,
-		 struct unwinder **out)
+		 uint32_t nslots, struct unwinder **out)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
 	int err;
@@ -51,7 +53,7 @@ int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live
 	if (!u)
 		return -ENOMEM;
 	u->rows_len = page_round((size_t)rows_cap * sizeof(struct hs_unwind_row));
-	u->tables_len = page_round(2 * sizeof(struct hs_mappings));
+	u->tables_len = page_round(2 * (size_t)nslots * sizeof(struct hs_mappings));
 	u->rows = map_array(rows_fd, u->rows_len);
 	u->tables = u->rows ? map_array(mappings_fd, u->tables_len) : NULL;
 	if (!u->tables) {
@@ -60,6 +62,7 @@ int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live
 		return err;
 	}
 	u->live = live;
+	u->nslots = nslots;
 	u->stats.rows_cap = rows_cap;
 	*out = u;
 	return 0;
@@ -141,11 +144,17 @@ static int overlaps(const struct hs_mapping *m, uint32_t n, const struct sym_mod
 	return 0;
 }
 
-int unwinder_sync(struct unwinder *u, const struct symbolizer *sym)
+int unwinder_sync(struct unwinder *u, uint32_t slot, const struct symbolizer *sym)
 {
-	uint32_t next = __atomic_load_n(u->live, __ATOMIC_ACQUIRE) + 1, n = 0;
-	struct hs_mappings *t = &u->tables[next & 1];
+	uint32_t old, next, n = 0;
+	struct hs_mappings *t;
 	int count = sym_module_count(sym);
+
+	if (slot >= u->nslots)
+		return -EINVAL;
+	old = __atomic_load_n(&u->live[slot], __ATOMIC_ACQUIRE);
+	next = (++u->publishes << 1) | (~old & 1);
+	t = &u->tables[2 * slot + (next & 1)];
 
 	/* Newest first: where a library was unloaded and another loaded over it, the later wins. */
 	for (int i = count - 1; i >= 0 && n < HS_MAX_MAPPINGS; i--) {
@@ -163,7 +172,7 @@ int unwinder_sync(struct unwinder *u, const struct symbolizer *sym)
 	qsort(t->m, n, sizeof(*t->m), by_start);
 	t->count = n;
 	u->stats.mappings = (int)t->count;
-	__atomic_store_n(u->live, next, __ATOMIC_RELEASE);
+	__atomic_store_n(&u->live[slot], next, __ATOMIC_RELEASE);
 	return 0;
 }
 

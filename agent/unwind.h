@@ -17,15 +17,17 @@ struct unwind_stats {
 };
 
 /* Maps the BPF side's `unwind_rows` (rows_cap entries) and `mappings` arrays (both
- * BPF_F_MMAPABLE); *live is the program's `mappings_live` (in its mapped .bss): the table
- * generation, whose low bit selects the current mapping table. 0 or -errno. */
+ * BPF_F_MMAPABLE; 2 mapping tables per slot); live[nslots] is the program's `mappings_live` (in
+ * its mapped .bss): per slot (one traced process each) the table generation, whose low bit
+ * selects the slot's current mapping table. 0 or -errno. */
 int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live,
-		 struct unwinder **out);
+		 uint32_t nslots, struct unwinder **out);
 
 /* Builds rows for the symbolizer's mapped modules not seen before and publishes a new mapping
- * table; the walker switches to it atomically. 0, or -ENOMEM. A file without CFI, or that
- * does not fit, is published without rows (counted in the stats). */
-int unwinder_sync(struct unwinder *u, const struct symbolizer *sym);
+ * table for slot (the process sym describes); the walker switches to it atomically. 0, -EINVAL
+ * for a slot out of range, or -ENOMEM. A file without CFI, or that does not fit, is published
+ * without rows (counted in the stats). */
+int unwinder_sync(struct unwinder *u, uint32_t slot, const struct symbolizer *sym);
 
 void unwinder_get_stats(const struct unwinder *u, struct unwind_stats *out);
 

@@ -9,7 +9,7 @@
 #endif
 
 /* Bumped whenever a layout below changes; the agent refuses a BPF object of another version. */
-#define HS_ABI_VERSION 2
+#define HS_ABI_VERSION 3
 
 /* Deepest stack kept per allocation; frame 0 is the allocator's caller. */
 #define HS_MAX_FRAMES 64
@@ -114,8 +114,10 @@ struct hs_mapping {
 	__u32 first, count;
 };
 
-/* Value of the `mappings` map: two of them, the agent fills the one not in use and flips
- * `mappings_live` (so a walk in progress never reads a half-written table). */
+/* Value of the `mappings` map: two per traced process (slot), the agent fills the one not in use
+ * and flips the slot's `mappings_live` (so a walk in progress never reads a half-written
+ * table). Generations are unique across slots, so a cached rule is never taken for another
+ * process's. */
 struct hs_mappings {
 	__u32 count;
 	__u32 pad;
@@ -127,6 +129,19 @@ struct hs_event_hdr {
 	__u32 type; /* enum hs_event_type */
 	__u32 tid;
 	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 pid;   /* the thread group */
+	__u32 pad;
+};
+
+/* Processes traced at once (each has its own mapping table for the walker). */
+#define HS_MAX_PROCS 64
+
+/* Value of the `procs` map, by thread group id: set by the agent before the probes of a process
+ * (or of its new image after an exec) are attached. */
+struct hs_proc {
+	__u32 slot;  /* its mapping table: mappings[2 * slot + (mappings_live[slot] & 1)] */
+	__u32 as_id; /* its address space, unique within the recording: stacks of two images with
+		      * the same return addresses are different stacks */
 };
 
 /* HS_EV_ALLOC. realloc(p, 0) that freed p arrives here too, with addr = 0 and size = 0. */
@@ -176,6 +191,7 @@ struct hs_stack {
 	__u32 end; /* enum hs_walk_end */
 	__u64 frames[HS_MAX_FRAMES];
 	__u64 stop_sp, stop_fp; /* end no_mapping, deferred: the walk's registers there; else 0 */
+	__u64 as_id;		/* struct hs_proc.as_id */
 };
 
 /* HS_EV_STACK_RAW: a walk stopped at a return address in code loaded since the last table

@@ -22,9 +22,16 @@ const volatile __u32 max_depth = HS_MAX_FRAMES;
  * code runs; the agent is its tracer and swallows the signal. 0 = never. */
 __u32 pause_tid = 0;
 
-/* Generation of the mapping table, bumped by the agent at each publish; its low bit says which
- * of the two `mappings` entries is current. */
-__u32 mappings_live = 0;
+/* Per slot (struct hs_proc): generation of its mapping table, bumped by the agent at each
+ * publish; its low bit says which of the slot's two `mappings` entries is current. */
+__u32 mappings_live[HS_MAX_PROCS];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * HS_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct hs_proc);
+} procs SEC(".maps");
 
 /* When the dynamic linker last reported a change. For a while after it, a walk that meets code
  * outside the tables hands the agent a copy of the stack (the tables are on their way) rather
@@ -147,8 +154,12 @@ static __always_inline __u64 wakeup_flag(void)
 
 static __always_inline void fill_hdr(struct hs_event_hdr *h, __u32 type)
 {
+	__u64 id = bpf_get_current_pid_tgid();
+
 	h->type = type;
-	h->tid = (__u32)bpf_get_current_pid_tgid();
+	h->tid = (__u32)id;
+	h->pid = (__u32)(id >> 32);
+	h->pad = 0;
 	h->ts_ns = bpf_ktime_get_ns();
 }
 
@@ -178,7 +189,7 @@ static __always_inline void walk_fp(__u64 sp, __u64 fp, struct hs_stack *st)
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 2);
+	__uint(max_entries, 2 * HS_MAX_PROCS);
 	__type(key, __u32);
 	__type(value, struct hs_mappings);
 } mappings SEC(".maps");
@@ -448,12 +459,13 @@ static long dwarf_frame(__u32 i, void *ctx)
 }
 
 /* The caller's frame is known from the probe site: its CFA is just above the return address. */
-static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *st)
+static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *st, __u32 slot)
 {
-	__u32 gen = mappings_live, slot = gen & 1, zero = 0;
+	__u32 gen = mappings_live[slot & (HS_MAX_PROCS - 1)], zero = 0;
+	__u32 table = 2 * (slot & (HS_MAX_PROCS - 1)) + (gen & 1);
 	struct dwarf_walk w = { .sp = ra_at + 8, .fp = fp, .gen = gen, .st = st };
 
-	w.maps = bpf_map_lookup_elem(&mappings, &slot);
+	w.maps = bpf_map_lookup_elem(&mappings, &table);
 	w.cache = bpf_map_lookup_elem(&rule_cache, &zero);
 	w.win = bpf_map_lookup_elem(&stack_window, &zero);
 	if (!w.maps || !w.cache || !w.win) {
@@ -478,12 +490,15 @@ static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *s
 static __always_inline void walk(struct pt_regs *ctx, __u32 pushes, struct hs_stack *st)
 {
 	__u64 sp = PT_REGS_SP(ctx), ra_at = sp + 8 * (__u64)pushes, ra = 0;
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	struct hs_proc *p = bpf_map_lookup_elem(&procs, &tgid);
 
 	st->depth = 1;
 	st->stop_sp = 0;
 	st->stop_fp = 0;
+	st->as_id = p ? p->as_id : 0;
 	if (stack_mode == HS_STACK_DWARF) {
-		walk_dwarf(ra_at, PT_REGS_FP(ctx), st);
+		walk_dwarf(ra_at, PT_REGS_FP(ctx), st, p ? p->slot : 0);
 		return;
 	}
 	bpf_probe_read_user(&ra, sizeof(ra), (void *)ra_at);
@@ -498,7 +513,7 @@ static __always_inline void walk(struct pt_regs *ctx, __u32 pushes, struct hs_st
 
 static __always_inline __u64 hash_stack(const struct hs_stack *st)
 {
-	__u64 h = 14695981039346656037ULL ^ st->end;
+	__u64 h = (14695981039346656037ULL ^ st->end ^ (st->as_id << 8)) * 1099511628211ULL;
 
 	for (int i = 0; i < HS_MAX_FRAMES; i++) {
 		if (i >= st->depth)
@@ -512,7 +527,7 @@ static __always_inline __u64 hash_stack(const struct hs_stack *st)
 
 static __always_inline int same_stack(const struct hs_stack *a, const struct hs_stack *b)
 {
-	if (a->depth != b->depth || a->end != b->end)
+	if (a->depth != b->depth || a->end != b->end || a->as_id != b->as_id)
 		return 0;
 	for (int i = 0; i < HS_MAX_FRAMES; i++) {
 		if (i >= a->depth)
@@ -732,8 +747,7 @@ int alloc_exit(struct pt_regs *ctx)
 		dropped(HS_EV_ALLOC);
 		return 0;
 	}
-	e->hdr.type = HS_EV_ALLOC;
-	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
+	fill_hdr(&e->hdr, HS_EV_ALLOC);
 	e->hdr.ts_ns = now;
 	e->func = f->func;
 	e->pad = 0;

@@ -38,10 +38,17 @@ cc -static -O1 -g -fno-omit-frame-pointer -o "$T/leaks3-static" "$TOP/tests/prog
 "$HS" record -o "$T/static.db" -- "$T/leaks3-static" 0 >/dev/null 2>&1
 check static "$T/static.db" 'leaks3-static$'
 
-# A program with no malloc anywhere: the error names what was looked for.
+# A program with no malloc anywhere: the notice names what was looked for. Followed (the
+# default), its recording says so; with --no-follow there is nothing to record: an error.
 printf '.globl _start\n_start: mov $60, %%eax\nxor %%edi, %%edi\nsyscall\n' >"$T/nomalloc.s"
 cc -nostdlib -static -o "$T/nomalloc" "$T/nomalloc.s"
-"$HS" record -o "$T/none.db" -- "$T/nomalloc" 2>"$T/none.err"
+"$HS" record -o "$T/notice.db" -- "$T/nomalloc" 2>"$T/notice.err"
+expect_eq "no allocator, followed: the program's exit status" "$?" 0
+expect_match "no allocator, followed: a notice on stderr" "$(head -1 "$T/notice.err")" \
+	"^heapscope: notice: pid [0-9]+: no allocator found: .*defines malloc \(looked for glibc"
+expect_eq "no allocator, followed: the notice is in the recording" \
+	"$(q "$T/notice.db" "SELECT kind, count(*) FROM notices")" "no_allocator|1"
+"$HS" record --no-follow -o "$T/none.db" -- "$T/nomalloc" 2>"$T/none.err"
 expect_eq "no allocator: exit status" "$?" 1
 expect_match "no allocator: one line naming what was looked for" "$(cat "$T/none.err")" \
 	"^heapscope: no allocator found: .*defines malloc \(looked for glibc, jemalloc, tcmalloc"

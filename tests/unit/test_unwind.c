@@ -44,7 +44,7 @@ static int setup(void **state)
 	if (f->rows_fd < 0 || f->maps_fd < 0)
 		fail_msg("cannot create BPF maps (%s): these tests need root", strerror(errno));
 	assert_int_equal(sym_open(getpid(), &f->sym), 0);
-	assert_int_equal(unwinder_new(f->rows_fd, ROWS_CAP, f->maps_fd, &f->live, &f->u), 0);
+	assert_int_equal(unwinder_new(f->rows_fd, ROWS_CAP, f->maps_fd, &f->live, 1, &f->u), 0);
 	*state = f;
 	return 0;
 }
@@ -79,7 +79,7 @@ static void test_sync_publishes(void **state)
 	uint64_t rows;
 	int with_rows = 0;
 
-	assert_int_equal(unwinder_sync(f->u, f->sym), 0);
+	assert_int_equal(unwinder_sync(f->u, 0, f->sym), 0);
 	assert_int_equal(f->live, 1);
 	t = published(f);
 	assert_true(t->count >= 3); /* this test, libc, ld.so at least */
@@ -95,7 +95,7 @@ static void test_sync_publishes(void **state)
 	assert_true(st.rows > 10000 && st.rows <= ROWS_CAP);
 
 	/* A second sync builds nothing again (rows shared by file) and flips the table. */
-	assert_int_equal(unwinder_sync(f->u, f->sym), 0);
+	assert_int_equal(unwinder_sync(f->u, 0, f->sym), 0);
 	assert_int_equal(f->live, 2);
 	rows = st.rows;
 	unwinder_get_stats(f->u, &st);
@@ -163,7 +163,7 @@ static void test_finish_walk(void **state)
 	uint32_t end;
 	int main_at = -1;
 
-	assert_int_equal(unwinder_sync(f->u, f->sym), 0);
+	assert_int_equal(unwinder_sync(f->u, 0, f->sym), 0);
 	level1(h);
 	end = unwinder_finish_walk(f->u, f->sym, h->frames, &h->depth, HS_MAX_FRAMES, h->sp, h->fp,
 				   h->copy, h->n);

@@ -1,0 +1,53 @@
+/* The program images a recording traces: each process, and each process again after an exec
+ * (new code, new addresses, maybe a new allocator). Events are routed to an image by pid. */
+#ifndef HEAPSCOPE_IMAGES_H
+#define HEAPSCOPE_IMAGES_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent/target.h"
+
+struct probes;
+struct stack_space;
+struct symbolizer;
+
+struct image {
+	int64_t id; /* processes.id */
+	pid_t pid, ppid;
+	uint32_t slot;		/* BPF struct hs_proc.slot: its unwind mapping table */
+	int traced_from_start;	/* traced from its first allocation (launched, forked or exec'd
+				 * while followed); else a free of an unknown block is untracked */
+	int64_t start_ts;	/* ns since the recording started */
+	struct target t;	/* command, exe, allocator, objects */
+	struct symbolizer *sym;
+	struct stack_space *space;
+	struct probes *probes;
+	int modules_changed;	/* the dynamic linker's list changed: resync unwind tables */
+	uint64_t no_mapping_seen;
+};
+
+struct images;
+
+/* Up to nslots images live at once (the BPF side's mapping tables). 0 or -ENOMEM. */
+int images_new(uint32_t nslots, struct images **out);
+
+/* Frees the table and every image still in it (with image_release). Accepts NULL. */
+void images_free(struct images *im);
+
+/* A new image for pid, the current one for it from now on, with a free slot and the next
+ * processes.id; NULL when every slot is taken or memory is short. */
+struct image *images_add(struct images *im, pid_t pid, pid_t ppid);
+
+/* The current image of pid; NULL if none. */
+struct image *images_find(const struct images *im, pid_t pid);
+
+/* Removes img (its process exited or exec'd, and its last event is in): frees what it owns
+ * (probes, stack space, symbolizer, target) and its slot. */
+void images_remove(struct images *im, struct image *img);
+
+/* The images live now: images_count of them, images_at(0..count-1). */
+int images_count(const struct images *im);
+struct image *images_at(const struct images *im, int i);
+
+#endif
