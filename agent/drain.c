@@ -46,6 +46,7 @@ static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
 	if (!img)
 		return -ESRCH;
 	a.proc = img->id;
+	a.heap = img->heap_proc;
 	a.traced_from_start = img->traced_from_start;
 	return tracker_on_alloc(d->tracker, &a);
 }
@@ -65,6 +66,7 @@ static int on_free(struct drain *d, const struct hs_free_event *e)
 	if (!img)
 		return -ESRCH;
 	f.proc = img->id;
+	f.heap = img->heap_proc;
 	f.traced_from_start = img->traced_from_start;
 	return tracker_on_free(d->tracker, &f);
 }

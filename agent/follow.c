@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <bpf/bpf.h>
@@ -102,12 +103,34 @@ static int publish_proc(struct follow *f, struct image *img)
 				    BPF_ANY);
 }
 
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* An exec's probes from before: kept if they fit, else gone before new ones come (both would
+ * fire in the new image). 1 when kept. */
+static int take_inherited(struct follow *f, struct image *img)
+{
+	struct probes *p = f->inherited;
+
+	f->inherited = NULL;
+	if (p && img->t.allocator[0] && same_file(img->t.allocator, f->inherited_allocator)) {
+		img->probes = p;
+		return 1;
+	}
+	probes_free(p);
+	return 0;
+}
+
 static int attach(struct follow *f, struct image *img)
 {
 	int e;
 
-	if (!img->t.allocator[0])
-		return 0; /* nothing to probe: the notice says so */
+	if (take_inherited(f, img) || !img->t.allocator[0])
+		return 0; /* probed already, or nothing to probe: the notice says so */
 	e = probes_attach(f->skel, img->pid, img->t.allocator, &img->t.objs, &img->probes, f->err,
 			  f->errlen);
 	if (e == -ENOENT && proc_exists(img->pid))
@@ -123,7 +146,7 @@ static int attach(struct follow *f, struct image *img)
 int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
 		 struct image **out)
 {
-	struct image *img = images_add(f->images, pid, ppid);
+	struct image *img = images_add(f->images, pid, ppid ? ppid : proc_ppid(pid)), *parent;
 	int e;
 
 	*out = NULL;
@@ -134,6 +157,10 @@ int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
 		return 0;
 	}
 	img->traced_from_start = how == FOLLOW_EXEC;
+	if (how == FOLLOW_VFORK && (parent = images_find(f->images, img->ppid))) {
+		img->heap_proc = parent->heap_proc;
+		img->traced_from_start = parent->traced_from_start;
+	}
 	img->start_ts = follow_ts(f, mono_now());
 	e = describe(f, img, how);
 	if (!e && sym_open(pid, &img->sym))
@@ -151,6 +178,8 @@ int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
 	if (!e)
 		e = store_process(f, img);
 	if (e) {
+		probes_free(f->inherited);
+		f->inherited = NULL;
 		images_remove(f->images, img);
 		return e;
 	}

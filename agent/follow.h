@@ -27,6 +27,10 @@ struct follow {
 	uint32_t next_as_id;
 	int probes_stored; /* the probes table describes the first image's probes */
 	int warned_no_room, warned_no_slot;
+	/* An exec: the old image's probes, taken over when the new one has the same allocator
+	 * (the probes are on files, not images), else detached before the new ones. */
+	struct probes *inherited;
+	char inherited_allocator[4096];
 	char *err;
 	size_t errlen;
 };
@@ -35,6 +39,7 @@ enum follow_how {
 	FOLLOW_ATTACH, /* a running process: blocks allocated before are not known */
 	FOLLOW_FORK,   /* a new process, a copy of a traced one: its inherited blocks are not ours */
 	FOLLOW_EXEC,   /* a process held at its exec: traced from its first allocation */
+	FOLLOW_VFORK,  /* a vfork child: its blocks are its parent's, in the parent's memory */
 };
 
 /* Starts tracing pid (held at birth or exec, or running). A program heapscope cannot trace (no

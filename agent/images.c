@@ -53,6 +53,7 @@ struct image *images_add(struct images *im, pid_t pid, pid_t ppid)
 	if (slot == im->nslots || !(img = calloc(1, sizeof(*img))))
 		return NULL;
 	img->id = ++im->next_id;
+	img->heap_proc = img->id;
 	img->pid = pid;
 	img->ppid = ppid;
 	img->slot = slot;
@@ -82,7 +83,7 @@ void images_remove(struct images *im, struct image *img)
 		im->live[i] = im->live[i + 1];
 	im->count--;
 	im->slot_used[img->slot] = 0;
-	probes_free(img->probes);
+	probes_free_later(img->probes); /* the process is gone, or exec'd with new probes */
 	stacks_space_free(img->space);
 	sym_close(img->sym);
 	target_free(&img->t);

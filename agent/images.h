@@ -13,7 +13,9 @@ struct stack_space;
 struct symbolizer;
 
 struct image {
-	int64_t id; /* processes.id */
+	int64_t id;	   /* processes.id */
+	int64_t heap_proc; /* processes.id whose memory its blocks are in: its own, or for a vfork
+			    * child its parent's */
 	pid_t pid, ppid;
 	uint32_t slot;		/* BPF struct hs_proc.slot: its unwind mapping table */
 	int traced_from_start;	/* traced from its first allocation (launched, forked or exec'd
@@ -43,7 +45,8 @@ struct image *images_add(struct images *im, pid_t pid, pid_t ppid);
 struct image *images_find(const struct images *im, pid_t pid);
 
 /* Removes img (its process exited or exec'd, and its last event is in): frees what it owns
- * (probes, stack space, symbolizer, target) and its slot. */
+ * (stack space, symbolizer, target; probes still held are detached in the background: the
+ * caller detaches them first where that must be done now) and its slot. */
 void images_remove(struct images *im, struct image *img);
 
 /* The images live now: images_count of them, images_at(0..count-1). */

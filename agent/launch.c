@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <linux/kcmp.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,8 +83,10 @@ int launch_start(const char *path, char *const argv[], int follow, struct launch
 		free(l);
 		return -ENOMEM;
 	}
+	/* A vfork child is followed even so: its allocations are in its parent's heap. */
+	opts |= PTRACE_O_TRACEVFORK;
 	if (follow)
-		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
 	*pid = fork();
 	if (*pid < 0) {
 		e = -errno;
@@ -163,6 +167,12 @@ static pid_t thread_group(pid_t tid, pid_t *ppid)
 	return tgid;
 }
 
+/* A vfork child runs in its parent's memory until it execs or exits. */
+static int shares_memory(pid_t a, pid_t b)
+{
+	return syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0) == 0;
+}
+
 /* The first stop of a thread we never saw: it was born traced (fork, vfork or clone of a traced
  * thread) and stops at birth. A new process is the caller's; a new thread just goes on. */
 static void born(struct launch *l, pid_t tid, struct launch_event *ev)
@@ -171,7 +181,7 @@ static void born(struct launch *l, pid_t tid, struct launch_event *ev)
 
 	add_known(l, tid);
 	if (tgid == tid) {
-		*ev = (struct launch_event){ LAUNCH_NEW, tid, ppid, 0 };
+		*ev = (struct launch_event){ LAUNCH_NEW, tid, ppid, 0, shares_memory(tid, ppid) };
 		return;
 	}
 	ptrace(PTRACE_CONT, tid, NULL, NULL);
@@ -200,7 +210,7 @@ void launch_next(struct launch *l, struct launch_event *ev)
 	int wstatus;
 	pid_t tid = waitpid(-1, &wstatus, WNOHANG | __WALL);
 
-	*ev = (struct launch_event){ tid > 0 ? LAUNCH_RUNNING : LAUNCH_NONE, tid, 0, 0 };
+	*ev = (struct launch_event){ tid > 0 ? LAUNCH_RUNNING : LAUNCH_NONE, tid, 0, 0, 0 };
 	if (tid <= 0)
 		return;
 	if (WIFEXITED(wstatus) || WIFSIGNALED(wstatus)) {
@@ -285,6 +295,12 @@ int launch_seize(const pid_t *pids, int n, struct launch **out)
 void launch_resume(pid_t pid)
 {
 	ptrace(PTRACE_CONT, pid, NULL, NULL);
+}
+
+void launch_let_go(struct launch *l, pid_t pid)
+{
+	forget(l, pid);
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
 }
 
 void launch_free(struct launch *l)

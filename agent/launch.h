@@ -23,12 +23,14 @@ struct launch_event {
 	enum launch_state state;
 	pid_t pid, ppid; /* ppid: LAUNCH_NEW only */
 	int exit_code;
+	int shares_memory; /* LAUNCH_NEW: a vfork child, in its parent's memory until it execs */
 };
 
 struct launch;
 
 /* Forks a child that stops before executing path with argv; with follow, its descendants are
- * traced too. 0 or -errno. */
+ * traced too, else only its vfork children (they allocate in its memory) until they exec.
+ * 0 or -errno. */
 int launch_start(const char *path, char *const argv[], int follow, struct launch **out,
 		 pid_t *pid);
 
@@ -45,6 +47,9 @@ void launch_next(struct launch *l, struct launch_event *ev);
 
 /* Lets a process held at birth, exec or exit go on, or a paused thread (the signal swallowed). */
 void launch_resume(pid_t pid);
+
+/* Stops tracing pid (held at an event): it goes on on its own. */
+void launch_let_go(struct launch *l, pid_t pid);
 
 /* Forgets everything (the processes, if still traced, are released when we exit). Accepts
  * NULL. */

@@ -2,6 +2,7 @@
  * goes on the first instruction of the prologue the kernel emulates (see placement.h), which
  * keeps a hit near 0.4 us instead of the ~15 us of a single-stepped one. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +376,47 @@ void probes_free(struct probes *p)
 	for (int i = 0; i < p->nlinks; i++)
 		close(p->link_fds[i]);
 	free(p);
+}
+
+/* Closing a link waits for a grace period (~35 ms here) so that no program is still running:
+ * the probes of a process that is gone may take their time. */
+static void *free_in_background(void *p)
+{
+	probes_free(p);
+	return NULL;
+}
+
+void probes_free_later(struct probes *p)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (!p)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, free_in_background, p))
+		probes_free(p);
+	pthread_attr_destroy(&attr);
+}
+
+void probes_free_all(struct probes **ps, int n)
+{
+	pthread_t *t = calloc(n > 0 ? n : 1, sizeof(*t));
+	char *started = calloc(n > 0 ? n : 1, 1);
+
+	for (int i = 0; i < n; i++) {
+		started[i] = t && started && ps[i] && !pthread_create(&t[i], NULL, free_in_background,
+								      ps[i]);
+		if (!started[i])
+			probes_free(ps[i]);
+		ps[i] = NULL;
+	}
+	for (int i = 0; i < n; i++)
+		if (started && started[i])
+			pthread_join(t[i], NULL);
+	free(t);
+	free(started);
 }
 
 int probes_set_attach_type(struct heapscope_bpf *skel)

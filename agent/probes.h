@@ -42,7 +42,14 @@ int probes_store(const struct probes *p, struct store *st);
  * 0 or -errno. */
 int probes_set_attach_type(struct heapscope_bpf *skel);
 
-/* Detaches everything. Accepts NULL. */
+/* Detaches everything, once no program is running any more (a grace period). Accepts NULL. */
 void probes_free(struct probes *p);
+
+/* The same in the background, for the probes of a process that is gone. Accepts NULL. */
+void probes_free_later(struct probes *p);
+
+/* Detaches the n sets at once (their grace periods overlap) and returns when all are done;
+ * every ps[i] (NULL accepted) is freed and set to NULL. */
+void probes_free_all(struct probes **ps, int n);
 
 #endif

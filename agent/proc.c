@@ -74,6 +74,22 @@ int proc_cmdline(pid_t pid, char *buf, size_t len)
 	return 0;
 }
 
+pid_t proc_ppid(pid_t pid)
+{
+	char path[64], line[128];
+	int ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && sscanf(line, "PPid: %d", &ppid) != 1)
+		;
+	fclose(f);
+	return (pid_t)ppid;
+}
+
 int proc_exe(pid_t pid, char *buf, size_t len)
 {
 	char path[64];

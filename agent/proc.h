@@ -20,6 +20,9 @@ int proc_exists(pid_t pid);
 /* The command line, arguments joined by spaces, into buf. 0 or -errno. */
 int proc_cmdline(pid_t pid, char *buf, size_t len);
 
+/* The parent of pid; 0 if unknown. */
+pid_t proc_ppid(pid_t pid);
+
 /* Target of /proc/pid/exe into buf. 0 or -errno. */
 int proc_exe(pid_t pid, char *buf, size_t len);
 

@@ -427,20 +427,42 @@ static void on_exec(struct recorder *r, pid_t pid)
 	struct image *old = images_find(r->images, pid), *img;
 	pid_t ppid = old ? old->ppid : 0;
 
-	if (old)
+	if (old) {
+		r->follow.inherited = old->probes;
+		snprintf(r->follow.inherited_allocator, sizeof(r->follow.inherited_allocator), "%s",
+			 old->t.allocator);
+		old->probes = NULL;
 		end_image(r, pid, "exec", -1);
+	}
 	if (!r->end_reason && follow_begin(&r->follow, pid, ppid, FOLLOW_EXEC, &img))
 		fprintf(stderr, "heapscope: warning: %s\n", r->err);
 	r->err[0] = '\0';
 }
 
-static void on_new_process(struct recorder *r, pid_t pid, pid_t ppid)
+static void on_new_process(struct recorder *r, pid_t pid, pid_t ppid, int shares_memory)
 {
 	struct image *img;
 
-	if (!r->end_reason && follow_begin(&r->follow, pid, ppid, FOLLOW_FORK, &img))
+	if (!shares_memory && r->o.no_follow) {
+		launch_let_go(r->launch, pid);
+		return;
+	}
+	if (!r->end_reason && follow_begin(&r->follow, pid, ppid,
+					   shares_memory ? FOLLOW_VFORK : FOLLOW_FORK, &img))
 		fprintf(stderr, "heapscope: warning: %s\n", r->err);
 	r->err[0] = '\0';
+	launch_resume(pid);
+}
+
+/* --no-follow: a vfork child was followed while it shared its parent's memory; its exec ends
+ * that. */
+static int leaves_tree(struct recorder *r, pid_t pid)
+{
+	if (!r->o.no_follow || pid == r->pid)
+		return 0;
+	end_image(r, pid, "exec", -1);
+	launch_let_go(r->launch, pid);
+	return 1;
 }
 
 /* Every state change of the traced processes: new ones, execs, exits, pauses. Each is acted on
@@ -454,10 +476,11 @@ static void on_children(struct recorder *r)
 
 		switch (ev.state) {
 		case LAUNCH_NEW:
-			on_new_process(r, ev.pid, ev.ppid);
-			launch_resume(ev.pid);
+			on_new_process(r, ev.pid, ev.ppid, ev.shares_memory);
 			break;
 		case LAUNCH_EXEC:
+			if (leaves_tree(r, ev.pid))
+				break;
 			on_exec(r, ev.pid);
 			launch_resume(ev.pid);
 			break;
@@ -545,12 +568,14 @@ static void on_tick(struct recorder *r)
 /* The probes of every image; the images stay until the end of the recording is written. */
 static void detach_all(struct recorder *r)
 {
-	for (int i = 0; i < images_count(r->images); i++) {
-		struct image *img = images_at(r->images, i);
+	int n = images_count(r->images);
+	struct probes *ps[HS_MAX_PROCS];
 
-		probes_free(img->probes);
-		img->probes = NULL;
+	for (int i = 0; i < n; i++) {
+		ps[i] = images_at(r->images, i)->probes;
+		images_at(r->images, i)->probes = NULL;
 	}
+	probes_free_all(ps, n);
 }
 
 /* Writing failed (disk full): say so now and stop tracing. A launched command keeps running,
@@ -882,8 +907,11 @@ int record_main(int argc, char **argv)
 	r.tty = isatty(STDERR_FILENO);
 	e = start(&r);
 	if (!e) {
-		fprintf(stderr, "heapscope: recording pid %d (%s) -> %s\n", (int)r.pid,
-			r.t.allocator[0] ? r.t.allocator : "no allocator", r.o.output);
+		fprintf(stderr, "heapscope: recording pid %d", (int)r.pid);
+		for (int i = 1; i < r.o.npids; i++)
+			fprintf(stderr, ", %d", (int)r.o.pids[i]);
+		fprintf(stderr, " (%s) -> %s\n", r.t.allocator[0] ? r.t.allocator : "no allocator",
+			r.o.output);
 		if (r.launched)
 			launch_resume(r.pid); /* held at its exec until now */
 		loop(&r);

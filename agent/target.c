@@ -1,6 +1,7 @@
 /* Learns what will be traced, before anything is attached. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/elfsym.h"
@@ -85,6 +86,11 @@ static int is_go(const char *path)
 static int find_allocator(struct target *t, char *err, size_t errlen)
 {
 	int e = probes_find_allocator(&t->objs, t->allocator, sizeof(t->allocator), err, errlen);
+	char real[PATH_MAX];
+
+	/* One name per file (/lib and /usr/lib are one directory on merged-/usr systems). */
+	if (!e && realpath(t->allocator, real))
+		snprintf(t->allocator, sizeof(t->allocator), "%s", real);
 
 	t->go = is_go(t->exe);
 	if (t->go)

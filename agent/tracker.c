@@ -17,7 +17,7 @@ struct live_block {
 	uint64_t size;
 	int32_t func, tid;
 	int32_t chain; /* reallocs this block's contents have been through */
-	int32_t pid, proc;
+	int32_t pid, proc, heap;
 };
 
 /* Blocks are keyed by address within their program image: user addresses fit in 48 bits, and
@@ -142,7 +142,7 @@ static void find_containing(uint64_t start, void *value, void *arg)
  * runs on this rare path. */
 static int unknown_free(struct tracker *t, const struct tracker_free *f)
 {
-	struct interior_search s = { block_key(f->proc, f->addr), 0 };
+	struct interior_search s = { block_key(f->heap, f->addr), 0 };
 	struct freed_block *fb;
 	int created;
 
@@ -161,7 +161,7 @@ static int unknown_free(struct tracker *t, const struct tracker_free *f)
 /* Completes the live block at addr as freed by f. 1 if it was live. */
 static int close_block(struct tracker *t, const struct tracker_free *f, int *err)
 {
-	uint64_t key = block_key(f->proc, f->addr), *last;
+	uint64_t key = block_key(f->heap, f->addr), *last;
 	struct live_block *b = u64map_get(t->live, key);
 	struct freed_block *fb;
 	struct store_alloc row;
@@ -206,7 +206,7 @@ static int do_free(struct tracker *t, const struct tracker_free *f, int from_rea
 	}
 	if (t->o.internal_free && t->o.internal_free(t->o.ctx, f->site))
 		return 0;
-	fb = u64map_get(t->freed, block_key(f->proc, f->addr));
+	fb = u64map_get(t->freed, block_key(f->heap, f->addr));
 	if (fb)
 		return report_error(t, "double_free", f, fb->alloc_id, fb->free_site);
 	return unknown_free(t, f);
@@ -224,8 +224,8 @@ int tracker_on_free(struct tracker *t, const struct tracker_free *f)
 static int open_block(struct tracker *t, const struct tracker_alloc *a, int chain)
 {
 	struct tracker_free missed = { .ts = a->ts, .addr = a->addr, .func = -1, .pid = a->pid,
-				       .proc = a->proc };
-	uint64_t key = block_key(a->proc, a->addr), *last;
+				       .proc = a->proc, .heap = a->heap };
+	uint64_t key = block_key(a->heap, a->addr), *last;
 	struct live_block *b;
 	int created, err = 0;
 
@@ -239,7 +239,7 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 		return -ENOMEM;
 	*last = a->addr;
 	*b = (struct live_block){ t->next_id++, a->ts, a->dur_ns, a->site, a->size, a->func, a->tid,
-				  chain, a->pid, (int32_t)a->proc };
+				  chain, a->pid, (int32_t)a->proc, (int32_t)a->heap };
 	t->stats.allocs++;
 	t->stats.alloc_bytes += a->size;
 	t->stats.live_blocks++;
@@ -257,8 +257,8 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 
 int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 {
-	struct tracker_free f = { a->ts, a->site, a->old_addr, a->func, a->tid, a->pid, a->proc,
-				  a->traced_from_start };
+	struct tracker_free f = { a->ts,  a->site, a->old_addr, a->func,
+				  a->tid, a->pid,  a->proc,	a->heap, a->traced_from_start };
 	int err = advance(t, a->ts), chain = 0;
 
 	if (!err)
@@ -269,7 +269,7 @@ int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 	/* realloc of a block: success frees the old block (moved or not); realloc(p, 0) returns
 	 * NULL after freeing p; any other NULL is a failure that changed nothing. */
 	if (a->old_addr && (a->addr || a->size == 0)) {
-		struct live_block *old = u64map_get(t->live, block_key(a->proc, a->old_addr));
+		struct live_block *old = u64map_get(t->live, block_key(a->heap, a->old_addr));
 
 		if (old && a->addr) {
 			chain = old->chain + 1;
@@ -283,7 +283,7 @@ int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 }
 
 struct image_blocks {
-	int32_t proc;
+	int32_t heap;
 	uint64_t *keys;
 	size_t n, cap;
 	int err;
@@ -294,7 +294,7 @@ static void collect_image(uint64_t key, void *value, void *arg)
 	struct image_blocks *ib = arg;
 	const struct live_block *b = value;
 
-	if (b->proc != ib->proc || ib->err)
+	if (b->heap != ib->heap || ib->err)
 		return;
 	if (ib->n == ib->cap) {
 		size_t cap = ib->cap ? 2 * ib->cap : 256;
@@ -312,7 +312,7 @@ static void collect_image(uint64_t key, void *value, void *arg)
 
 int tracker_release_image(struct tracker *t, int64_t proc, int pid, int64_t ts)
 {
-	struct image_blocks ib = { .proc = (int32_t)proc };
+	struct image_blocks ib = { .heap = (int32_t)proc };
 	int err = advance(t, ts);
 
 	if (!err)
@@ -320,7 +320,7 @@ int tracker_release_image(struct tracker *t, int64_t proc, int pid, int64_t ts)
 	err = err ? err : ib.err;
 	for (size_t i = 0; i < ib.n && !err; i++) {
 		struct tracker_free f = { .ts = ts, .addr = key_addr(ib.keys[i]), .func = HS_FN_COUNT,
-					  .pid = pid, .proc = proc };
+					  .pid = pid, .proc = proc, .heap = proc };
 
 		close_block(t, &f, &err);
 	}

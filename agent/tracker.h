@@ -25,8 +25,11 @@ struct tracker_alloc {
 	uint64_t addr, size, old_addr; /* addr 0: failed, or realloc(p, 0) that freed p */
 	int func;		       /* enum hs_func */
 	int tid, pid;
-	int64_t proc;		       /* processes.id of the image: addresses are per image */
-	int traced_from_start;	       /* the image was traced from its first allocation */
+	int64_t proc;		       /* processes.id of the image that made the call */
+	int64_t heap;		       /* processes.id of the image whose memory holds the block
+					* (its own, or a vfork child's parent): addresses are per
+					* memory */
+	int traced_from_start;	       /* that memory was traced from its first allocation */
 };
 
 struct tracker_free {
@@ -34,7 +37,7 @@ struct tracker_free {
 	uint64_t addr;
 	int func; /* enum hs_func */
 	int tid, pid;
-	int64_t proc;
+	int64_t proc, heap;    /* as in struct tracker_alloc */
 	int traced_from_start; /* an unknown free is an error, not an untracked free */
 };
 
@@ -51,8 +54,8 @@ void tracker_free(struct tracker *t);
 int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a);
 int tracker_on_free(struct tracker *t, const struct tracker_free *f);
 
-/* An image ended by exec: its live blocks end at ts, as released by the exec (free_func 'exec'),
- * not as leaks. 0 or -errno. */
+/* An image ended by exec: the live blocks in its memory (heap = proc) end at ts, as released by
+ * the exec (free_func 'exec'), not as leaks. 0 or -errno. */
 int tracker_release_image(struct tracker *t, int64_t proc, int pid, int64_t ts);
 
 /* Closes the timeline, writes every still-live block (free_ts NULL), the sites of those blocks

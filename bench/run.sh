@@ -4,7 +4,7 @@
 #
 # Knobs (environment): BENCH_OPS (2000000), BENCH_RUNS (5, default mix), BENCH_MIX_RUNS (3,
 # --mix), BENCH_STACK_RUNS (3, stack modes), BENCH_SQLITE_RUNS (3), BENCH_INGEST_ROWS (2000000),
-# BENCH_ONLY (a space-separated subset of: alloc mix stack ingest sqlite report serve).
+# BENCH_ONLY (a space-separated subset of: alloc mix stack ingest sqlite report serve tree cut).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -359,6 +359,61 @@ serve_bench() {
 	wait "$pid" 2>/dev/null
 }
 
+# Process trees: a shell loop running leaks3 50 times, bare and traced (each process and each
+# exec followed), wall time of 3 interleaved rounds.
+tree_bench() {
+	local loop="for i in \$(seq 50); do $BUILD/progs/leaks3 0 >/dev/null; done" i t bare traced
+	: >"$TMP/tree"
+	echo "tree: 50-process shell loop, 3 interleaved rounds of bare and traced" >&2
+	cmdline "sh -c '$loop'"
+	cmdline "$HS record -o $TMP/tree.db -- sh -c '$loop'"
+	for ((i = 1; i <= 3; i++)); do
+		/usr/bin/time -f "%e" -o "$TMP/t" sh -c "$loop" >/dev/null
+		echo "bare $(tail -1 "$TMP/t")" >>"$TMP/tree"
+		rm -f "$TMP"/tree.db*
+		/usr/bin/time -f "%e" -o "$TMP/t" "$HS" record -o "$TMP/tree.db" -- sh -c "$loop" \
+			>/dev/null 2>"$LOGS/tree.err"
+		echo "traced $(tail -1 "$TMP/t")" >>"$TMP/tree"
+	done
+	bare=$(awk '$1 == "bare" { print $2 }' "$TMP/tree" | median)
+	traced=$(awk '$1 == "traced" { print $2 }' "$TMP/tree" | median)
+	{
+		echo "== process tree: sh loop of 50 leaks3 runs (101 program images followed)"
+		printf '  bare %s s, traced %s s: traced / bare %s; %s processes rows, %s errors\n' \
+			"$bare" "$traced" "$(ratio "$traced" "$bare")" \
+			"$(sqlite3 "$TMP/tree.db" "SELECT count(*) FROM processes")" \
+			"$(sqlite3 "$TMP/tree.db" "SELECT count(*) FROM errors")"
+	} >>"$RESULTS"
+}
+
+# The stop cut on a live target: allocbench attached for 2 s, 3 times; misuse errors (must be 0),
+# events the cut discarded, and the time from the cut to the recorder's exit.
+cut_bench() {
+	local i pid t db=$TMP/cut.db
+	{
+		echo "== stop cut: allocbench --ops 50000000 attached, record --duration 2 (3 runs)"
+		for ((i = 1; i <= 3; i++)); do
+			"$AB" --ops 50000000 --wait >"$TMP/cut.out" 2>&1 &
+			pid=$!
+			sleep 0.3
+			kill -USR1 "$pid"
+			rm -f "$db"*
+			cmdline "$HS record -p PID --duration 2 -o $db"
+			/usr/bin/time -f "%e" -o "$TMP/t" "$HS" record -p "$pid" --duration 2 -o "$db" \
+				2>"$LOGS/cut.err"
+			t=$(tail -1 "$TMP/t")
+			kill "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			sqlite3 -separator ' ' "$db" "SELECT (SELECT count(*) FROM errors),
+				(SELECT sum(after_cut) FROM event_counts),
+				(SELECT count(*) FROM event_counts WHERE emitted != received
+				   OR received != stored + after_cut), duration_ns / 1e9 FROM recording" |
+				awk -v t="$t" '{ printf "  run: %d errors, %d events after the cut, %d kinds" \
+					" unaccounted; recorder exit %.2f s after the cut\n", $1, $2, $3, t - $4 }'
+		done
+	} >>"$RESULTS"
+}
+
 start=$(date +%s)
 echo "heapscope bench: $(uname -r), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 
@@ -369,7 +424,7 @@ if ! "$HS" record -o "$TMP/probes.db" -- "$AB" --ops 1000 >"$LOGS/probes.out" 2>
 	exit 1
 fi
 
-ONLY=" ${BENCH_ONLY:-alloc mix stack ingest sqlite report serve} "
+ONLY=" ${BENCH_ONLY:-alloc mix stack ingest sqlite report serve tree cut} "
 want() { [[ $ONLY == *" $1 "* ]]; }
 want alloc && alloc_series default "$RUNS" --ops "$OPS"
 want mix && alloc_series mix "$MIX_RUNS" --ops "$OPS" --mix
@@ -378,6 +433,8 @@ want ingest && ingest_bench
 want sqlite && sqlite_bench
 want report && report_bench
 want serve && serve_bench
+want tree && tree_bench
+want cut && cut_bench
 
 echo
 echo "heapscope bench results ($(uname -r), $(nproc) CPUs, $(($(date +%s) - start)) s)"
