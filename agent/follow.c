@@ -57,7 +57,8 @@ int follow_sync_tables(struct follow *f, struct image *img)
  * program without an allocator heapscope can probe is still followed, with its notice. */
 static int describe(struct follow *f, struct image *img, enum follow_how how)
 {
-	int e = how == FOLLOW_EXEC ? target_describe_exec(&img->t, img->pid, f->err, f->errlen) :
+	int e = how == FOLLOW_EXEC ? target_describe_exec(&img->t, img->pid, f->objs_cache, f->err,
+							  f->errlen) :
 				     target_describe(&img->t, img->pid, NULL, f->err, f->errlen);
 
 	if (e && img->t.notice[0]) {

@@ -23,6 +23,7 @@ struct follow {
 	struct unwinder *unwinder; /* --stack=dwarf, else NULL */
 	struct tracker *tracker;
 	struct images *images;
+	struct obj_cache *objs_cache; /* the objects of programs exec'd so far */
 	uint64_t t0_mono_ns;
 	uint32_t next_as_id;
 	int probes_stored; /* the probes table describes the first image's probes */

@@ -225,7 +225,89 @@ int proc_linked_objects(const char *exe, struct obj_list *out)
 	return linked_objects(exe, environ, out);
 }
 
-int proc_exec_objects(pid_t pid, struct obj_list *out)
+/* What ld.so --list said, by executable (path, inode, mtime) and LD_ environment: a shell loop
+ * execs the same program again and again. */
+#define OBJ_CACHE_SIZE 64
+struct obj_cache {
+	char *keys[OBJ_CACHE_SIZE];
+	struct obj_list lists[OBJ_CACHE_SIZE];
+	int next; /* replaced round robin */
+};
+
+struct obj_cache *obj_cache_new(void)
+{
+	return calloc(1, sizeof(struct obj_cache));
+}
+
+void obj_cache_free(struct obj_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < OBJ_CACHE_SIZE; i++) {
+		free(c->keys[i]);
+		obj_list_free(&c->lists[i]);
+	}
+	free(c);
+}
+
+static int obj_list_copy(struct obj_list *dst, const struct obj_list *src)
+{
+	int err = 0;
+
+	*dst = (struct obj_list){ 0 };
+	for (int i = 0; i < src->n && !err; i++)
+		err = obj_list_add(dst, src->paths[i]);
+	if (err)
+		obj_list_free(dst);
+	return err;
+}
+
+static char *cache_key(const char *exe, char *const vars[])
+{
+	struct stat st;
+	size_t len = strlen(exe) + 64;
+	char *key, *p;
+
+	if (stat(exe, &st))
+		return NULL;
+	for (int i = 0; vars[i]; i++)
+		len += strlen(vars[i]) + 1;
+	key = malloc(len);
+	if (!key)
+		return NULL;
+	p = key + sprintf(key, "%s\n%lu %lld", exe, (unsigned long)st.st_ino,
+			  (long long)st.st_mtim.tv_sec);
+	for (int i = 0; vars[i]; i++)
+		p += sprintf(p, "\n%s", vars[i]);
+	return key;
+}
+
+static int cached_objects(struct obj_cache *c, const char *exe, char *const vars[],
+			  struct obj_list *out)
+{
+	char *key = c ? cache_key(exe, vars) : NULL;
+	int err;
+
+	for (int i = 0; key && i < OBJ_CACHE_SIZE; i++) {
+		if (c->keys[i] && !strcmp(c->keys[i], key)) {
+			free(key);
+			return obj_list_copy(out, &c->lists[i]);
+		}
+	}
+	err = linked_objects(exe, vars, out);
+	if (!err && key) {
+		free(c->keys[c->next]);
+		obj_list_free(&c->lists[c->next]);
+		c->keys[c->next] = key;
+		key = NULL;
+		err = obj_list_copy(&c->lists[c->next], out);
+		c->next = (c->next + 1) % OBJ_CACHE_SIZE;
+	}
+	free(key);
+	return err;
+}
+
+int proc_exec_objects(pid_t pid, struct obj_cache *cache, struct obj_list *out)
 {
 	char exe[PATH_MAX], *env = malloc(1 << 16), *vars[64];
 	int err = env ? proc_exe(pid, exe, sizeof(exe)) : -ENOMEM;
@@ -233,7 +315,7 @@ int proc_exec_objects(pid_t pid, struct obj_list *out)
 	if (!err)
 		err = ld_environment(pid, env, 1 << 16, vars, 64);
 	if (!err)
-		err = linked_objects(exe, vars, out);
+		err = cached_objects(cache, exe, vars, out);
 	free(env);
 	return err;
 }

@@ -33,10 +33,16 @@ int proc_mapped_objects(pid_t pid, struct obj_list *out);
  * executable yields exe alone. 0 or -errno. */
 int proc_linked_objects(const char *exe, struct obj_list *out);
 
+/* Remembers what proc_exec_objects found, per program and environment. */
+struct obj_cache;
+struct obj_cache *obj_cache_new(void); /* NULL when out of memory */
+void obj_cache_free(struct obj_cache *c);
+
 /* The objects pid will load, at its exec (its new executable is mapped, its libraries not yet):
  * as proc_linked_objects for its executable, with the dynamic linker's variables of its own
- * environment (LD_PRELOAD...). 0 or -errno. */
-int proc_exec_objects(pid_t pid, struct obj_list *out);
+ * environment (LD_PRELOAD...), from cache (may be NULL) when it was asked already. 0 or
+ * -errno. */
+int proc_exec_objects(pid_t pid, struct obj_cache *cache, struct obj_list *out);
 
 /* Resolves a command name through PATH (as execvp would) into buf. 0 or -ENOENT/-EACCES. */
 int proc_resolve_command(const char *cmd, char *buf, size_t len);

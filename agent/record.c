@@ -227,8 +227,8 @@ static int start_consumers(struct recorder *r)
 		return e;
 	r->follow = (struct follow){ .skel = r->skel, .store = r->store, .stacks = r->stacks,
 				     .unwinder = r->unwinder, .tracker = r->tracker,
-				     .images = r->images, .t0_mono_ns = r->t0_mono_ns,
-				     .err = r->err, .errlen = ERRLEN };
+				     .images = r->images, .objs_cache = obj_cache_new(),
+				     .t0_mono_ns = r->t0_mono_ns, .err = r->err, .errlen = ERRLEN };
 	r->drain = (struct drain){ .tracker = r->tracker, .stacks = r->stacks,
 				   .images = r->images, .unwinder = r->unwinder,
 				   .max_depth = (uint32_t)r->o.max_depth,
@@ -745,6 +745,7 @@ static void cleanup(struct recorder *r)
 	int status;
 
 	images_free(r->images);
+	obj_cache_free(r->follow.objs_cache);
 	drain_close(&r->drain);
 	tracker_free(r->tracker);
 	stacks_free(r->stacks);

@@ -116,7 +116,8 @@ int target_describe(struct target *t, pid_t pid, char **argv, char *err, size_t 
 	return find_allocator(t, err, errlen);
 }
 
-int target_describe_exec(struct target *t, pid_t pid, char *err, size_t errlen)
+int target_describe_exec(struct target *t, pid_t pid, struct obj_cache *cache, char *err,
+			 size_t errlen)
 {
 	int e = proc_exe(pid, t->exe, sizeof(t->exe));
 
@@ -124,7 +125,7 @@ int target_describe_exec(struct target *t, pid_t pid, char *err, size_t errlen)
 	if (!e)
 		e = proc_cmdline(pid, t->command, sizeof(t->command));
 	if (!e)
-		e = proc_exec_objects(pid, &t->objs);
+		e = proc_exec_objects(pid, cache, &t->objs);
 	if (e) {
 		snprintf(err, errlen, "cannot read process %d at its exec: %s", (int)pid, strerror(-e));
 		return e;

@@ -25,8 +25,9 @@ struct target {
 int target_describe(struct target *t, pid_t pid, char **argv, char *err, size_t errlen);
 
 /* Describes process pid stopped at its exec: the new program, and the objects it will load with
- * its own environment (LD_PRELOAD). Errors as target_describe. */
-int target_describe_exec(struct target *t, pid_t pid, char *err, size_t errlen);
+ * its own environment (LD_PRELOAD), cached in cache (may be NULL). Errors as target_describe. */
+int target_describe_exec(struct target *t, pid_t pid, struct obj_cache *cache, char *err,
+			 size_t errlen);
 
 void target_free(struct target *t);
 
