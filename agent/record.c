@@ -353,9 +353,10 @@ static void fmt_bytes(int64_t b, char *buf, size_t len)
 
 static void progress(struct recorder *r, int final)
 {
+	uint64_t end = r->drain.cut_mono_ns ? r->drain.cut_mono_ns : now_ns(CLOCK_MONOTONIC);
+	double elapsed = (end - r->t0_mono_ns) / 1e9;
 	struct tracker_stats s;
 	char live[32];
-	double elapsed = (now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns) / 1e9;
 
 	tracker_get_stats(r->tracker, &s);
 	fmt_bytes(s.live_bytes, live, sizeof(live));
