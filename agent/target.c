@@ -86,11 +86,17 @@ static int is_go(const char *path)
 static int find_allocator(struct target *t, char *err, size_t errlen)
 {
 	int e = probes_find_allocator(&t->objs, t->allocator, sizeof(t->allocator), err, errlen);
-	char real[PATH_MAX];
+	char dir[PATH_MAX], real[PATH_MAX], name[PATH_MAX], *base = strrchr(t->allocator, '/');
 
-	/* One name per file (/lib and /usr/lib are one directory on merged-/usr systems). */
-	if (!e && realpath(t->allocator, real))
-		snprintf(t->allocator, sizeof(t->allocator), "%s", real);
+	/* One name per file: /lib and /usr/lib are one directory on merged-/usr systems; the file
+	 * keeps the name it was loaded by (its soname, not the versioned file it links to). */
+	if (!e && base) {
+		snprintf(name, sizeof(name), "%s", base);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(base - t->allocator), t->allocator);
+		if (realpath(dir[0] ? dir : "/", real) && strcmp(real, "/") &&
+		    strlen(real) + strlen(name) < sizeof(t->allocator))
+			strcat(strcpy(t->allocator, real), name);
+	}
 
 	t->go = is_go(t->exe);
 	if (t->go)
