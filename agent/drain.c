@@ -141,6 +141,10 @@ static int dispatch(struct drain *d, const void *data, size_t size)
 		return size >= sizeof(struct hs_stack_raw_event) ? on_raw_stack(d, data) : -EBADMSG;
 	case HS_EV_MODULE:
 		return size >= sizeof(struct hs_module_event) ? on_module(d, data) : -EBADMSG;
+	case HS_EV_EXEC:
+		if (!image_of(d, h))
+			return -ESRCH;
+		return d->on_exec ? d->on_exec(d->ctx, h->pid, since_start(d, h->ts_ns)) : 0;
 	}
 	return -EBADMSG;
 }

@@ -30,6 +30,10 @@ struct drain {
 	int err;	     /* first error from the store, 0 if none */
 	int modules_changed; /* a module event arrived (image.modules_changed says for which): the
 			      * owner resyncs unwind tables, clears it */
+	/* Attach mode: a traced process exec'd (HS_EV_EXEC), at ts (ns since start); 0 or -errno
+	 * of the store. Later events of pid are the new program's. NULL: ignored. */
+	int (*on_exec)(void *ctx, uint32_t pid, int64_t ts);
+	void *ctx;
 	uint64_t cut_mono_ns; /* the stop (CLOCK_MONOTONIC), 0 while recording: allocations and
 			       * frees at or after it are discarded, as the BPF side does */
 	struct drain_counts counts[HS_EV_TYPES + 1]; /* by enum hs_event_type */

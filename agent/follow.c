@@ -57,7 +57,7 @@ int follow_sync_tables(struct follow *f, struct image *img)
  * program without an allocator heapscope can probe is still followed, with its notice. */
 static int describe(struct follow *f, struct image *img, enum follow_how how)
 {
-	int e = how == FOLLOW_EXEC ? target_describe_exec(&img->t, img->pid, f->objs_cache, f->err,
+	int e = how == FOLLOW_EXEC || how == FOLLOW_EXECED ? target_describe_exec(&img->t, img->pid, f->objs_cache, f->err,
 							  f->errlen) :
 				     target_describe(&img->t, img->pid, NULL, f->err, f->errlen);
 
@@ -118,7 +118,8 @@ static int take_inherited(struct follow *f, struct image *img)
 	struct probes *p = f->inherited;
 
 	f->inherited = NULL;
-	if (p && img->t.allocator[0] && same_file(img->t.allocator, f->inherited_allocator)) {
+	f->kept = p && img->t.allocator[0] && same_file(img->t.allocator, f->inherited_allocator);
+	if (f->kept) {
 		img->probes = p;
 		return 1;
 	}
@@ -176,6 +177,8 @@ int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
 		e = follow_sync_tables(f, img);
 	if (!e)
 		e = attach(f, img);
+	if (!e && how == FOLLOW_EXECED)
+		img->traced_from_start = f->kept;
 	if (!e)
 		e = store_process(f, img);
 	if (e) {

@@ -32,6 +32,7 @@ struct follow {
 	 * (the probes are on files, not images), else detached before the new ones. */
 	struct probes *inherited;
 	char inherited_allocator[4096];
+	int kept; /* the last image begun kept them */
 	char *err;
 	size_t errlen;
 };
@@ -41,6 +42,8 @@ enum follow_how {
 	FOLLOW_FORK,   /* a new process, a copy of a traced one: its inherited blocks are not ours */
 	FOLLOW_EXEC,   /* a process held at its exec: traced from its first allocation */
 	FOLLOW_VFORK,  /* a vfork child: its blocks are its parent's, in the parent's memory */
+	FOLLOW_EXECED, /* a process that exec'd a moment ago, not held (attach mode): traced from
+			* its start when the probes it had still fit (the same allocator) */
 };
 
 /* Starts tracing pid (held at birth or exec, or running). A program heapscope cannot trace (no

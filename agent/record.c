@@ -56,6 +56,7 @@ struct recorder {
 	struct images *images;
 	struct follow follow;
 	struct launch *launch; /* the tracer: launch mode, or -p with --follow */
+	struct bpf_link *exec_link; /* -p without --follow: execs seen by the BPF side */
 	struct drain drain;
 	struct server *server;
 	char url[128];
@@ -422,22 +423,51 @@ static void gone(struct recorder *r, pid_t pid, int code)
 		stop(r, r->launched && r->exit_code > 128 ? "killed" : "exited");
 }
 
+/* The old image's probes go to the next image of its process, which keeps them if they fit. */
+static void pass_probes(struct recorder *r, struct image *old)
+{
+	r->follow.inherited = old->probes;
+	snprintf(r->follow.inherited_allocator, sizeof(r->follow.inherited_allocator), "%s",
+		 old->t.allocator);
+	old->probes = NULL;
+}
+
+static void begin_after_exec(struct recorder *r, pid_t pid, pid_t ppid, enum follow_how how)
+{
+	struct image *img;
+
+	if (!r->end_reason && follow_begin(&r->follow, pid, ppid, how, &img))
+		fprintf(stderr, "heapscope: warning: %s\n", r->err);
+	r->err[0] = '\0';
+}
+
 /* A process held at its exec: its old image ends (its blocks released), a new one begins. */
 static void on_exec(struct recorder *r, pid_t pid)
 {
-	struct image *old = images_find(r->images, pid), *img;
+	struct image *old = images_find(r->images, pid);
 	pid_t ppid = old ? old->ppid : 0;
 
 	if (old) {
-		r->follow.inherited = old->probes;
-		snprintf(r->follow.inherited_allocator, sizeof(r->follow.inherited_allocator), "%s",
-			 old->t.allocator);
-		old->probes = NULL;
+		pass_probes(r, old);
 		end_image(r, pid, "exec", -1);
 	}
-	if (!r->end_reason && follow_begin(&r->follow, pid, ppid, FOLLOW_EXEC, &img))
-		fprintf(stderr, "heapscope: warning: %s\n", r->err);
-	r->err[0] = '\0';
+	begin_after_exec(r, pid, ppid, FOLLOW_EXEC);
+}
+
+/* Attach mode: the exec event, in order among the process's events (the consumer is running:
+ * nothing is drained here). The new program is described as it starts. */
+static int on_exec_event(void *ctx, uint32_t pid, int64_t ts)
+{
+	struct recorder *r = ctx;
+	struct image *old = images_find(r->images, (pid_t)pid);
+	pid_t ppid = old->ppid;
+	int e;
+
+	pass_probes(r, old);
+	e = follow_end(&r->follow, old, r->t0_mono_ns + (uint64_t)ts, "exec", -1);
+	if (!e)
+		begin_after_exec(r, (pid_t)pid, ppid, FOLLOW_EXECED);
+	return e;
 }
 
 static void on_new_process(struct recorder *r, pid_t pid, pid_t ppid, int shares_memory)
@@ -651,7 +681,7 @@ static int store_event_counts(struct recorder *r)
 {
 	static const char *const kinds[HS_EV_TYPES + 1] = {
 		[HS_EV_ALLOC] = "alloc",   [HS_EV_FREE] = "free",	  [HS_EV_STACK] = "stack",
-		[HS_EV_MODULE] = "module", [HS_EV_STACK_RAW] = "stack_raw",
+		[HS_EV_MODULE] = "module", [HS_EV_STACK_RAW] = "stack_raw", [HS_EV_EXEC] = "exec",
 	};
 	int e = 0;
 
@@ -753,6 +783,7 @@ static void cleanup(struct recorder *r)
 	unwinder_free(r->unwinder);
 	if (store_close(r->store) && !r->err[0])
 		snprintf(r->err, ERRLEN, "closing %s failed", r->o.output);
+	bpf_link__destroy(r->exec_link);
 	heapscope_bpf__destroy(r->skel);
 	target_free(&r->t);
 	if (r->launched && !r->root_done && !r->end_reason) { /* failed before it ran */
@@ -814,11 +845,24 @@ static void serve_until_signal(struct recorder *r)
 	}
 }
 
+/* -p without --follow: nothing holds the processes at an exec; the BPF side says when. */
+static int watch_execs(struct recorder *r)
+{
+	r->drain.on_exec = on_exec_event;
+	r->drain.ctx = r;
+	r->exec_link = bpf_program__attach(r->skel->progs.process_exec);
+	if (r->exec_link)
+		return 0;
+	snprintf(r->err, ERRLEN, "cannot watch the processes' execs (tp_btf/sched_process_exec): %s",
+		 strerror(errno));
+	return -errno;
+}
+
 /* -p: every process, each exact from its attach on. One that cannot be traced at all is an
  * error when it is the only one. */
 static int attach_all(struct recorder *r)
 {
-	int e = 0, traced = 0;
+	int e = r->o.follow ? 0 : watch_execs(r), traced = 0;
 
 	for (int i = 0; i < r->o.npids && !e; i++) {
 		struct image *img;

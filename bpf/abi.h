@@ -39,8 +39,10 @@ enum hs_event_type {
 	HS_EV_STACK = 3, /* a stack seen for the first time, or one that could not be deduplicated */
 	HS_EV_MODULE = 4, /* an object in the dynamic linker's list (sent at every dlopen/dlclose) */
 	HS_EV_STACK_RAW = 5, /* a walk that met code loaded moments ago: finished by the agent */
+	HS_EV_EXEC = 6,	     /* a traced process exec'd (attach mode: no tracer holds it there);
+			      * every later event of its pid is the new program's */
 };
-#define HS_EV_TYPES 5
+#define HS_EV_TYPES 6
 
 /* Counters kept in the per-CPU `counters` array, read by the agent. */
 enum hs_counter {
@@ -135,6 +137,10 @@ struct hs_event_hdr {
 
 /* Processes traced at once (each has its own mapping table for the walker). */
 #define HS_MAX_PROCS 64
+
+/* Address spaces numbered by the BPF side itself (an exec the agent has not seen yet) have this
+ * bit set; the agent's own are below it. */
+#define HS_AS_BPF (1U << 31)
 
 /* Value of the `procs` map, by thread group id: set by the agent before the probes of a process
  * (or of its new image after an exec) are attached. */

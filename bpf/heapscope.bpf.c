@@ -851,3 +851,39 @@ int maps_changed(struct pt_regs *ctx)
 		bpf_send_signal_thread(SIGSTOP);
 	return 0;
 }
+
+/* Address spaces this side numbers (HS_AS_BPF): a traced process's exec. */
+__u64 exec_seq = 0;
+
+/* Attach mode: a traced process exec'd. From now on its stacks are of another address space
+ * (the agent publishes the new one when it sees this event), and the walker's table of its
+ * mappings is stale: emptied, so walks meet unknown code and are handed over while the agent
+ * loads the new tables, as after a dlopen. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32), table;
+	struct hs_proc *proc = bpf_map_lookup_elem(&procs, &tgid);
+	struct hs_mappings *maps;
+	struct hs_event_hdr *e;
+
+	if (!proc)
+		return 0;
+	proc->as_id = HS_AS_BPF | (__u32)__sync_fetch_and_add(&exec_seq, 1);
+	table = 2 * (proc->slot & (HS_MAX_PROCS - 1)) +
+		(mappings_live[proc->slot & (HS_MAX_PROCS - 1)] & 1);
+	maps = bpf_map_lookup_elem(&mappings, &table);
+	if (maps)
+		maps->count = 0;
+	modules_changed_ns = bpf_ktime_get_ns();
+	defer_budget = DEFER_BUDGET;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		dropped(HS_EV_EXEC);
+		return 0;
+	}
+	fill_hdr(e, HS_EV_EXEC);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	emitted(HS_EV_EXEC);
+	return 0;
+}
