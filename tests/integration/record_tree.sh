@@ -328,6 +328,39 @@ if db_ok nofollow "$db"; then
 fi
 target=""
 
+# ============ 7b. Attach mode without --follow: an exec of the attached process is seen by the
+# BPF side; the new program (same allocator: the probes stay) is exact from its first call.
+"$PROGS/exec_on_signal" "$PROGS/signal_batch" 5 77 >"$T/ex.target" 2>&1 &
+target=$!
+wait_for "attach exec: target waiting" 10 grep -q '^waiting' "$T/ex.target"
+start_record aexec
+kill -USR1 "$target"
+wait_for "attach exec: signal_batch runs" 10 grep -q '^ready' "$T/ex.target"
+kill -USR1 "$target"
+wait_for "attach exec: a batch" 10 grep -q '^done 1' "$T/ex.target"
+kill -TERM "$target"
+wait_child "attach exec: recorder ends with the process" 30 "$rec"
+sed "s/^/#   aexec stderr: /" "$T/aexec.err" | head -20
+expect_eq "attach exec: recorder status" "$rc" 0
+db=$T/aexec.db
+if db_ok aexec "$db"; then
+	tree_common aexec "$db"
+	expect_eq "attach exec: two images of one pid: the first ended by the exec" \
+		"$(q "$db" "SELECT pid = $target, exe LIKE '%/exec_on_signal', end_reason FROM processes ORDER BY id")" \
+		"1|1|exec
+1|0|exited"
+	expect_eq "attach exec: the exec is an event of its own" \
+		"$(q "$db" "SELECT emitted, stored FROM event_counts WHERE kind = 'exec'")" "1|1"
+	expect_eq "attach exec: signal_batch's leak site exact (5 x 77 B)" \
+		"$(q "$db" "SELECT sf.function, count(*), sum(a.size) FROM leaks a JOIN site_frames sf ON sf.site = a.site AND sf.pos = 0 JOIN processes p ON p.id = a.proc WHERE p.exe LIKE '%/signal_batch' GROUP BY 1")" \
+		"batch_leak|5|385"
+	expect_eq "attach exec: its temporaries, freed" \
+		"$(q "$db" "SELECT count(*), count(a.free_ts) FROM allocations a JOIN site_frames sf ON sf.site = a.site AND sf.pos = 0 WHERE sf.function = 'batch_tmp'")" "4|4"
+	expect_eq "attach exec: traced from the exec: no untracked free" \
+		"$(q "$db" "SELECT untracked_frees FROM recording")" 0
+fi
+target=""
+
 # ============ 8. A Go program: a notice, and the recording goes on.
 gobin=$(command -v go || ls /usr/lib/go-*/bin/go 2>/dev/null | head -1)
 if [ -z "$gobin" ]; then
