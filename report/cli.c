@@ -2,6 +2,7 @@
  * chosen format to stdout or a file (written aside and renamed, so never left half-written). */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ struct report_opts {
 	enum format format;
 	unsigned views;
 	enum an_group group;
-	int64_t top, site, min_age_ns;
+	int64_t top, site, min_age_ns, pid;
 	int ascending, top_set;
 };
 
@@ -34,11 +35,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: heapscope report -d FILE [--view V[,V...]] [--format F] [-o OUT] [--top N]\n"
 		"                        [--group-by stack|function|file] [--sort COLUMN] [--asc]\n"
-		"                        [--min-age SECONDS] [--site ID] [--value COLUMN]\n"
+		"                        [--min-age SECONDS] [--site ID] [--pid PID] [--value COLUMN]\n"
 		"  views:   summary sites leaks lifetimes sizes errors timeline advice all\n"
 		"  formats: text (default) json csv pprof collapsed html\n"
 		"  --top N      rows of sites and leaks (default 20 for text and csv, all otherwise)\n"
 		"  --sort       a sites column: bytes (default), allocs, live_bytes, lifetime_p50_ns...\n"
+		"  --pid PID    only this process (every view; its program images' sites)\n"
 		"  --value      what collapsed stacks count: bytes (default), allocs, live_bytes,\n"
 		"               live_blocks\n");
 }
@@ -86,6 +88,18 @@ static int parse_int(const char *opt, const char *arg, int64_t min, int64_t *out
 	return 0;
 }
 
+static int parse_pid(const char *arg, int64_t *pid)
+{
+	int e = parse_int("--pid", arg, 1, pid);
+
+	if (!e && *pid > INT_MAX) {
+		fprintf(stderr, "heapscope: --pid must be a process id (1 to %d), not '%s'\n", INT_MAX,
+			arg);
+		e = -EINVAL;
+	}
+	return e;
+}
+
 static int parse_seconds(const char *arg, int64_t *ns)
 {
 	char *end;
@@ -123,6 +137,7 @@ static int parse_option(int c, struct report_opts *o)
 	case 'g': e = choose("--group-by", GROUPS, optarg, &i); o->group = (enum an_group)i; break;
 	case 't': e = parse_int("--top", optarg, 0, &o->top); o->top_set = 1; break;
 	case 's': e = parse_int("--site", optarg, 1, &o->site); break;
+	case 'p': e = parse_pid(optarg, &o->pid); break;
 	case 'm': e = parse_seconds(optarg, &o->min_age_ns); break;
 	case 'S': o->sort = optarg; break;
 	case 'a': o->ascending = 1; break;
@@ -133,6 +148,20 @@ static int parse_option(int c, struct report_opts *o)
 	return e;
 }
 
+int report_option_once(int c, const struct option *longopts, unsigned long long *seen)
+{
+	for (int i = 0; longopts[i].name; i++) {
+		if (longopts[i].val != c || longopts[i].has_arg == no_argument)
+			continue;
+		if (*seen & (1ull << i)) {
+			fprintf(stderr, "heapscope: option --%s given twice\n", longopts[i].name);
+			return -EINVAL;
+		}
+		*seen |= 1ull << i;
+	}
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option longopts[] = {
@@ -141,15 +170,16 @@ static int parse_opts(int argc, char **argv, struct report_opts *o)
 		{ "group-by", required_argument, NULL, 'g' }, { "top", required_argument, NULL, 't' },
 		{ "site", required_argument, NULL, 's' },    { "min-age", required_argument, NULL, 'm' },
 		{ "sort", required_argument, NULL, 'S' },    { "asc", no_argument, NULL, 'a' },
-		{ "value", required_argument, NULL, 'V' },   { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "value", required_argument, NULL, 'V' },   { "pid", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
 	};
+	unsigned long long seen = 0;
 	int c;
 
 	*o = (struct report_opts){ .value = "bytes" };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:o:h", longopts, NULL)) != -1)
-		if (parse_option(c, o))
+		if (report_option_once(c, longopts, &seen) || parse_option(c, o))
 			return -EINVAL;
 	if (optind < argc || !o->db) {
 		fprintf(stderr, optind < argc ? "heapscope: unexpected argument '%s'\n" :
@@ -290,6 +320,20 @@ static int write_output(const struct report_opts *o, const struct report_data *d
 	return e;
 }
 
+/* --pid: every analysis of r sees that process only. */
+static int restrict_pid(struct store_reader *r, const struct report_opts *o)
+{
+	int e = store_reader_set_pid(r, (int)o->pid);
+
+	if (e == -ENOENT)
+		fprintf(stderr, "heapscope: %s has no process %" PRId64 " (--view summary lists its"
+				" processes)\n", o->db, o->pid);
+	else if (e)
+		fprintf(stderr, "heapscope: cannot read %s: %s\n", o->db,
+			e == -EIO ? store_reader_errmsg(r) : strerror(-e));
+	return e;
+}
+
 int report_main(int argc, char **argv)
 {
 	struct report_data d = { 0 };
@@ -305,12 +349,16 @@ int report_main(int argc, char **argv)
 		fprintf(stderr, "heapscope: %s\n", err);
 		return 1;
 	}
+	e = restrict_pid(r, &o);
+	if (e)
+		goto out;
 	e = load(r, &o, &d);
 	if (e)
 		fprintf(stderr, "heapscope: cannot read %s: %s\n", o.db,
 			e == -EIO ? store_reader_errmsg(r) : strerror(-e));
 	else
 		e = write_output(&o, &d);
+out:
 	unload(&d);
 	store_reader_close(r);
 	return e ? 1 : 0;

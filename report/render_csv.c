@@ -76,14 +76,14 @@ static void hist_csv(FILE *out, const struct an_hist *h)
 
 static void errors_csv(FILE *out, const struct an_errors *e)
 {
-	fprintf(out, "kind,addr,ts,tid,func,function,file,line\n");
+	fprintf(out, "kind,addr,ts,tid,func,function,file,line,pid,unreliable\n");
 	for (size_t i = 0; i < e->n; i++) {
 		fprintf(out, "%s,%" PRIu64 ",%" PRId64 ",%d,", e->v[i].kind, e->v[i].addr, e->v[i].ts,
 			e->v[i].tid);
 		field(out, e->v[i].func);
 		fputc(',', out);
 		where(out, &e->v[i].stack);
-		fputc('\n', out);
+		fprintf(out, ",%d,%d\n", e->v[i].pid, e->v[i].unreliable != 0);
 	}
 }
 
@@ -129,6 +129,37 @@ static void summary_csv(FILE *out, const struct an_summary *s)
 		q->p99_depth);
 }
 
+/* Empty fields for unknown values (-1, or a ppid of 0). */
+static void opt_field(FILE *out, int64_t v, int64_t none)
+{
+	fputc(',', out);
+	if (v != none)
+		fprintf(out, "%" PRId64, v);
+}
+
+static void processes_csv(FILE *out, const struct an_summary *s)
+{
+	fprintf(out, "id,pid,ppid,exe,command,start_ts,end_ts,end_reason,exit_status,allocs,frees,"
+		     "live_blocks,live_bytes,errors\n");
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct an_process *p = &s->procs[i];
+
+		fprintf(out, "%" PRId64 ",%d", p->id, p->pid);
+		opt_field(out, p->ppid, 0);
+		fputc(',', out);
+		field(out, p->exe);
+		fputc(',', out);
+		field(out, p->command);
+		fprintf(out, ",%" PRId64, p->start_ts);
+		opt_field(out, p->end_ts, -1);
+		fputc(',', out);
+		field(out, p->end_reason);
+		opt_field(out, p->exit_status, -1);
+		fprintf(out, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
+			p->allocs, p->frees, p->live_blocks, p->live_bytes, p->errors);
+	}
+}
+
 int report_csv(FILE *out, const struct report_data *d)
 {
 	int several = __builtin_popcount(d->views) > 1, first = 1;
@@ -141,6 +172,12 @@ int report_csv(FILE *out, const struct report_data *d)
 		call;                                             \
 	}
 	TABLE(VIEW_SUMMARY, "summary", summary_csv(out, &d->summary));
+	/* Several program images: their table follows the summary's row (always titled, as it
+	 * makes two tables of one view). */
+	if ((d->views & VIEW_SUMMARY) && d->summary.nprocs > 1) {
+		fprintf(out, "\n# processes\n");
+		processes_csv(out, &d->summary);
+	}
 	TABLE(VIEW_LEAKS, "leaks", leaks_csv(out, &d->leaks));
 	TABLE(VIEW_ERRORS, "errors", errors_csv(out, &d->errors));
 	TABLE(VIEW_SITES, "sites", sites_csv(out, &d->sites));

@@ -65,6 +65,97 @@ static void stack_quality(struct json *j, const struct an_stack_quality *q)
 	json_obj_end(j);
 }
 
+/* 0 (none) becomes null. */
+static void kv_opt_pos(struct json *j, const char *key, int64_t v)
+{
+	if (v > 0)
+		json_kv_int(j, key, v);
+	else
+		json_kv_null(j, key);
+}
+
+static void process(struct json *j, const struct an_process *p)
+{
+	json_obj_begin(j);
+	json_kv_int(j, "id", p->id);
+	json_kv_int(j, "pid", p->pid);
+	kv_opt_pos(j, "ppid", p->ppid);
+	json_kv_str(j, "exe", p->exe);
+	json_kv_str(j, "command", p->command);
+	json_kv_str(j, "allocator", p->allocator);
+	json_kv_int(j, "start_ts", p->start_ts);
+	kv_opt(j, "end_ts", p->end_ts);
+	json_kv_str(j, "end_reason", p->end_reason);
+	kv_opt(j, "exit_status", p->exit_status);
+	json_kv_int(j, "allocs", p->allocs);
+	json_kv_int(j, "frees", p->frees);
+	json_kv_int(j, "live_blocks", p->live_blocks);
+	json_kv_int(j, "live_bytes", p->live_bytes);
+	json_kv_int(j, "errors", p->errors);
+	json_obj_end(j);
+}
+
+static void event_numbers(struct json *j, int64_t emitted, int64_t dropped, int64_t received,
+			  int64_t stored, int64_t after_cut)
+{
+	json_kv_int(j, "emitted", emitted);
+	json_kv_int(j, "dropped", dropped);
+	json_kv_int(j, "received", received);
+	json_kv_int(j, "stored", stored);
+	json_kv_int(j, "after_cut", after_cut);
+}
+
+/* null until the recorder writes the counts (at the end). */
+static void events(struct json *j, const struct an_events *e)
+{
+	if (!e->n) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	event_numbers(j, e->emitted, e->dropped, e->received, e->stored, e->after_cut);
+	json_kv_bool(j, "accounted", e->accounted);
+	json_key(j, "kinds");
+	json_arr_begin(j);
+	for (size_t i = 0; i < e->n; i++) {
+		const struct an_event_count *c = &e->v[i];
+
+		json_obj_begin(j);
+		json_kv_str(j, "kind", c->kind);
+		event_numbers(j, c->emitted, c->dropped, c->received, c->stored, c->after_cut);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* The keys schema 3 added: who was traced, what could not be, and whether every event is
+ * accounted for. */
+static void summary_processes(struct json *j, const struct an_summary *s)
+{
+	kv_opt_pos(j, "pid_filter", s->pid_filter);
+	kv_opt(j, "cut_ts", s->cut_ts);
+	kv_opt(j, "first_drop_ts", s->first_drop_ts);
+	json_kv_int(j, "unreliable_errors", s->unreliable_errors);
+	json_key(j, "events");
+	events(j, &s->events);
+	json_key(j, "processes");
+	json_arr_begin(j);
+	for (size_t i = 0; i < s->nprocs; i++)
+		process(j, &s->procs[i]);
+	json_arr_end(j);
+	json_key(j, "notices");
+	json_arr_begin(j);
+	for (size_t i = 0; i < s->nnotices; i++) {
+		json_obj_begin(j);
+		kv_opt_pos(j, "pid", s->notices[i].pid);
+		json_kv_str(j, "kind", s->notices[i].kind);
+		json_kv_str(j, "message", s->notices[i].message);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 void report_json_summary(struct json *j, const struct an_summary *s)
 {
 	json_obj_begin(j);
@@ -93,6 +184,7 @@ void report_json_summary(struct json *j, const struct an_summary *s)
 	json_kv_int(j, "invalid_frees", s->invalid_frees);
 	json_key(j, "stacks");
 	stack_quality(j, &s->stacks);
+	summary_processes(j, s);
 	json_obj_end(j);
 }
 
@@ -206,6 +298,8 @@ void report_json_errors(struct json *j, const struct an_errors *e)
 		json_kv_uint(j, "addr", e->v[i].addr);
 		json_kv_int(j, "ts", e->v[i].ts);
 		json_kv_int(j, "tid", e->v[i].tid);
+		kv_opt_pos(j, "pid", e->v[i].pid);
+		json_kv_bool(j, "unreliable", e->v[i].unreliable);
 		json_kv_str(j, "func", e->v[i].func);
 		frames(j, "frames", &e->v[i].stack);
 		frames(j, "alloc_frames", &e->v[i].alloc_stack);

@@ -91,6 +91,54 @@ static void stacks_text(FILE *out, const struct an_stack_quality *q)
 		fprintf(out, "  hint          %s\n", q->hint);
 }
 
+/* One line: every event emitted was received, and stored unless it came after the cut. */
+static void events_text(FILE *out, const struct an_events *e)
+{
+	if (!e->n)
+		return;
+	if (e->accounted) {
+		fprintf(out, "  events        %" PRId64 " emitted = %" PRId64 " stored + %" PRId64
+			     " after the cut; %" PRId64 " dropped (accounted)\n",
+			e->emitted, e->stored, e->after_cut, e->dropped);
+		return;
+	}
+	fprintf(out, "  events        NOT accounted: %" PRId64 " emitted, %" PRId64 " received, %"
+		     PRId64 " stored + %" PRId64 " after the cut; %" PRId64 " dropped;",
+		e->emitted, e->received, e->stored, e->after_cut, e->dropped);
+	for (size_t i = 0; i < e->n; i++) {
+		const struct an_event_count *c = &e->v[i];
+
+		if (c->emitted != c->received || c->received != c->stored + c->after_cut)
+			fprintf(out, " %s %" PRId64 " emitted, %" PRId64 " received, %" PRId64
+				     " stored + %" PRId64 " after the cut;",
+				c->kind, c->emitted, c->received, c->stored, c->after_cut);
+	}
+	fputc('\n', out);
+}
+
+static void notices_text(FILE *out, const struct an_summary *s)
+{
+	for (size_t i = 0; i < s->nnotices; i++) {
+		const struct an_notice *n = &s->notices[i];
+		const char *msg = n->message ? n->message : "?";
+
+		if (n->pid > 0)
+			fprintf(out, "  notice: pid %d: %s\n", n->pid, msg);
+		else
+			fprintf(out, "  notice: %s\n", msg);
+	}
+}
+
+static void errors_line(FILE *out, const struct an_summary *s)
+{
+	fprintf(out, "  errors        %" PRId64 " double frees, %" PRId64 " invalid frees",
+		s->double_frees, s->invalid_frees);
+	if (s->unreliable_errors)
+		fprintf(out, "  (%" PRId64 " after events were lost: may be spurious)",
+			s->unreliable_errors);
+	fputc('\n', out);
+}
+
 static void summary_text(FILE *out, const struct an_summary *s)
 {
 	char live[32], peak[32], total[32], dur[32];
@@ -102,23 +150,59 @@ static void summary_text(FILE *out, const struct an_summary *s)
 	fprintf(out, "== Summary\n");
 	fprintf(out, "  target        pid %d (%s): %s\n", s->pid, s->mode ? s->mode : "?",
 		s->command ? s->command : "?");
-	fprintf(out, "  recording     %s, %s%s\n", dur, s->end_reason ? s->end_reason : "still recording",
-		s->exit_status >= 0 ? "" : "");
+	fprintf(out, "  recording     %s, %s\n", dur,
+		s->end_reason ? s->end_reason : "still recording");
 	if (s->exit_status >= 0)
 		fprintf(out, "  exit status   %d\n", s->exit_status);
+	if (s->pid_filter)
+		fprintf(out, "  only pid      %d (%zu program image%s): the counts below are its own\n",
+			s->pid_filter, s->nprocs, s->nprocs == 1 ? "" : "s");
+	notices_text(out, s);
 	fprintf(out, "  allocations   %" PRId64 " (%s)\n", s->allocs, total);
 	fprintf(out, "  frees         %" PRId64 "\n", s->frees);
 	fprintf(out, "  live at end   %" PRId64 " blocks, %s\n", s->live_blocks, live);
 	fprintf(out, "  peak live     %s\n", peak);
-	fprintf(out, "  errors        %" PRId64 " double frees, %" PRId64 " invalid frees%s\n",
-		s->double_frees, s->invalid_frees,
-		s->dropped_events && (s->double_frees || s->invalid_frees) ?
-			"  (may be spurious: events were dropped)" : "");
+	errors_line(out, s);
 	fprintf(out, "  untracked     %" PRId64 " frees of blocks allocated before tracing began\n",
 		s->untracked_frees);
 	fprintf(out, "  dropped       %" PRId64 " events%s\n", s->dropped_events,
 		s->dropped_events ? "  (ring buffer full: counts are lower bounds)" : "");
+	events_text(out, &s->events);
 	stacks_text(out, &s->stacks);
+}
+
+/* v, or "-" when it is below min (unknown). */
+static const char *opt_int(int v, int min, char *buf, size_t len)
+{
+	if (v < min)
+		return "-";
+	snprintf(buf, len, "%d", v);
+	return buf;
+}
+
+/* One row per program image: only worth a section when there are several. */
+static void processes_text(FILE *out, const struct an_summary *s)
+{
+	char start[32], end[32], live[32], status[16], ppid[16];
+
+	fprintf(out, "\n== Processes (%zu program images)\n", s->nprocs);
+	fprintf(out, "  %8s %8s %10s %10s %-14s %6s %10s %10s %10s %10s %6s  %s\n", "pid", "ppid",
+		"start", "end", "ended", "status", "allocs", "frees", "live", "live bytes", "errors",
+		"command");
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct an_process *p = &s->procs[i];
+
+		report_fmt_ns(p->start_ts, start, sizeof(start));
+		report_fmt_ns(p->end_ts, end, sizeof(end));
+		report_fmt_bytes(p->live_bytes, live, sizeof(live));
+		fprintf(out, "  %8d %8s %10s %10s %-14s %6s %10" PRId64 " %10" PRId64 " %10" PRId64
+			     " %10s %6" PRId64 "  %s\n",
+			p->pid, opt_int(p->ppid, 1, ppid, sizeof(ppid)), start, end,
+			p->end_reason ? p->end_reason : "running",
+			opt_int(p->exit_status, 0, status, sizeof(status)),
+			p->allocs, p->frees, p->live_blocks, live, p->errors,
+			p->command ? p->command : p->exe ? p->exe : "?");
+	}
 }
 
 static void leaks_text(FILE *out, const struct an_leaks *l)
@@ -204,12 +288,25 @@ static void hist_text(FILE *out, const char *title, const struct an_hist *h, int
 
 static void errors_text(FILE *out, const struct an_errors *e)
 {
-	fprintf(out, "\n== Allocator misuse\n");
+	size_t unreliable = 0;
+
+	for (size_t i = 0; i < e->n; i++)
+		unreliable += e->v[i].unreliable != 0;
+	if (unreliable)
+		fprintf(out, "\n== Allocator misuse (%zu of these came after events were lost and may"
+			     " be spurious)\n", unreliable);
+	else
+		fprintf(out, "\n== Allocator misuse\n");
 	if (!e->n)
 		fprintf(out, "  none\n");
 	for (size_t i = 0; i < e->n; i++) {
-		fprintf(out, "  %s of 0x%" PRIx64 " by %s (thread %d)\n", e->v[i].kind, e->v[i].addr,
-			e->v[i].func ? e->v[i].func : "?", e->v[i].tid);
+		char pid[24] = "";
+
+		if (e->v[i].pid > 0)
+			snprintf(pid, sizeof(pid), "pid %d, ", e->v[i].pid);
+		fprintf(out, "  %s of 0x%" PRIx64 " by %s (%sthread %d)%s\n", e->v[i].kind,
+			e->v[i].addr, e->v[i].func ? e->v[i].func : "?", pid, e->v[i].tid,
+			e->v[i].unreliable ? "  [after events were lost: may be spurious]" : "");
 		stack_text(out, &e->v[i].stack, "      ", 8);
 		if (e->v[i].alloc_stack.depth) {
 			fprintf(out, "    allocated:\n");
@@ -255,6 +352,8 @@ int report_text(FILE *out, const struct report_data *d)
 {
 	if (d->views & VIEW_SUMMARY)
 		summary_text(out, &d->summary);
+	if ((d->views & VIEW_SUMMARY) && d->summary.nprocs > 1)
+		processes_text(out, &d->summary);
 	if (d->views & VIEW_LEAKS)
 		leaks_text(out, &d->leaks);
 	if (d->views & VIEW_ERRORS)

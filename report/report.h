@@ -36,6 +36,13 @@ struct report_data {
 /* Runs the subcommand (argv[0] = "report"); returns the exit status. */
 int report_main(int argc, char **argv);
 
+struct option;
+/* For getopt_long loops (report's, serve's): an option that takes a value may be given once; a
+ * second one is a mistake to point out, never a silent "last one wins". Marks option c (its
+ * long form and short form alike) in *seen (one bit per longopts entry, at most 64). 0, or
+ * -EINVAL after printing "option --NAME given twice". */
+int report_option_once(int c, const struct option *longopts, unsigned long long *seen);
+
 /* A frame's "file", "line" (null when unknown) and "module" keys, as every frame shows them. */
 void report_json_frame_place(struct json *j, const struct an_frame *f);
 

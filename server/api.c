@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 struct api_args {
 	int group, sort, order, weight;
 	const char *function, *file;
-	int64_t limit, offset, id, site, from, to, resolution, min_age_ns;
+	int64_t limit, offset, id, site, from, to, resolution, min_age_ns, pid;
 };
 
 struct route {
@@ -34,7 +35,9 @@ static const char *const ORDERS[] = { "desc", "asc", NULL };
 
 #define F(field) offsetof(struct api_args, field)
 #define SITE_PARAM { "site", P_INT, 0, PARAM_INT_MAX, NULL, F(site), 0 }
-static const struct param_spec NONE_P[] = { { NULL } };
+/* Every route takes it: the analysis of one process (store_reader_set_pid). */
+#define PID_PARAM { "pid", P_INT, 1, INT_MAX, NULL, F(pid), 0 }
+static const struct param_spec NONE_P[] = { PID_PARAM, { NULL } };
 static const struct param_spec SITES_P[] = {
 	{ "group", P_ENUM, 0, 0, GROUPS, F(group), 0 },
 	{ "sort", P_ENUM, 0, 0, AN_SITE_SORT_KEYS, F(sort), 0 },
@@ -43,28 +46,33 @@ static const struct param_spec SITES_P[] = {
 	{ "file", P_STR, 0, PARAM_VALUE_MAX, NULL, F(file), 0 },
 	{ "limit", P_INT, 1, SITES_LIMIT_MAX, NULL, F(limit), 0 },
 	{ "offset", P_INT, 0, PARAM_INT_MAX, NULL, F(offset), 0 },
+	PID_PARAM,
 	{ NULL },
 };
 static const struct param_spec SITE_P[] = {
 	{ "id", P_INT, 1, PARAM_INT_MAX, NULL, F(id), 1 },
+	PID_PARAM,
 	{ NULL },
 };
 static const struct param_spec LEAKS_P[] = {
 	{ "group", P_ENUM, 0, 0, GROUPS, F(group), 0 },
 	{ "limit", P_INT, 0, SITES_LIMIT_MAX, NULL, F(limit), 0 },
 	{ "min_age", P_SECONDS, 0, 0, NULL, F(min_age_ns), 0 },
+	PID_PARAM,
 	{ NULL },
 };
-static const struct param_spec HIST_P[] = { SITE_PARAM, { NULL } };
+static const struct param_spec HIST_P[] = { SITE_PARAM, PID_PARAM, { NULL } };
 static const struct param_spec TIMELINE_P[] = {
 	{ "from", P_INT, 0, PARAM_INT_MAX, NULL, F(from), 0 },
 	{ "to", P_INT, 0, PARAM_INT_MAX, NULL, F(to), 0 },
 	{ "resolution", P_INT, 0, PARAM_INT_MAX, NULL, F(resolution), 0 },
 	SITE_PARAM,
+	PID_PARAM,
 	{ NULL },
 };
 static const struct param_spec FLAME_P[] = {
 	{ "weight", P_ENUM, 0, 0, FLAME_WEIGHTS, F(weight), 0 },
+	PID_PARAM,
 	{ NULL },
 };
 
@@ -167,7 +175,11 @@ static int run_site(struct store_reader *r, const struct api_args *a, struct sbu
 	int e = an_sites(r, &q, &d.sites);
 
 	if (!e && d.sites.n == 0) {
-		snprintf(err, ERR_MAX, "no site %" PRId64 " in this recording", a->id);
+		if (a->pid)
+			snprintf(err, ERR_MAX, "no site %" PRId64 " in process %" PRId64, a->id,
+				 a->pid);
+		else
+			snprintf(err, ERR_MAX, "no site %" PRId64 " in this recording", a->id);
 		e = -ENOENT;
 	}
 	if (!e)
@@ -359,7 +371,11 @@ void api_handle(const char *db_path, const char *route, const struct params *p,
 		api_error(503, err, out);
 		return;
 	}
-	e = rt->run(r, &a, &body, err);
+	e = store_reader_set_pid(r, (int)a.pid);
+	if (e == -ENOENT)
+		snprintf(err, ERR_MAX, "no process %" PRId64 " in this recording", a.pid);
+	if (!e)
+		e = rt->run(r, &a, &body, err);
 	if (e) {
 		failure(e, r, err, out);
 	} else {

@@ -17,6 +17,8 @@
  *   timeline?from=NS&to=NS&resolution=NS&site=N          [...] (at most 1e6 points)
  *   errors, advice                            [...]
  *   flame?weight=bytes|allocs|live_bytes      {"name": "all", "value", "children": [...]}
+ * Every route also takes pid=N (1..INT_MAX): the analysis of that process only; 404 when the
+ * recording has no such process.
  * Numbers are decimal digits only (at most 1e18), strings at most 256 bytes. Unknown or
  * repeated parameters are rejected (400) rather than ignored, so a typo is never silent.
  */
@@ -27,8 +29,8 @@ struct api_reply {
 };
 
 /* Answers GET /api/<route> from the recording at db_path, opened read-only for this request
- * only. Always fills out: 200 with the analysis, else 400 (bad parameter), 404 (unknown route
- * or site), 500 (the query failed) or 503 (recording unreadable, out of memory) with
+ * only. Always fills out: 200 with the analysis, else 400 (bad parameter), 404 (unknown route,
+ * site or process), 500 (the query failed) or 503 (recording unreadable, out of memory) with
  * {"error": "one line"}. Safe to call from several threads at once. */
 void api_handle(const char *db_path, const char *route, const struct params *p,
 		struct api_reply *out);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/report.h"
 #include "server/params.h"
 #include "server/server.h"
 #include "store/analysis.h"
@@ -29,12 +30,15 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned char addr[sizeof(struct in6_addr)];
+	unsigned long long seen = 0;
 	int64_t port;
 	int c;
 
 	*o = (struct server_opts){ .bind = SERVER_DEFAULT_BIND, .port = SERVER_DEFAULT_PORT };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:p:b:h", longopts, NULL)) != -1) {
+		if (report_option_once(c, longopts, &seen))
+			return -EINVAL;
 		switch (c) {
 		case 'd': o->db_path = optarg; break;
 		case 'b': o->bind = optarg; break;

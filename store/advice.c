@@ -138,26 +138,30 @@ struct rule {
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
+/* Only the filtered process's sites (store_reader_set_pid). */
+#define PID_SITE RD_PID_STACK("site")
 
 static const struct rule RULES[] = {
 	{ "SELECT site, allocs, min_size, last_ts - first_ts FROM site_stats WHERE site > 0"
-	  " AND allocs >= " STR(MIN_CALLS) " AND min_size = max_size ORDER BY allocs DESC",
+	  " AND " PID_SITE " AND allocs >= " STR(MIN_CALLS) " AND min_size = max_size"
+	  " ORDER BY allocs DESC",
 	  NULL, pool },
-	{ "SELECT site, frees, burst_frees FROM site_stats WHERE site > 0 AND frees >= "
-	  STR(ARENA_MIN_FREES) " AND burst_frees >= " STR(ARENA_MIN_SHARE) " * frees"
-	  " ORDER BY burst_frees DESC", arena, NULL },
+	{ "SELECT site, frees, burst_frees FROM site_stats WHERE site > 0 AND " PID_SITE
+	  " AND frees >= " STR(ARENA_MIN_FREES) " AND burst_frees >= " STR(ARENA_MIN_SHARE)
+	  " * frees ORDER BY burst_frees DESC", arena, NULL },
 	{ "SELECT site, allocs, tight_allocs, 1.0 * bytes / allocs FROM site_stats WHERE site > 0"
-	  " AND allocs >= " STR(MIN_CALLS) " AND bytes <= " STR(BATCH_MAX_AVG_SIZE) " * allocs"
-	  " AND tight_allocs >= " STR(BATCH_MIN_SHARE) " * allocs"
+	  " AND " PID_SITE " AND allocs >= " STR(MIN_CALLS) " AND bytes <= "
+	  STR(BATCH_MAX_AVG_SIZE) " * allocs AND tight_allocs >= " STR(BATCH_MIN_SHARE) " * allocs"
 	  /* not a pool (freed at once) nor an arena (freed in bursts): kept alive together */
 	  " AND temp_allocs < 0.5 * allocs AND burst_frees < 0.5 * frees"
 	  " ORDER BY tight_allocs DESC",
 	  batching, NULL },
 	{ "SELECT site, small_reallocs, max_realloc_chain FROM site_stats WHERE site > 0"
-	  " AND small_reallocs >= " STR(CHURN_MIN_REALLOCS) " AND max_realloc_chain >= "
-	  STR(CHURN_MIN_CHAIN) " ORDER BY small_reallocs DESC", churn, NULL },
-	{ "SELECT site, free_site, blocks FROM cross_thread WHERE blocks >= " STR(CROSS_MIN_BLOCKS)
-	  " ORDER BY blocks DESC", cross_thread, NULL },
+	  " AND " PID_SITE " AND small_reallocs >= " STR(CHURN_MIN_REALLOCS)
+	  " AND max_realloc_chain >= " STR(CHURN_MIN_CHAIN) " ORDER BY small_reallocs DESC",
+	  churn, NULL },
+	{ "SELECT site, free_site, blocks FROM cross_thread WHERE " PID_SITE " AND blocks >= "
+	  STR(CROSS_MIN_BLOCKS) " ORDER BY blocks DESC", cross_thread, NULL },
 };
 
 static int run_rule(struct store_reader *r, const struct rule *rule, struct an_advices *a)

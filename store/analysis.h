@@ -20,6 +20,14 @@ int store_reader_open(const char *path, struct store_reader **out, char *err, si
 void store_reader_close(struct store_reader *r);
 const char *store_reader_errmsg(const struct store_reader *r);
 
+/* Restricts every analysis of r to one process: its allocations and errors (allocations.pid,
+ * errors.pid) and the stacks of its program images (stacks.proc), so the per-site aggregates
+ * follow (allocations whose stack was lost name no image: they drop out of those). pid 0 lifts
+ * the restriction (the default). 0, -EINVAL (pid < 0), or -ENOENT: the recording holds no
+ * process of that pid. Recording-wide counts (dropped events, untracked frees, stack
+ * collisions, event accounting) and the duration stay the recording's. */
+int store_reader_set_pid(struct store_reader *r, int pid);
+
 /* --- Stacks -------------------------------------------------------------------------------- */
 
 struct an_frame {
@@ -58,6 +66,41 @@ struct an_stack_quality {
 int an_stack_quality(struct store_reader *r, struct an_stack_quality *out);
 void an_stack_quality_free(struct an_stack_quality *q);
 
+/* --- Processes, notices, event accounting -------------------------------------------------- */
+
+/* One traced program image (a process; the same pid again after each exec). Counts come from
+ * the per-site aggregates of its stacks: allocations whose stack was lost are in the
+ * recording's totals only. */
+struct an_process {
+	int64_t id; /* processes.id */
+	int pid, ppid; /* ppid 0: unknown */
+	char *exe, *command, *allocator;
+	char *end_reason; /* exited, killed, exec, recording_end; NULL while it runs */
+	int64_t start_ts, end_ts; /* ns since the recording started; end_ts -1 while it runs */
+	int exit_status; /* -1: none */
+	int64_t allocs, frees, live_blocks, live_bytes, errors;
+};
+
+/* What heapscope could not trace, e.g. kind "go_heap" or "no_allocator". */
+struct an_notice {
+	int pid; /* 0: about the whole recording */
+	char *kind, *message;
+};
+
+/* What became of the events of one type (event_counts). */
+struct an_event_count {
+	char *kind; /* alloc, free, stack, stack_raw, module */
+	int64_t emitted, dropped, received, stored, after_cut;
+};
+
+/* Every event the BPF programs emitted was received, and stored unless it came after the cut. */
+struct an_events {
+	struct an_event_count *v; /* per type; n 0: not written yet (the recording runs) */
+	size_t n;
+	int64_t emitted, dropped, received, stored, after_cut; /* over every type */
+	int accounted; /* emitted = received and received = stored + after_cut for every type */
+};
+
 /* --- Summary ------------------------------------------------------------------------------- */
 
 struct an_summary {
@@ -65,10 +108,20 @@ struct an_summary {
 	char *mode, *command, *exe, *allocator, *end_reason; /* end_reason NULL while recording */
 	int64_t start_time_ns, duration_ns;
 	int exit_status; /* -1: none */
+	/* Under a pid filter, that process's: its peak replayed from its allocations (a scan and a
+	 * sort) unless it is the only process traced. */
 	int64_t allocs, frees, alloc_bytes, live_blocks, live_bytes, peak_bytes, peak_ts;
 	int64_t dropped_events, untracked_frees, stack_collisions, stack_map_full;
 	int64_t double_frees, invalid_frees;
+	int64_t unreliable_errors; /* errors at or after first_drop_ts: may be spurious */
 	struct an_stack_quality stacks;
+	int pid_filter; /* store_reader_set_pid's pid; 0: the whole recording */
+	int64_t cut_ts, first_drop_ts; /* -1: none (still recording / nothing lost) */
+	struct an_process *procs; /* by start, then id; only the filtered pid's */
+	size_t nprocs;
+	struct an_notice *notices; /* recording-wide ones and the filtered pid's */
+	size_t nnotices;
+	struct an_events events; /* recording-wide */
 };
 
 int an_summary(struct store_reader *r, struct an_summary *out);
@@ -163,7 +216,10 @@ struct an_error {
 	char *func; /* the freeing function: free, operator delete... */
 	uint64_t addr;
 	int64_t ts;
-	int tid;
+	int tid, pid;
+	/* At or after the first lost event (recording.first_drop_ts): a missed allocation or free
+	 * can make a correct free look wrong. */
+	int unreliable;
 	int64_t alloc_id;
 	struct an_stack stack, alloc_stack, prev_free_stack; /* depth 0 when unknown */
 };
@@ -190,7 +246,8 @@ struct an_timeline {
 };
 
 /* Intervals of resolution_ns (0: about 200 points) between from_ns and to_ns (to_ns 0: the end).
- * site 0: the whole recording; else that stack alone (scans its allocations). */
+ * site 0: the whole recording; else that stack alone. One site, or one process
+ * (store_reader_set_pid), is counted from its allocations (a scan). */
 int an_timeline(struct store_reader *r, int64_t site, int64_t from_ns, int64_t to_ns,
 		int64_t resolution_ns, struct an_timeline *out);
 void an_timeline_free(struct an_timeline *t);

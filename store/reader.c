@@ -1,5 +1,5 @@
-/* Opening a recording for reading, and the analyses that read its tables directly: summary,
- * stacks, errors and timeline. */
+/* Opening a recording for reading (and restricting it to one process), and the analyses that
+ * read its tables directly: summary, stacks, errors and timeline. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +12,18 @@
 
 int rd_prepare(struct store_reader *r, const char *sql, sqlite3_stmt **st)
 {
-	if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) == SQLITE_OK)
-		return 0;
-	snprintf(r->errmsg, sizeof(r->errmsg), "%s", sqlite3_errmsg(r->db));
-	*st = NULL;
-	return -EIO;
+	int pid_param;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) != SQLITE_OK) {
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s", sqlite3_errmsg(r->db));
+		*st = NULL;
+		return -EIO;
+	}
+	/* Bound here, so no query can forget the process filter it names. */
+	pid_param = sqlite3_bind_parameter_index(*st, ":pid");
+	if (pid_param)
+		sqlite3_bind_int(*st, pid_param, r->pid);
+	return 0;
 }
 
 int rd_done(struct store_reader *r, sqlite3_stmt *st, int rc)
@@ -108,6 +115,36 @@ const char *store_reader_errmsg(const struct store_reader *r)
 	return r->errmsg;
 }
 
+/* A recording without processes rows is one process: the recording's pid. */
+static const char *const KNOWN_PID_SQL =
+	"SELECT EXISTS (SELECT 1 FROM processes WHERE pid = ?1)"
+	" OR (NOT EXISTS (SELECT 1 FROM processes) AND (SELECT pid FROM recording) = ?1)";
+
+int store_reader_set_pid(struct store_reader *r, int pid)
+{
+	sqlite3_stmt *st;
+	int err, known = 0, processes;
+
+	if (pid < 0)
+		return -EINVAL;
+	r->pid = 0;
+	if (!pid)
+		return 0;
+	err = rd_prepare(r, KNOWN_PID_SQL, &st);
+	if (err)
+		return err;
+	sqlite3_bind_int(st, 1, pid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		known = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!known)
+		return -ENOENT;
+	/* Without processes rows no stack names its process: the filter would drop them all. */
+	processes = rd_scalar(r, "SELECT EXISTS (SELECT 1 FROM processes)", 0) > 0;
+	r->pid = processes ? pid : 0;
+	return 0;
+}
+
 void an_stack_free(struct an_stack *s)
 {
 	for (int i = 0; i < s->depth; i++) {
@@ -159,24 +196,81 @@ int an_load_stack(struct store_reader *r, int64_t site, struct an_stack *out)
 
 /* --- Summary ------------------------------------------------------------------------------ */
 
+#define SITE_SUM(col) "SELECT sum(" col ") FROM site_stats WHERE " RD_PID_STACK("site")
+#define ALLOC_ROWS(what) "SELECT " what " FROM allocations WHERE " RD_PID_ROW("pid")
+#define ERRORS_WHERE(cond) "SELECT count(*) FROM errors WHERE " cond " AND " RD_PID_ROW("pid")
+
+/* The live state at the end: the recorder's last sample, or for one process its blocks. */
+static void live_so_far(struct store_reader *r, struct an_summary *s)
+{
+	if (r->pid) {
+		s->live_blocks = rd_scalar(r, ALLOC_ROWS("count(*)") " AND free_ts IS NULL", 0);
+		s->live_bytes = rd_scalar(r, ALLOC_ROWS("sum(size)") " AND free_ts IS NULL", 0);
+		return;
+	}
+	s->live_blocks = rd_scalar(r, "SELECT live_blocks FROM timeline ORDER BY ts DESC", 0);
+	s->live_bytes = rd_scalar(r, "SELECT live_bytes FROM timeline ORDER BY ts DESC", 0);
+}
+
 static int summary_counts(struct store_reader *r, struct an_summary *s)
 {
 	if (rd_site_stats_written(r)) {
-		s->allocs = rd_scalar(r, "SELECT sum(allocs) FROM site_stats", 0);
-		s->frees = rd_scalar(r, "SELECT sum(frees) FROM site_stats", 0);
-		s->alloc_bytes = rd_scalar(r, "SELECT sum(bytes) FROM site_stats", 0);
-		s->live_blocks = rd_scalar(r, "SELECT sum(live_blocks) FROM site_stats", 0);
-		s->live_bytes = rd_scalar(r, "SELECT sum(live_bytes) FROM site_stats", 0);
+		s->allocs = rd_scalar(r, SITE_SUM("allocs"), 0);
+		s->frees = rd_scalar(r, SITE_SUM("frees"), 0);
+		s->alloc_bytes = rd_scalar(r, SITE_SUM("bytes"), 0);
+		s->live_blocks = rd_scalar(r, SITE_SUM("live_blocks"), 0);
+		s->live_bytes = rd_scalar(r, SITE_SUM("live_bytes"), 0);
 	} else {
-		s->allocs = rd_scalar(r, "SELECT count(*) FROM allocations", 0);
-		s->frees = rd_scalar(r, "SELECT count(free_ts) FROM allocations", 0);
-		s->alloc_bytes = rd_scalar(r, "SELECT sum(size) FROM allocations", 0);
-		s->live_blocks = rd_scalar(r, "SELECT live_blocks FROM timeline ORDER BY ts DESC", 0);
-		s->live_bytes = rd_scalar(r, "SELECT live_bytes FROM timeline ORDER BY ts DESC", 0);
+		s->allocs = rd_scalar(r, ALLOC_ROWS("count(*)"), 0);
+		s->frees = rd_scalar(r, ALLOC_ROWS("count(free_ts)"), 0);
+		s->alloc_bytes = rd_scalar(r, ALLOC_ROWS("sum(size)"), 0);
+		live_so_far(r, s);
 	}
-	s->double_frees = rd_scalar(r, "SELECT count(*) FROM errors WHERE kind = 'double_free'", 0);
-	s->invalid_frees = rd_scalar(r, "SELECT count(*) FROM errors WHERE kind = 'invalid_free'", 0);
+	s->double_frees = rd_scalar(r, ERRORS_WHERE("kind = 'double_free'"), 0);
+	s->invalid_frees = rd_scalar(r, ERRORS_WHERE("kind = 'invalid_free'"), 0);
+	s->unreliable_errors = rd_scalar(
+		r, ERRORS_WHERE("ts >= (SELECT first_drop_ts FROM recording WHERE id = 1)"), 0);
 	return 0;
+}
+
+/* The recorder's peak is of the whole recording: it is the process's when no other was traced.
+ * Otherwise the process's allocations are replayed in time order (a scan and a sort), frees
+ * before allocations at the same instant, as a realloc frees its old block first. */
+static const char *const ONLY_PID_SQL =
+	"SELECT NOT EXISTS (SELECT 1 FROM processes WHERE pid <> :pid)";
+static const char *const PID_EVENTS_SQL =
+	"SELECT alloc_ts AS ts, 1 AS k, size FROM allocations WHERE pid = :pid"
+	" UNION ALL SELECT free_ts, 0, -size FROM allocations WHERE pid = :pid"
+	" AND free_ts IS NOT NULL ORDER BY ts, k";
+
+static int pid_peak(struct store_reader *r, struct an_summary *s)
+{
+	int64_t live = 0;
+	sqlite3_stmt *st;
+	int err, rc;
+
+	if (rd_scalar(r, ONLY_PID_SQL, 0))
+		return 0;
+	err = rd_prepare(r, PID_EVENTS_SQL, &st);
+	if (err)
+		return err;
+	s->peak_bytes = 0;
+	s->peak_ts = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		live += sqlite3_column_int64(st, 2);
+		if (live > s->peak_bytes) { /* the first instant it is reached */
+			s->peak_bytes = live;
+			s->peak_ts = sqlite3_column_int64(st, 0);
+		}
+	}
+	err = rd_done(r, st, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int64_t opt_ts(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
 }
 
 int an_summary(struct store_reader *r, struct an_summary *s)
@@ -184,11 +278,12 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 	sqlite3_stmt *st;
 	int err, rc;
 
-	*s = (struct an_summary){ .exit_status = -1 };
+	*s = (struct an_summary){ .exit_status = -1, .cut_ts = -1, .first_drop_ts = -1 };
 	/* While recording, the duration so far is the newest timeline sample. */
 	err = rd_prepare(r, "SELECT pid, mode, command, exe, allocator, end_reason, start_time_ns,"
-			    " coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0), exit_status, dropped_events, untracked_frees,"
-			    " stack_collisions, stack_map_full, peak_live_bytes, peak_ts"
+			    " coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0), exit_status,"
+			    " dropped_events, untracked_frees, stack_collisions, stack_map_full,"
+			    " peak_live_bytes, peak_ts, cut_ts, first_drop_ts"
 			    " FROM recording WHERE id = 1", &st);
 	if (err)
 		return err;
@@ -210,14 +305,21 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 		s->stack_map_full = sqlite3_column_int64(st, 12);
 		s->peak_bytes = sqlite3_column_int64(st, 13);
 		s->peak_ts = sqlite3_column_int64(st, 14);
+		s->cut_ts = opt_ts(st, 15);
+		s->first_drop_ts = opt_ts(st, 16);
 	}
 	if (!err)
 		err = rd_done(r, st, rc);
 	sqlite3_finalize(st);
+	s->pid_filter = r->pid;
 	if (!err)
 		err = summary_counts(r, s);
+	if (!err && r->pid)
+		err = pid_peak(r, s);
 	if (!err)
 		err = an_stack_quality(r, &s->stacks);
+	if (!err)
+		err = rd_summary_processes(r, s);
 	if (err)
 		an_summary_free(s);
 	return err;
@@ -231,7 +333,8 @@ void an_summary_free(struct an_summary *s)
 	free(s->allocator);
 	free(s->end_reason);
 	an_stack_quality_free(&s->stacks);
-	*s = (struct an_summary){ .exit_status = -1 };
+	rd_summary_processes_free(s);
+	*s = (struct an_summary){ .exit_status = -1, .cut_ts = -1, .first_drop_ts = -1 };
 }
 
 /* --- Errors -------------------------------------------------------------------------------- */
@@ -243,7 +346,9 @@ static int load_error(struct store_reader *r, sqlite3_stmt *st, struct an_error 
 	*e = (struct an_error){ .kind = rd_text(st, 0, &err), .func = rd_text(st, 1, &err),
 				.addr = (uint64_t)sqlite3_column_int64(st, 2),
 				.ts = sqlite3_column_int64(st, 3), .tid = sqlite3_column_int(st, 4),
-				.alloc_id = sqlite3_column_int64(st, 6) };
+				.alloc_id = sqlite3_column_int64(st, 6),
+				.pid = sqlite3_column_int(st, 9),
+				.unreliable = sqlite3_column_int(st, 10) };
 	if (!err)
 		err = an_load_stack(r, sqlite3_column_int64(st, 5), &e->stack);
 	if (!err)
@@ -253,6 +358,14 @@ static int load_error(struct store_reader *r, sqlite3_stmt *st, struct an_error 
 	return err;
 }
 
+/* An error after the first lost event is unreliable (NULL first_drop_ts: nothing was lost). */
+static const char *const ERRORS_SQL =
+	"SELECT e.kind, f.name, e.addr, e.ts, e.tid, e.site, e.alloc_id, a.site, e.prev_free_site,"
+	" e.pid, coalesce(e.ts >= (SELECT first_drop_ts FROM recording WHERE id = 1), 0)"
+	" FROM errors e LEFT JOIN funcs f ON f.id = e.func"
+	" LEFT JOIN allocations a ON a.id = e.alloc_id WHERE " RD_PID_ROW("e.pid")
+	" ORDER BY e.ts, e.id";
+
 int an_errors(struct store_reader *r, struct an_errors *out)
 {
 	sqlite3_stmt *st;
@@ -260,9 +373,7 @@ int an_errors(struct store_reader *r, struct an_errors *out)
 	size_t cap = 0;
 
 	*out = (struct an_errors){ 0 };
-	err = rd_prepare(r, "SELECT e.kind, f.name, e.addr, e.ts, e.tid, e.site, e.alloc_id,"
-			    " a.site, e.prev_free_site FROM errors e LEFT JOIN funcs f ON f.id = e.func"
-			    " LEFT JOIN allocations a ON a.id = e.alloc_id ORDER BY e.ts", &st);
+	err = rd_prepare(r, ERRORS_SQL, &st);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (out->n == cap) {
 			struct an_error *v = realloc(out->v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
@@ -347,7 +458,8 @@ static int timeline_all(struct store_reader *r, int64_t from, struct an_timeline
 		p->frees += sqlite3_column_int64(st, 4);
 		p->alloc_bytes += sqlite3_column_int64(st, 5);
 		p->free_bytes += sqlite3_column_int64(st, 6);
-		p->ts = -p->ts; /* mark as filled (sign restored below) */
+		if (p->ts > 0) /* mark as filled, once however many samples (sign restored below) */
+			p->ts = -p->ts;
 	}
 	if (!err)
 		err = rd_done(r, st, rc);
@@ -380,15 +492,17 @@ static void add_delta(struct an_timeline *t, int64_t from, int64_t ts, int64_t b
 	}
 }
 
-/* One site: from its allocations (a scan; there is no per-site sample table). */
-static int timeline_site(struct store_reader *r, int64_t site, int64_t from,
+/* One site or one process: from its allocations (a scan; the recorder's samples are of the
+ * whole recording). */
+static int timeline_scan(struct store_reader *r, int64_t site, int64_t from,
 			 struct an_timeline *t)
 {
 	sqlite3_stmt *st;
 	int64_t base_bytes = 0, base_blocks = 0;
 	int err, rc;
 
-	err = rd_prepare(r, "SELECT size, alloc_ts, free_ts FROM allocations WHERE site = ?", &st);
+	err = rd_prepare(r, "SELECT size, alloc_ts, free_ts FROM allocations"
+			    " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_ROW("pid"), &st);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, site);
@@ -422,7 +536,7 @@ int an_timeline(struct store_reader *r, int64_t site, int64_t from_ns, int64_t t
 {
 	int64_t end = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline))"
 				   " FROM recording", 0);
-	int err;
+	int err, scan;
 
 	*out = (struct an_timeline){ 0 };
 	if (from_ns < 0 || to_ns < 0 || resolution_ns < 0)
@@ -432,10 +546,11 @@ int an_timeline(struct store_reader *r, int64_t site, int64_t from_ns, int64_t t
 	if (to_ns <= from_ns)
 		to_ns = from_ns + 1;
 	/* The recording's own samples are 100 ms apart: finer intervals would be mostly empty. */
+	scan = site || r->pid;
 	err = timeline_alloc(out, from_ns, to_ns, resolution_ns,
-			     site ? 1 : STORE_TIMELINE_INTERVAL_NS);
+			     scan ? 1 : STORE_TIMELINE_INTERVAL_NS);
 	if (!err)
-		err = site ? timeline_site(r, site, from_ns, out) : timeline_all(r, from_ns, out);
+		err = scan ? timeline_scan(r, site, from_ns, out) : timeline_all(r, from_ns, out);
 	if (err)
 		an_timeline_free(out);
 	return err;

@@ -3,14 +3,24 @@
 #define HEAPSCOPE_STORE_READER_PRIV_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct store_reader {
 	sqlite3 *db;
+	int pid; /* store_reader_set_pid: only this process (0: all) */
 	char errmsg[512];
 };
 
-/* Prepares sql; -EIO with the reason kept in r->errmsg. */
+/* SQL conditions restricting a query to the filtered process (true without a filter). A
+ * statement that uses one gets :pid bound by rd_prepare. By stack: the stacks of the
+ * process's program images, for the per-site aggregates. By row: a pid column. */
+#define RD_PID_STACK(col)                                                                       \
+	"(:pid = 0 OR " col " IN (SELECT k.id FROM stacks k JOIN processes p ON p.id = k.proc"  \
+	" WHERE p.pid = :pid))"
+#define RD_PID_ROW(col) "(:pid = 0 OR " col " = :pid)"
+
+/* Prepares sql, binding :pid when it has one; -EIO with the reason kept in r->errmsg. */
 int rd_prepare(struct store_reader *r, const char *sql, sqlite3_stmt **st);
 
 /* The statement's last step result as 0 or -EIO (SQLITE_DONE/ROW are success). */
@@ -21,6 +31,15 @@ char *rd_text(sqlite3_stmt *st, int col, int *err);
 
 /* One integer from a query without parameters; dflt when it yields no row or NULL. */
 int64_t rd_scalar(struct store_reader *r, const char *sql, int64_t dflt);
+
+/* The summary's processes (with their counts), notices and event accounting; freed by
+ * rd_summary_processes_free. 0 or -errno. */
+struct an_summary;
+int rd_summary_processes(struct store_reader *r, struct an_summary *s);
+void rd_summary_processes_free(struct an_summary *s);
+
+/* Makes room for one more element of size elem in *v (n used, *cap allocated). 0 or -ENOMEM. */
+int rd_grow(void *v, size_t *cap, size_t n, size_t elem);
 
 /* Whether the recorder has written site_stats yet: before its first publish, a live recording's
  * counts come from the allocation rows. */

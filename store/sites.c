@@ -124,7 +124,7 @@ static const char *SITES_SQL =
 	" s.live_bytes, s.peak_live_bytes, s.temp_allocs, f.function, f.file"
 	" FROM site_stats s LEFT JOIN site_frames f ON f.site = s.site AND f.pos = 0"
 	" WHERE (?1 IS NULL OR instr(f.function, ?1) > 0) AND (?2 IS NULL OR instr(f.file, ?2) > 0)"
-	" AND (?3 = 0 OR s.site = ?3)";
+	" AND (?3 = 0 OR s.site = ?3) AND " RD_PID_STACK("s.site");
 
 static int read_groups(struct store_reader *r, const struct an_sites_query *q,
 		       struct grouping *gr)
@@ -204,24 +204,28 @@ static void finish_group(struct group *g)
 	s->alloc_time_p99_ns = percentile(g->alloc_ns, 0.99);
 }
 
-/* Sorting: the key's offset in struct an_site and whether it is a double. */
-static size_t sort_offset;
-static int sort_is_double, sort_ascending;
+/* Sorting: the key's offset in struct an_site and whether it is a double (passed to qsort_r:
+ * server threads sort at the same time). */
+struct sort_key {
+	size_t offset;
+	int is_double, ascending;
+};
 
-static int cmp_sites(const void *a, const void *b)
+static int cmp_sites(const void *a, const void *b, void *arg)
 {
-	const char *x = (const char *)&((const struct group *)a)->s + sort_offset;
-	const char *y = (const char *)&((const struct group *)b)->s + sort_offset;
-	double dx = sort_is_double ? *(const double *)x : (double)*(const int64_t *)x;
-	double dy = sort_is_double ? *(const double *)y : (double)*(const int64_t *)y;
+	const struct sort_key *k = arg;
+	const char *x = (const char *)&((const struct group *)a)->s + k->offset;
+	const char *y = (const char *)&((const struct group *)b)->s + k->offset;
+	double dx = k->is_double ? *(const double *)x : (double)*(const int64_t *)x;
+	double dy = k->is_double ? *(const double *)y : (double)*(const int64_t *)y;
 	int c = dx < dy ? -1 : dx > dy;
 
 	if (!c) /* stable across runs: then by site id */
 		c = ((const struct group *)a)->s.site < ((const struct group *)b)->s.site ? -1 : 1;
-	return sort_ascending ? c : -c;
+	return k->ascending ? c : -c;
 }
 
-static int set_sort(const char *key, int ascending)
+static int set_sort(const char *key, int ascending, struct sort_key *out)
 {
 	static const struct {
 		const char *name;
@@ -241,9 +245,7 @@ static int set_sort(const char *key, int ascending)
 
 	for (size_t i = 0; i < sizeof(cols) / sizeof(*cols); i++) {
 		if (!strcmp(cols[i].name, key ? key : "bytes")) {
-			sort_offset = cols[i].off;
-			sort_is_double = cols[i].is_double;
-			sort_ascending = ascending;
+			*out = (struct sort_key){ cols[i].off, cols[i].is_double, ascending };
 			return 0;
 		}
 	}
@@ -275,10 +277,11 @@ static int take_page(struct store_reader *r, struct grouping *gr, const struct a
 int an_sites(struct store_reader *r, const struct an_sites_query *q, struct an_sites *out)
 {
 	struct grouping gr = { 0 };
+	struct sort_key key;
 	int err;
 
 	*out = (struct an_sites){ 0 };
-	if (set_sort(q->sort, q->ascending) || q->limit < 0 || q->offset < 0)
+	if (set_sort(q->sort, q->ascending, &key) || q->limit < 0 || q->offset < 0)
 		return -EINVAL;
 	err = read_groups(r, q, &gr);
 	if (!err)
@@ -286,7 +289,7 @@ int an_sites(struct store_reader *r, const struct an_sites_query *q, struct an_s
 	for (size_t i = 0; i < gr.n; i++)
 		finish_group(&gr.g[i]);
 	if (!err) {
-		qsort(gr.g, gr.n, sizeof(*gr.g), cmp_sites);
+		qsort_r(gr.g, gr.n, sizeof(*gr.g), cmp_sites, &key);
 		err = take_page(r, &gr, q, out);
 	}
 	for (size_t i = 0; i < gr.n; i++)
@@ -315,7 +318,8 @@ static int sum_hist(struct store_reader *r, int64_t site, const char *kind, int6
 {
 	sqlite3_stmt *st;
 	int err = rd_prepare(r, "SELECT bucket, sum(count) FROM site_hist WHERE kind = ?1"
-				" AND (?2 = 0 OR site = ?2) GROUP BY bucket", &st), rc;
+				" AND (?2 = 0 OR site = ?2) AND " RD_PID_STACK("site")
+				" GROUP BY bucket", &st), rc;
 
 	if (err)
 		return err;
@@ -345,7 +349,7 @@ int an_lifetimes(struct store_reader *r, int64_t site, struct an_hist *out)
 		out->b[i] = (struct an_bucket){ lifetime_bucket_lo(i), lifetime_bucket_hi(i), counts[i] };
 	if (!err)
 		err = rd_prepare(r, "SELECT coalesce(sum(live_blocks), 0) FROM site_stats"
-				    " WHERE ?1 = 0 OR site = ?1", &st);
+				    " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_STACK("site"), &st);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, site);
@@ -384,11 +388,12 @@ static int cmp_leaks(const void *a, const void *b)
 
 /* With a minimum age, blocks are counted from the allocations themselves (a scan). */
 static const char *LEAKS_SQL =
-	"SELECT site, blocks, bytes, oldest_ts, growth FROM leak_sites WHERE ?1 = 0";
+	"SELECT site, blocks, bytes, oldest_ts, growth FROM leak_sites WHERE ?1 = 0"
+	" AND " RD_PID_STACK("site");
 static const char *OLD_LEAKS_SQL =
 	"SELECT site, count(*), sum(size), min(alloc_ts), 0 FROM allocations"
 	" WHERE free_ts IS NULL AND alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
-	" FROM timeline)) FROM recording) - ?1"
+	" FROM timeline)) FROM recording) - ?1 AND " RD_PID_ROW("pid")
 	" GROUP BY site";
 
 static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, struct an_leaks *out)
@@ -436,11 +441,9 @@ static int cmp_keys(const char *a, const char *b)
 	return !a || !b ? (a != NULL) - (b != NULL) : strcmp(a, b);
 }
 
-static enum an_group merge_by;
-
-static int cmp_leak_keys(const void *a, const void *b)
+static int cmp_leak_keys(const void *a, const void *b, void *by)
 {
-	return cmp_keys(group_key(a, merge_by), group_key(b, merge_by));
+	return cmp_keys(group_key(a, *(enum an_group *)by), group_key(b, *(enum an_group *)by));
 }
 
 /* Folds leaks of the same key into the first of them (the biggest stack shows for the group). */
@@ -448,8 +451,7 @@ static int merge_leaks(struct an_leaks *l, enum an_group by)
 {
 	size_t n = 0;
 
-	merge_by = by;
-	qsort(l->v, l->n, sizeof(*l->v), cmp_leak_keys);
+	qsort_r(l->v, l->n, sizeof(*l->v), cmp_leak_keys, &by);
 	for (size_t i = 0; i < l->n; i++) {
 		struct an_leak *g = n ? &l->v[n - 1] : NULL, *x = &l->v[i];
 

@@ -11,11 +11,12 @@
 #define HINT_BELOW_SHARE 0.9
 
 /* Sites and their allocations per (walk_end, depth), shallowest first. A site without a stacks
- * row lost its stack (site 0: the event that carried it was dropped). */
+ * row lost its stack (site 0: the event that carried it was dropped); it names no process, so
+ * a process filter leaves it out. */
 #define QUALITY_SQL(source)                                                                    \
 	"SELECT coalesce(k.walk_end, 'unknown'), coalesce(k.depth, 0), count(*), sum(w.allocs)" \
 	" FROM " source " w LEFT JOIN stacks k ON k.id = w.site WHERE w.allocs > 0"             \
-	" GROUP BY 1, 2 ORDER BY 2"
+	" AND " RD_PID_STACK("w.site") " GROUP BY 1, 2 ORDER BY 2"
 
 static const char *const SQL_SITES = QUALITY_SQL("site_stats");
 /* Until the recorder first publishes site_stats, the allocation rows written so far. */

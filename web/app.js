@@ -2,7 +2,7 @@
 // status, and the 2-second refresh of the current view while the recording is live.
 import { getJson } from './api.js';
 import { clear, el } from './dom.js';
-import { fmtCount, fmtDur, fmtWallClock, num, str } from './format.js';
+import { arr, fmtCount, fmtDur, fmtWallClock, num, str } from './format.js';
 import * as overview from './overview.js';
 import * as sites from './sites.js';
 import * as leaks from './leaks.js';
@@ -149,6 +149,17 @@ function renderHeader(s) {
 		banners.appendChild(el('div', { class: 'banner warn' },
 			`${fmtCount(lost)} call stacks were lost (stack map collisions or a full stack map): some allocations are attributed to an unknown site.`));
 	}
+	const ev = s.events;
+	if (ev && ev.accounted === false) {
+		banners.appendChild(el('div', { class: 'banner', id: 'events-banner', role: 'alert' },
+			`⚠ Not every event is accounted for: ${fmtCount(ev.emitted)} emitted, ${fmtCount(ev.received)} received, ` +
+			`${fmtCount(ev.stored)} stored + ${fmtCount(ev.after_cut)} after the cut. Some events went missing between the kernel and this file.`));
+	}
+	// What heapscope could not trace: said once each, above every view.
+	arr(s.notices).forEach((n, i) => {
+		banners.appendChild(el('div', { class: 'banner warn notice', id: 'notice-' + i, 'data-kind': str(n.kind) },
+			(num(n.pid) !== null ? `pid ${n.pid}: ` : '') + str(n.message)));
+	});
 }
 
 function showFatal(err) {

@@ -1,7 +1,7 @@
 // Errors: double and invalid frees (/api/errors), each with the bad free's stack, the block's
 // allocation stack and, for a double free, the first free's stack.
 import { el, stackList } from './dom.js';
-import { arr, fmtAddr, fmtDur, num, str } from './format.js';
+import { arr, fmtAddr, fmtCount, fmtDur, num, str } from './format.js';
 import { mountItemList } from './itemlist.js';
 
 const KINDS = { double_free: 'double free', invalid_free: 'invalid free' };
@@ -12,11 +12,12 @@ function item(e, i) {
 	const evidence = dbl
 		? `${fmtAddr(e.addr)} was freed again after it had already been freed and not returned by the allocator since.`
 		: `${fmtAddr(e.addr)} is not the start of a live block: an interior pointer, or an address the allocator never returned.`;
-	return el('div', { class: 'item err', id: 'error-' + i }, [
+	return el('div', { class: 'item err' + (e.unreliable ? ' unreliable' : ''), id: 'error-' + i }, [
 		el('div', { class: 'hd' }, [
 			el('span', { class: 'badge bad', text: KINDS[e.kind] || str(e.kind) || 'error' }),
+			e.unreliable ? el('span', { class: 'badge warn', text: 'may be spurious', title: 'Found after events were lost: a missed allocation or free can make a correct free look wrong.' }) : null,
 			el('span', { class: 'mono', text: fmtAddr(e.addr) }),
-			el('span', { class: 'muted', text: `at +${fmtDur(e.ts)}` + (num(e.tid) !== null ? `, thread ${e.tid}` : '') + (e.func ? `, in ${e.func}()` : '') }),
+			el('span', { class: 'muted', text: `at +${fmtDur(e.ts)}` + (num(e.pid) !== null ? `, pid ${e.pid}` : '') + (num(e.tid) !== null ? `, thread ${e.tid}` : '') + (e.func ? `, in ${e.func}()` : '') }),
 		]),
 		el('div', { class: 'evidence', text: evidence }),
 		el('div', { class: 'stacks' }, [
@@ -36,8 +37,10 @@ export function mount(root, ctx) {
 		noun: 'error',
 		empty: 'No double or invalid frees were seen.',
 		item,
-		warning: () => (num(ctx.summary().dropped_events) > 0
-			? 'Events were dropped while recording, so some of these may be false alarms: a missed allocation or free makes a correct free look wrong.'
-			: null),
+		// Only errors found after the first lost event are in doubt; each is marked.
+		warning: (items) => {
+			const n = items.filter((e) => e && e.unreliable).length;
+			return n ? `${fmtCount(n)} of these came after events were lost and may be spurious: a missed allocation or free makes a correct free look wrong.` : null;
+		},
 	});
 }

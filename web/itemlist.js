@@ -4,7 +4,7 @@ import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel } from './dom.js';
 import { arr, fmtCount } from './format.js';
 
-// spec: {id, title, text, path, noun (singular), empty, item(x, i), warning() -> text or null}
+// spec: {id, title, text, path, noun (singular), empty, item(x, i), warning(items) -> text or null}
 export function mountItemList(root, ctx, spec) {
 	const req = requests();
 	const body = el('div', { class: 'items', id: spec.id + '-body' });
@@ -24,9 +24,9 @@ export function mountItemList(root, ctx, spec) {
 		if (run.stale()) return;
 		sub.textContent = items.length ? `${fmtCount(items.length)} ${spec.noun}${items.length === 1 ? '' : 's'}` : '';
 		clear(body);
-		const warning = items.length && spec.warning ? spec.warning() : null;
+		const warning = items.length && spec.warning ? spec.warning(items) : null;
 		if (!items.length) body.appendChild(note(spec.empty));
-		if (warning) body.appendChild(el('div', { class: 'banner warn', text: warning }));
+		if (warning) body.appendChild(el('div', { class: 'banner warn', id: spec.id + '-warning', text: warning }));
 		items.forEach((x, i) => body.appendChild(spec.item(x, i)));
 		ctx.ready();
 	}

@@ -1,10 +1,10 @@
-// Overview: summary cards (the stacks' quality among them), the heap timeline (live bytes,
-// alloc/free rates; drag to zoom, the range kept in the URL as from/to) and the top leak suspects
-// and sites.
+// Overview: summary cards (the stacks' quality among them), the processes when there are several,
+// the heap timeline (live bytes, alloc/free rates; drag to zoom, the range kept in the URL as
+// from/to) and the top leak suspects and sites.
 import { getJson, requests } from './api.js';
 import { INCRS, timeChart } from './charts.js';
 import { clear, cssVar, el, errorNote, note, panel } from './dom.js';
-import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtPct, fmtRate, num, plural, shortLoc, siteName, topFrame } from './format.js';
+import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtPct, fmtRate, num, plural, shortLoc, siteName, str, topFrame } from './format.js';
 
 function card(key, label, value, raw, detail, cls) {
 	return el('div', { class: 'card' + (cls ? ' ' + cls : ''), 'data-card': key }, [
@@ -79,6 +79,34 @@ function toSeries(points, from) {
 	return { xs, live, allocRate, freeRate };
 }
 
+// One row per traced program image (a process; the same pid again after an exec), shown when a
+// recording holds more than one.
+function renderProcesses(panelEl, box, s) {
+	const procs = arr(s.processes);
+	panelEl.hidden = procs.length <= 1;
+	clear(box);
+	if (procs.length <= 1) return;
+	const cols = [['pid', 'num'], ['ppid', 'num'], ['command', ''], ['start', 'num'], ['end', 'num'], ['ended', ''],
+		['allocations', 'num'], ['frees', 'num'], ['live blocks', 'num'], ['live bytes', 'num'], ['errors', 'num']];
+	const ended = (p) => (p.end_reason ? String(p.end_reason) + (num(p.exit_status) !== null ? ` (${p.exit_status})` : '') : 'running');
+	box.appendChild(el('table', { id: 'processes-table' }, [
+		el('thead', null, el('tr', null, cols.map(([t, c]) => el('th', { class: c || null, text: t })))),
+		el('tbody', null, procs.map((p) => el('tr', { 'data-pid': String(p.pid), 'data-id': String(p.id) }, [
+			el('td', { class: 'num mono', text: str(p.pid) }),
+			el('td', { class: 'num mono muted', text: num(p.ppid) !== null ? String(p.ppid) : '–' }),
+			el('td', { class: 'command', text: str(p.command) || str(p.exe), title: str(p.exe) }),
+			el('td', { class: 'num', text: '+' + fmtOffset(p.start_ts) }),
+			el('td', { class: 'num', text: num(p.end_ts) !== null ? '+' + fmtOffset(p.end_ts) : '–' }),
+			el('td', { class: 'ended', text: ended(p) }),
+			el('td', { class: 'num', 'data-key': 'allocs', 'data-value': String(p.allocs), text: fmtCount(p.allocs) }),
+			el('td', { class: 'num', text: fmtCount(p.frees) }),
+			el('td', { class: 'num', 'data-key': 'live_blocks', 'data-value': String(p.live_blocks), text: fmtCount(p.live_blocks) }),
+			el('td', { class: 'num', text: fmtBytes(p.live_bytes) }),
+			el('td', { class: 'num' + (num(p.errors) > 0 ? ' bad' : ''), text: fmtCount(p.errors) }),
+		]))),
+	]));
+}
+
 function smallTable(rows) {
 	return el('table', { class: 'toplist' }, el('tbody', null, rows));
 }
@@ -90,8 +118,12 @@ export function mount(root, ctx, params) {
 	const chartBox = el('div', { class: 'chart', id: 'timeline-chart' });
 	const leaksBox = el('div', { id: 'top-leaks' });
 	const sitesBox = el('div', { id: 'top-sites' });
+	const procBox = el('div', { class: 'tablewrap' });
+	const procPanel = panel('Processes', 'Every traced program image: a process, and the same pid again after each exec. Counts come from the call sites of each image.',
+		procBox, { id: 'processes', hidden: true });
 	root.append(
 		cards,
+		procPanel,
 		panel('Heap over time', 'Live bytes (area, left axis), allocations and frees per second (right axis). Drag across the chart to zoom in; double-click to zoom out.',
 			el('div', null, [el('div', { class: 'controls' }, [range, reset]), chartBox]), { id: 'timeline' }),
 		el('div', { class: 'grid2' }, [
@@ -113,6 +145,7 @@ export function mount(root, ctx, params) {
 		const run = req.begin();
 		const s = ctx.summary();
 		renderCards(cards, s);
+		renderProcesses(procPanel, procBox, s);
 		const z = zoomRange();
 		const from = z ? z[0] : 0;
 		const to = z ? z[1] : num(s.duration_ns);

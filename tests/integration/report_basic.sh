@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # heapscope report on recordings of tests/progs programs: exact per-site counts, the leak
 # ranking, the lifetime buckets, the advice, the stack quality, every format's totals agreeing,
-# and bad input.
+# --pid on one process and on a recording of several, and bad input.
 . "$(dirname "$0")/../lib.sh"
 
 rec() { "$HS" record -o "$T/$1.db" -- "$PROGS/$1" >/dev/null 2>"$T/$1.rec.err"; }
@@ -144,6 +144,72 @@ else
 	expect_match "pprof: -top names leak_c" "$(go tool pprof -top -sample_index=inuse_space "$T/heap.pb.gz" 2>/dev/null | grep -m1 leak_c)" "leak_c"
 fi
 
+# --- One process of a recording: --pid restricts every view. leaks3 is one process, so its
+# views are the whole report's (the timeline is replayed from the allocations: same totals).
+pid=$(jq -r .summary.pid "$T/leaks3.json")
+rep -d "$T/leaks3.db" --format json --view all --top 0 >"$T/all.json"
+rep -d "$T/leaks3.db" --format json --view all --top 0 --pid "$pid" >"$T/pid.json"
+expect_eq "--pid: exit status" "$?" 0
+expect_eq "--pid: the filter is said" "$(jq .summary.pid_filter "$T/pid.json")" "$pid"
+expect_eq "--pid of the only process: same counts" \
+	"$(jq -c '.summary | [.allocs, .frees, .alloc_bytes, .live_blocks, .live_bytes, .double_frees, .stacks.allocs]' "$T/pid.json")" \
+	"$(jq -c '.summary | [.allocs, .frees, .alloc_bytes, .live_blocks, .live_bytes, .double_frees, .stacks.allocs]' "$T/all.json")"
+expect_eq "--pid of the only process: its peak replayed from its allocations" \
+	"$(jq .summary.peak_bytes "$T/pid.json")" "$(jq .summary.peak_bytes "$T/all.json")"
+expect_eq "--pid of the only process: same sites, leaks, errors, lifetimes, sizes, advice" \
+	"$(jq -cS '[.sites, .leaks, .errors, .lifetimes, .sizes, .advice]' "$T/pid.json")" \
+	"$(jq -cS '[.sites, .leaks, .errors, .lifetimes, .sizes, .advice]' "$T/all.json")"
+expect_eq "--pid of the only process: the timeline adds up" \
+	"$(jq '[([.timeline[].allocs]|add), .timeline[-1].live_bytes]' -c "$T/pid.json")" "[82,5000]"
+expect_eq "json: the recording's one process is its target" \
+	"$(jq -r '.summary.processes | "\(length) \(.[0].pid) \(.[0].allocs)"' "$T/all.json")" "1 $pid 82"
+expect_eq "json: every event accounted for" \
+	"$(jq -r '.summary.events | "\(.accounted) \(.emitted == .received) \(.received == .stored + .after_cut) \(.dropped)"' "$T/all.json")" \
+	"true true true 0"
+expect_eq "json: nothing lost, no error unreliable" "$(jq -r '"\(.summary.first_drop_ts) \(.summary.unreliable_errors)"' "$T/all.json")" "null 0"
+expect_match "json: cut_ts within the recording" "$(jq -r '.summary | (.cut_ts >= 0 and .cut_ts <= .duration_ns)' "$T/all.json")" "^true$"
+expect_match "text: the events line" "$(grep '^  events ' "$T/leaks3.txt")" \
+	"^  events        [0-9]+ emitted = [0-9]+ stored \+ [0-9]+ after the cut; 0 dropped \(accounted\)$"
+expect_eq "text: one process, no processes section" "$(grep -c '^== Processes' "$T/leaks3.txt")" 0
+
+# --- Several processes: a recording written by the unit test's writer (tests/unit/
+# test_processes.c): pid 100 (sh, then ./prog after an exec) and its child 101.
+fx=$T/processes.db
+if [ ! -x "$TOP/build/tests/test_processes" ]; then
+	not_ok "fixture: build/tests/test_processes is missing (make build/tests/test_processes)"
+else
+	"$TOP/build/tests/test_processes" --write "$fx"
+	rep -d "$fx" --view summary,errors >"$T/fx.txt"
+	expect_eq "several: a processes section" "$(grep -c '^== Processes (3 program images)$' "$T/fx.txt")" 1
+	grep -A4 '^== Processes' "$T/fx.txt" | tail -3 >"$T/fx.procs"
+	expect_match "several: sh, ended by its exec" "$(sed -n 1p "$T/fx.procs")" \
+		'^ +100 +1 +0 ns +200 ms exec +- +3 +3 +0 +0 B +0  sh -c \./prog$'
+	expect_match "several: ./prog, the same pid after the exec" "$(sed -n 2p "$T/fx.procs")" \
+		'^ +100 +1 +200 ms +900 ms exited +0 +14 +10 +4 +3\.9 KiB +1  \./prog$'
+	expect_match "several: the child, killed" "$(sed -n 3p "$T/fx.procs")" \
+		'^ +101 +100 +300 ms +800 ms killed +134 +5 +3 +2 +1000 B +2  \./prog --child$'
+	expect_eq "several: notices" "$(grep '^  notice: ' "$T/fx.txt" | cut -c1-36 | paste -sd'|')" \
+		"  notice: pid 101: a Go program: its|  notice: pid 102 (true): no allocat"
+	expect_eq "several: misuse after the lost event marked" \
+		"$(grep -c 'may be spurious' "$T/fx.txt")" 4 # the summary's errors line, the header, two errors
+	expect_eq "several --pid 101: json" \
+		"$(rep -d "$fx" --format json --pid 101 | jq -c '[.summary.allocs, .summary.live_bytes, .summary.peak_bytes, [.summary.processes[].id], [.sites[].site], [.leaks[].site], [.errors[] | .unreliable], .lifetimes.live]')" \
+		"[5,1000,1500,[3],[4],[4],[true,true],2]"
+	expect_eq "several --pid 100: collapsed" "$(rep -d "$fx" --format collapsed --pid 100 | paste -sd'|')" \
+		"parent_leak 4000|parent_temp 1000|sh_alloc 192"
+	expect_eq "several --pid 101: csv errors" "$(rep -d "$fx" --format csv --view errors --pid 101 | cut -d, -f1,9- | paste -sd'|')" \
+		"kind,pid,unreliable|invalid_free,101,1|double_free,101,1"
+	rep -d "$fx" --format pprof --pid 101 -o "$T/fx.pb.gz"
+	expect_eq "several --pid 101: pprof" "$?" 0
+	if command -v go >/dev/null; then
+		expect_eq "several --pid 101: pprof holds its site only" \
+			"$(go tool pprof -top -sample_index=alloc_space "$T/fx.pb.gz" 2>/dev/null | grep -c -E 'child_leak|parent_|sh_alloc')" 1
+	fi
+	expect_eq "several --pid 100: timeline from its allocations" \
+		"$(rep -d "$fx" --format json --view timeline --pid 100 | jq -c '[([.timeline[].allocs]|add), ([.timeline[].frees]|add), .timeline[-1].live_bytes]')" \
+		"[17,13,4000]"
+fi
+
 # --- A recording in progress: the report shows it so far, and that it is live.
 cc -O2 -g -fno-omit-frame-pointer -pthread -o "$T/allocbench" "$TOP/../shared/bench/allocbench.c"
 "$HS" record -o "$T/live.db" -- "$T/allocbench" --ops 50000000 >/dev/null 2>"$T/live.err" &
@@ -182,11 +248,27 @@ echo "hello, not sqlite" >"$T/text.db"
 bad "not sqlite" "not a heapscope recording" -d "$T/text.db"
 cp "$T/leaks3.db" "$T/v99.db"
 sqlite3 "$T/v99.db" "PRAGMA user_version = 99"
-bad "other version" "schema version 99; this heapscope reads version 2" -d "$T/v99.db"
+bad "other version" "schema version 99; this heapscope reads version 3" -d "$T/v99.db"
 bad "unknown view" "unknown view 'bogus'" -d "$T/leaks3.db" --view bogus
 bad "unknown format" "unknown format 'xml'" -d "$T/leaks3.db" --format xml
 bad "negative top" "--top must be an integer >= 0, not '-3'" -d "$T/leaks3.db" --top -3
 bad "unknown sort" "unknown --sort column 'nope'" -d "$T/leaks3.db" --sort nope
 bad "no database" "report needs -d FILE" --view leaks
 bad "unwritable output" "cannot write /nonexistent/x.txt" -d "$T/leaks3.db" -o /nonexistent/x.txt
+bad "pid not a number" "--pid must be an integer >= 1, not 'abc'" -d "$T/leaks3.db" --pid abc
+bad "no such process" "has no process 999999999 " -d "$T/leaks3.db" --pid 999999999
+# A single-value option given twice is a mistake: said in one line, exit status 2, never
+# "last one wins".
+twice() { # OPTION ARGS...
+	local name=$1
+	shift
+	"$HS" report -d "$T/leaks3.db" "$@" >"$T/bad.out" 2>"$T/bad.err"
+	expect_eq "$name twice: exit status 2" "$?" 2
+	expect_eq "$name twice: one line, says so" "$(cat "$T/bad.err")" "heapscope: option $name given twice"
+}
+twice --pid --pid 1 --pid 2
+twice --format --format json --format csv
+twice --db -d "$T/leaks3.db"
+twice --output --output "$T/a" -o "$T/b"
+twice --top --top 1 --top 2
 finish

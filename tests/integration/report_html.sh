@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The HTML report of a leaks3 recording, opened in headless Chromium by tests/web (node --test +
 # playwright-core): no console errors, no network, leak_c (11 x 300 B, the biggest) as the top
-# leak, a drawn flame graph, a sortable sites table.
+# leak, a drawn flame graph, a sortable sites table; then a recording of several processes.
 . "$(dirname "$0")/../lib.sh"
 
 db=$T/leaks3.db
@@ -39,6 +39,23 @@ else
 	(cd "$web" && HS_HTML=$html HS_TOP_LEAK=leak_c timeout -k 5 120 \
 		node --test --test-reporter=tap html_report.test.mjs) >"$T/web.tap" 2>&1
 	run_tap web "$T/web.tap" $?
+fi
+
+# The same page for a recording of several processes (written by the unit test's writer,
+# tests/unit/test_processes.c): the processes table, the notices, misuse after a lost event.
+fx=$T/processes.db
+if [ ! -x "$TOP/build/tests/test_processes" ]; then
+	not_ok "fixture: build/tests/test_processes is missing (make build/tests/test_processes)"
+elif "$TOP/build/tests/test_processes" --write "$fx" &&
+	"$HS" report -d "$fx" --format html -o "$T/processes.html" 2>"$T/report.err"; then
+	ok "report --format html: a recording of several processes"
+	if [ -d "$web/node_modules/playwright-core" ] && command -v node >/dev/null; then
+		(cd "$web" && HS_HTML=$T/processes.html HS_TOP_LEAK=parent_leak timeout -k 5 120 \
+			node --test --test-reporter=tap html_report.test.mjs) >"$T/web2.tap" 2>&1
+		run_tap "web (processes)" "$T/web2.tap" $?
+	fi
+else
+	not_ok "report --format html of several processes: $(head -1 "$T/report.err")"
 fi
 
 finish

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # heapscope serve on recordings of tests/progs programs: every API route's status, content type
 # and JSON shape (the summary's stack quality too), values equal to `report --format json` of the
-# same file, the flame tree's totals, every embedded dashboard file byte for byte, the listening
-# address, and bad options.
+# same file, ?pid= on every route (and on a recording of several processes), the flame tree's
+# totals, every embedded dashboard file byte for byte, the listening address, and bad options.
 . "$(dirname "$0")/../lib.sh"
 
 SPIDS=()
@@ -121,17 +121,33 @@ api "timeline" /api/timeline .timeline "$R"
 api "timeline: one site" "/api/timeline?site=$TOPSITE" .timeline "$T/site.json"
 get '/api/timeline?from=0&resolution=100000000'
 expect_eq "timeline: resolution 100 ms, status" "$CODE" 200
-expect_eq "timeline: points 100 ms apart" \
-	"$(jq '[range(1; length) as $i | .[$i].ts - .[$i - 1].ts] | unique' "$T/body" | jq -c .)" "[100000000]"
 expect_eq "timeline: allocations add up to the summary's" "$(jq '[.[].allocs]|add' "$T/body")" 82
-get '/api/timeline?from=100000000&to=500000000&resolution=200000000'
-expect_eq "timeline: from/to window" "$(jq -c '[.[].ts]' "$T/body")" "[300000000,500000000]"
-# The recording samples every 100 ms: a finer resolution is clamped, never mostly-empty spikes.
-get '/api/timeline?from=100000000&to=300000000&resolution=50000000'
-expect_eq "timeline: resolution clamped to the 100 ms samples" "$(jq -c '[.[].ts]' "$T/body")" "[200000000,300000000]"
+# (The windows and the resolution are checked on the 1 s recording of several processes below:
+# leaks3 runs for about 100 ms.)
 
 api "errors: none in leaks3" /api/errors .errors "$R"
 api "advice: none in leaks3" /api/advice .advice "$R"
+
+# --- ?pid=: validated on every route (a positive integer, else 400), an unknown process 404,
+# and leaks3's one process is the whole recording.
+for route in summary sites site leaks lifetimes sizes timeline errors advice flame; do
+	for v in abc 0 -1 1.5 99999999999 ''; do
+		q="pid=$v"
+		[ "$route" = site ] && q="id=1&$q" # its one required parameter
+		get "/api/$route?$q"
+		[ "$CODE" = 400 ] && [ "$(jq -r 'has("error")' "$T/body")" = true ] || not_ok "pid=$v on $route: got $CODE $(cat "$T/body")"
+	done
+done
+ok "pid: abc, 0, -1, 1.5, 1e11 and empty are 400 on every route"
+get '/api/summary?pid=abc'
+expect_eq "pid=abc: says why" "$(jq -r .error "$T/body")" "parameter 'pid' must be an integer from 1 to 2147483647"
+get '/api/sites?pid=1&pid=2'
+expect_eq "pid given twice: 400" "$CODE $(jq -r .error "$T/body")" "400 parameter 'pid' given twice"
+get '/api/summary?pid=999999999'
+expect_eq "pid of no process: 404" "$CODE $(jq -r .error "$T/body")" "404 no process 999999999 in this recording"
+PID=$(jq .summary.pid "$R")
+api "pid: leaks3's own summary" "/api/summary?pid=$PID" .summary <(rep "$T/leaks3.db" --view summary --pid "$PID")
+api "pid: leaks3's own sites are all of them" "/api/sites?pid=$PID&limit=10000" '{total: (.sites|length), sites}' "$R"
 
 # --- The flame tree: totals equal the sites' sums, siblings sorted, parents cover children.
 for w in bytes allocs live_bytes; do
@@ -210,6 +226,58 @@ api "sites: patterns, sorted by live_bytes" '/api/sites?sort=live_bytes&limit=5'
 	<(rep "$T/patterns.db" --view sites --sort live_bytes)
 serve_stop
 
+# --- ?pid= on a recording of several processes, written by the unit test's writer
+# (tests/unit/test_processes.c): every route equals `report --pid` of it.
+fx=$T/processes.db
+if [ ! -x "$TOP/build/tests/test_processes" ]; then
+	not_ok "fixture: build/tests/test_processes is missing (make build/tests/test_processes)"
+else
+	"$TOP/build/tests/test_processes" --write "$fx"
+	serve_start processes "$fx"
+	P=$T/pid101.json
+	rep "$fx" --pid 101 --top 0 --view all >"$P"
+	api "pid=101: summary" '/api/summary?pid=101' .summary "$P"
+	expect_eq "pid=101: its counts and its image" \
+		"$(jq -c '[.pid_filter, .allocs, .live_bytes, .peak_bytes, .unreliable_errors, [.processes[].id], (.notices|length)]' "$T/body")" \
+		"[101,5,1000,1500,2,[3],2]"
+	api "pid=101: sites" '/api/sites?pid=101' '{total: (.sites|length), sites}' "$P"
+	get '/api/site?id=4&pid=101'
+	expect_eq "pid=101: site" "$CODE $(jq -cS .site "$T/body")" "200 $(jq -cS '.sites[0]' "$P")"
+	get '/api/site?id=2&pid=101'
+	expect_eq "pid=101: another process's site is 404" "$CODE $(jq -r .error "$T/body")" "404 no site 2 in process 101"
+	api "pid=101: leaks" '/api/leaks?pid=101' .leaks "$P"
+	api "pid=101: errors" '/api/errors?pid=101' .errors "$P"
+	expect_eq "pid=101: its errors, after the lost event" "$(jq -c '[.[] | [.pid, .unreliable]]' "$T/body")" "[[101,true],[101,true]]"
+	api "pid=101: lifetimes" '/api/lifetimes?pid=101' .lifetimes "$P"
+	api "pid=101: sizes" '/api/sizes?pid=101' .sizes "$P"
+	api "pid=101: timeline" '/api/timeline?pid=101' .timeline "$P"
+	api "pid=101: advice" '/api/advice?pid=101' .advice "$P"
+	# The recorder's samples of this 1 s recording are 100 ms apart.
+	get '/api/timeline?from=0&resolution=100000000'
+	expect_eq "timeline: points 100 ms apart" \
+		"$(jq -c '[range(1; length) as $i | .[$i].ts - .[$i - 1].ts] | unique' "$T/body")" "[100000000]"
+	expect_eq "timeline: allocations add up to the summary's" "$(jq '[.[].allocs]|add' "$T/body")" 22
+	get '/api/timeline?from=100000000&to=500000000&resolution=200000000'
+	expect_eq "timeline: from/to window" "$(jq -c '[.[] | [.ts, .allocs, .live_blocks]]' "$T/body")" \
+		"[[300000000,11,1],[500000000,6,4]]"
+	# A finer resolution is clamped to the samples, never mostly-empty spikes.
+	get '/api/timeline?from=100000000&to=300000000&resolution=50000000'
+	expect_eq "timeline: resolution clamped to the 100 ms samples" "$(jq -c '[.[].ts]' "$T/body")" \
+		"[200000000,300000000]"
+	# One process's timeline is replayed from its allocations, at any resolution.
+	get '/api/timeline?pid=100&from=200000000&to=300000000&resolution=50000000'
+	expect_eq "timeline pid=100: 50 ms from its allocations" "$(jq -c '[.[] | [.ts, .allocs, .frees, .live_bytes]]' "$T/body")" \
+		"[[250000000,1,0,100],[300000000,10,10,1000]]"
+	get '/api/flame?pid=100'
+	expect_eq "pid=100: flame of its sites" "$(jq -c '[.value, [.children[].name]]' "$T/body")" \
+		'[5192,["parent_leak","parent_temp","sh_alloc"]]'
+	get /api/summary
+	expect_eq "summary: three images, two notices, every event accounted" \
+		"$(jq -c '[[.processes[] | "\(.pid):\(.end_reason)"], [.notices[].kind], .events.accounted, .cut_ts, .first_drop_ts]' "$T/body")" \
+		'[["100:exec","100:exited","101:killed"],["go_heap","no_allocator"],true,990000000,700000000]'
+	serve_stop
+fi
+
 # --- Bad options: one line on stderr, exit status 2 (1 for a file that is not a recording).
 bad() {
 	"$HS" serve "${@:3}" >"$T/bad.out" 2>"$T/bad.err"
@@ -221,6 +289,10 @@ bad "bad port" 2 -d "$T/leaks3.db" --port 70000
 bad "port not a number" 2 -d "$T/leaks3.db" --port 80x
 bad "bad bind" 2 -d "$T/leaks3.db" --bind nonsense
 bad "no -d" 2 --port 0
+bad "port twice" 2 -d "$T/leaks3.db" --port 0 --port 1
+expect_eq "port twice: says so" "$(cat "$T/bad.err")" "heapscope: option --port given twice"
+bad "-d twice" 2 -d "$T/leaks3.db" --db "$T/leaks3.db" --port 0
+expect_eq "-d twice: says so" "$(cat "$T/bad.err")" "heapscope: option --db given twice"
 bad "missing file" 1 -d "$T/nope.db" --port 0
 echo "not sqlite" >"$T/junk.db"
 bad "not a recording" 1 -d "$T/junk.db" --port 0

@@ -45,7 +45,8 @@ static struct store_reader *make_recording(void)
 {
 	struct store_recording rec = { .pid = 42, .mode = "launch", .command = "prog" };
 	struct tracker_opts o = { .traced_from_start = 1, .interval_ns = 100 * MS };
-	struct store_end end = { .duration_ns = 1000 * MS, .end_reason = "exited" };
+	struct store_end end = { .duration_ns = 1000 * MS, .end_reason = "exited", .cut_ts = -1,
+				 .first_drop_ts = -1 };
 	struct tracker_stats ts;
 	const char *files[] = { "a.c", "b.c", "a.c" };
 	struct store_reader *r;
@@ -63,7 +64,7 @@ static struct store_reader *make_recording(void)
 
 		snprintf(fn, sizeof(fn), "f%d", i);
 		assert_int_equal(store_insert_frame(st, i, 0x1000 + i, 1, i, fn, files[i - 1], 10 * i), 0);
-		assert_int_equal(store_insert_stack(st, i, 1, "complete", &frame), 0);
+		assert_int_equal(store_insert_stack(st, i, 1, "complete", &frame, 0), 0);
 	}
 	assert_int_equal(tracker_new(st, &o, &t), 0);
 	alloc(t, 1 * MS, 3, 0x50000, 48);
@@ -239,7 +240,7 @@ static struct store_reader *make_quality(const char *mode, const struct quality_
 				       .stack_mode = mode };
 	struct store_end end = { .duration_ns = 1000 * MS, .end_reason = "exited",
 				 .fp_fallback_frames = 17, .unwind_files = 41,
-				 .unwind_files_no_cfi = 2 };
+				 .unwind_files_no_cfi = 2, .cut_ts = -1, .first_drop_ts = -1 };
 	int64_t frames[64], id = 0;
 	struct store_reader *r;
 	struct store *st;
@@ -256,7 +257,7 @@ static struct store_reader *make_quality(const char *mode, const struct quality_
 
 		if (v[i].site)
 			assert_int_equal(store_insert_stack(st, v[i].site, v[i].depth,
-							    v[i].walk_end, frames), 0);
+							    v[i].walk_end, frames, 0), 0);
 		if (with_site_stats)
 			assert_int_equal(store_insert_site_stats(st, &ss), 0);
 		for (int64_t k = 0; !with_site_stats && k < v[i].allocs; k++) {

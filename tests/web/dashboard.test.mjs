@@ -135,9 +135,39 @@ test('overview: the stack-quality card shows /api/summary\'s stacks, with a hint
 	}
 });
 
+test('overview: a table of the processes when the recording traced several', async () => {
+	await open('/overview', 'overview');
+	const procs = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).processes);
+	assert.ok(Array.isArray(procs), `summary.processes: ${JSON.stringify(procs)}`);
+	if (procs.length <= 1) {
+		assert.ok(await page.locator('#processes').isHidden(), 'a processes panel for one process');
+		return;
+	}
+	assert.ok(await page.locator('#processes').isVisible(), 'no processes panel');
+	const rows = page.locator('#processes-table tbody tr');
+	assert.equal(await rows.count(), procs.length);
+	assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.pid))), procs.map((p) => p.pid));
+	assert.deepEqual(await page.locator('#processes-table td[data-key="allocs"]').evaluateAll((tds) => tds.map((td) => Number(td.dataset.value))),
+		procs.map((p) => p.allocs));
+	const ended = await rows.locator('td.ended').allInnerTexts();
+	procs.forEach((p, i) => assert.ok(ended[i].startsWith(p.end_reason || 'running'), `row ${i} ended: ${ended[i]}`));
+	await shot('processes', false);
+});
+
+test('notices: each is a banner above every view', async () => {
+	await open('/sites', 'sites');
+	const notices = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).notices);
+	assert.ok(Array.isArray(notices), `summary.notices: ${JSON.stringify(notices)}`);
+	const shown = await page.locator('#banners .notice').allInnerTexts();
+	assert.equal(shown.length, notices.length, `banners: ${JSON.stringify(shown)}`);
+	notices.forEach((n, i) => assert.ok(shown[i].includes(n.message), `banner ${i}: ${shown[i]}`));
+});
+
 test('overview: dragging across the timeline zooms in, the range is in the URL', async () => {
 	await open('/overview', 'overview');
 	const over = page.locator('#timeline-chart .u-over');
+	// Banners and the processes table can push the chart below the fold: the mouse must reach it.
+	await over.scrollIntoViewIfNeeded();
 	const box = await over.boundingBox();
 	await rendered(async () => {
 		await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
@@ -338,11 +368,18 @@ test('flame graph module: same-name siblings merged, nested matches counted once
 	assert.deepEqual(r.zoomPath, ['start', 'main', 'leak']);
 });
 
-test('errors: loads, each error with its stacks', async () => {
+test('errors: loads, each error with its stacks; those after lost events marked', async () => {
 	await open('/errors', 'errors');
 	const n = await page.locator('#errors-body .item').count();
 	if (n) assert.ok(await page.locator('#errors-body .item .stack').count() >= n, 'an error without a stack');
 	else assert.match(await page.locator('#errors-body').innerText(), /No double or invalid frees/);
+	const errs = await page.evaluate(async () => (await (await fetch('/api/errors')).json()));
+	const marked = await page.locator('#errors-body .item').evaluateAll((items) => items.map((i) => i.classList.contains('unreliable')));
+	assert.deepEqual(marked, errs.map((e) => e.unreliable === true));
+	const unreliable = marked.filter(Boolean).length;
+	assert.equal(await page.locator('#errors-body .item .badge.warn').count(), unreliable);
+	if (unreliable) assert.match(await page.locator('#errors-warning').innerText(), new RegExp(`^${unreliable} of these came after events were lost`));
+	else assert.equal(await page.locator('#errors-warning').count(), 0, 'a warning with no unreliable error');
 	await shot('errors');
 });
 
@@ -352,6 +389,13 @@ test('advice: loads, each item with its evidence', async () => {
 	if (n) assert.equal(await page.locator('#advice-body .item .evidence').count(), n);
 	else assert.match(await page.locator('#advice-body').innerText(), /Nothing to suggest/);
 	await shot('advice');
+});
+
+test('the API refuses a pid that is not a positive integer', async () => {
+	// From here, not the page: the browser would log the 400 as a console error.
+	const res = await fetch(new URL('/api/summary?pid=abc', base));
+	assert.equal(res.status, 400);
+	assert.equal(typeof (await res.json()).error, 'string');
 });
 
 test('the tabs switch views and mark the current one', async () => {

@@ -66,6 +66,42 @@ test('the summary shows the stack quality, with the hint when there is one', asy
 	else assert.equal(await card.locator('.hint').count(), 0);
 });
 
+const data = () => page.evaluate(() => JSON.parse(document.getElementById('heapscope-data').textContent));
+
+test('the summary lists the processes when there are several', async () => {
+	const procs = (await data()).summary.processes;
+	assert.ok(Array.isArray(procs), `summary.processes: ${JSON.stringify(procs)}`);
+	if (procs.length <= 1) {
+		assert.ok(await page.locator('#processes').isHidden(), 'a processes table for one process');
+		return;
+	}
+	const rows = page.locator('#processes-table tbody tr');
+	assert.equal(await rows.count(), procs.length);
+	assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.pid))), procs.map((p) => p.pid));
+	const ended = await rows.locator('td.ended').allInnerTexts();
+	procs.forEach((p, i) => assert.ok(ended[i].startsWith(p.end_reason || 'running'), `row ${i} ended: ${ended[i]}`));
+});
+
+test('notices are banners; the event accounting is said', async () => {
+	const s = (await data()).summary;
+	const shown = await page.locator('#banners .notice').allInnerTexts();
+	assert.equal(shown.length, s.notices.length, `banners: ${JSON.stringify(shown)}`);
+	s.notices.forEach((n, i) => assert.ok(shown[i].includes(n.message), `banner ${i}: ${shown[i]}`));
+	if (s.events) {
+		assert.match(await page.locator('#events-line').innerText(), s.events.accounted ? /\(accounted\)/ : /NOT accounted/);
+		assert.equal(await page.locator('#events-banner').count(), s.events.accounted ? 0 : 1);
+	}
+});
+
+test('errors found after events were lost are marked', async () => {
+	const errs = (await data()).errors;
+	const marked = await page.locator('#errors-body .err').evaluateAll((items) => items.map((i) => i.classList.contains('unreliable')));
+	assert.deepEqual(marked, errs.map((e) => e.unreliable === true));
+	const n = marked.filter(Boolean).length;
+	assert.equal(await page.locator('#errors-warning').count(), n ? 1 : 0);
+	if (n) assert.match(await page.locator('#errors-warning').innerText(), new RegExp(`^${n} of these came after events were lost`));
+});
+
 test('the flame graph is drawn', async () => {
 	const box = await page.locator('#flame').boundingBox();
 	assert.ok(box && box.width > 0 && box.height > 0, `flame graph box ${JSON.stringify(box)}`);

@@ -63,9 +63,12 @@ test('when the recording ends: "recording ended", no more refreshes', { skip: !s
 	await page.waitForFunction(() => /recording ended/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
 	assert.match(await page.locator('#status').getAttribute('class'), /\bended\b/);
 	assert.doesNotMatch(await page.locator('#hdr-meta').innerText(), /recording for/);
+	// The refresh that found the recording ended redraws the view once more (its requests may
+	// land after the badge changed); refreshing every 2 s would draw at least twice more.
 	const r0 = await renders();
 	await page.waitForTimeout(4500);
-	assert.equal(await renders(), r0, 'the page kept refreshing after the recording ended');
+	const r1 = await renders();
+	assert.ok(r1 <= r0 + 1, `the page kept refreshing after the recording ended (${r1 - r0} more draws)`);
 	if (shots) await page.screenshot({ path: join(shots, 'dashboard-live-ended.png'), fullPage: true });
 });
 

@@ -291,9 +291,11 @@ function flame(weight) {
 	return root;
 }
 
+// The second error came after the first lost event (FIRST_DROP_TS): marked unreliable.
+const FIRST_DROP_TS = 6.2e9;
 const ERRORS = [
-	{ kind: 'double_free', addr: 0x55d0c1f3a2c0, ts: 3.41e9, tid: 4121, func: 'free', frames: [fr('session_close', '/srv/demo/src/session.c', 90), ...WORKER], alloc_frames: [fr('session_open', '/srv/demo/src/session.c', 51), ...WORKER], prev_free_frames: [fr('session_reset', '/srv/demo/src/session.c', 77), ...WORKER] },
-	{ kind: 'invalid_free', addr: 0x55d0c1f40018, ts: 7.9e9, tid: 4122, func: 'free', frames: [fr('drop_header', '/srv/demo/src/http.c', 310), ...WORKER], alloc_frames: [fr('read_header', '/srv/demo/src/http.c', 260), ...WORKER], prev_free_frames: [] },
+	{ kind: 'double_free', addr: 0x55d0c1f3a2c0, ts: 3.41e9, tid: 4121, pid: 4117, unreliable: false, func: 'free', frames: [fr('session_close', '/srv/demo/src/session.c', 90), ...WORKER], alloc_frames: [fr('session_open', '/srv/demo/src/session.c', 51), ...WORKER], prev_free_frames: [fr('session_reset', '/srv/demo/src/session.c', 77), ...WORKER] },
+	{ kind: 'invalid_free', addr: 0x55d0c1f40018, ts: 7.9e9, tid: 4122, pid: 4117, unreliable: true, func: 'free', frames: [fr('drop_header', '/srv/demo/src/http.c', 310), ...WORKER], alloc_frames: [fr('read_header', '/srv/demo/src/http.c', 260), ...WORKER], prev_free_frames: [] },
 ];
 
 function advice() {
@@ -325,6 +327,33 @@ function stackQuality(sites) {
 	};
 }
 
+// The server was started by a shell that exec'd it (two images of pid 4117) and it runs a
+// helper, pid 4130, that the recording ended. Every site belongs to the server's second image.
+function processes(sites, T, running) {
+	const sum = (k) => sites.reduce((a, s) => a + s[k], 0);
+	return [
+		{ id: 1, pid: 4117, ppid: 4100, exe: '/usr/bin/dash', command: 'sh -c exec ./build/httpd-demo --port 8080 --workers 4', allocator: LIBC,
+			start_ts: 0, end_ts: 0.004e9, end_reason: 'exec', exit_status: null, allocs: 0, frees: 0, live_blocks: 0, live_bytes: 0, errors: 0 },
+		{ id: 2, pid: 4117, ppid: 4100, exe: EXE, command: '/srv/demo/build/httpd-demo --port 8080 --workers 4', allocator: LIBC,
+			start_ts: 0.004e9, end_ts: running ? null : Math.round(T), end_reason: running ? null : 'exited', exit_status: running ? null : 0,
+			allocs: sum('allocs'), frees: sum('frees'), live_blocks: sum('live_blocks'), live_bytes: sum('live_bytes'), errors: ERRORS.length },
+		{ id: 3, pid: 4130, ppid: 4117, exe: '/usr/local/bin/metrics-agent', command: 'metrics-agent --push', allocator: null,
+			start_ts: 1.5e9, end_ts: running ? null : Math.round(T), end_reason: running ? null : 'recording_end', exit_status: null,
+			allocs: 0, frees: 0, live_blocks: 0, live_bytes: 0, errors: 0 },
+	];
+}
+
+// Every event emitted was received; those after the cut were not stored.
+function events(allocs, frees) {
+	const kinds = [
+		{ kind: 'alloc', emitted: allocs + 12, dropped: 1200, received: allocs + 12, stored: allocs, after_cut: 12 },
+		{ kind: 'free', emitted: frees + 9, dropped: 624, received: frees + 9, stored: frees, after_cut: 9 },
+		{ kind: 'stack', emitted: 5210, dropped: 0, received: 5210, stored: 5210, after_cut: 0 },
+	];
+	const sum = (k) => kinds.reduce((a, c) => a + c[k], 0);
+	return { emitted: sum('emitted'), dropped: sum('dropped'), received: sum('received'), stored: sum('stored'), after_cut: sum('after_cut'), accounted: true, kinds };
+}
+
 function summary() {
 	const T = now();
 	const sites = allSites();
@@ -336,10 +365,17 @@ function summary() {
 		allocs: sum('allocs'), frees: sum('frees'), alloc_bytes: sum('bytes'), live_blocks: sum('live_blocks'), live_bytes: sum('live_bytes'),
 		peak_bytes: Math.round(sum('live_bytes') * 1.04), peak_ts: Math.round(T * 0.97), dropped_events: live ? 0 : 1824, untracked_frees: live ? 312 : 0,
 		stack_collisions: 0, stack_map_full: 0, double_frees: 1, invalid_frees: 1, stacks: stackQuality(sites),
+		pid_filter: null, cut_ts: running ? null : Math.round(T), first_drop_ts: live ? null : FIRST_DROP_TS,
+		unreliable_errors: live ? 0 : ERRORS.filter((e) => e.unreliable).length,
+		events: running ? null : events(sum('allocs'), sum('frees')),
+		processes: processes(sites, T, running),
+		notices: [{ pid: 4130, kind: 'go_heap', message: 'a Go program: its heap is managed by the Go runtime, not malloc; only C allocations are recorded' }],
 	};
 }
 
 function api(path, q) {
+	// Every route takes pid=N as the server does; this made-up recording answers for all of them.
+	if (q.has('pid') && !/^[1-9]\d{0,9}$/.test(q.get('pid'))) throw new BadRequest(`pid: expected a process id, got "${q.get('pid')}"`);
 	switch (path) {
 	case '/api/summary':
 		return summary();
@@ -385,7 +421,7 @@ function api(path, q) {
 		return timeline(from, to, res, siteParam(q, 'site'));
 	}
 	case '/api/errors':
-		return ERRORS;
+		return live ? ERRORS.map((e) => ({ ...e, unreliable: false })) : ERRORS;
 	case '/api/advice':
 		return advice();
 	case '/api/flame':
