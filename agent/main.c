@@ -6,6 +6,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "agent/bpfside.h"
 #include "agent/record.h"
 #include "report/report.h"
 #include "server/server.h"
@@ -25,13 +26,13 @@ static void usage(FILE *f)
 }
 
 /* libbpf's messages go to stderr only with HEAPSCOPE_DEBUG set; otherwise the last warning is
- * kept for the one-line error of a failed load (see record.c). */
+ * kept for the one-line error of a failed load (see bpfside.c). */
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	if (getenv("HEAPSCOPE_DEBUG"))
 		return vfprintf(stderr, fmt, args);
 	if (level != LIBBPF_DEBUG)
-		record_note_libbpf(fmt, args);
+		bpfside_note_libbpf(fmt, args);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent/bpfside.h"
 #include "agent/drain.h"
 #include "agent/follow.h"
 #include "agent/images.h"
@@ -41,7 +42,6 @@
 #define ERRLEN 16384
 #define POLL_MS 10 /* how often the ring buffer is drained without a wakeup */
 #define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled command may take */
-#define UNWIND_ROWS (1U << 21)		  /* 16 MiB of CFI rows: python3 + libc + libstdc++ need 120k */
 
 struct recorder {
 	struct record_opts o;
@@ -71,14 +71,6 @@ struct recorder {
 	uint64_t last_events;
 };
 
-static char libbpf_last[512];
-
-void record_note_libbpf(const char *fmt, va_list args)
-{
-	vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, args);
-	libbpf_last[strcspn(libbpf_last, "\n")] = '\0';
-}
-
 static uint64_t now_ns(clockid_t clk)
 {
 	struct timespec ts;
@@ -87,37 +79,6 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int load_bpf(struct recorder *r)
-{
-	int e;
-
-	r->skel = heapscope_bpf__open();
-	if (!r->skel) {
-		e = -errno;
-		snprintf(r->err, ERRLEN, "cannot open the BPF object: %s", strerror(-e));
-		return e;
-	}
-	bpf_map__set_max_entries(r->skel->maps.events, (uint32_t)r->o.ringbuf_mb << 20);
-	r->skel->rodata->wakeup_bytes = ((uint64_t)r->o.ringbuf_mb << 20) / 64;
-	r->skel->rodata->stack_mode = (uint32_t)r->o.stack_mode;
-	r->skel->rodata->max_depth = (uint32_t)r->o.max_depth;
-	bpf_map__set_max_entries(r->skel->maps.unwind_rows, UNWIND_ROWS);
-	e = probes_set_attach_type(r->skel);
-	if (!e)
-		e = heapscope_bpf__load(r->skel);
-	if (e == -EPERM || e == -EACCES) {
-		snprintf(r->err, ERRLEN, "cannot load the BPF programs: %s; heapscope record needs "
-			 "root, or CAP_BPF and CAP_PERFMON: run it with sudo", strerror(-e));
-		return e;
-	}
-	if (e) {
-		snprintf(r->err, ERRLEN, "cannot load the BPF programs into the kernel: %s (libbpf: %s); "
-			 "heapscope needs Linux >= 6.6 with BTF (/sys/kernel/btf/vmlinux); "
-			 "HEAPSCOPE_DEBUG=1 shows the verifier log", strerror(-e), libbpf_last);
-		return e;
-	}
-	return 0;
-}
 
 /* The walker's tables (--stack=dwarf): one mapping table per traced process. */
 static int create_unwinder(struct recorder *r)
@@ -126,7 +87,7 @@ static int create_unwinder(struct recorder *r)
 
 	if (r->o.stack_mode != HS_STACK_DWARF)
 		return 0;
-	e = unwinder_new(bpf_map__fd(r->skel->maps.unwind_rows), UNWIND_ROWS,
+	e = unwinder_new(bpf_map__fd(r->skel->maps.unwind_rows), BPFSIDE_UNWIND_ROWS,
 			 bpf_map__fd(r->skel->maps.mappings), r->skel->bss->mappings_live,
 			 HS_MAX_PROCS, &r->unwinder);
 	if (e)
@@ -240,19 +201,6 @@ static int start_consumers(struct recorder *r)
 	return e;
 }
 
-static int64_t read_counter(struct recorder *r, uint32_t which)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t vals[ncpu > 0 ? ncpu : 1];
-	int64_t sum = 0;
-
-	if (ncpu <= 0 || bpf_map__lookup_elem(r->skel->maps.counters, &which, sizeof(which), vals,
-					      sizeof(vals), 0))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += (int64_t)vals[i];
-	return sum;
-}
 
 /* Every event already in the ring buffer. */
 static void drain_all(struct recorder *r)
@@ -285,7 +233,7 @@ static void resync_if_lost(struct recorder *r)
 
 	if (!r->unwinder)
 		return;
-	lost = read_counter(r, HS_CNT_NO_MAPPING);
+	lost = bpfside_counter(r->skel, HS_CNT_NO_MAPPING);
 	if (lost == r->no_mapping_seen)
 		return;
 	r->no_mapping_seen = lost;
@@ -364,7 +312,7 @@ static void progress(struct recorder *r, int final)
 	if (!final) {
 		fprintf(stderr, "\r\033[Kheapscope: %.0fs  %lu events/s  live %ld blocks, %s  dropped %ld",
 			elapsed, (unsigned long)(r->drain.events - r->last_events), (long)s.live_blocks,
-			live, (long)read_counter(r, HS_CNT_DROPPED));
+			live, (long)bpfside_counter(r->skel, HS_CNT_DROPPED));
 		r->last_events = r->drain.events;
 		return;
 	}
@@ -374,7 +322,7 @@ static void progress(struct recorder *r, int final)
 		"heapscope: %s after %.1fs: %ld allocations, %ld frees, %ld still live (%s), "
 		"%ld errors, %ld dropped events -> %s\n",
 		r->end_reason, elapsed, (long)s.allocs, (long)s.frees, (long)s.live_blocks, live,
-		(long)s.errors, (long)read_counter(r, HS_CNT_DROPPED), r->o.output);
+		(long)s.errors, (long)bpfside_counter(r->skel, HS_CNT_DROPPED), r->o.output);
 }
 
 /* The first stop decided is the cut: the BPF side stops sending allocations and frees from
@@ -583,7 +531,7 @@ static void on_tick(struct recorder *r)
 	e = tracker_publish(r->tracker, r->drain.last_ts, r->ticks % 2 == 0);
 	if (!e)
 		e = store_update_progress(r->store, s.peak_live_bytes, s.peak_ts,
-					  read_counter(r, HS_CNT_DROPPED),
+					  bpfside_counter(r->skel, HS_CNT_DROPPED),
 					  since_start(r, r->skel->bss->first_drop_ns));
 	if (!e)
 		e = store_commit(r->store);
@@ -659,51 +607,7 @@ static void loop(struct recorder *r)
 	}
 }
 
-/* What each BPF program cost: run counts always, kernel time with kernel.bpf_stats_enabled. */
-static int store_bpf_stats(struct recorder *r)
-{
-	struct bpf_program *prog;
-	int e = 0;
 
-	bpf_object__for_each_program(prog, r->skel->obj) {
-		struct bpf_prog_info info = { 0 };
-		uint32_t len = sizeof(info);
-
-		if (!e && !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			e = store_insert_bpf_program(r->store, bpf_program__name(prog),
-						     (int64_t)info.run_cnt, (int64_t)info.run_time_ns);
-	}
-	return e;
-}
-
-/* Per event type: what the BPF programs emitted and lost, what reached us and was stored. */
-static int store_event_counts(struct recorder *r)
-{
-	static const char *const kinds[HS_EV_TYPES + 1] = {
-		[HS_EV_ALLOC] = "alloc",   [HS_EV_FREE] = "free",	  [HS_EV_STACK] = "stack",
-		[HS_EV_MODULE] = "module", [HS_EV_STACK_RAW] = "stack_raw", [HS_EV_EXEC] = "exec",
-	};
-	int e = 0;
-
-	for (uint32_t t = 1; t <= HS_EV_TYPES && !e; t++) {
-		const struct drain_counts *c = &r->drain.counts[t];
-		struct store_event_count row = {
-			.kind = kinds[t],
-			.emitted = read_counter(r, HS_CNT_EVENT(t, HS_EVC_EMITTED)),
-			.dropped = read_counter(r, HS_CNT_EVENT(t, HS_EVC_DROPPED)),
-			.received = (int64_t)c->received,
-			.stored = (int64_t)c->stored,
-			.after_cut = (int64_t)c->after_cut +
-				     read_counter(r, HS_CNT_EVENT(t, HS_EVC_AFTER_CUT)),
-		};
-		/* Events the BPF side held back after the cut were never emitted: they count on
-		 * both sides of emitted = stored + after_cut. */
-		row.emitted += read_counter(r, HS_CNT_EVENT(t, HS_EVC_AFTER_CUT));
-		row.received += read_counter(r, HS_CNT_EVENT(t, HS_EVC_AFTER_CUT));
-		e = store_insert_event_count(r->store, &row);
-	}
-	return e;
-}
 
 /* The cut is made (stop); detaching waits for every program still running, so once the ring
  * buffer is empty nothing from before the cut can still arrive. Processes still running end
@@ -743,22 +647,22 @@ static int finish(struct recorder *r)
 		.duration_ns = since_start(r, r->drain.cut_mono_ns),
 		.end_reason = r->drain.err ? "error" : r->end_reason,
 		.exit_status = r->launched && r->root_done ? r->exit_code : -1,
-		.dropped_events = read_counter(r, HS_CNT_DROPPED),
+		.dropped_events = bpfside_counter(r->skel, HS_CNT_DROPPED),
 		.untracked_frees = s.untracked_frees,
-		.stack_collisions = read_counter(r, HS_CNT_STACK_COLLISION),
-		.stack_map_full = read_counter(r, HS_CNT_STACK_MAP_FULL),
+		.stack_collisions = bpfside_counter(r->skel, HS_CNT_STACK_COLLISION),
+		.stack_map_full = bpfside_counter(r->skel, HS_CNT_STACK_MAP_FULL),
 		.peak_live_bytes = s.peak_live_bytes,
 		.peak_ts = s.peak_ts,
-		.fp_fallback_frames = read_counter(r, HS_CNT_FP_FALLBACK),
+		.fp_fallback_frames = bpfside_counter(r->skel, HS_CNT_FP_FALLBACK),
 		.unwind_files = us.files,
 		.unwind_files_no_cfi = us.files_no_cfi,
 		.cut_ts = since_start(r, r->drain.cut_mono_ns),
 		.first_drop_ts = since_start(r, r->skel->bss->first_drop_ns),
 	};
 	if (!e)
-		e = store_bpf_stats(r);
+		e = bpfside_store_programs(r->skel, r->store);
 	if (!e)
-		e = store_event_counts(r);
+		e = bpfside_store_event_counts(r->skel, r->drain.counts, r->store);
 	if (!e)
 		e = tracker_finish(r->tracker, end.duration_ns);
 	if (!e)
@@ -903,7 +807,10 @@ static int start(struct recorder *r)
 	if (e && r->o.argv && !r->o.no_follow && r->t.notice[0])
 		e = 0; /* its notice says so, and the processes it starts may have one */
 	if (!e)
-		e = load_bpf(r);
+		e = bpfside_load(&(struct bpfside_opts){ .ringbuf_mb = r->o.ringbuf_mb,
+							 .stack_mode = r->o.stack_mode,
+							 .max_depth = r->o.max_depth },
+				 &r->skel, r->err, ERRLEN);
 	if (!e)
 		e = create_unwinder(r);
 	r->pid = r->o.pid;
