@@ -33,7 +33,7 @@ $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/heapscope.bpf.o: bpf/heapscope.bpf.c bpf/abi.h $(BUILD)/vmlinux.h
+$(BUILD)/heapscope.bpf.o: bpf/heapscope.bpf.c bpf/abi.h bpf/unwind_step.h $(BUILD)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I. -I$(BUILD) -c $< -o $@
 
 $(BUILD)/heapscope.skel.h: $(BUILD)/heapscope.bpf.o

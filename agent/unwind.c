@@ -10,6 +10,7 @@
 #include "agent/symbolize.h"
 #include "agent/unwind.h"
 #include "bpf/abi.h"
+#include "bpf/unwind_step.h"
 
 /* A file's rows in the shared array: by build-id, else by path. */
 struct file_rows {
@@ -181,86 +182,73 @@ void unwinder_get_stats(const struct unwinder *u, struct unwind_stats *out)
 	*out = u->stats;
 }
 
-/* A copy of the stack: n bytes from base. */
-struct stack_copy {
-	uint64_t base;
-	const uint8_t *bytes;
-	size_t n;
-};
-
-static int copy_word(const struct stack_copy *c, uint64_t addr, uint64_t *out)
+int unwind_copy_read(const struct unwind_copy *c, uint64_t addr, void *out, uint32_t n)
 {
-	if (addr < c->base || c->n < 8 || addr - c->base > c->n - 8)
-		return -1;
-	memcpy(out, c->bytes + (addr - c->base), sizeof(*out));
+	size_t len = 8 * (size_t)n;
+
+	if (addr < c->base || c->n < len || addr - c->base > c->n - len)
+		return -EFAULT;
+	memcpy(out, c->bytes + (addr - c->base), len);
 	return 0;
 }
 
-/* The row for the frame of return address pc (NULL: no row), and whether pc is in a module:
- * the symbolizer knows which (it symbolizes every frame anyway, and caches per address). */
-static const struct hs_unwind_row *rule_at(struct unwinder *u, struct symbolizer *sym,
-					   uint64_t pc, int *mapped)
+/* The frame step's hooks (bpf/unwind_step.h); src is a struct unwind_copy. */
+static __always_inline long unwind_read_words(void *src, __u64 addr, __u64 *out, __u32 n)
 {
+	return unwind_copy_read(src, addr, out, n);
+}
+
+static __always_inline void unwind_fp_taken(void *src)
+{
+	(void)src; /* only the BPF side counts them */
+}
+
+/* The rule for the frame of return address pc, as the BPF walker finds it in its mapping table:
+ * 1 with the row (a NONE row where no CFI covers pc), or 0, with a NONE row, when pc is in no
+ * mapping of that table, which leaves out the vdso. The symbolizer knows the module (it
+ * symbolizes every frame anyway, and caches per address). */
+static int rule_at(struct unwinder *u, struct symbolizer *sym, uint64_t pc,
+		   struct hs_unwind_row *row)
+{
+	const struct hs_unwind_row *r = NULL;
 	const struct sym_module *m;
 	const struct file_rows *f;
 	struct sym_info info;
 
-	*mapped = 0;
+	*row = (struct hs_unwind_row){ .cfa_kind = HS_CFA_NONE };
 	if (sym_lookup(sym, pc, &info) || info.module < 0)
-		return NULL;
+		return 0;
 	m = sym_module_get(sym, info.module);
-	*mapped = 1;
-	if (m->path[0] != '/') /* the vdso */
-		return NULL;
+	if (m->path[0] != '/')
+		return 0;
 	f = file_rows(u, m);
-	return f && f->count ? cfi_lookup(u->rows + f->first, f->count, info.rel_addr - 1) : NULL;
-}
-
-/* The BPF walker's step, on the copy: the caller's CFA, return address and rbp, or the end. */
-static uint32_t copy_step(const struct hs_unwind_row *r, int mapped, const struct stack_copy *c,
-			  uint64_t sp, uint64_t *cfa, uint64_t *ra, uint64_t *fp)
-{
-	uint64_t saved_fp = *fp;
-
-	if (r && r->cfa_kind == HS_CFA_STOP)
-		return HS_END_COMPLETE;
-	if (r && r->cfa_kind == HS_CFA_UNSUPPORTED)
-		return HS_END_UNSUPPORTED;
-	if (r && r->cfa_kind <= HS_CFA_RBP) {
-		*cfa = (r->cfa_kind == HS_CFA_RSP ? sp : saved_fp) + r->cfa_off;
-		if (copy_word(c, *cfa - 8, ra) ||
-		    (r->rbp_slot && copy_word(c, *cfa + 8 * (int64_t)r->rbp_slot, fp)))
-			return HS_END_READ_FAULT;
-		return HS_END_COUNT;
-	}
-	/* No row: the frame pointer, as the walker falls back to it. */
-	if (saved_fp < sp || (saved_fp & 7) || copy_word(c, saved_fp + 8, ra) ||
-	    copy_word(c, saved_fp, fp))
-		return mapped ? HS_END_NO_CFI : HS_END_NO_MAPPING;
-	*cfa = saved_fp + 16;
-	return HS_END_COUNT;
+	if (f && f->count)
+		r = cfi_lookup(u->rows + f->first, f->count, info.rel_addr - 1);
+	if (r)
+		*row = *r;
+	return 1;
 }
 
 uint32_t unwinder_finish_walk(struct unwinder *u, struct symbolizer *sym, uint64_t *frames,
 			      uint32_t *depth, uint32_t max_depth, uint64_t sp, uint64_t fp,
 			      const uint8_t *bytes, size_t n)
 {
-	const struct stack_copy c = { .base = sp, .bytes = bytes, .n = n };
+	struct unwind_copy c = { .base = sp, .bytes = bytes, .n = n };
+	struct unwind_regs r = { .sp = sp, .fp = fp };
 
 	if (!*depth)
 		return HS_END_BAD_FRAME;
 	while (*depth < max_depth) {
-		uint64_t cfa = 0, ra = 0;
+		struct hs_unwind_row row;
+		uint32_t end;
 		int mapped;
-		const struct hs_unwind_row *r = rule_at(u, sym, frames[*depth - 1], &mapped);
-		uint32_t end = copy_step(r, mapped, &c, sp, &cfa, &ra, &fp);
 
-		if (end != HS_END_COUNT)
+		r.pc = frames[*depth - 1];
+		mapped = rule_at(u, sym, r.pc, &row);
+		end = unwind_step(&c, &row, mapped, &r);
+		if (end != UNWIND_GO_ON)
 			return end;
-		if (!ra || cfa <= sp)
-			return HS_END_BAD_FRAME;
-		frames[(*depth)++] = ra;
-		sp = cfa;
+		frames[(*depth)++] = r.pc;
 	}
 	return HS_END_DEPTH;
 }

@@ -3,6 +3,7 @@
 #ifndef HEAPSCOPE_UNWIND_H
 #define HEAPSCOPE_UNWIND_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct symbolizer;
@@ -34,10 +35,22 @@ void unwinder_get_stats(const struct unwinder *u, struct unwind_stats *out);
 /* Finishes a walk the BPF side handed over (struct hs_stack_raw_event): from the frame of
  * return address frames[*depth - 1], whose rsp and rbp were sp and fp, reading the stack from
  * the n bytes copied at sp. Appends frames (up to max_depth) with the tables of the modules the
- * symbolizer knows now, building any missing; returns how the walk ended (enum hs_walk_end). */
+ * symbolizer knows now, building any missing, by the BPF walker's own frame step
+ * (bpf/unwind_step.h); returns how the walk ended (enum hs_walk_end). */
 uint32_t unwinder_finish_walk(struct unwinder *u, struct symbolizer *sym, uint64_t *frames,
 			      uint32_t *depth, uint32_t max_depth, uint64_t sp, uint64_t fp,
 			      const uint8_t *bytes, size_t n);
+
+/* n bytes of a thread's stack, copied from its address base. */
+struct unwind_copy {
+	uint64_t base;
+	const uint8_t *bytes;
+	size_t n;
+};
+
+/* The frame step's read hook in user space (unwind_read_words in bpf/unwind_step.h): the n
+ * 8-byte words at addr into out. 0, or -EFAULT when the copy does not hold them all. */
+int unwind_copy_read(const struct unwind_copy *c, uint64_t addr, void *out, uint32_t n);
 
 /* Unmaps everything. Accepts NULL. */
 void unwinder_free(struct unwinder *u);

@@ -8,9 +8,6 @@
 #include <linux/types.h>
 #endif
 
-/* Bumped whenever a layout below changes; the agent refuses a BPF object of another version. */
-#define HS_ABI_VERSION 3
-
 /* Deepest stack kept per allocation; frame 0 is the allocator's caller. */
 #define HS_MAX_FRAMES 64
 
@@ -212,6 +209,18 @@ struct hs_stack_raw_event {
 	__u32 pad;
 	__u8 bytes[HS_RAW_STACK_BYTES];
 };
+
+/* The BPF object is built into the agent from this same header (the skeleton), so no version
+ * check is needed at run time; what could differ is how clang -target bpf and gcc lay the
+ * structs out, checked here by both. */
+_Static_assert(sizeof(struct hs_event_hdr) == 24, "event header layout");
+_Static_assert(sizeof(struct hs_alloc_event) == 72, "alloc event layout");
+_Static_assert(sizeof(struct hs_free_event) == 48, "free event layout");
+_Static_assert(sizeof(struct hs_stack_event) == 40 + 8 * HS_MAX_FRAMES, "stack event layout");
+_Static_assert(sizeof(struct hs_module_event) == 32 + HS_MODULE_PATH, "module event layout");
+_Static_assert(sizeof(struct hs_unwind_row) == 8, "unwind row layout");
+_Static_assert(sizeof(struct hs_mapping) == 32, "mapping layout");
+_Static_assert(sizeof(struct hs_proc) == 8, "process entry layout");
 
 /* Attach cookie layout: which function a probe belongs to, and how many pushes precede the
  * probe site (the return address is at rsp + 8 * pushes). */

@@ -5,6 +5,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "bpf/abi.h"
+#include "bpf/unwind_step.h"
 
 #define EEXIST 17 /* errno and signal values are not in vmlinux.h */
 #define SIGSTOP 19
@@ -232,8 +233,6 @@ struct {
 #define WINDOW_AFTER 4	  /* frames walked with single reads first */
 #define WINDOW_WORDS 512 /* 4 KiB */
 #define INITIAL_WORDS 32 /* read at the probe */
-/* Saved-rbp slots this close below the CFA are read together with the return address. */
-#define SAVED_RBP_REACH 8
 struct stack_window {
 	__u64 w[WINDOW_WORDS];
 };
@@ -246,44 +245,52 @@ struct {
 } stack_window SEC(".maps");
 
 struct dwarf_walk {
-	__u64 pc, sp, fp; /* return address of the frame being left, its CFA-side registers */
-	__u64 gen;	  /* mapping table generation */
-	__u64 win_lo;	  /* user address of win->w[0] */
-	__u64 win_words;  /* words copied into win, 0 before the copy or if it failed */
-	__u64 big;	  /* the 4 KiB copy was made (or tried) */
+	struct unwind_regs regs; /* the frame being left: its return address, rsp and rbp */
+	__u64 gen;		 /* mapping table generation */
+	__u64 win_lo;		 /* user address of win->w[0] */
+	__u64 win_words;	 /* words copied into win, 0 before the copy or if it failed */
+	__u64 big;		 /* the 4 KiB copy was made (or tried) */
 	struct hs_stack *st;
 	struct hs_mappings *maps;
 	struct rule_cache *cache;
 	struct stack_window *win;
 };
 
-/* Copies the stack from w->sp into the window; near the stack's top, where 4 KiB are not all
- * mapped, the walk goes on with single reads. */
+/* Copies the stack from the frame's sp into the window; near the stack's top, where 4 KiB are
+ * not all mapped, the walk goes on with single reads. */
 static __always_inline void fill_window(struct dwarf_walk *w)
 {
 	w->big = 1;
 	w->win_words = 0;
-	if (!bpf_probe_read_user(w->win, sizeof(*w->win), (void *)w->sp)) {
-		w->win_lo = w->sp;
+	if (!bpf_probe_read_user(w->win, sizeof(*w->win), (void *)w->regs.sp)) {
+		w->win_lo = w->regs.sp;
 		w->win_words = WINDOW_WORDS;
 	}
 }
 
-/* The n user words at addr (n <= SAVED_RBP_REACH), from the window when it holds them. */
-static __always_inline long read_words(struct dwarf_walk *w, __u64 addr, __u64 *out, __u32 n)
+/* The frame step's read hook (bpf/unwind_step.h), src a struct dwarf_walk: the n user words at
+ * addr, from the window when it holds them. The window is filled here, at the first read of a
+ * deep enough walk, so that a walk ending on a STOP row never pays for it. */
+static __always_inline long unwind_read_words(void *src, __u64 addr, __u64 *out, __u32 n)
 {
-	__u64 off = (addr - w->win_lo) >> 3;
+	struct dwarf_walk *w = src;
+	__u64 off;
 
+	if (!w->big && w->st->depth >= WINDOW_AFTER)
+		fill_window(w);
+	off = (addr - w->win_lo) >> 3;
 	if (addr >= w->win_lo && !(addr & 7) && off + n <= w->win_words) {
-		for (__u32 i = 0; i < SAVED_RBP_REACH && i < n; i++)
+		for (__u32 i = 0; i < UNWIND_RBP_REACH && i < n; i++)
 			out[i] = w->win->w[(off + i) & (WINDOW_WORDS - 1)];
 		return 0;
 	}
 	return bpf_probe_read_user(out, n * 8, (void *)addr);
 }
 
-/* A walk that goes on (every enum hs_walk_end stops it). */
-#define GO_ON HS_END_COUNT
+static __always_inline void unwind_fp_taken(void *src)
+{
+	count(HS_CNT_FP_FALLBACK);
+}
 
 /* The binary searches below narrow [lo, hi) without a branch on the comparison: the verifier
  * would otherwise follow both sides of every step (2^steps paths), and BPF has no conditional
@@ -339,58 +346,13 @@ static __always_inline struct hs_unwind_row *find_row(__u32 first, __u32 count, 
 	return bpf_map_lookup_elem(&unwind_rows, &lo);
 }
 
-/* One frame up by the frame pointer, for code without CFI; 0 when rbp is not a frame. w->sp is
- * this frame's rsp at its call, which equals rbp in a function without locals. */
-static __always_inline int fp_step(struct dwarf_walk *w, __u64 *cfa, __u64 *ra, __u64 *fp)
-{
-	__u64 pair[2];
-
-	if (w->fp < w->sp || (w->fp & 7) || bpf_probe_read_user(pair, sizeof(pair), (void *)w->fp))
-		return 0;
-	count(HS_CNT_FP_FALLBACK);
-	*cfa = w->fp + 16;
-	*ra = pair[1];
-	*fp = pair[0];
-	return 1;
-}
-
-/* The caller's CFA, return address and rbp by the row's rule; GO_ON, or how the walk ends. */
-static __always_inline __u32 cfi_step(struct dwarf_walk *w, struct hs_unwind_row *row, __u64 *cfa,
-				       __u64 *ra, __u64 *fp)
-{
-	if (row->cfa_kind == HS_CFA_STOP)
-		return HS_END_COMPLETE;
-	if (row->cfa_kind > HS_CFA_RBP)
-		return row->cfa_kind == HS_CFA_NONE ? HS_END_NO_CFI : HS_END_UNSUPPORTED;
-	*cfa = (row->cfa_kind == HS_CFA_RSP ? w->sp : w->fp) + row->cfa_off;
-	*fp = w->fp;
-	if (!w->big && w->st->depth >= WINDOW_AFTER)
-		fill_window(w);
-	if (row->rbp_slot < 0 && row->rbp_slot >= -SAVED_RBP_REACH) {
-		/* rbp saved a few words below the return address: one read for both */
-		__u32 words = -row->rbp_slot;
-		__u64 buf[SAVED_RBP_REACH];
-
-		if (words > SAVED_RBP_REACH || read_words(w, *cfa - 8 * (__u64)words, buf, words))
-			return HS_END_READ_FAULT;
-		*fp = buf[0];
-		*ra = buf[(words - 1) & (SAVED_RBP_REACH - 1)];
-		return GO_ON;
-	}
-	if (read_words(w, *cfa - 8, ra, 1))
-		return HS_END_READ_FAULT;
-	if (row->rbp_slot && read_words(w, *cfa + 8 * (__s64)row->rbp_slot, fp, 1))
-		return HS_END_READ_FAULT;
-	return GO_ON;
-}
-
-/* The rule for the frame of return address w->pc (a NONE row for code without CFI); 0 when the
- * address is in no known mapping. */
+/* The rule for the frame of return address w->regs.pc (a NONE row for code without CFI); 0,
+ * with a NONE row, when the address is in no known mapping. */
 static __always_inline int find_rule(struct dwarf_walk *w, struct hs_unwind_row *row)
 {
-	struct rule_slot *c = &w->cache->slot[((w->pc * 0x9E3779B97F4A7C15ULL) >> 54) &
-					      (RULE_CACHE_SIZE - 1)];
-	__u64 pc = w->pc, bits;
+	__u64 pc = w->regs.pc, bits;
+	struct rule_slot *c =
+		&w->cache->slot[((pc * 0x9E3779B97F4A7C15ULL) >> 54) & (RULE_CACHE_SIZE - 1)];
 	struct hs_unwind_row *r = NULL;
 	struct hs_mapping *m;
 
@@ -400,8 +362,10 @@ static __always_inline int find_rule(struct dwarf_walk *w, struct hs_unwind_row 
 		return 1;
 	}
 	m = find_mapping(w->maps, pc - 1);
-	if (!m)
+	if (!m) {
+		*row = (struct hs_unwind_row){ .cfa_kind = HS_CFA_NONE };
 		return 0;
+	}
 	if (m->count)
 		r = find_row(m->first, m->count, pc - 1 - m->bias);
 	if (r)
@@ -415,14 +379,14 @@ static __always_inline int find_rule(struct dwarf_walk *w, struct hs_unwind_row 
 	return 1;
 }
 
-/* bpf_loop body: from the frame whose return address is w->pc, one frame up. */
+/* bpf_loop body: from the frame whose return address is w->regs.pc, one frame up (the step
+ * is bpf/unwind_step.h's, which the agent runs too). */
 static long dwarf_frame(__u32 i, void *ctx)
 {
 	struct dwarf_walk *w = ctx;
 	struct hs_stack *st = w->st;
 	struct hs_unwind_row row;
-	__u64 cfa = 0, ra = 0, fp = 0;
-	__u32 end = GO_ON, depth = st->depth;
+	__u32 end, depth = st->depth;
 	int known;
 
 	if (depth >= max_depth || depth >= HS_MAX_FRAMES) {
@@ -430,31 +394,23 @@ static long dwarf_frame(__u32 i, void *ctx)
 		return 1;
 	}
 	known = find_rule(w, &row);
-	if (known) {
-		end = cfi_step(w, &row, &cfa, &ra, &fp);
-	} else {
+	if (!known) {
 		count(HS_CNT_NO_MAPPING);
 		if (bpf_ktime_get_ns() - modules_changed_ns < DEFER_WINDOW_NS &&
 		    __sync_fetch_and_sub(&defer_budget, 1) > 0) { /* hand over (send_raw) */
-			st->stop_sp = w->sp;
-			st->stop_fp = w->fp;
+			st->stop_sp = w->regs.sp;
+			st->stop_fp = w->regs.fp;
 			st->end = HS_END_NO_MAPPING;
 			return 1;
 		}
 	}
-	if (!known || end == HS_END_NO_CFI)
-		end = fp_step(w, &cfa, &ra, &fp) ? GO_ON : known ? HS_END_NO_CFI : HS_END_NO_MAPPING;
-	if (end == GO_ON && (!ra || cfa <= w->sp))
-		end = HS_END_BAD_FRAME;
-	if (end != GO_ON) {
+	end = unwind_step(w, &row, known, &w->regs);
+	if (end != UNWIND_GO_ON) {
 		st->end = end;
 		return 1;
 	}
-	st->frames[depth & (HS_MAX_FRAMES - 1)] = ra;
+	st->frames[depth & (HS_MAX_FRAMES - 1)] = w->regs.pc;
 	st->depth = depth + 1;
-	w->pc = ra;
-	w->sp = cfa;
-	w->fp = fp;
 	return 0;
 }
 
@@ -463,7 +419,7 @@ static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *s
 {
 	__u32 gen = mappings_live[slot & (HS_MAX_PROCS - 1)], zero = 0;
 	__u32 table = 2 * (slot & (HS_MAX_PROCS - 1)) + (gen & 1);
-	struct dwarf_walk w = { .sp = ra_at + 8, .fp = fp, .gen = gen, .st = st };
+	struct dwarf_walk w = { .regs = { .sp = ra_at + 8, .fp = fp }, .gen = gen, .st = st };
 
 	w.maps = bpf_map_lookup_elem(&mappings, &table);
 	w.cache = bpf_map_lookup_elem(&rule_cache, &zero);
@@ -481,7 +437,7 @@ static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *s
 	} else {
 		bpf_probe_read_user(&st->frames[0], sizeof(st->frames[0]), (void *)ra_at);
 	}
-	w.pc = st->frames[0];
+	w.regs.pc = st->frames[0];
 	st->end = HS_END_DEPTH;
 	bpf_loop(HS_MAX_FRAMES, dwarf_frame, &w, 0);
 }

@@ -1,6 +1,7 @@
 /* Unit tests of the unwind tables' loader and of the agent's half of a deferred walk, on this
  * process: real BPF maps (mmapable arrays, as the recorder creates them), this process's
- * modules, and a copy of this thread's own stack. Needs root (BPF maps). */
+ * modules, and a copy of this thread's own stack; and of the frame step both sides share
+ * (bpf/unwind_step.h), rule by rule on hand-made stacks. Needs root (BPF maps). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "agent/symbolize.h"
 #include "agent/unwind.h"
 #include "bpf/abi.h"
+#include "bpf/unwind_step.h"
 
 #define ROWS_CAP (1U << 20)
 
@@ -195,11 +197,137 @@ static void test_finish_walk(void **state)
 	free(h);
 }
 
+/* A hand-made stack: STACK_WORDS words from STACK_BASE, word i (at A(i)) holding W(i) unless a
+ * case says otherwise. The step reads it as the agent does, through unwind_copy_read; the hooks
+ * count what the step asked for. */
+#define STACK_BASE 0x7ffc00001000ULL
+#define STACK_WORDS 32
+#define A(i) (STACK_BASE + 8 * (__u64)(i))
+#define W(i) (0x401000ULL + (__u64)(i))
+#define PC 0x400123ULL /* the return address into the frame being left: any */
+
+struct hand_stack {
+	struct unwind_copy copy;
+	int reads, fp_frames;
+};
+
+static __always_inline long unwind_read_words(void *src, __u64 addr, __u64 *out, __u32 n)
+{
+	struct hand_stack *s = src;
+
+	s->reads++;
+	return unwind_copy_read(&s->copy, addr, out, n);
+}
+
+static __always_inline void unwind_fp_taken(void *src)
+{
+	((struct hand_stack *)src)->fp_frames++;
+}
+
+struct step_case {
+	const char *name;
+	struct hs_unwind_row row;
+	int mapped;
+	struct unwind_regs in;
+	__u32 end;
+	struct unwind_regs out; /* when the walk goes on (else: in, unchanged) */
+	int reads;		/* calls of the read hook: a saved rbp in reach costs no second */
+	int fp_frames;
+};
+
+#define ROW(kind, off, slot) { .cfa_kind = (kind), .cfa_off = (off), .rbp_slot = (slot) }
+#define REGS(sp_, fp_) { .pc = PC, .sp = (sp_), .fp = (fp_) }
+#define OUT(pc_, sp_, fp_) { .pc = (pc_), .sp = (sp_), .fp = (fp_) }
+#define GOES(name_, row_, mapped_, in_, out_, reads_, fp_frames_)                                  \
+	{ .name = (name_), .row = row_, .mapped = (mapped_), .in = in_, .end = UNWIND_GO_ON,       \
+	  .out = out_, .reads = (reads_), .fp_frames = (fp_frames_) }
+#define ENDS(name_, row_, mapped_, in_, end_, reads_, fp_frames_)                                  \
+	{ .name = (name_), .row = row_, .mapped = (mapped_), .in = in_, .end = (end_),             \
+	  .reads = (reads_), .fp_frames = (fp_frames_) }
+
+static const struct step_case step_cases[] = {
+	/* CFA = rsp or rbp + offset, the return address just under it, rbp unchanged */
+	GOES("rsp", ROW(HS_CFA_RSP, 24, 0), 1, REGS(A(0), 0x55), OUT(W(2), A(3), 0x55), 1, 0),
+	GOES("rbp", ROW(HS_CFA_RBP, 16, 0), 1, REGS(A(0), A(4)), OUT(W(5), A(6), A(4)), 1, 0),
+	/* push rbp; mov rbp, rsp: rbp saved just under the return address, both in one read */
+	GOES("rbp slot -2", ROW(HS_CFA_RBP, 16, -2), 1, REGS(A(0), A(4)), OUT(W(5), A(6), W(4)), 1,
+	     0),
+	GOES("rbp slot -8, the reach", ROW(HS_CFA_RSP, 80, -8), 1, REGS(A(0), 0x55),
+	     OUT(W(9), A(10), W(2)), 1, 0),
+	/* out of reach: one read for the return address, one for rbp */
+	GOES("rbp slot -9", ROW(HS_CFA_RSP, 96, -9), 1, REGS(A(0), 0x55), OUT(W(11), A(12), W(3)),
+	     2, 0),
+	GOES("rbp slot +1", ROW(HS_CFA_RSP, 24, 1), 1, REGS(A(0), 0x55), OUT(W(2), A(3), W(4)), 2,
+	     0),
+	ENDS("stop", ROW(HS_CFA_STOP, 0, 0), 1, REGS(A(0), A(4)), HS_END_COMPLETE, 0, 0),
+	ENDS("unsupported", ROW(HS_CFA_UNSUPPORTED, 0, 0), 1, REGS(A(0), A(4)), HS_END_UNSUPPORTED,
+	     0, 0),
+	ENDS("unknown kind", ROW(9, 16, 0), 1, REGS(A(0), A(4)), HS_END_UNSUPPORTED, 0, 0),
+	/* no row: by frame pointer, rbp pointing at the saved rbp and the return address */
+	GOES("none, fp", ROW(HS_CFA_NONE, 0, 0), 1, REGS(A(0), A(2)), OUT(W(3), A(4), W(2)), 1, 1),
+	GOES("none, fp, no mapping", ROW(HS_CFA_NONE, 0, 0), 0, REGS(A(0), A(2)),
+	     OUT(W(3), A(4), W(2)), 1, 1),
+	GOES("none, rsp = rbp", ROW(HS_CFA_NONE, 0, 0), 1, REGS(A(2), A(2)), OUT(W(3), A(4), W(2)),
+	     1, 1),
+	ENDS("none, rbp below rsp", ROW(HS_CFA_NONE, 0, 0), 1, REGS(A(4), A(2)), HS_END_NO_CFI, 0,
+	     0),
+	ENDS("none, rbp below rsp, no mapping", ROW(HS_CFA_NONE, 0, 0), 0, REGS(A(4), A(2)),
+	     HS_END_NO_MAPPING, 0, 0),
+	ENDS("none, rbp misaligned", ROW(HS_CFA_NONE, 0, 0), 1, REGS(A(0), A(2) + 4), HS_END_NO_CFI,
+	     0, 0),
+	/* an unreadable frame record means no frame pointer, not a read fault */
+	ENDS("none, rbp unreadable", ROW(HS_CFA_NONE, 0, 0), 1, REGS(A(0), A(40)), HS_END_NO_CFI, 1,
+	     0),
+	ENDS("none, rbp unreadable, no mapping", ROW(HS_CFA_NONE, 0, 0), 0, REGS(A(0), A(40)),
+	     HS_END_NO_MAPPING, 1, 0),
+	/* word 6 holds 0 */
+	ENDS("zero return address", ROW(HS_CFA_RSP, 56, 0), 1, REGS(A(0), 0x55), HS_END_BAD_FRAME,
+	     1, 0),
+	ENDS("none, zero return address", ROW(HS_CFA_NONE, 0, 0), 1, REGS(A(0), A(5)),
+	     HS_END_BAD_FRAME, 1, 1),
+	ENDS("cfa at sp", ROW(HS_CFA_RSP, 0, 0), 1, REGS(A(8), 0x55), HS_END_BAD_FRAME, 1, 0),
+	ENDS("cfa below sp", ROW(HS_CFA_RBP, 16, -2), 1, REGS(A(8), A(2)), HS_END_BAD_FRAME, 1, 0),
+	GOES("last word of the copy", ROW(HS_CFA_RSP, 8 * STACK_WORDS, 0), 1, REGS(A(0), 0x55),
+	     OUT(W(31), A(32), 0x55), 1, 0),
+	ENDS("read fault", ROW(HS_CFA_RSP, 8 * STACK_WORDS + 8, 0), 1, REGS(A(0), 0x55),
+	     HS_END_READ_FAULT, 1, 0),
+	ENDS("read fault, rbp in reach", ROW(HS_CFA_RSP, 16, -3), 1, REGS(A(0), 0x55),
+	     HS_END_READ_FAULT, 1, 0),
+	ENDS("read fault, rbp out of reach", ROW(HS_CFA_RSP, 24, -12), 1, REGS(A(0), 0x55),
+	     HS_END_READ_FAULT, 2, 0),
+};
+
+/* Every rule of the step: where the CFA and the saved rbp are, one read for both when rbp is in
+ * reach, the frame-pointer fallback and its ends, and the ends that stop a walk. */
+static void test_step_rules(void **state)
+{
+	__u64 words[STACK_WORDS];
+
+	(void)state;
+	for (int i = 0; i < STACK_WORDS; i++)
+		words[i] = W(i);
+	words[6] = 0;
+	for (size_t k = 0; k < sizeof(step_cases) / sizeof(step_cases[0]); k++) {
+		const struct step_case *t = &step_cases[k];
+		struct hand_stack s = { .copy = { STACK_BASE, (const uint8_t *)words, sizeof(words) } };
+		struct unwind_regs r = t->in, want = t->end == UNWIND_GO_ON ? t->out : t->in;
+		__u32 end = unwind_step(&s, &t->row, t->mapped, &r);
+
+		if (end != t->end || r.pc != want.pc || r.sp != want.sp || r.fp != want.fp ||
+		    s.reads != t->reads || s.fp_frames != t->fp_frames)
+			fail_msg("%s: end %u, pc %#llx sp %#llx fp %#llx, %d reads, %d by fp; want %u, "
+				 "pc %#llx sp %#llx fp %#llx, %d reads, %d by fp",
+				 t->name, end, r.pc, r.sp, r.fp, s.reads, s.fp_frames, t->end,
+				 want.pc, want.sp, want.fp, t->reads, t->fp_frames);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sync_publishes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_walk, setup, teardown),
+		cmocka_unit_test(test_step_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
