@@ -77,12 +77,10 @@ demo: all
 	$(BUILD)/heapscope report -d $(BUILD)/demo.db --format html -o $(BUILD)/demo.html
 	@echo "-- open $(BUILD)/demo.html in a browser, or run: $(BUILD)/heapscope serve -d $(BUILD)/demo.db"
 
-# Embedded with .incbin, which the compiler's dependency files do not see.
-$(BUILD)/report/html.o: report/html_template.html
-
 # The dashboard: every file under web/ (but npm's node_modules and package*.json, and dotfiles)
-# is embedded into the binary by the generated build/web_assets.S (.incbin). Each file is a
-# prerequisite, and the list file changes when a file is added or removed.
+# is embedded into the binary by the generated build/web_assets.S (.incbin), served by the server
+# and inlined into the HTML report (report/html.c). Each file is a prerequisite, and the list
+# file changes when a file is added or removed.
 WEB_FILES := $(shell find web -type f ! -path 'web/node_modules/*' ! -name 'package*.json' \
 	! -path '*/.*' 2>/dev/null | LC_ALL=C sort)
 

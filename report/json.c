@@ -1,4 +1,4 @@
-/* The streaming JSON writer: separators, nesting checks, RFC 8259 escaping, FILE or memory sink. */
+/* The streaming JSON writer: separators, uncapped nesting, RFC 8259 escaping, FILE or memory. */
 #include "report/json.h"
 
 #include <errno.h>
@@ -7,17 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/buf.h"
+
 struct json {
 	FILE *f; /* file sink, or NULL for the memory sink */
-	char *buf;
-	size_t len, cap;
+	struct buf out;
 	int pretty;
 	int err;
-	int depth;
+	/* Nesting needs no per-level state: a value after a key is an object's, any other value
+	 * inside a container an array item, and only the innermost container's "has an item
+	 * already" matters, since a closed container is always an item of its parent. */
+	size_t depth;
+	int need_comma; /* the innermost container has an item: the next one needs a comma */
 	int after_key; /* a key was written and its value is due */
 	int done; /* the top-level value is complete */
-	unsigned char is_obj[JSON_MAX_DEPTH];
-	unsigned char has_items[JSON_MAX_DEPTH];
 };
 
 static struct json *json_new(FILE *f, int pretty)
@@ -47,26 +50,6 @@ static void fail(struct json *j, int err)
 		j->err = err;
 }
 
-/* Keeps one spare byte so json_take_buffer can always NUL-terminate in place. */
-static int reserve(struct json *j, size_t n)
-{
-	size_t cap = j->cap ? j->cap : 256;
-	char *nb;
-
-	if (j->len + n + 1 <= j->cap)
-		return 0;
-	while (cap < j->len + n + 1)
-		cap *= 2;
-	nb = realloc(j->buf, cap);
-	if (!nb) {
-		fail(j, -ENOMEM);
-		return -ENOMEM;
-	}
-	j->buf = nb;
-	j->cap = cap;
-	return 0;
-}
-
 static void emit(struct json *j, const char *s, size_t n)
 {
 	if (j->err || !n)
@@ -76,10 +59,9 @@ static void emit(struct json *j, const char *s, size_t n)
 			fail(j, -EIO);
 		return;
 	}
-	if (reserve(j, n))
-		return;
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
+	buf_add(&j->out, s, n);
+	if (j->out.err)
+		fail(j, j->out.err);
 }
 
 static void emit_str(struct json *j, const char *s)
@@ -87,14 +69,14 @@ static void emit_str(struct json *j, const char *s)
 	emit(j, s, strlen(s));
 }
 
-static void newline_indent(struct json *j, int depth)
+static void newline_indent(struct json *j, size_t depth)
 {
 	static const char spaces[] = "                                ";
 
 	if (!j->pretty)
 		return;
 	emit(j, "\n", 1);
-	for (size_t n = 2 * (size_t)depth; n > 0;) {
+	for (size_t n = 2 * depth; n > 0;) {
 		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
 
 		emit(j, spaces, k);
@@ -105,19 +87,16 @@ static void newline_indent(struct json *j, int depth)
 /* Writes what must precede a value here (comma, indent) and checks a value may go here. */
 static int begin_value(struct json *j)
 {
-	int d = j->depth;
-
 	if (j->err)
 		return -1;
-	if (d == 0 ? j->done : j->is_obj[d - 1] && !j->after_key) {
+	if (j->depth == 0 && j->done) {
 		fail(j, -EINVAL);
 		return -1;
 	}
-	if (d > 0 && !j->is_obj[d - 1]) {
-		if (j->has_items[d - 1])
+	if (j->depth > 0 && !j->after_key) {
+		if (j->need_comma)
 			emit(j, ",", 1);
-		newline_indent(j, d);
-		j->has_items[d - 1] = 1;
+		newline_indent(j, j->depth);
 	}
 	j->after_key = 0;
 	return 0;
@@ -125,6 +104,7 @@ static int begin_value(struct json *j)
 
 static void end_value(struct json *j)
 {
+	j->need_comma = 1;
 	if (j->depth == 0)
 		j->done = 1;
 }
@@ -224,13 +204,8 @@ static void container_begin(struct json *j, int is_obj)
 {
 	if (begin_value(j))
 		return;
-	if (j->depth == JSON_MAX_DEPTH) {
-		fail(j, -EINVAL);
-		return;
-	}
-	j->is_obj[j->depth] = (unsigned char)is_obj;
-	j->has_items[j->depth] = 0;
 	j->depth++;
+	j->need_comma = 0;
 	emit(j, is_obj ? "{" : "[", 1);
 }
 
@@ -238,12 +213,12 @@ static void container_end(struct json *j, int is_obj)
 {
 	if (j->err)
 		return;
-	if (j->depth == 0 || j->is_obj[j->depth - 1] != is_obj || j->after_key) {
+	if (j->depth == 0 || j->after_key) {
 		fail(j, -EINVAL);
 		return;
 	}
 	j->depth--;
-	if (j->has_items[j->depth])
+	if (j->need_comma)
 		newline_indent(j, j->depth);
 	emit(j, is_obj ? "}" : "]", 1);
 	end_value(j);
@@ -271,20 +246,17 @@ void json_arr_end(struct json *j)
 
 void json_key(struct json *j, const char *key)
 {
-	int d = j->depth;
-
 	if (j->err)
 		return;
-	if (d == 0 || !j->is_obj[d - 1] || j->after_key || !key) {
+	if (j->depth == 0 || j->after_key || !key) {
 		fail(j, -EINVAL);
 		return;
 	}
-	if (j->has_items[d - 1])
+	if (j->need_comma)
 		emit(j, ",", 1);
-	newline_indent(j, d);
+	newline_indent(j, j->depth);
 	write_string(j, key, strlen(key));
 	emit_str(j, j->pretty ? ": " : ":");
-	j->has_items[d - 1] = 1;
 	j->after_key = 1;
 }
 
@@ -400,14 +372,11 @@ char *json_take_buffer(struct json *j, size_t *len)
 {
 	char *out;
 
-	if (!j || j->f || j->err || reserve(j, 0))
+	if (!j || j->f || j->err)
 		return NULL;
-	out = j->buf;
-	out[j->len] = '\0';
-	if (len)
-		*len = j->len;
-	j->buf = NULL;
-	j->len = j->cap = 0;
+	out = buf_take(&j->out, len);
+	if (!out)
+		fail(j, -ENOMEM);
 	return out;
 }
 
@@ -427,7 +396,7 @@ int json_free(struct json *j)
 	if (j->depth || j->after_key)
 		fail(j, -EINVAL);
 	err = j->err;
-	free(j->buf);
+	buf_free(&j->out);
 	free(j);
 	return err;
 }

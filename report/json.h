@@ -6,13 +6,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Containers nest at most this deep; deeper is a usage error (-EINVAL). */
-#define JSON_MAX_DEPTH 64
-
 /*
  * The writer tracks nesting, commas and key/value alternation itself, so callers never write
- * separators. Errors are sticky: after the first one every call is a no-op, and json_error()
- * or json_free() report it. Output is always valid UTF-8:
+ * separators. Nesting has no cap: the writer keeps a depth and a comma flag, no per-level state.
+ * So it catches a key at the top level or after a key, a container closed while a value is due,
+ * an unbalanced or second top-level value, but not a value without its key in an object, a key
+ * in an array or "]" closing "{": those are the caller's to avoid. Errors are sticky: after the
+ * first one every call is a no-op, and json_error() or json_free() report it. Output is
+ * always valid UTF-8:
  *  - strings escape '"', '\\', control characters (\n \t \r \b \f, else \u00XX), U+2028 and
  *    U+2029 (\u2028, \u2029), and "</" as "<\/" and "<!--" as "\u003c!--" so the document can
  *    sit inside an HTML <script> element;

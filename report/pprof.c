@@ -8,6 +8,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "report/buf.h"
+
 /* Interns byte strings as dense indexes: the string table and the four entity tables. */
 struct itab {
 	struct ient {
@@ -260,36 +262,7 @@ void pprof_set_time(struct pprof *p, int64_t time_nanos, int64_t duration_nanos)
 	p->duration_ns = duration_nanos;
 }
 
-/* A growable protobuf output buffer; errors are sticky. */
-struct pb {
-	unsigned char *b;
-	size_t len, cap;
-	int err;
-};
-
-static void pb_put(struct pb *b, const void *d, size_t n)
-{
-	size_t nc = b->cap ? b->cap : 256;
-	unsigned char *nb;
-
-	if (b->err || !n)
-		return;
-	if (b->len + n > b->cap) {
-		while (nc < b->len + n)
-			nc *= 2;
-		nb = realloc(b->b, nc);
-		if (!nb) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->b = nb;
-		b->cap = nc;
-	}
-	memcpy(b->b + b->len, d, n);
-	b->len += n;
-}
-
-static void pb_varint(struct pb *b, uint64_t v)
+static void pb_varint(struct buf *b, uint64_t v)
 {
 	unsigned char t[10];
 	size_t n = 0;
@@ -298,11 +271,11 @@ static void pb_varint(struct pb *b, uint64_t v)
 		t[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 		v >>= 7;
 	} while (v);
-	pb_put(b, t, n);
+	buf_add(b, t, n);
 }
 
 /* A varint field (uint64, or int64 as two's complement); zero is the default and left out. */
-static void pb_uint(struct pb *b, int field, uint64_t v)
+static void pb_uint(struct buf *b, int field, uint64_t v)
 {
 	if (!v)
 		return;
@@ -310,24 +283,24 @@ static void pb_uint(struct pb *b, int field, uint64_t v)
 	pb_varint(b, v);
 }
 
-static void pb_bytes(struct pb *b, int field, const void *d, size_t n)
+static void pb_bytes(struct buf *b, int field, const void *d, size_t n)
 {
 	pb_varint(b, (uint64_t)field << 3 | WT_LEN);
 	pb_varint(b, n);
-	pb_put(b, d, n);
+	buf_add(b, d, n);
 }
 
 /* Appends sub as an embedded message and empties sub for reuse. */
-static void pb_msg(struct pb *b, int field, struct pb *sub)
+static void pb_msg(struct buf *b, int field, struct buf *sub)
 {
 	if (sub->err && !b->err)
 		b->err = sub->err;
-	pb_bytes(b, field, sub->b, sub->len);
-	sub->len = 0;
+	pb_bytes(b, field, sub->p, sub->len);
+	buf_clear(sub);
 }
 
 /* A packed repeated varint field, built in tmp. */
-static void pb_packed(struct pb *b, struct pb *tmp, int field, const uint64_t *v, size_t n)
+static void pb_packed(struct buf *b, struct buf *tmp, int field, const uint64_t *v, size_t n)
 {
 	if (!n)
 		return;
@@ -336,14 +309,14 @@ static void pb_packed(struct pb *b, struct pb *tmp, int field, const uint64_t *v
 	pb_msg(b, field, tmp);
 }
 
-static void enc_value_type(struct pb *out, struct pb *s, int field, const uint32_t vt[2])
+static void enc_value_type(struct buf *out, struct buf *s, int field, const uint32_t vt[2])
 {
 	pb_uint(s, 1, vt[0]);
 	pb_uint(s, 2, vt[1]);
 	pb_msg(out, field, s);
 }
 
-static void enc_samples(const struct pprof *p, struct pb *out, struct pb *s, struct pb *t)
+static void enc_samples(const struct pprof *p, struct buf *out, struct buf *s, struct buf *t)
 {
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const struct psample *sm = &p->samples[i];
@@ -357,7 +330,7 @@ static void enc_samples(const struct pprof *p, struct pb *out, struct pb *s, str
 	}
 }
 
-static void enc_mappings(const struct pprof *p, struct pb *out, struct pb *s)
+static void enc_mappings(const struct pprof *p, struct buf *out, struct buf *s)
 {
 	for (size_t i = 0; i < p->mappings.n; i++) {
 		const struct pmap *m = &p->maps[i];
@@ -375,7 +348,7 @@ static void enc_mappings(const struct pprof *p, struct pb *out, struct pb *s)
 	}
 }
 
-static void enc_locations(const struct pprof *p, struct pb *out, struct pb *s, struct pb *t)
+static void enc_locations(const struct pprof *p, struct buf *out, struct buf *s, struct buf *t)
 {
 	for (size_t i = 0; i < p->locations.n; i++) {
 		const uint64_t *k = (const uint64_t *)p->locations.ents[i].key;
@@ -390,7 +363,7 @@ static void enc_locations(const struct pprof *p, struct pb *out, struct pb *s, s
 	}
 }
 
-static void enc_functions(const struct pprof *p, struct pb *out, struct pb *s)
+static void enc_functions(const struct pprof *p, struct buf *out, struct buf *s)
 {
 	for (size_t i = 0; i < p->functions.n; i++) {
 		const uint64_t *k = (const uint64_t *)p->functions.ents[i].key;
@@ -403,7 +376,7 @@ static void enc_functions(const struct pprof *p, struct pb *out, struct pb *s)
 	}
 }
 
-static void enc_trailer(const struct pprof *p, struct pb *out, struct pb *s)
+static void enc_trailer(const struct pprof *p, struct buf *out, struct buf *s)
 {
 	for (size_t i = 0; i < p->strings.n; i++)
 		pb_bytes(out, 6, p->strings.ents[i].key, p->strings.ents[i].len);
@@ -416,7 +389,7 @@ static void enc_trailer(const struct pprof *p, struct pb *out, struct pb *s)
 
 int pprof_encode(const struct pprof *p, unsigned char **out, size_t *len)
 {
-	struct pb b = { 0 }, s = { 0 }, t = { 0 };
+	struct buf b = { 0 }, s = { 0 }, t = { 0 };
 
 	for (int i = 0; i < PPROF_NVALUES; i++)
 		enc_value_type(&b, &s, 1, p->types[i]);
@@ -425,15 +398,10 @@ int pprof_encode(const struct pprof *p, unsigned char **out, size_t *len)
 	enc_locations(p, &b, &s, &t);
 	enc_functions(p, &b, &s);
 	enc_trailer(p, &b, &s);
-	free(s.b);
-	free(t.b);
-	if (b.err) {
-		free(b.b);
-		return b.err;
-	}
-	*out = b.b;
-	*len = b.len;
-	return 0;
+	buf_free(&s);
+	buf_free(&t);
+	*out = (unsigned char *)buf_take(&b, len);
+	return *out ? 0 : -ENOMEM;
 }
 
 /* Deflates data in gzip framing (windowBits 15 + 16) to out. */

@@ -188,7 +188,7 @@ void report_json_summary(struct json *j, const struct an_summary *s)
 	json_obj_end(j);
 }
 
-static void site(struct json *j, const struct an_site *s)
+void report_json_site(struct json *j, const struct an_site *s)
 {
 	json_obj_begin(j);
 	json_kv_int(j, "site", s->site);
@@ -218,7 +218,7 @@ void report_json_sites(struct json *j, const struct an_sites *s)
 {
 	json_arr_begin(j);
 	for (size_t i = 0; i < s->n; i++)
-		site(j, &s->v[i]);
+		report_json_site(j, &s->v[i]);
 	json_arr_end(j);
 }
 

@@ -49,6 +49,8 @@ void report_json_frame_place(struct json *j, const struct an_frame *f);
 /* JSON of each analysis, as the stable contract documented in the README. */
 void report_json_summary(struct json *j, const struct an_summary *s);
 void report_json_sites(struct json *j, const struct an_sites *s);
+/* One element of report_json_sites' array: the API's site object. */
+void report_json_site(struct json *j, const struct an_site *s);
 void report_json_leaks(struct json *j, const struct an_leaks *l);
 void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes);
 void report_json_errors(struct json *j, const struct an_errors *e);

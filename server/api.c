@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/flame.h"
 #include "report/json.h"
 #include "report/report.h"
-#include "server/flame.h"
-#include "server/sbuf.h"
 #include "store/analysis.h"
 
 #define ERR_MAX 512
@@ -27,7 +26,7 @@ struct route {
 	const char *name;
 	const struct param_spec *params;
 	int64_t default_limit;
-	int (*run)(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err);
+	int (*run)(struct store_reader *r, const struct api_args *a, struct json *j, char *err);
 };
 
 static const char *const GROUPS[] = { "stack", "function", "file", NULL };
@@ -76,54 +75,34 @@ static const struct param_spec FLAME_P[] = {
 	{ NULL },
 };
 
-/* Appends the writer's text (without its first and last byte if strip: an array's brackets),
- * frees the writer and returns e, or the writer's error. */
-static int finish(struct json *j, struct sbuf *out, int e, int strip)
+/*
+ * Each route runs its analysis, then writes the whole response with the one writer it is given
+ * (nothing is written when the analysis fails): 0 or a negative errno, with a message in err
+ * (ERR_MAX bytes) when the status needs one.
+ */
+static int run_summary(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
-	size_t len = 0;
-	char *text = NULL;
-
-	if (!j)
-		return e ? e : -ENOMEM;
-	if (!e) {
-		text = json_take_buffer(j, &len);
-		if (text && strip && len >= 2)
-			sbuf_add(out, text + 1, len - 2);
-		else if (text)
-			sbuf_add(out, text, len);
-		e = text ? out->err : json_error(j) ? json_error(j) : -ENOMEM;
-	}
-	free(text);
-	json_free(j);
-	return e;
-}
-
-static int run_summary(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
-{
-	struct json *j = json_new_buffer(0);
 	struct an_summary s = { 0 };
-	int e = j ? an_summary(r, &s) : -ENOMEM;
+	int e = an_summary(r, &s);
 
 	(void)a, (void)err;
 	if (!e)
 		report_json_summary(j, &s);
-	e = finish(j, out, e, 0);
 	an_summary_free(&s);
 	return e;
 }
 
-static int run_sites(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+static int run_sites(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
 	struct an_sites_query q = { .group = (enum an_group)a->group, .ascending = a->order == 1,
 				    .limit = a->limit, .offset = a->offset, .function = a->function,
 				    .file = a->file };
-	struct json *j = json_new_buffer(0);
 	struct an_sites s = { 0 };
 	int e;
 
 	(void)err;
 	q.sort = a->sort >= 0 ? AN_SITE_SORT_KEYS[a->sort] : NULL;
-	e = j ? an_sites(r, &q, &s) : -ENOMEM;
+	e = an_sites(r, &q, &s);
 	if (!e) {
 		json_obj_begin(j);
 		json_kv_int(j, "total", (int64_t)s.total);
@@ -131,7 +110,6 @@ static int run_sites(struct store_reader *r, const struct api_args *a, struct sb
 		report_json_sites(j, &s);
 		json_obj_end(j);
 	}
-	e = finish(j, out, e, 0);
 	an_sites_free(&s);
 	return e;
 }
@@ -142,33 +120,22 @@ struct site_detail {
 	struct an_timeline timeline;
 };
 
-/* {"site": {...}, "lifetimes", "sizes", "timeline"}: the one-site array of report_json_sites
- * with its brackets stripped, so the object is exactly report's. */
-static int render_site(const struct site_detail *d, struct sbuf *out)
+/* {"site": {...}, "lifetimes", "sizes", "timeline"}: the site object is exactly report's. */
+static void render_site(struct json *j, const struct site_detail *d)
 {
-	struct json *j[4] = { json_new_buffer(0), json_new_buffer(0), json_new_buffer(0),
-			      json_new_buffer(0) };
-	int e = j[0] && j[1] && j[2] && j[3] ? 0 : -ENOMEM;
-
-	if (!e) {
-		report_json_sites(j[0], &d->sites);
-		report_json_hist(j[1], &d->lifetimes, 1);
-		report_json_hist(j[2], &d->sizes, 0);
-		report_json_timeline(j[3], &d->timeline);
-	}
-	sbuf_adds(out, "{\"site\":");
-	e = finish(j[0], out, e, 1);
-	sbuf_adds(out, ",\"lifetimes\":");
-	e = finish(j[1], out, e, 0);
-	sbuf_adds(out, ",\"sizes\":");
-	e = finish(j[2], out, e, 0);
-	sbuf_adds(out, ",\"timeline\":");
-	e = finish(j[3], out, e, 0);
-	sbuf_adds(out, "}");
-	return e ? e : out->err;
+	json_obj_begin(j);
+	json_key(j, "site");
+	report_json_site(j, &d->sites.v[0]);
+	json_key(j, "lifetimes");
+	report_json_hist(j, &d->lifetimes, 1);
+	json_key(j, "sizes");
+	report_json_hist(j, &d->sizes, 0);
+	json_key(j, "timeline");
+	report_json_timeline(j, &d->timeline);
+	json_obj_end(j);
 }
 
-static int run_site(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+static int run_site(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
 	struct an_sites_query q = { .group = AN_BY_STACK, .limit = 1, .site = a->id };
 	struct site_detail d = { 0 };
@@ -189,96 +156,86 @@ static int run_site(struct store_reader *r, const struct api_args *a, struct sbu
 	if (!e)
 		e = an_timeline(r, a->id, 0, 0, 0, &d.timeline);
 	if (!e)
-		e = render_site(&d, out);
+		render_site(j, &d);
 	an_sites_free(&d.sites);
 	an_timeline_free(&d.timeline);
 	return e;
 }
 
-static int run_leaks(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+static int run_leaks(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
-	struct json *j = json_new_buffer(0);
 	struct an_leaks l = { 0 };
-	int e = j ? an_leaks_grouped(r, a->min_age_ns, a->limit, (enum an_group)a->group, &l) :
-		    -ENOMEM;
+	int e = an_leaks_grouped(r, a->min_age_ns, a->limit, (enum an_group)a->group, &l);
 
 	(void)err;
 	if (!e)
 		report_json_leaks(j, &l);
-	e = finish(j, out, e, 0);
 	an_leaks_free(&l);
 	return e;
 }
 
-static int run_hist(struct store_reader *r, const struct api_args *a, struct sbuf *out, int lt)
+static int run_hist(struct store_reader *r, const struct api_args *a, struct json *j, int lt)
 {
-	struct json *j = json_new_buffer(0);
 	struct an_hist h = { 0 };
-	int e = !j ? -ENOMEM : lt ? an_lifetimes(r, a->site, &h) : an_sizes(r, a->site, &h);
+	int e = lt ? an_lifetimes(r, a->site, &h) : an_sizes(r, a->site, &h);
 
 	if (!e)
 		report_json_hist(j, &h, lt);
-	return finish(j, out, e, 0);
+	return e;
 }
 
-static int run_lifetimes(struct store_reader *r, const struct api_args *a, struct sbuf *out,
+static int run_lifetimes(struct store_reader *r, const struct api_args *a, struct json *j,
 			 char *err)
 {
 	(void)err;
-	return run_hist(r, a, out, 1);
+	return run_hist(r, a, j, 1);
 }
 
-static int run_sizes(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+static int run_sizes(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
 	(void)err;
-	return run_hist(r, a, out, 0);
+	return run_hist(r, a, j, 0);
 }
 
-static int run_timeline(struct store_reader *r, const struct api_args *a, struct sbuf *out,
+static int run_timeline(struct store_reader *r, const struct api_args *a, struct json *j,
 			char *err)
 {
-	struct json *j = json_new_buffer(0);
 	struct an_timeline t = { 0 };
-	int e = j ? an_timeline(r, a->site, a->from, a->to, a->resolution, &t) : -ENOMEM;
+	int e = an_timeline(r, a->site, a->from, a->to, a->resolution, &t);
 
 	if (e == -E2BIG)
 		snprintf(err, ERR_MAX, "too many timeline points: choose a larger resolution");
 	if (!e)
 		report_json_timeline(j, &t);
-	e = finish(j, out, e, 0);
 	an_timeline_free(&t);
 	return e;
 }
 
-static int run_errors(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+static int run_errors(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
-	struct json *j = json_new_buffer(0);
 	struct an_errors x = { 0 };
-	int e = j ? an_errors(r, &x) : -ENOMEM;
+	int e = an_errors(r, &x);
 
 	(void)a, (void)err;
 	if (!e)
 		report_json_errors(j, &x);
-	e = finish(j, out, e, 0);
 	an_errors_free(&x);
 	return e;
 }
 
-static int run_advice(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+static int run_advice(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
-	struct json *j = json_new_buffer(0);
 	struct an_advices x = { 0 };
-	int e = j ? an_advice(r, &x) : -ENOMEM;
+	int e = an_advice(r, &x);
 
 	(void)a, (void)err;
 	if (!e)
 		report_json_advice(j, &x);
-	e = finish(j, out, e, 0);
 	an_advices_free(&x);
 	return e;
 }
 
-static int run_flame(struct store_reader *r, const struct api_args *a, struct sbuf *out, char *err)
+static int run_flame(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
 	struct an_sites_query q = { .group = AN_BY_STACK };
 	struct flame_node root = { 0 };
@@ -289,7 +246,7 @@ static int run_flame(struct store_reader *r, const struct api_args *a, struct sb
 	if (!e)
 		e = flame_build(&s, (enum flame_weight)a->weight, &root);
 	if (!e)
-		e = flame_render(&root, out);
+		flame_render(j, &root);
 	flame_free(&root);
 	an_sites_free(&s);
 	return e;
@@ -347,13 +304,29 @@ static const struct route *find_route(const char *name)
 	return NULL;
 }
 
+/* Runs the route with one writer; its text becomes the body. 0 or a negative errno. */
+static int respond(const struct route *rt, struct store_reader *r, const struct api_args *a,
+		   char *err, struct api_reply *out)
+{
+	struct json *j = json_new_buffer(0);
+	int e = j ? rt->run(r, a, j, err) : -ENOMEM;
+
+	if (!e) {
+		out->body = json_take_buffer(j, &out->len);
+		e = json_error(j);
+		if (!e && !out->body)
+			e = -ENOMEM;
+	}
+	json_free(j);
+	return e;
+}
+
 void api_handle(const char *db_path, const char *route, const struct params *p,
 		struct api_reply *out)
 {
 	const struct route *rt = find_route(route);
 	struct api_args a = { .sort = -1 };
 	struct store_reader *r = NULL;
-	struct sbuf body = { 0 };
 	char err[ERR_MAX] = "";
 	int e;
 
@@ -375,13 +348,11 @@ void api_handle(const char *db_path, const char *route, const struct params *p,
 	if (e == -ENOENT)
 		snprintf(err, ERR_MAX, "no process %" PRId64 " in this recording", a.pid);
 	if (!e)
-		e = rt->run(r, &a, &body, err);
+		e = respond(rt, r, &a, err, out);
 	if (e) {
 		failure(e, r, err, out);
 	} else {
 		out->status = 200;
-		out->body = sbuf_take(&body, &out->len);
 	}
-	sbuf_free(&body);
 	store_reader_close(r);
 }

@@ -1,11 +1,7 @@
-/* The dashboard files (web/) embedded into the binary at build time, looked up by exact name. */
+/* The dashboard page served at /: the embedded web/index.html, or a placeholder without it. */
 #include "server/assets.h"
 
 #include <string.h>
-
-/* Generated into build/web_assets.S by server/gen_assets.sh (see the Makefile). */
-extern const struct asset web_assets[] __attribute__((visibility("hidden")));
-extern const size_t web_assets_count __attribute__((visibility("hidden")));
 
 static const char PLACEHOLDER[] =
 	"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -20,14 +16,6 @@ static const struct asset placeholder = {
 	.size = sizeof(PLACEHOLDER) - 1,
 	.type = "text/html; charset=utf-8",
 };
-
-const struct asset *assets_find(const char *name)
-{
-	for (size_t i = 0; i < web_assets_count; i++)
-		if (!strcmp(web_assets[i].name, name))
-			return &web_assets[i];
-	return NULL;
-}
 
 const struct asset *assets_index(void)
 {

@@ -1,19 +1,9 @@
-/* The dashboard files (web/) embedded into the binary at build time, looked up by exact name. */
+/* The dashboard page for the server; the embedded web/ files themselves are report/assets.h's
+ * (the HTML report inlines the same set). */
 #ifndef HEAPSCOPE_SERVER_ASSETS_H
 #define HEAPSCOPE_SERVER_ASSETS_H
 
-#include <stddef.h>
-
-struct asset {
-	const char *name; /* path under web/: "index.html", "vendor/uplot.min.js" */
-	const unsigned char *data;
-	size_t size;
-	const char *type; /* Content-Type */
-};
-
-/* The embedded file of exactly this name (no normalisation: "./a.js" or "a//b" are not found),
- * or NULL. Static data: never freed. */
-const struct asset *assets_find(const char *name);
+#include "report/assets.h"
 
 /* The dashboard page: the embedded web/index.html, else a built-in placeholder. Never NULL. */
 const struct asset *assets_index(void);

@@ -1,5 +1,7 @@
 // Fetching the server's JSON API: one helper that turns an {"error": ...} body or a network
-// failure into an Error with a readable message.
+// failure into an Error with a readable message. In the HTML report (a page with a
+// #heapscope-data script) the same requests are answered from that JSON instead: reportdata.js.
+import { answer } from './reportdata.js';
 
 export class ApiError extends Error {
 	constructor(message, status) {
@@ -14,6 +16,11 @@ export async function getJson(path, params, signal) {
 	const q = new URLSearchParams();
 	for (const [k, v] of Object.entries(params || {})) {
 		if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+	}
+	const report = reportData();
+	if (report) {
+		if (signal && signal.aborted) throw new DOMException('aborted', 'AbortError');
+		return answer(report, path, q);
 	}
 	const url = path + (q.toString() ? '?' + q : '');
 	let res;
@@ -34,6 +41,16 @@ export async function getJson(path, params, signal) {
 		throw new ApiError(`${url}: ${res.status} ${why}`, res.status);
 	}
 	return body;
+}
+
+// The HTML report's data (parsed once), or null when the page is served by heapscope.
+let report;
+function reportData() {
+	if (report === undefined) {
+		const node = typeof document === 'undefined' ? null : document.getElementById('heapscope-data');
+		report = node ? JSON.parse(node.textContent) : null;
+	}
+	return report;
 }
 
 // requests(): one view's requests, where only the newest run counts. begin() cancels the

@@ -51,7 +51,9 @@ export function mount(root, ctx, params) {
 				getJson('/api/sites', { sort: by, order: 'desc', limit: TOP }, signal),
 			]);
 			top = arr(top && top.sites).slice(0, TOP);
-			per = await Promise.all(top.map((s) => getJson('/api/lifetimes', { site: s.site }, signal)));
+			// The HTML report holds no per-site histograms: then one series for all sites.
+			per = await Promise.all(top.map((s) => getJson('/api/lifetimes', { site: s.site }, signal)))
+				.catch((e) => { if (e.unavailable) return null; throw e; });
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;
 			drop();
@@ -60,6 +62,9 @@ export function mount(root, ctx, params) {
 		}
 		if (run.stale()) return;
 		drop();
+		const split = per !== null;
+		if (!split) per = [];
+		const shown = split ? top : [];
 		// The rest of the program: the global counts less the top sites', per bucket.
 		const other = {
 			buckets: arr(all.buckets).map((b, i) => ({ ...b, count: Math.max(0, (num(b.count) || 0) - per.reduce((a, h) => a + (num(h && h.buckets && h.buckets[i] && h.buckets[i].count) || 0), 0)) })),
@@ -69,9 +74,10 @@ export function mount(root, ctx, params) {
 		const freed = arr(all.buckets).reduce((a, b) => a + (num(b.count) || 0), 0);
 		ltSub.textContent = `Time from allocation to free, doubling buckets: ${fmtCount(freed)} freed blocks` +
 			(num(all.live) > 0 ? `, ${fmtCount(all.live)} still live (last column).` : '.');
-		const colors = top.map((_, i) => PALETTE[i]).concat([cssVar('--line') || '#bab0ac']);
-		const names = top.map((s) => siteName(s)).concat(['other sites']);
+		const colors = shown.map((_, i) => PALETTE[i]).concat([cssVar('--line') || '#bab0ac']);
+		const names = shown.map((s) => siteName(s)).concat([split ? 'other sites' : 'all sites']);
 		clear(ltBox);
+		if (!split) ltBox.appendChild(note('Lifetimes per site are not in this HTML report (heapscope serve shows them): all sites together.'));
 		if (!lt.labels.length) ltBox.appendChild(note('No blocks yet.'));
 		else {
 			charts.push(histChart(ltBox, {
@@ -88,7 +94,7 @@ export function mount(root, ctx, params) {
 		clear(legendBox).appendChild(el('table', { class: 'toplist' }, [
 			el('thead', null, el('tr', null, ['', 'Site', 'Location', 'Allocs', 'Bytes', 'Life p50', 'p90', 'p99', 'Live blocks'].map((t, i) => el('th', { class: i >= 3 ? 'num' : null, text: t })))),
 			el('tbody', null, top.map((s, i) => el('tr', null, [
-				el('td', null, el('span', { class: 'swatch', style: `background:${colors[i]}` })),
+				el('td', null, split ? el('span', { class: 'swatch', style: `background:${colors[i]}` }) : null),
 				el('td', { class: 'fn' }, el('a', { href: ctx.href('sites', { site: s.site }), text: siteName(s), title: siteName(s) })),
 				el('td', { class: 'loc', text: shortLoc(topFrame(s.frames)) }),
 				el('td', { class: 'num', text: fmtCount(s.allocs) }),
@@ -98,7 +104,7 @@ export function mount(root, ctx, params) {
 				el('td', { class: 'num', text: fmtDur(s.lifetime_p99_ns) }),
 				el('td', { class: 'num', text: fmtCount(s.live_blocks) }),
 			])).concat([el('tr', { class: 'other' }, [
-				el('td', null, el('span', { class: 'swatch', style: `background:${colors[top.length]}` })),
+				el('td', null, el('span', { class: 'swatch', style: `background:${colors[shown.length]}` })),
 				el('td', { class: 'muted', colspan: 8, text: 'all other sites' }),
 			])])),
 		]));

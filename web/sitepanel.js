@@ -89,6 +89,11 @@ export function createSitePanel(onClose) {
 			el('h3', { text: 'Call stack (innermost first)' }),
 			el('div', { class: 'site-stack' }, stackList(s.frames)),
 		);
+		if (d.partial) {
+			// The HTML report: a site's own timeline and histograms need the recording.
+			box.append(note(`This site's timeline, lifetimes and sizes are not in this HTML report: heapscope serve -d RECORDING shows them.`));
+			return;
+		}
 		const tlBox = el('div', { class: 'chart', id: 'site-timeline' });
 		const ltBox = el('div', { class: 'chart', id: 'site-lifetimes' });
 		const szBox = el('div', { class: 'chart', id: 'site-sizes' });

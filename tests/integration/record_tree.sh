@@ -336,6 +336,10 @@ wait_for "attach exec: target waiting" 10 grep -q '^waiting' "$T/ex.target"
 start_record aexec
 kill -USR1 "$target"
 wait_for "attach exec: signal_batch runs" 10 grep -q '^ready' "$T/ex.target"
+# The recorder learns of the exec from its event, some time later on a loaded machine: the new
+# program's image is in the file (committed every second) before it is asked to allocate.
+wait_for "attach exec: the recorder begins the new image" 15 \
+	eval "[ \"\$(q '$T/aexec.db' 'SELECT count(*) FROM processes' 2>/dev/null)\" = 2 ]"
 kill -USR1 "$target"
 wait_for "attach exec: a batch" 10 grep -q '^done 1' "$T/ex.target"
 kill -TERM "$target"

@@ -1,5 +1,5 @@
-/* Unit tests of the HTML report writer: the embedded template with the data spliced in, and
- * data that cannot close its script tag. */
+/* Unit tests of the HTML report writer: the embedded dashboard (web/) inlined around the data,
+ * with nothing left to fetch, and data that cannot close its script tag. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,16 +22,23 @@ static char *render(const char *json, size_t *len)
 	return buf;
 }
 
-static void test_data_spliced_into_template(void **state)
+static void test_data_spliced_into_dashboard(void **state)
 {
 	size_t len;
 	char *page = render("{\"summary\":{\"pid\":42}}", &len);
 	(void)state;
 
-	assert_true(len > 10000); /* the whole template, not a stub */
+	assert_true(len > 100000); /* the dashboard's modules, uPlot among them */
 	assert_memory_equal(page, "<!DOCTYPE html>", 15);
-	assert_non_null(strstr(page, "{\"summary\":{\"pid\":42}}"));
-	assert_null(strstr(page, "<!--HEAPSCOPE_DATA-->"));
+	assert_non_null(strstr(page, "<script type=\"application/json\" id=\"heapscope-data\">\n"
+				     "{\"summary\":{\"pid\":42}}\n</script>"));
+	assert_non_null(strstr(page, "id=\"heapscope-modules\">{\"entry\":\"app.js\""));
+	assert_non_null(strstr(page, "\"app.js\":\"// The dashboard's shell"));
+	assert_non_null(strstr(page, "\"vendor/uPlot.esm.js\":"));
+	assert_non_null(strstr(page, "<style>\n"));
+	/* Nothing is fetched: no stylesheet, icon or module by URL. */
+	assert_null(strstr(page, "=\"/assets/"));
+	assert_null(strstr(page, " src="));
 	free(page);
 }
 
@@ -52,7 +59,7 @@ static void test_data_cannot_close_the_script(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_data_spliced_into_template),
+		cmocka_unit_test(test_data_spliced_into_dashboard),
 		cmocka_unit_test(test_data_cannot_close_the_script),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <float.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -265,22 +266,23 @@ static void test_file_sink(void **state)
 	assert_int_equal(json_free(NULL), 0);
 }
 
-/* Each misuse poisons the writer with -EINVAL and stops output. */
+/* Each misuse the writer can see (it keeps no per-level state, see json.h) poisons it with
+ * -EINVAL and stops output. */
 static void test_misuse(void **state)
 {
 	struct json *j;
 	(void)state;
 
-	j = json_new_buffer(0); /* a value where a key is due */
-	json_obj_begin(j);
-	json_int(j, 1);
+	j = json_new_buffer(0); /* a key at the top level */
+	json_key(j, "k");
 	assert_int_equal(json_error(j), -EINVAL);
 	assert_null(json_take_buffer(j, NULL));
 	assert_int_equal(json_free(j), -EINVAL);
 
-	j = json_new_buffer(0); /* a key in an array */
-	json_arr_begin(j);
+	j = json_new_buffer(0); /* two keys in a row */
+	json_obj_begin(j);
 	json_key(j, "k");
+	json_key(j, "l");
 	assert_int_equal(json_free(j), -EINVAL);
 
 	j = json_new_buffer(0); /* a key without its value */
@@ -289,8 +291,14 @@ static void test_misuse(void **state)
 	json_obj_end(j);
 	assert_int_equal(json_free(j), -EINVAL);
 
-	j = json_new_buffer(0); /* mismatched end */
+	j = json_new_buffer(0); /* a NULL key */
 	json_obj_begin(j);
+	json_key(j, NULL);
+	assert_int_equal(json_free(j), -EINVAL);
+
+	j = json_new_buffer(0); /* closing more than was opened */
+	json_arr_begin(j);
+	json_arr_end(j);
 	json_arr_end(j);
 	assert_int_equal(json_free(j), -EINVAL);
 
@@ -298,34 +306,81 @@ static void test_misuse(void **state)
 	json_arr_begin(j);
 	assert_int_equal(json_free(j), -EINVAL);
 
+	j = json_new_buffer(0); /* left open deep down */
+	for (int i = 0; i < 200; i++)
+		json_arr_begin(j);
+	for (int i = 0; i < 199; i++)
+		json_arr_end(j);
+	assert_int_equal(json_free(j), -EINVAL);
+
 	j = json_new_buffer(0); /* two top-level values */
 	json_int(j, 1);
 	json_int(j, 2);
 	assert_int_equal(json_free(j), -EINVAL);
-
-	j = json_new_buffer(0); /* too deep */
-	for (int i = 0; i <= JSON_MAX_DEPTH; i++)
-		json_arr_begin(j);
-	assert_int_equal(json_error(j), -EINVAL);
-	assert_int_equal(json_free(j), -EINVAL);
 }
 
-static void test_depth_limit_ok(void **state)
+#define DEEP 200
+
+/* DEEP levels of {"k":[...]} pairs (2 * DEEP containers) around 7, then one more item at every
+ * level on the way out: nesting has no cap, and each level's comma state survives the levels
+ * opened and closed inside it. */
+static void write_deep(struct json *j)
+{
+	for (int i = 0; i < DEEP; i++) {
+		json_obj_begin(j);
+		json_key(j, "k");
+		json_arr_begin(j);
+	}
+	json_int(j, 7);
+	for (int i = 0; i < DEEP; i++) {
+		json_arr_end(j);
+		json_kv_int(j, "n", i);
+		json_obj_end(j);
+	}
+}
+
+static void test_deep_nesting(void **state)
 {
 	struct json *j = json_new_buffer(0);
-	size_t len;
-	char *s;
+	char *want = malloc(DEEP * 24 + 2), *w = want;
 	(void)state;
 
-	for (int i = 0; i < JSON_MAX_DEPTH; i++)
-		json_arr_begin(j);
-	for (int i = 0; i < JSON_MAX_DEPTH; i++)
-		json_arr_end(j);
+	assert_non_null(want);
+	for (int i = 0; i < DEEP; i++)
+		w += sprintf(w, "{\"k\":[");
+	w += sprintf(w, "7");
+	for (int i = 0; i < DEEP; i++)
+		w += sprintf(w, "],\"n\":%d}", i);
+	write_deep(j);
+	assert_int_equal(json_error(j), 0);
+	expect_text(j, want);
+	free(want);
+}
+
+/* Pretty mode indents every level by two more spaces, however deep. */
+static void test_deep_nesting_pretty(void **state)
+{
+	struct json *j = json_new_buffer(1);
+	size_t len = 0, depth = 2 * DEEP;
+	char *s, *seven, *line;
+	(void)state;
+
+	write_deep(j);
 	s = json_take_buffer(j, &len);
 	assert_non_null(s);
-	assert_int_equal(len, 2 * JSON_MAX_DEPTH);
-	free(s);
 	assert_int_equal(json_free(j), 0);
+	seven = strchr(s, '7'); /* the innermost value: no key holds a 7 */
+	assert_non_null(seven);
+	line = seven;
+	while (line > s && line[-1] == ' ')
+		line--;
+	assert_int_equal(seven - line, 2 * depth);
+	assert_int_equal(line[-1], '\n');
+	/* The outermost object closes on its own line, unindented, after its last key. */
+	assert_int_equal(s[len - 1], '}');
+	assert_int_equal(s[len - 2], '\n');
+	assert_non_null(strstr(s, "\n  \"n\": 199\n}"));
+	free(s);
 }
 
 static void write_big(struct json *j)
@@ -399,7 +454,8 @@ int main(void)
 		cmocka_unit_test(test_buffer_sink),
 		cmocka_unit_test(test_file_sink),
 		cmocka_unit_test(test_misuse),
-		cmocka_unit_test(test_depth_limit_ok),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_deep_nesting_pretty),
 		cmocka_unit_test(test_write_error_fmemopen),
 		cmocka_unit_test(test_write_error_dev_full),
 		cmocka_unit_test(test_write_error_closed_pipe),

@@ -1,5 +1,5 @@
 /* The flame graph tree: every site's stack merged from the outermost frame down, as JSON. */
-#include "server/flame.h"
+#include "report/flame.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -128,42 +128,21 @@ void flame_free(struct flame_node *root)
 	*root = (struct flame_node){ 0 };
 }
 
-/* A node's own fields as a JSON object without its closing brace. Stacks nest deeper than the
- * writer's JSON_MAX_DEPTH allows, so nesting is done here and only the escaping by the writer. */
-static int node_head(const struct flame_node *node, struct sbuf *out)
+/* Recursion is as deep as the longest stack (at most the recorder's --max-depth). */
+void flame_render(struct json *j, const struct flame_node *node)
 {
-	struct json *j = json_new_buffer(0);
 	const struct an_frame *f = node->frame;
-	char addr[32], *text;
-	size_t len = 0;
-	int e;
+	char addr[32];
 
-	if (!j)
-		return -ENOMEM;
 	json_obj_begin(j);
 	json_kv_str(j, "name", f ? name_of(f, addr, sizeof(addr)) : "all");
 	if (f)
 		report_json_frame_place(j, f);
 	json_kv_int(j, "value", node->value);
+	json_key(j, "children");
+	json_arr_begin(j);
+	for (size_t i = 0; i < node->n; i++)
+		flame_render(j, &node->kids[i]);
+	json_arr_end(j);
 	json_obj_end(j);
-	text = json_take_buffer(j, &len);
-	e = json_free(j);
-	if (!e && text && len > 0)
-		sbuf_add(out, text, len - 1);
-	free(text);
-	return e ? e : text ? 0 : -ENOMEM;
-}
-
-int flame_render(const struct flame_node *root, struct sbuf *out)
-{
-	int e = node_head(root, out);
-
-	sbuf_adds(out, ",\"children\":[");
-	for (size_t i = 0; i < root->n && !e; i++) {
-		if (i)
-			sbuf_adds(out, ",");
-		e = flame_render(&root->kids[i], out);
-	}
-	sbuf_adds(out, "]}");
-	return e ? e : out->err;
 }

@@ -1,5 +1,5 @@
 /* Unit tests of the flame graph tree: merging equal frames, ordering, weights, unknown
- * functions, and JSON deeper than the writer's nesting limit. */
+ * functions, and its JSON as one value of a writer, deeper than 64 containers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/flame.h"
+#include "report/flame.h"
+#include "report/json.h"
 
 #define MAXF 80
 
@@ -52,15 +53,19 @@ static char *render(struct fake *fakes, size_t n, enum flame_weight w)
 	struct an_site v[8];
 	struct an_sites s = { .v = v, .n = n, .total = n };
 	struct flame_node root;
-	struct sbuf out = { 0 };
-	size_t len;
+	struct json *j = json_new_buffer(0);
+	char *text;
 
+	assert_non_null(j);
 	for (size_t i = 0; i < n; i++)
 		v[i] = fakes[i].site;
 	assert_int_equal(flame_build(&s, w, &root), 0);
-	assert_int_equal(flame_render(&root, &out), 0);
+	flame_render(j, &root);
 	flame_free(&root);
-	return sbuf_take(&out, &len);
+	text = json_take_buffer(j, NULL);
+	assert_non_null(text);
+	assert_int_equal(json_free(j), 0);
+	return text;
 }
 
 static void test_merge_and_order(void **state)
@@ -143,21 +148,27 @@ static void test_empty(void **state)
 {
 	struct an_sites s = { 0 };
 	struct flame_node root;
-	struct sbuf out = { 0 };
-	size_t len;
+	struct json *j = json_new_buffer(0);
 	char *got;
 
 	(void)state;
 	assert_int_equal(flame_build(&s, FLAME_BYTES, &root), 0);
-	assert_int_equal(flame_render(&root, &out), 0);
-	got = sbuf_take(&out, &len);
-	assert_string_equal(got, "{\"name\":\"all\",\"value\":0,\"children\":[]}");
+	/* The tree is one value of the caller's document, written by the caller's writer. */
+	json_obj_begin(j);
+	json_key(j, "flame");
+	flame_render(j, &root);
+	json_kv_int(j, "after", 1);
+	json_obj_end(j);
+	got = json_take_buffer(j, NULL);
+	assert_string_equal(got, "{\"flame\":{\"name\":\"all\",\"value\":0,\"children\":[]},"
+				 "\"after\":1}");
+	assert_int_equal(json_free(j), 0);
 	free(got);
 	flame_free(&root);
 	flame_free(NULL);
 }
 
-/* 70 frames nest 140 JSON containers, beyond the writer's JSON_MAX_DEPTH of 64. */
+/* 70 frames nest 142 JSON containers (an object and its children array per node). */
 static void test_deep_stack(void **state)
 {
 	static char names[70][16];

@@ -1,11 +1,10 @@
 /* The flame graph tree: every site's stack merged from the outermost frame down, as JSON. */
-#ifndef HEAPSCOPE_SERVER_FLAME_H
-#define HEAPSCOPE_SERVER_FLAME_H
+#ifndef HEAPSCOPE_REPORT_FLAME_H
+#define HEAPSCOPE_REPORT_FLAME_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/sbuf.h"
 #include "store/analysis.h"
 
 enum flame_weight { FLAME_BYTES, FLAME_ALLOCS, FLAME_LIVE_BYTES };
@@ -27,8 +26,11 @@ struct flame_node {
 int flame_build(const struct an_sites *sites, enum flame_weight w, struct flame_node *root);
 void flame_free(struct flame_node *root);
 
-/* Appends {"name": "all", "value", "children": [{"name", "file", "line", "module", "value",
- * "children"}...]} to out (name: the function, else "0x<addr>"). 0 or -ENOMEM/-EINVAL. */
-int flame_render(const struct flame_node *root, struct sbuf *out);
+struct json;
+
+/* Writes the tree as one value: {"name": "all", "value", "children": [{"name", "file", "line",
+ * "module", "value", "children"}...]} (name: the function, else "0x<addr>"). Errors stay in the
+ * writer's sticky error. */
+void flame_render(struct json *j, const struct flame_node *root);
 
 #endif
