@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/launch.h"
+#include "agent/proc.h"
 
 struct launch {
 	pid_t root;
@@ -148,25 +149,6 @@ int launch_release(struct launch *l)
 	return -errno;
 }
 
-/* The thread group of tid and its parent process, from /proc; -1 when gone. */
-static pid_t thread_group(pid_t tid, pid_t *ppid)
-{
-	char path[64], line[128];
-	pid_t tgid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "Tgid: %d", &tgid);
-		sscanf(line, "PPid: %d", ppid);
-	}
-	fclose(f);
-	return tgid;
-}
-
 /* A vfork child runs in its parent's memory until it execs or exits. */
 static int shares_memory(pid_t a, pid_t b)
 {
@@ -177,7 +159,7 @@ static int shares_memory(pid_t a, pid_t b)
  * thread) and stops at birth. A new process is the caller's; a new thread just goes on. */
 static void born(struct launch *l, pid_t tid, struct launch_event *ev)
 {
-	pid_t ppid = 0, tgid = thread_group(tid, &ppid);
+	pid_t ppid = 0, tgid = proc_thread_group(tid, &ppid);
 
 	add_known(l, tid);
 	if (tgid == tid) {
@@ -228,7 +210,7 @@ void launch_next(struct launch *l, struct launch_event *ev)
 	if (wstatus >> 16 == PTRACE_EVENT_EXIT) {
 		pid_t ppid = 0;
 
-		if (thread_group(tid, &ppid) == tid) {
+		if (proc_thread_group(tid, &ppid) == tid) {
 			ev->state = LAUNCH_EXITING;
 			return;
 		}

@@ -41,6 +41,26 @@ static int obj_list_add(struct obj_list *l, const char *path)
 	return 0;
 }
 
+/* /proc/pid/name into buf (NUL-terminated after the bytes read): their count, or -errno. */
+static ssize_t read_proc_file(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
 int proc_exists(pid_t pid)
 {
 	char path[64];
@@ -53,18 +73,10 @@ int proc_exists(pid_t pid)
 
 int proc_cmdline(pid_t pid, char *buf, size_t len)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
+	ssize_t n = read_proc_file(pid, "cmdline", buf, len);
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	while (n > 0 && buf[n - 1] == '\0')
 		n--;
 	for (ssize_t i = 0; i < n; i++)
@@ -74,20 +86,32 @@ int proc_cmdline(pid_t pid, char *buf, size_t len)
 	return 0;
 }
 
-pid_t proc_ppid(pid_t pid)
+pid_t proc_thread_group(pid_t tid, pid_t *ppid)
 {
 	char path[64], line[128];
-	int ppid = 0;
+	int tgid = -1, parent = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f) && sscanf(line, "PPid: %d", &ppid) != 1)
-		;
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Tgid: %d", &tgid);
+		sscanf(line, "PPid: %d", &parent);
+	}
 	fclose(f);
-	return (pid_t)ppid;
+	if (ppid)
+		*ppid = (pid_t)parent;
+	return (pid_t)tgid;
+}
+
+pid_t proc_ppid(pid_t pid)
+{
+	pid_t ppid = 0;
+
+	proc_thread_group(pid, &ppid);
+	return ppid;
 }
 
 int proc_exe(pid_t pid, char *buf, size_t len)
@@ -150,19 +174,11 @@ static int parse_list_line(char *line, struct obj_list *out)
  * "NAME=value" strings in buf, NULL-terminated in vars. -errno if it cannot be read. */
 static int ld_environment(pid_t pid, char *buf, size_t len, char **vars, int max)
 {
-	char path[64];
-	ssize_t n;
-	int fd, k = 0;
+	ssize_t n = read_proc_file(pid, "environ", buf, len);
+	int k = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
 	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+		return (int)n;
 	for (char *v = buf; v < buf + n && k < max - 1; v += strlen(v) + 1)
 		if (!strncmp(v, "LD_", 3))
 			vars[k++] = v;

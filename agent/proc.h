@@ -23,6 +23,10 @@ int proc_cmdline(pid_t pid, char *buf, size_t len);
 /* The parent of pid; 0 if unknown. */
 pid_t proc_ppid(pid_t pid);
 
+/* The thread group (process) of thread tid, and (ppid non-NULL) its parent process; -1 when
+ * tid is gone. */
+pid_t proc_thread_group(pid_t tid, pid_t *ppid);
+
 /* Target of /proc/pid/exe into buf. 0 or -errno. */
 int proc_exe(pid_t pid, char *buf, size_t len);
 

@@ -35,6 +35,7 @@
 #include "agent/unwind.h"
 #include "bpf/abi.h"
 #include "heapscope.skel.h"
+#include "report/report.h"
 #include "server/server.h"
 #include "store/schema.h"
 #include "store/store.h"
@@ -259,17 +260,23 @@ static int watch_exits(struct recorder *r)
 	return e;
 }
 
+/* The signals the recorder takes through its signalfd, blocked from the start. */
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGHUP);
+}
+
 static int setup_loop(struct recorder *r)
 {
 	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
 	sigset_t set;
 	int e;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
+	handled_signals(&set);
 	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	r->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -286,20 +293,6 @@ static int setup_loop(struct recorder *r)
 	return e;
 }
 
-static void fmt_bytes(int64_t b, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
-
 static void progress(struct recorder *r, int final)
 {
 	uint64_t end = r->drain.cut_mono_ns ? r->drain.cut_mono_ns : now_ns(CLOCK_MONOTONIC);
@@ -308,7 +301,7 @@ static void progress(struct recorder *r, int final)
 	char live[32];
 
 	tracker_get_stats(r->tracker, &s);
-	fmt_bytes(s.live_bytes, live, sizeof(live));
+	report_fmt_bytes(s.live_bytes, live, sizeof(live));
 	if (!final) {
 		fprintf(stderr, "\r\033[Kheapscope: %.0fs  %lu events/s  live %ld blocks, %s  dropped %ld",
 			elapsed, (unsigned long)(r->drain.events - r->last_events), (long)s.live_blocks,
@@ -850,11 +843,7 @@ int record_main(int argc, char **argv)
 		return 2;
 	/* Blocked before the child is forked, so a Ctrl-C cannot kill us before the signalfd exists;
 	 * the child unblocks them before exec. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
+	handled_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r.tty = isatty(STDERR_FILENO);
