@@ -1,6 +1,7 @@
 /* The ring-buffer consumer: decodes BPF events and feeds the stack table and the tracker.
  * No allocation per event: the tracker and stack table hold their own arenas. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
@@ -13,19 +14,28 @@
 #include "agent/unwind.h"
 #include "bpf/abi.h"
 
+struct drain {
+	struct drain_opts o;
+	struct ring_buffer *rb;
+	struct drain_stats stats;
+	int err;	      /* first error from the store, 0 if none */
+	int modules_changed;  /* a module event arrived since the owner last asked */
+	uint64_t cut_mono_ns; /* 0 while recording */
+};
+
 static int64_t since_start(struct drain *d, uint64_t ts_ns)
 {
-	int64_t ts = ts_ns > d->t0_mono_ns ? (int64_t)(ts_ns - d->t0_mono_ns) : 0;
+	int64_t ts = ts_ns > d->o.t0_mono_ns ? (int64_t)(ts_ns - d->o.t0_mono_ns) : 0;
 
-	if (ts > d->last_ts)
-		d->last_ts = ts;
+	if (ts > d->stats.last_ts)
+		d->stats.last_ts = ts;
 	return ts;
 }
 
 /* The image an event belongs to; NULL (the event is not stored) for a process not traced. */
 static struct image *image_of(struct drain *d, const struct hs_event_hdr *h)
 {
-	return images_find(d->images, (pid_t)h->pid);
+	return images_find(d->o.images, (pid_t)h->pid);
 }
 
 static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
@@ -34,7 +44,7 @@ static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
 	struct tracker_alloc a = {
 		.ts = since_start(d, e->hdr.ts_ns),
 		.dur_ns = (int64_t)e->dur_ns,
-		.site = stacks_lookup(d->stacks, e->stack_id),
+		.site = stacks_lookup(d->o.stacks, e->stack_id),
 		.addr = e->addr,
 		.size = e->size,
 		.old_addr = e->old_addr,
@@ -48,7 +58,7 @@ static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
 	a.proc = img->id;
 	a.heap = img->heap_proc;
 	a.traced_from_start = img->traced_from_start;
-	return tracker_on_alloc(d->tracker, &a);
+	return tracker_on_alloc(d->o.tracker, &a);
 }
 
 static int on_free(struct drain *d, const struct hs_free_event *e)
@@ -56,7 +66,7 @@ static int on_free(struct drain *d, const struct hs_free_event *e)
 	struct image *img = image_of(d, &e->hdr);
 	struct tracker_free f = {
 		.ts = since_start(d, e->hdr.ts_ns),
-		.site = stacks_lookup(d->stacks, e->stack_id),
+		.site = stacks_lookup(d->o.stacks, e->stack_id),
 		.addr = e->addr,
 		.func = (int)e->func,
 		.tid = (int)e->hdr.tid,
@@ -68,7 +78,7 @@ static int on_free(struct drain *d, const struct hs_free_event *e)
 	f.proc = img->id;
 	f.heap = img->heap_proc;
 	f.traced_from_start = img->traced_from_start;
-	return tracker_on_free(d->tracker, &f);
+	return tracker_on_free(d->o.tracker, &f);
 }
 
 /* An object the dynamic linker knows: tell the symbolizer now, as it may be gone (dlclose)
@@ -95,7 +105,7 @@ static int on_stack(struct drain *d, const struct hs_stack_event *e)
 
 	if (!img)
 		return -ESRCH;
-	return stacks_add(d->stacks, img->space, e->stack_id, (const uint64_t *)e->frames, e->depth,
+	return stacks_add(d->o.stacks, img->space, e->stack_id, (const uint64_t *)e->frames, e->depth,
 			  e->end);
 }
 
@@ -106,16 +116,16 @@ static int on_raw_stack(struct drain *d, const struct hs_stack_raw_event *e)
 	struct image *img = image_of(d, &e->s.hdr);
 	uint64_t frames[HS_MAX_FRAMES];
 	uint32_t depth = e->s.depth < HS_MAX_FRAMES ? e->s.depth : HS_MAX_FRAMES, end = e->s.end;
-	uint32_t max = d->max_depth && d->max_depth < HS_MAX_FRAMES ? d->max_depth : HS_MAX_FRAMES;
+	uint32_t max = d->o.max_depth && d->o.max_depth < HS_MAX_FRAMES ? d->o.max_depth : HS_MAX_FRAMES;
 
 	if (!img)
 		return -ESRCH;
 	memcpy(frames, e->s.frames, sizeof(frames));
-	if (d->unwinder)
-		end = unwinder_finish_walk(d->unwinder, img->sym, frames, &depth, max, e->sp, e->fp,
+	if (d->o.unwinder)
+		end = unwinder_finish_walk(d->o.unwinder, img->sym, frames, &depth, max, e->sp, e->fp,
 					   e->bytes, e->nbytes < sizeof(e->bytes) ? e->nbytes :
 										    sizeof(e->bytes));
-	return stacks_add(d->stacks, img->space, e->s.stack_id, frames, depth, end);
+	return stacks_add(d->o.stacks, img->space, e->s.stack_id, frames, depth, end);
 }
 
 /* An allocation or free at or after the cut: the BPF side may have read the cut late. */
@@ -144,7 +154,7 @@ static int dispatch(struct drain *d, const void *data, size_t size)
 	case HS_EV_EXEC:
 		if (!image_of(d, h))
 			return -ESRCH;
-		return d->on_exec ? d->on_exec(d->ctx, h->pid, since_start(d, h->ts_ns)) : 0;
+		return d->o.on_exec ? d->o.on_exec(d->o.ctx, h->pid, since_start(d, h->ts_ns)) : 0;
 	}
 	return -EBADMSG;
 }
@@ -156,10 +166,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct drain_counts *c;
 	int err;
 
-	d->events++;
+	d->stats.events++;
 	if (size < sizeof(*h) || h->type < 1 || h->type > HS_EV_TYPES)
 		return 0; /* not ours: cannot happen with a matching BPF object */
-	c = &d->counts[h->type];
+	c = &d->stats.counts[h->type];
 	c->received++;
 	if (after_cut(d, h)) {
 		c->after_cut++;
@@ -175,23 +185,63 @@ static int on_event(void *ctx, void *data, size_t size)
 	return err; /* stops consuming: the store failed (e.g. disk full) */
 }
 
-int drain_open(struct drain *d, int map_fd)
+int drain_new(const struct drain_opts *o, int map_fd, struct drain **out)
 {
+	struct drain *d = calloc(1, sizeof(*d));
+	int e;
+
+	if (!d)
+		return -ENOMEM;
+	d->o = *o;
 	d->rb = ring_buffer__new(map_fd, on_event, d, NULL);
-	return d->rb ? 0 : -errno;
+	if (!d->rb) {
+		e = -errno;
+		free(d);
+		return e;
+	}
+	*out = d;
+	return 0;
 }
 
-void drain_close(struct drain *d)
+void drain_free(struct drain *d)
 {
+	if (!d)
+		return;
 	ring_buffer__free(d->rb);
-	d->rb = NULL;
+	free(d);
 }
 
 int drain_consume(struct drain *d)
 {
-	int n = ring_buffer__consume(d->rb);
+	int n;
 
+	if (d->err)
+		return d->err;
+	n = ring_buffer__consume(d->rb);
 	return d->err ? d->err : n;
+}
+
+int drain_error(const struct drain *d)
+{
+	return d->err;
+}
+
+void drain_set_cut(struct drain *d, uint64_t mono_ns)
+{
+	d->cut_mono_ns = mono_ns;
+}
+
+int drain_take_modules_changed(struct drain *d)
+{
+	int changed = d->modules_changed;
+
+	d->modules_changed = 0;
+	return changed;
+}
+
+void drain_get_stats(const struct drain *d, struct drain_stats *out)
+{
+	*out = d->stats;
 }
 
 int drain_fd(const struct drain *d)

@@ -17,34 +17,47 @@ struct drain_counts {
 	uint64_t received, stored, after_cut;
 };
 
-struct drain {
-	struct ring_buffer *rb;
+/* Where the events go, and who hears of an exec. */
+struct drain_opts {
 	struct tracker *tracker;
 	struct stacks *stacks;
-	struct images *images; /* events go to the image of their pid */
+	struct images *images;	   /* events go to the image of their pid */
 	struct unwinder *unwinder; /* finishes deferred walks; NULL unless --stack=dwarf */
 	uint32_t max_depth;	   /* --max-depth */
-	uint64_t t0_mono_ns; /* CLOCK_MONOTONIC at the start of the recording */
-	uint64_t events;     /* events consumed */
-	int64_t last_ts;     /* newest event, ns since start */
-	int err;	     /* first error from the store, 0 if none */
-	int modules_changed; /* a module event arrived (image.modules_changed says for which): the
-			      * owner resyncs unwind tables, clears it */
+	uint64_t t0_mono_ns;	   /* CLOCK_MONOTONIC at the start of the recording */
 	/* Attach mode: a traced process exec'd (HS_EV_EXEC), at ts (ns since start); 0 or -errno
 	 * of the store. Later events of pid are the new program's. NULL: ignored. */
 	int (*on_exec)(void *ctx, uint32_t pid, int64_t ts);
 	void *ctx;
-	uint64_t cut_mono_ns; /* the stop (CLOCK_MONOTONIC), 0 while recording: allocations and
-			       * frees at or after it are discarded, as the BPF side does */
+};
+
+struct drain_stats {
+	uint64_t events; /* consumed */
+	int64_t last_ts; /* newest event, ns since start */
 	struct drain_counts counts[HS_EV_TYPES + 1]; /* by enum hs_event_type */
 };
 
-/* Creates the ring buffer consumer for map_fd with d as its context. 0 or -errno. */
-int drain_open(struct drain *d, int map_fd);
-void drain_close(struct drain *d);
+struct drain;
 
-/* Consumes every event available now. Returns the number consumed or -errno. */
+/* The consumer of the ring buffer map_fd. 0 or -errno. Free with drain_free. */
+int drain_new(const struct drain_opts *o, int map_fd, struct drain **out);
+void drain_free(struct drain *d);
+
+/* Consumes every event available now: how many, or the first error of the store (the drain
+ * then stops: nothing more is taken). */
 int drain_consume(struct drain *d);
+
+/* The first error of the store, 0 if none. */
+int drain_error(const struct drain *d);
+
+/* The stop (CLOCK_MONOTONIC): allocations and frees at or after it are discarded, as the BPF
+ * side does. */
+void drain_set_cut(struct drain *d, uint64_t mono_ns);
+
+/* 1 once after module events (struct image.modules_changed says of which images), else 0. */
+int drain_take_modules_changed(struct drain *d);
+
+void drain_get_stats(const struct drain *d, struct drain_stats *out);
 
 /* File descriptor that becomes readable when events are waiting (for epoll). */
 int drain_fd(const struct drain *d);

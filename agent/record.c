@@ -58,7 +58,9 @@ struct recorder {
 	struct follow follow;
 	struct launch *launch; /* the tracer: launch mode, or -p with --follow */
 	struct bpf_link *exec_link; /* -p without --follow: execs seen by the BPF side */
-	struct drain drain;
+	struct drain *drain;
+	int fail;		 /* the recording's first error (the store's), 0 if none */
+	uint64_t cut_mono_ns;	 /* the stop, 0 while recording */
 	struct server *server;
 	char url[128];
 	pid_t pid; /* the first process */
@@ -172,48 +174,22 @@ static int internal_free(void *ctx, int64_t site)
 	return r->t.allocator[0] && same_file(path, r->t.allocator);
 }
 
-static int start_consumers(struct recorder *r)
+/* The recording's first error: the store's, from the drain or from us. */
+static int failed(const struct recorder *r)
 {
-	struct tracker_opts to = {
-		.keep_events = r->o.keep_events,
-		.interval_ns = STORE_TIMELINE_INTERVAL_NS,
-		.internal_free = internal_free,
-		.ctx = r,
-	};
-	int e = stacks_new(r->store, &r->stacks);
-
-	if (!e)
-		e = tracker_new(r->store, &to, &r->tracker);
-	if (!e)
-		e = images_new(HS_MAX_PROCS, &r->images);
-	if (e)
-		return e;
-	r->follow = (struct follow){ .skel = r->skel, .store = r->store, .stacks = r->stacks,
-				     .unwinder = r->unwinder, .tracker = r->tracker,
-				     .images = r->images, .objs_cache = obj_cache_new(),
-				     .t0_mono_ns = r->t0_mono_ns, .err = r->err, .errlen = ERRLEN };
-	r->drain = (struct drain){ .tracker = r->tracker, .stacks = r->stacks,
-				   .images = r->images, .unwinder = r->unwinder,
-				   .max_depth = (uint32_t)r->o.max_depth,
-				   .t0_mono_ns = r->t0_mono_ns };
-	e = drain_open(&r->drain, bpf_map__fd(r->skel->maps.events));
-	if (e)
-		snprintf(r->err, ERRLEN, "cannot read the BPF ring buffer: %s", strerror(-e));
-	return e;
+	return r->fail ? r->fail : drain_error(r->drain);
 }
-
 
 /* Every event already in the ring buffer. */
 static void drain_all(struct recorder *r)
 {
-	while (!r->drain.err && drain_consume(&r->drain) > 0)
+	while (!failed(r) && drain_consume(r->drain) > 0)
 		;
 }
 
 /* The unwind tables of every image whose library list changed (or of all, with all). */
 static void sync_changed_tables(struct recorder *r, int all)
 {
-	r->drain.modules_changed = 0;
 	for (int i = 0; i < images_count(r->images); i++) {
 		struct image *img = images_at(r->images, i);
 
@@ -287,7 +263,7 @@ static int setup_loop(struct recorder *r)
 	if (!e)
 		e = epoll_add(r->epfd, r->timerfd);
 	if (!e)
-		e = epoll_add(r->epfd, drain_fd(&r->drain));
+		e = epoll_add(r->epfd, drain_fd(r->drain));
 	if (!e && !r->launch)
 		e = watch_exits(r);
 	return e;
@@ -295,18 +271,20 @@ static int setup_loop(struct recorder *r)
 
 static void progress(struct recorder *r, int final)
 {
-	uint64_t end = r->drain.cut_mono_ns ? r->drain.cut_mono_ns : now_ns(CLOCK_MONOTONIC);
+	uint64_t end = r->cut_mono_ns ? r->cut_mono_ns : now_ns(CLOCK_MONOTONIC);
+	struct drain_stats ds;
 	double elapsed = (end - r->t0_mono_ns) / 1e9;
 	struct tracker_stats s;
 	char live[32];
 
 	tracker_get_stats(r->tracker, &s);
+	drain_get_stats(r->drain, &ds);
 	report_fmt_bytes(s.live_bytes, live, sizeof(live));
 	if (!final) {
 		fprintf(stderr, "\r\033[Kheapscope: %.0fs  %lu events/s  live %ld blocks, %s  dropped %ld",
-			elapsed, (unsigned long)(r->drain.events - r->last_events), (long)s.live_blocks,
+			elapsed, (unsigned long)(ds.events - r->last_events), (long)s.live_blocks,
 			live, (long)bpfside_counter(r->skel, HS_CNT_DROPPED));
-		r->last_events = r->drain.events;
+		r->last_events = ds.events;
 		return;
 	}
 	if (r->tty)
@@ -326,8 +304,9 @@ static void stop(struct recorder *r, const char *reason)
 	if (r->end_reason)
 		return;
 	r->end_reason = reason;
-	r->drain.cut_mono_ns = now_ns(CLOCK_MONOTONIC);
-	r->skel->bss->cut_ns = r->drain.cut_mono_ns;
+	r->cut_mono_ns = now_ns(CLOCK_MONOTONIC);
+	drain_set_cut(r->drain, r->cut_mono_ns);
+	r->skel->bss->cut_ns = r->cut_mono_ns;
 }
 
 /* ns since the start of the recording of a bpf_ktime_get_ns instant; -1 for 0 (never). */
@@ -348,8 +327,8 @@ static void end_image(struct recorder *r, pid_t pid, const char *reason, int sta
 		return;
 	drain_all(r);
 	e = follow_end(&r->follow, img, now_ns(CLOCK_MONOTONIC), reason, status);
-	if (e && !r->drain.err)
-		r->drain.err = e;
+	if (e && !r->fail)
+		r->fail = e;
 }
 
 /* The recording is over when no traced process is left. */
@@ -408,6 +387,39 @@ static int on_exec_event(void *ctx, uint32_t pid, int64_t ts)
 	e = follow_end(&r->follow, old, r->t0_mono_ns + (uint64_t)ts, "exec", -1);
 	if (!e)
 		begin_after_exec(r, (pid_t)pid, ppid, FOLLOW_EXECED);
+	return e;
+}
+
+static int start_consumers(struct recorder *r)
+{
+	struct tracker_opts to = {
+		.keep_events = r->o.keep_events,
+		.interval_ns = STORE_TIMELINE_INTERVAL_NS,
+		.internal_free = internal_free,
+		.ctx = r,
+	};
+	int e = stacks_new(r->store, &r->stacks);
+
+	if (!e)
+		e = tracker_new(r->store, &to, &r->tracker);
+	if (!e)
+		e = images_new(HS_MAX_PROCS, &r->images);
+	if (e)
+		return e;
+	r->follow = (struct follow){ .skel = r->skel, .store = r->store, .stacks = r->stacks,
+				     .unwinder = r->unwinder, .tracker = r->tracker,
+				     .images = r->images, .objs_cache = obj_cache_new(),
+				     .t0_mono_ns = r->t0_mono_ns, .err = r->err, .errlen = ERRLEN };
+	/* -p without --follow: nothing holds the processes at an exec; the BPF side says when. */
+	e = drain_new(&(struct drain_opts){ .tracker = r->tracker, .stacks = r->stacks,
+					    .images = r->images, .unwinder = r->unwinder,
+					    .max_depth = (uint32_t)r->o.max_depth,
+					    .t0_mono_ns = r->t0_mono_ns,
+					    .on_exec = r->o.argv || r->o.follow ? NULL : on_exec_event,
+					    .ctx = r },
+		      bpf_map__fd(r->skel->maps.events), &r->drain);
+	if (e)
+		snprintf(r->err, ERRLEN, "cannot read the BPF ring buffer: %s", strerror(-e));
 	return e;
 }
 
@@ -514,6 +526,7 @@ static void on_tick(struct recorder *r)
 {
 	uint64_t expirations, now = now_ns(CLOCK_MONOTONIC);
 	struct tracker_stats s;
+	struct drain_stats ds;
 	int e;
 
 	if (read(r->timerfd, &expirations, sizeof(expirations)) < 0)
@@ -521,15 +534,16 @@ static void on_tick(struct recorder *r)
 	/* Readers of the file (a dashboard, a report) see the recording so far. */
 	r->ticks++;
 	tracker_get_stats(r->tracker, &s);
-	e = tracker_publish(r->tracker, r->drain.last_ts, r->ticks % 2 == 0);
+	drain_get_stats(r->drain, &ds);
+	e = tracker_publish(r->tracker, ds.last_ts, r->ticks % 2 == 0);
 	if (!e)
 		e = store_update_progress(r->store, s.peak_live_bytes, s.peak_ts,
 					  bpfside_counter(r->skel, HS_CNT_DROPPED),
 					  since_start(r, r->skel->bss->first_drop_ns));
 	if (!e)
 		e = store_commit(r->store);
-	if (e && !r->drain.err)
-		r->drain.err = e;
+	if (e && !r->fail)
+		r->fail = e;
 	if (r->tty)
 		progress(r, 0);
 	resync_if_lost(r);
@@ -554,7 +568,7 @@ static void detach_all(struct recorder *r)
  * untraced, and is still waited for, as it would be without heapscope. */
 static void recording_failed(struct recorder *r)
 {
-	int e = r->drain.err;
+	int e = failed(r);
 
 	detach_all(r);
 	snprintf(r->err, ERRLEN, "writing %s failed: %s%s; the recording up to that point is kept%s",
@@ -573,7 +587,7 @@ static void loop(struct recorder *r)
 	while (!r->end_reason) {
 		int n;
 
-		if (r->drain.err && !r->err_reported) {
+		if (failed(r) && !r->err_reported) {
 			recording_failed(r);
 			if (!r->launched || r->root_done)
 				break;
@@ -586,16 +600,16 @@ static void loop(struct recorder *r)
 				on_signal(r);
 			else if (fd == r->timerfd)
 				on_tick(r);
-			else if (fd != drain_fd(&r->drain))
+			else if (fd != drain_fd(r->drain))
 				on_pidfd(r, fd);
 		}
 		if (r->o.duration_s > 0 &&
 		    now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns >= r->o.duration_s * 1e9)
 			stop(r, "duration");
 		/* The BPF side wakes us only when a lot is pending: poll the rest. */
-		if (!r->drain.err)
-			drain_consume(&r->drain);
-		if (r->drain.modules_changed)
+		if (!failed(r))
+			drain_consume(r->drain);
+		if (drain_take_modules_changed(r->drain))
 			sync_changed_tables(r, 0);
 	}
 }
@@ -609,7 +623,7 @@ static int drain_to_cut(struct recorder *r)
 {
 	int e = 0;
 
-	if (!r->drain.cut_mono_ns)
+	if (!r->cut_mono_ns)
 		stop(r, "error");
 	detach_all(r);
 	r->skel->bss->pause_tid = 0;
@@ -617,7 +631,7 @@ static int drain_to_cut(struct recorder *r)
 		on_children(r); /* nothing left held at a pause, birth or exec */
 	drain_all(r);
 	while (images_count(r->images) && !e)
-		e = follow_end(&r->follow, images_at(r->images, 0), r->drain.cut_mono_ns,
+		e = follow_end(&r->follow, images_at(r->images, 0), r->cut_mono_ns,
 			       "recording_end", -1);
 	return e;
 }
@@ -627,18 +641,20 @@ static int finish(struct recorder *r)
 {
 	struct unwind_stats us = { 0 };
 	struct tracker_stats s;
+	struct drain_stats ds;
 	struct store_end end;
 	int e;
 
-	if (r->drain.err)
-		return r->drain.err; /* already reported by recording_failed */
+	if (failed(r))
+		return failed(r); /* already reported by recording_failed */
 	if (r->unwinder)
 		unwinder_get_stats(r->unwinder, &us);
 	e = drain_to_cut(r);
+	drain_get_stats(r->drain, &ds);
 	tracker_get_stats(r->tracker, &s);
 	end = (struct store_end){
-		.duration_ns = since_start(r, r->drain.cut_mono_ns),
-		.end_reason = r->drain.err ? "error" : r->end_reason,
+		.duration_ns = since_start(r, r->cut_mono_ns),
+		.end_reason = failed(r) ? "error" : r->end_reason,
 		.exit_status = r->launched && r->root_done ? r->exit_code : -1,
 		.dropped_events = bpfside_counter(r->skel, HS_CNT_DROPPED),
 		.untracked_frees = s.untracked_frees,
@@ -649,13 +665,13 @@ static int finish(struct recorder *r)
 		.fp_fallback_frames = bpfside_counter(r->skel, HS_CNT_FP_FALLBACK),
 		.unwind_files = us.files,
 		.unwind_files_no_cfi = us.files_no_cfi,
-		.cut_ts = since_start(r, r->drain.cut_mono_ns),
+		.cut_ts = since_start(r, r->cut_mono_ns),
 		.first_drop_ts = since_start(r, r->skel->bss->first_drop_ns),
 	};
 	if (!e)
 		e = bpfside_store_programs(r->skel, r->store);
 	if (!e)
-		e = bpfside_store_event_counts(r->skel, r->drain.counts, r->store);
+		e = bpfside_store_event_counts(r->skel, ds.counts, r->store);
 	if (!e)
 		e = tracker_finish(r->tracker, end.duration_ns);
 	if (!e)
@@ -674,7 +690,7 @@ static void cleanup(struct recorder *r)
 
 	images_free(r->images);
 	obj_cache_free(r->follow.objs_cache);
-	drain_close(&r->drain);
+	drain_free(r->drain);
 	tracker_free(r->tracker);
 	stacks_free(r->stacks);
 	unwinder_free(r->unwinder);
@@ -742,11 +758,9 @@ static void serve_until_signal(struct recorder *r)
 	}
 }
 
-/* -p without --follow: nothing holds the processes at an exec; the BPF side says when. */
+/* -p without --follow: the BPF side tells the execs (the drain passes them to on_exec_event). */
 static int watch_execs(struct recorder *r)
 {
-	r->drain.on_exec = on_exec_event;
-	r->drain.ctx = r;
 	r->exec_link = bpf_program__attach(r->skel->progs.process_exec);
 	if (r->exec_link)
 		return 0;
