@@ -33,8 +33,14 @@ $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+# The recipe of every BPF object (this one, bench/'s floor); its first prerequisite is the source.
+define BPF_COMPILE
+@mkdir -p $(@D)
+$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I. -I$(BUILD) -c $< -o $@
+endef
+
 $(BUILD)/heapscope.bpf.o: bpf/heapscope.bpf.c bpf/abi.h bpf/unwind_step.h $(BUILD)/vmlinux.h
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I. -I$(BUILD) -c $< -o $@
+	$(BPF_COMPILE)
 
 $(BUILD)/heapscope.skel.h: $(BUILD)/heapscope.bpf.o
 	$(BPFTOOL) gen skeleton $< name heapscope_bpf > $@.tmp && mv $@.tmp $@

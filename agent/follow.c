@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent/clock.h"
 #include "agent/follow.h"
 #include "agent/images.h"
 #include "agent/proc.h"
@@ -23,14 +23,6 @@
 int64_t follow_ts(const struct follow *f, uint64_t mono_ns)
 {
 	return mono_ns > f->t0_mono_ns ? (int64_t)(mono_ns - f->t0_mono_ns) : 0;
-}
-
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 int follow_sync_tables(struct follow *f, struct image *img)
@@ -163,7 +155,7 @@ int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
 		img->heap_proc = parent->heap_proc;
 		img->traced_from_start = parent->traced_from_start;
 	}
-	img->start_ts = follow_ts(f, mono_now());
+	img->start_ts = follow_ts(f, clock_ns(CLOCK_MONOTONIC));
 	e = describe(f, img, how);
 	if (!e && sym_open(pid, &img->sym))
 		e = -ESRCH;

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/bpfside.h"
+#include "agent/clock.h"
 #include "agent/drain.h"
 #include "agent/follow.h"
 #include "agent/images.h"
@@ -73,15 +74,6 @@ struct recorder {
 	uint64_t ticks;
 	uint64_t last_events;
 };
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 
 /* The walker's tables (--stack=dwarf): one mapping table per traced process. */
 static int create_unwinder(struct recorder *r)
@@ -271,9 +263,9 @@ static int setup_loop(struct recorder *r)
 
 static void progress(struct recorder *r, int final)
 {
-	uint64_t end = r->cut_mono_ns ? r->cut_mono_ns : now_ns(CLOCK_MONOTONIC);
+	uint64_t end = r->cut_mono_ns ? r->cut_mono_ns : clock_ns(CLOCK_MONOTONIC);
 	struct drain_stats ds;
-	double elapsed = (end - r->t0_mono_ns) / 1e9;
+	double elapsed = (end - r->t0_mono_ns) / (double)NS_PER_S;
 	struct tracker_stats s;
 	char live[32];
 
@@ -304,7 +296,7 @@ static void stop(struct recorder *r, const char *reason)
 	if (r->end_reason)
 		return;
 	r->end_reason = reason;
-	r->cut_mono_ns = now_ns(CLOCK_MONOTONIC);
+	r->cut_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	drain_set_cut(r->drain, r->cut_mono_ns);
 	r->skel->bss->cut_ns = r->cut_mono_ns;
 }
@@ -326,7 +318,7 @@ static void end_image(struct recorder *r, pid_t pid, const char *reason, int sta
 	if (!img)
 		return;
 	drain_all(r);
-	e = follow_end(&r->follow, img, now_ns(CLOCK_MONOTONIC), reason, status);
+	e = follow_end(&r->follow, img, clock_ns(CLOCK_MONOTONIC), reason, status);
 	if (e && !r->fail)
 		r->fail = e;
 }
@@ -507,7 +499,7 @@ static void on_signal(struct recorder *r)
 		/* Give the command the signal too (a terminal sends it to both) and record its end. */
 		kill(r->pid, (int)si.ssi_signo);
 		if (!r->stop_deadline_ns)
-			r->stop_deadline_ns = now_ns(CLOCK_MONOTONIC) + INTERRUPT_GRACE_S * 1000000000ULL;
+			r->stop_deadline_ns = clock_ns(CLOCK_MONOTONIC) + INTERRUPT_GRACE_S * (uint64_t)NS_PER_S;
 	}
 }
 
@@ -524,7 +516,7 @@ static void on_pidfd(struct recorder *r, int fd)
 
 static void on_tick(struct recorder *r)
 {
-	uint64_t expirations, now = now_ns(CLOCK_MONOTONIC);
+	uint64_t expirations, now = clock_ns(CLOCK_MONOTONIC);
 	struct tracker_stats s;
 	struct drain_stats ds;
 	int e;
@@ -604,7 +596,7 @@ static void loop(struct recorder *r)
 				on_pidfd(r, fd);
 		}
 		if (r->o.duration_s > 0 &&
-		    now_ns(CLOCK_MONOTONIC) - r->t0_mono_ns >= r->o.duration_s * 1e9)
+		    clock_ns(CLOCK_MONOTONIC) - r->t0_mono_ns >= r->o.duration_s * NS_PER_S)
 			stop(r, "duration");
 		/* The BPF side wakes us only when a lot is pending: poll the rest. */
 		if (!failed(r))
@@ -830,8 +822,8 @@ static int start(struct recorder *r)
 			 "holds it", (int)r->pid);
 	if (!e)
 		e = open_store(r);
-	r->t0_mono_ns = now_ns(CLOCK_MONOTONIC);
-	r->t0_wall_ns = (int64_t)now_ns(CLOCK_REALTIME);
+	r->t0_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	r->t0_wall_ns = (int64_t)clock_ns(CLOCK_REALTIME);
 	if (!e)
 		e = write_header(r);
 	if (!e)

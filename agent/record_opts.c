@@ -7,6 +7,7 @@
 
 #include "agent/record_opts.h"
 #include "bpf/abi.h"
+#include "server/server.h"
 
 static void usage(FILE *f)
 {
@@ -55,19 +56,6 @@ static int parse_positive(const char *s, double *out)
 	errno = 0;
 	*out = strtod(s, &end);
 	return errno || end == s || *end || *out <= 0 ? -EINVAL : 0;
-}
-
-static int parse_port(const char *s, int *port)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 65535)
-		return -EINVAL;
-	*port = (int)v;
-	return 0;
 }
 
 static const char *long_name(const struct option *opts, int c)
@@ -132,8 +120,9 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 	double v;
 	int c;
 
-	*o = (struct record_opts){ .ringbuf_mb = 64, .port = 7070, .bind = "127.0.0.1",
-				   .stack_mode = HS_STACK_DWARF, .max_depth = HS_MAX_FRAMES };
+	*o = (struct record_opts){ .ringbuf_mb = 64, .port = SERVER_DEFAULT_PORT,
+				   .bind = SERVER_DEFAULT_BIND, .stack_mode = HS_STACK_DWARF,
+				   .max_depth = HS_MAX_FRAMES };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
 		if (c != 'p' && c != '?' && c > 0 && c < 256 && seen[c]++) {
@@ -189,7 +178,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 			o->serve = 1;
 			break;
 		case 'P':
-			if (parse_port(optarg, &o->port)) {
+			if (server_parse_port(optarg, &o->port)) {
 				fprintf(stderr, "heapscope: invalid port '%s' (0-65535)\n", optarg);
 				return -EINVAL;
 			}

@@ -14,6 +14,7 @@
 
 #include "agent/symbolize.h"
 #include "agent/u64map.h"
+#include "store/time.h"
 
 /* From libstdc++ (linked with -lstdc++); declared here so the agent stays plain C. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -59,7 +60,7 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 /* dwfl_linux_proc_find_elf, but a file is read with pread rather than mapped: libelf's mapping

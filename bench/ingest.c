@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "store/store.h"
+#include "store/time.h"
 
 #define COMMIT_EVERY 100000
 
@@ -17,7 +18,7 @@ static double now_s(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return (double)t.tv_sec + (double)t.tv_nsec / (double)NS_PER_S;
 }
 
 /* A row shaped like allocbench's: mostly short-lived small blocks, 1 in 10 still live. */
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
 	if (!e)
 		e = store_commit(st);
 	t1 = now_s();
-	end.duration_ns = (int64_t)((t1 - t0) * 1e9);
+	end.duration_ns = (int64_t)((t1 - t0) * (double)NS_PER_S);
 	if (!e)
 		e = store_end_recording(st, &end);
 	if (e) {

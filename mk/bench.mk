@@ -10,11 +10,10 @@ bench: bench-bins
 
 $(BUILD)/bench/allocbench: $(ALLOCBENCH_SRC)
 	@mkdir -p $(@D)
-	cc -O2 -g -fno-omit-frame-pointer -pthread -o $@ $<
+	$(CC) -O2 -g -fno-omit-frame-pointer -pthread -o $@ $<
 
 $(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c $(BUILD)/vmlinux.h
-	@mkdir -p $(@D)
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I. -I$(BUILD) -c $< -o $@
+	$(BPF_COMPILE)
 
 $(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@

@@ -12,13 +12,13 @@
 #include "report/html.h"
 #include "report/json.h"
 #include "report/report.h"
+#include "store/time.h"
 
 enum format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_PPROF, FMT_COLLAPSED, FMT_HTML };
 
 static const char *const FORMATS[] = { "text", "json", "csv", "pprof", "collapsed", "html", NULL };
 static const char *const VIEWS[] = { "summary",	 "sites",    "leaks",  "lifetimes", "sizes",
 				     "errors",	 "timeline", "advice", "all",	    NULL };
-static const char *const GROUPS[] = { "stack", "function", "file", NULL };
 static const char *const VALUES[] = { "bytes", "allocs", "live_bytes", "live_blocks", NULL };
 
 struct report_opts {
@@ -112,7 +112,7 @@ static int parse_seconds(const char *arg, int64_t *ns)
 			arg);
 		return -EINVAL;
 	}
-	*ns = (int64_t)(v * 1e9);
+	*ns = (int64_t)(v * (double)NS_PER_S);
 	return 0;
 }
 
@@ -134,7 +134,7 @@ static int parse_option(int c, struct report_opts *o)
 	case 'o': o->output = optarg; break;
 	case 'v': e = parse_views(optarg, &o->views); break;
 	case 'f': e = choose("format", FORMATS, optarg, &i); o->format = (enum format)i; break;
-	case 'g': e = choose("--group-by", GROUPS, optarg, &i); o->group = (enum an_group)i; break;
+	case 'g': e = choose("--group-by", AN_GROUP_NAMES, optarg, &i); o->group = (enum an_group)i; break;
 	case 't': e = parse_int("--top", optarg, 0, &o->top); o->top_set = 1; break;
 	case 's': e = parse_int("--site", optarg, 1, &o->site); break;
 	case 'p': e = parse_pid(optarg, &o->pid); break;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/report.h"
+#include "store/time.h"
 
 void report_fmt_bytes(int64_t bytes, char *buf, size_t len)
 {
@@ -31,10 +32,10 @@ void report_fmt_ns(int64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64 " ns", ns);
 	else if (ns < 1000000)
 		snprintf(buf, len, "%.3g us", ns / 1e3);
-	else if (ns < 1000000000)
+	else if (ns < NS_PER_S)
 		snprintf(buf, len, "%.3g ms", ns / 1e6);
 	else if (ns < 3600000000000LL)
-		snprintf(buf, len, "%.3g s", ns / 1e9);
+		snprintf(buf, len, "%.3g s", ns / (double)NS_PER_S);
 	else
 		snprintf(buf, len, "%.3g h", ns / 3.6e12);
 }
@@ -230,10 +231,9 @@ static void leaks_text(FILE *out, const struct an_leaks *l)
 
 static void sites_text(FILE *out, const struct report_data *d)
 {
-	static const char *const by[] = { "stack", "function", "file" };
 	char bytes[32], live[32], p50[32], p99[32], a50[32];
 
-	fprintf(out, "\n== Sites by %s (%zu of %zu)\n", by[d->group], d->sites.n, d->sites.total);
+	fprintf(out, "\n== Sites by %s (%zu of %zu)\n", AN_GROUP_NAMES[d->group], d->sites.n, d->sites.total);
 	fprintf(out, "  %10s %10s %10s %10s %10s %10s %10s %6s  %s\n", "allocs", "bytes", "frees",
 		"live", "life p50", "life p99", "alloc p50", "temp", "where");
 	for (size_t i = 0; i < d->sites.n; i++) {

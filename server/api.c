@@ -29,7 +29,6 @@ struct route {
 	int (*run)(struct store_reader *r, const struct api_args *a, struct json *j, char *err);
 };
 
-static const char *const GROUPS[] = { "stack", "function", "file", NULL };
 static const char *const ORDERS[] = { "desc", "asc", NULL };
 
 #define F(field) offsetof(struct api_args, field)
@@ -38,7 +37,7 @@ static const char *const ORDERS[] = { "desc", "asc", NULL };
 #define PID_PARAM { "pid", P_INT, 1, INT_MAX, NULL, F(pid), 0 }
 static const struct param_spec NONE_P[] = { PID_PARAM, { NULL } };
 static const struct param_spec SITES_P[] = {
-	{ "group", P_ENUM, 0, 0, GROUPS, F(group), 0 },
+	{ "group", P_ENUM, 0, 0, AN_GROUP_NAMES, F(group), 0 },
 	{ "sort", P_ENUM, 0, 0, AN_SITE_SORT_KEYS, F(sort), 0 },
 	{ "order", P_ENUM, 0, 0, ORDERS, F(order), 0 },
 	{ "function", P_STR, 0, PARAM_VALUE_MAX, NULL, F(function), 0 },
@@ -54,7 +53,7 @@ static const struct param_spec SITE_P[] = {
 	{ NULL },
 };
 static const struct param_spec LEAKS_P[] = {
-	{ "group", P_ENUM, 0, 0, GROUPS, F(group), 0 },
+	{ "group", P_ENUM, 0, 0, AN_GROUP_NAMES, F(group), 0 },
 	{ "limit", P_INT, 0, SITES_LIMIT_MAX, NULL, F(limit), 0 },
 	{ "min_age", P_SECONDS, 0, 0, NULL, F(min_age_ns), 0 },
 	PID_PARAM,

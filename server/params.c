@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/time.h"
+
 int params_uint(const char *s, int64_t max, int64_t *out)
 {
 	int64_t v = 0;
@@ -43,7 +45,7 @@ int params_seconds(const char *s, int64_t *ns)
 	}
 	if (params_uint(whole, 1000000000, &sec) || params_uint(frac, 999999999, &part))
 		return -EINVAL;
-	*ns = sec * 1000000000 + part;
+	*ns = sec * NS_PER_S + part;
 	return 0;
 }
 

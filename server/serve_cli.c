@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "report/report.h"
-#include "server/params.h"
 #include "server/server.h"
 #include "store/analysis.h"
 
@@ -31,7 +30,6 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 	};
 	unsigned char addr[sizeof(struct in6_addr)];
 	unsigned long long seen = 0;
-	int64_t port;
 	int c;
 
 	*o = (struct server_opts){ .bind = SERVER_DEFAULT_BIND, .port = SERVER_DEFAULT_PORT };
@@ -43,11 +41,10 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		case 'd': o->db_path = optarg; break;
 		case 'b': o->bind = optarg; break;
 		case 'p':
-			if (params_uint(optarg, 65535, &port)) {
+			if (server_parse_port(optarg, &o->port)) {
 				fprintf(stderr, "heapscope: --port must be 0-65535, not '%s'\n", optarg);
 				return -EINVAL;
 			}
-			o->port = (int)port;
 			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;

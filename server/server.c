@@ -16,6 +16,7 @@
 
 #include "server/api.h"
 #include "server/assets.h"
+#include "server/params.h"
 
 #define URL_MAX 4096	      /* raw request target, query included: longer is 414 */
 #define PATH_LEN_MAX 512      /* decoded path: longer is 400 */
@@ -348,4 +349,14 @@ void server_stop(struct server *s)
 int server_port(const struct server *s)
 {
 	return s->port;
+}
+
+int server_parse_port(const char *s, int *port)
+{
+	int64_t v;
+
+	if (params_uint(s, 65535, &v))
+		return -EINVAL;
+	*port = (int)v;
+	return 0;
 }

@@ -26,6 +26,8 @@ int server_start(const struct server_opts *o, struct server **out, char *err, si
 void server_stop(struct server *s);
 /* The port actually bound (useful with port 0). */
 int server_port(const struct server *s);
+/* A --port value: decimal digits only, 0-65535, into *port. 0 or -EINVAL (*port untouched). */
+int server_parse_port(const char *s, int *port);
 
 /* `heapscope serve` (argv[0] = "serve"); returns the exit status. */
 int serve_main(int argc, char **argv);

@@ -7,6 +7,7 @@
 
 #include "store/analysis.h"
 #include "store/reader_priv.h"
+#include "store/time.h"
 
 /* Thresholds: enough calls to matter, and a clear majority showing the pattern. */
 #define MIN_CALLS 1000
@@ -52,7 +53,7 @@ static int pool(struct store_reader *r, sqlite3_stmt *st, struct an_advices *a)
 {
 	int64_t site = sqlite3_column_int64(st, 0), allocs = sqlite3_column_int64(st, 1);
 	int64_t size = sqlite3_column_int64(st, 2), span = sqlite3_column_int64(st, 3);
-	double rate = (double)allocs / ((double)(span > 0 ? span : 1) / 1e9);
+	double rate = (double)allocs / ((double)(span > 0 ? span : 1) / (double)NS_PER_S);
 	struct an_site d = { 0 };
 	struct an_advice *v;
 	int err;

@@ -131,6 +131,10 @@ void an_summary_free(struct an_summary *s);
 
 enum an_group { AN_BY_STACK, AN_BY_FUNCTION, AN_BY_FILE };
 
+/* The names of enum an_group's values, in its order, NULL-terminated: "stack", "function",
+ * "file" (what --group-by and the API's group parameter accept). */
+extern const char *const AN_GROUP_NAMES[];
+
 struct an_site {
 	int64_t site;	      /* stacks.id (AN_BY_STACK), else the group's biggest site */
 	char *key;	      /* function or file name of the group (AN_BY_FUNCTION/FILE) */
@@ -189,7 +193,7 @@ int an_sizes(struct store_reader *r, int64_t site, struct an_hist *out);
 struct an_leak {
 	int64_t site, blocks, bytes, oldest_age_ns;
 	double growth; /* share of the recording's tenths in which the site's live blocks appeared */
-	double score;  /* ranking: bytes * (0.25 + 0.75 * growth) */
+	double score;  /* ranking: an_leak_score */
 	char *key;     /* function or file of a group (AN_BY_FUNCTION/FILE), else NULL */
 	int64_t sites; /* stacks in the group */
 	struct an_stack stack; /* of `site`: the group's biggest */
@@ -208,6 +212,9 @@ int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct a
 int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
 		     struct an_leaks *out);
 void an_leaks_free(struct an_leaks *l);
+/* A leak suspect's ranking: bytes * (0.25 + 0.75 * growth), so steady growth outranks a block
+ * that merely stayed. */
+double an_leak_score(int64_t bytes, double growth);
 
 /* --- Errors -------------------------------------------------------------------------------- */
 

@@ -90,8 +90,11 @@ static struct an_process *find_process(struct an_summary *s, int64_t id)
 static int read_counts(struct store_reader *r, struct an_summary *s)
 {
 	sqlite3_stmt *st;
-	int err = rd_prepare(r, rd_site_stats_written(r) ? COUNTS_SQL : COUNTS_LIVE_SQL, &st), rc;
+	int err, rc, written = rd_site_stats_written(r);
 
+	if (written < 0)
+		return written;
+	err = rd_prepare(r, written ? COUNTS_SQL : COUNTS_LIVE_SQL, &st);
 	if (err)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

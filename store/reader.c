@@ -47,22 +47,29 @@ char *rd_text(sqlite3_stmt *st, int col, int *err)
 	return copy;
 }
 
-int64_t rd_scalar(struct store_reader *r, const char *sql, int64_t dflt)
+int rd_scalar(struct store_reader *r, const char *sql, int64_t dflt, int64_t *out)
 {
 	sqlite3_stmt *st;
-	int64_t v = dflt;
+	int err, rc;
 
-	if (rd_prepare(r, sql, &st))
-		return dflt;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
+	*out = dflt;
+	err = rd_prepare(r, sql, &st);
+	if (err)
+		return err;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*out = sqlite3_column_int64(st, 0);
+	err = rd_done(r, st, rc);
 	sqlite3_finalize(st);
-	return v;
+	return err;
 }
 
 int rd_site_stats_written(struct store_reader *r)
 {
-	return rd_scalar(r, "SELECT EXISTS (SELECT 1 FROM site_stats)", 0) > 0;
+	int64_t written;
+	int err = rd_scalar(r, "SELECT EXISTS (SELECT 1 FROM site_stats)", 0, &written);
+
+	return err ? err : written > 0;
 }
 
 int store_reader_open(const char *path, struct store_reader **out, char *err, size_t errlen)
@@ -123,7 +130,8 @@ static const char *const KNOWN_PID_SQL =
 int store_reader_set_pid(struct store_reader *r, int pid)
 {
 	sqlite3_stmt *st;
-	int err, known = 0, processes;
+	int64_t processes;
+	int err, known = 0;
 
 	if (pid < 0)
 		return -EINVAL;
@@ -140,8 +148,10 @@ int store_reader_set_pid(struct store_reader *r, int pid)
 	if (!known)
 		return -ENOENT;
 	/* Without processes rows no stack names its process: the filter would drop them all. */
-	processes = rd_scalar(r, "SELECT EXISTS (SELECT 1 FROM processes)", 0) > 0;
-	r->pid = processes ? pid : 0;
+	err = rd_scalar(r, "SELECT EXISTS (SELECT 1 FROM processes)", 0, &processes);
+	if (err)
+		return err;
+	r->pid = processes > 0 ? pid : 0;
 	return 0;
 }
 
@@ -200,37 +210,48 @@ int an_load_stack(struct store_reader *r, int64_t site, struct an_stack *out)
 #define ALLOC_ROWS(what) "SELECT " what " FROM allocations WHERE " RD_PID_ROW("pid")
 #define ERRORS_WHERE(cond) "SELECT count(*) FROM errors WHERE " cond " AND " RD_PID_ROW("pid")
 
+/* rd_scalar (0 for no row or NULL) unless an earlier query failed; the first error stays. */
+static void count(struct store_reader *r, const char *sql, int64_t *out, int *err)
+{
+	if (!*err)
+		*err = rd_scalar(r, sql, 0, out);
+}
+
 /* The live state at the end: the recorder's last sample, or for one process its blocks. */
-static void live_so_far(struct store_reader *r, struct an_summary *s)
+static void live_so_far(struct store_reader *r, struct an_summary *s, int *err)
 {
 	if (r->pid) {
-		s->live_blocks = rd_scalar(r, ALLOC_ROWS("count(*)") " AND free_ts IS NULL", 0);
-		s->live_bytes = rd_scalar(r, ALLOC_ROWS("sum(size)") " AND free_ts IS NULL", 0);
+		count(r, ALLOC_ROWS("count(*)") " AND free_ts IS NULL", &s->live_blocks, err);
+		count(r, ALLOC_ROWS("sum(size)") " AND free_ts IS NULL", &s->live_bytes, err);
 		return;
 	}
-	s->live_blocks = rd_scalar(r, "SELECT live_blocks FROM timeline ORDER BY ts DESC", 0);
-	s->live_bytes = rd_scalar(r, "SELECT live_bytes FROM timeline ORDER BY ts DESC", 0);
+	count(r, "SELECT live_blocks FROM timeline ORDER BY ts DESC", &s->live_blocks, err);
+	count(r, "SELECT live_bytes FROM timeline ORDER BY ts DESC", &s->live_bytes, err);
 }
 
 static int summary_counts(struct store_reader *r, struct an_summary *s)
 {
-	if (rd_site_stats_written(r)) {
-		s->allocs = rd_scalar(r, SITE_SUM("allocs"), 0);
-		s->frees = rd_scalar(r, SITE_SUM("frees"), 0);
-		s->alloc_bytes = rd_scalar(r, SITE_SUM("bytes"), 0);
-		s->live_blocks = rd_scalar(r, SITE_SUM("live_blocks"), 0);
-		s->live_bytes = rd_scalar(r, SITE_SUM("live_bytes"), 0);
+	int err = 0, written = rd_site_stats_written(r);
+
+	if (written < 0)
+		return written;
+	if (written) {
+		count(r, SITE_SUM("allocs"), &s->allocs, &err);
+		count(r, SITE_SUM("frees"), &s->frees, &err);
+		count(r, SITE_SUM("bytes"), &s->alloc_bytes, &err);
+		count(r, SITE_SUM("live_blocks"), &s->live_blocks, &err);
+		count(r, SITE_SUM("live_bytes"), &s->live_bytes, &err);
 	} else {
-		s->allocs = rd_scalar(r, ALLOC_ROWS("count(*)"), 0);
-		s->frees = rd_scalar(r, ALLOC_ROWS("count(free_ts)"), 0);
-		s->alloc_bytes = rd_scalar(r, ALLOC_ROWS("sum(size)"), 0);
-		live_so_far(r, s);
+		count(r, ALLOC_ROWS("count(*)"), &s->allocs, &err);
+		count(r, ALLOC_ROWS("count(free_ts)"), &s->frees, &err);
+		count(r, ALLOC_ROWS("sum(size)"), &s->alloc_bytes, &err);
+		live_so_far(r, s, &err);
 	}
-	s->double_frees = rd_scalar(r, ERRORS_WHERE("kind = 'double_free'"), 0);
-	s->invalid_frees = rd_scalar(r, ERRORS_WHERE("kind = 'invalid_free'"), 0);
-	s->unreliable_errors = rd_scalar(
-		r, ERRORS_WHERE("ts >= (SELECT first_drop_ts FROM recording WHERE id = 1)"), 0);
-	return 0;
+	count(r, ERRORS_WHERE("kind = 'double_free'"), &s->double_frees, &err);
+	count(r, ERRORS_WHERE("kind = 'invalid_free'"), &s->invalid_frees, &err);
+	count(r, ERRORS_WHERE("ts >= (SELECT first_drop_ts FROM recording WHERE id = 1)"),
+	      &s->unreliable_errors, &err);
+	return err;
 }
 
 /* The recorder's peak is of the whole recording: it is the process's when no other was traced.
@@ -245,12 +266,13 @@ static const char *const PID_EVENTS_SQL =
 
 static int pid_peak(struct store_reader *r, struct an_summary *s)
 {
-	int64_t live = 0;
+	int64_t live = 0, only;
 	sqlite3_stmt *st;
 	int err, rc;
 
-	if (rd_scalar(r, ONLY_PID_SQL, 0))
-		return 0;
+	err = rd_scalar(r, ONLY_PID_SQL, 0, &only);
+	if (err || only)
+		return err;
 	err = rd_prepare(r, PID_EVENTS_SQL, &st);
 	if (err)
 		return err;
@@ -534,13 +556,16 @@ static int timeline_scan(struct store_reader *r, int64_t site, int64_t from,
 int an_timeline(struct store_reader *r, int64_t site, int64_t from_ns, int64_t to_ns,
 		int64_t resolution_ns, struct an_timeline *out)
 {
-	int64_t end = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline))"
-				   " FROM recording", 0);
+	int64_t end;
 	int err, scan;
 
 	*out = (struct an_timeline){ 0 };
 	if (from_ns < 0 || to_ns < 0 || resolution_ns < 0)
 		return -EINVAL;
+	err = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline)) FROM recording",
+			0, &end);
+	if (err)
+		return err;
 	if (!to_ns || to_ns > end)
 		to_ns = end;
 	if (to_ns <= from_ns)

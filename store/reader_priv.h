@@ -29,8 +29,9 @@ int rd_done(struct store_reader *r, sqlite3_stmt *st, int rc);
 /* A copy of column col's text, NULL for NULL; *err = -ENOMEM when out of memory. */
 char *rd_text(sqlite3_stmt *st, int col, int *err);
 
-/* One integer from a query without parameters; dflt when it yields no row or NULL. */
-int64_t rd_scalar(struct store_reader *r, const char *sql, int64_t dflt);
+/* One integer from a query without parameters into *out; dflt when it yields no row or NULL.
+ * 0, or -EIO (the query failed; *out is dflt, the reason in r->errmsg). */
+int rd_scalar(struct store_reader *r, const char *sql, int64_t dflt, int64_t *out);
 
 /* The summary's processes (with their counts), notices and event accounting; freed by
  * rd_summary_processes_free. 0 or -errno. */
@@ -41,8 +42,8 @@ void rd_summary_processes_free(struct an_summary *s);
 /* Makes room for one more element of size elem in *v (n used, *cap allocated). 0 or -ENOMEM. */
 int rd_grow(void *v, size_t *cap, size_t n, size_t elem);
 
-/* Whether the recorder has written site_stats yet: before its first publish, a live recording's
- * counts come from the allocation rows. */
+/* Whether the recorder has written site_stats yet (1 or 0; -EIO: the query failed): before its
+ * first publish, a live recording's counts come from the allocation rows. */
 int rd_site_stats_written(struct store_reader *r);
 
 #endif

@@ -8,6 +8,8 @@
 #include "store/hist.h"
 #include "store/reader_priv.h"
 
+const char *const AN_GROUP_NAMES[] = { "stack", "function", "file", NULL };
+
 const char *const AN_SITE_SORT_KEYS[] = {
 	"bytes",	   "allocs",	      "frees",		 "live_blocks",	   "live_bytes",
 	"peak_live_bytes", "min_size",	      "max_size",	 "avg_size",	   "temporary_share",
@@ -422,11 +424,16 @@ static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, stru
 				       .bytes = sqlite3_column_int64(st, 2),
 				       .oldest_age_ns = end - sqlite3_column_int64(st, 3),
 				       .growth = sqlite3_column_double(st, 4) };
-		l->score = (double)l->bytes * (0.25 + 0.75 * l->growth);
+		l->score = an_leak_score(l->bytes, l->growth);
 	}
 	err = rd_done(r, st, rc);
 	sqlite3_finalize(st);
 	return err;
+}
+
+double an_leak_score(int64_t bytes, double growth)
+{
+	return (double)bytes * (0.25 + 0.75 * growth);
 }
 
 static const char *group_key(const struct an_leak *l, enum an_group by)
@@ -481,7 +488,7 @@ static int merge_leaks(struct an_leaks *l, enum an_group by)
 	for (size_t i = 0; i < n; i++) {
 		const char *k = group_key(&l->v[i], by);
 
-		l->v[i].score = (double)l->v[i].bytes * (0.25 + 0.75 * l->v[i].growth);
+		l->v[i].score = an_leak_score(l->v[i].bytes, l->v[i].growth);
 		if (k && !(l->v[i].key = strdup(k)))
 			return -ENOMEM;
 	}
@@ -491,14 +498,16 @@ static int merge_leaks(struct an_leaks *l, enum an_group by)
 int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
 		     struct an_leaks *out)
 {
-	int64_t end = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0)"
-				   " FROM recording", 0);
+	int64_t end;
 	int err;
 
 	*out = (struct an_leaks){ 0 };
 	if (min_age_ns < 0 || limit < 0)
 		return -EINVAL;
-	err = read_leaks(r, min_age_ns, end, out);
+	err = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0)"
+			   " FROM recording", 0, &end);
+	if (!err)
+		err = read_leaks(r, min_age_ns, end, out);
 	for (size_t i = 0; i < out->n; i++)
 		out->v[i].sites = 1;
 	/* Stacks are needed to group; ungrouped, only for the rows kept. */

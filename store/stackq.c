@@ -108,9 +108,11 @@ static int read_rows(struct store_reader *r, struct an_stack_quality *q, struct 
 	int64_t complete = 0, complete_sites = 0;
 	double frames = 0;
 	sqlite3_stmt *st;
-	int err, rc = SQLITE_DONE;
+	int err, rc = SQLITE_DONE, written = rd_site_stats_written(r);
 
-	err = rd_prepare(r, rd_site_stats_written(r) ? SQL_SITES : SQL_LIVE, &st);
+	if (written < 0)
+		return written;
+	err = rd_prepare(r, written ? SQL_SITES : SQL_LIVE, &st);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0); /* never NULL */
 		int depth = sqlite3_column_int(st, 1);
