@@ -25,16 +25,19 @@ void bpfside_note_libbpf(const char *fmt, va_list args)
 static void load_error(int e, char *err, size_t errlen)
 {
 	if (e == -EPERM || e == -EACCES)
-		snprintf(err, errlen, "cannot load the BPF programs: %s; heapscope record needs "
-			 "root, or CAP_BPF and CAP_PERFMON: run it with sudo", strerror(-e));
+		snprintf(err, errlen,
+			 "cannot load the BPF programs: %s; heapscope record needs "
+			 "root, or CAP_BPF and CAP_PERFMON: run it with sudo",
+			 strerror(-e));
 	else
-		snprintf(err, errlen, "cannot load the BPF programs into the kernel: %s (libbpf: %s); "
+		snprintf(err, errlen,
+			 "cannot load the BPF programs into the kernel: %s (libbpf: %s); "
 			 "heapscope needs Linux >= 6.6 with BTF (/sys/kernel/btf/vmlinux); "
-			 "HEAPSCOPE_DEBUG=1 shows the verifier log", strerror(-e), libbpf_last);
+			 "HEAPSCOPE_DEBUG=1 shows the verifier log",
+			 strerror(-e), libbpf_last);
 }
 
-int bpfside_load(const struct bpfside_opts *o, struct heapscope_bpf **out, char *err,
-		 size_t errlen)
+int bpfside_load(const struct bpfside_opts *o, struct heapscope_bpf **out, char *err, size_t errlen)
 {
 	struct heapscope_bpf *skel = heapscope_bpf__open();
 	int e;
@@ -67,8 +70,8 @@ int64_t bpfside_counter(struct heapscope_bpf *skel, uint32_t which)
 	uint64_t vals[ncpu > 0 ? ncpu : 1];
 	int64_t sum = 0;
 
-	if (ncpu <= 0 || bpf_map__lookup_elem(skel->maps.counters, &which, sizeof(which), vals,
-					      sizeof(vals), 0))
+	if (ncpu <= 0 ||
+	    bpf_map__lookup_elem(skel->maps.counters, &which, sizeof(which), vals, sizeof(vals), 0))
 		return 0;
 	for (int i = 0; i < ncpu; i++)
 		sum += (int64_t)vals[i];
@@ -81,13 +84,15 @@ int bpfside_store_programs(struct heapscope_bpf *skel, struct store *st)
 	struct bpf_program *prog;
 	int e = 0;
 
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		struct bpf_prog_info info = { 0 };
 		uint32_t len = sizeof(info);
 
 		if (!e && !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			e = store_insert_bpf_program(st, bpf_program__name(prog),
-						     (int64_t)info.run_cnt, (int64_t)info.run_time_ns);
+						     (int64_t)info.run_cnt,
+						     (int64_t)info.run_time_ns);
 	}
 	return e;
 }
@@ -96,7 +101,7 @@ int bpfside_store_event_counts(struct heapscope_bpf *skel, const struct drain_co
 			       struct store *st)
 {
 	static const char *const kinds[HS_EV_TYPES + 1] = {
-		[HS_EV_ALLOC] = "alloc",   [HS_EV_FREE] = "free",	  [HS_EV_STACK] = "stack",
+		[HS_EV_ALLOC] = "alloc",   [HS_EV_FREE] = "free",	    [HS_EV_STACK] = "stack",
 		[HS_EV_MODULE] = "module", [HS_EV_STACK_RAW] = "stack_raw", [HS_EV_EXEC] = "exec",
 	};
 	int e = 0;

@@ -329,8 +329,10 @@ static int fde_start(const unsigned char *ident, Elf_Data *data, bool eh_frame, 
 		    !dwarf_cfi_cie_p(&cie) || cie_fde_encoding(&cie.cie, &enc))
 			return -1;
 	}
-	return read_encoded(fde->start, fde->end, enc,
-			    sec_vaddr + (uint64_t)(fde->start - buf), start) < 0 ? -1 : 0;
+	return read_encoded(fde->start, fde->end, enc, sec_vaddr + (uint64_t)(fde->start - buf),
+			    start) < 0 ?
+		       -1 :
+		       0;
 }
 
 /* The contents of the section named name, and its header; NULL when absent or NOBITS (as

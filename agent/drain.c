@@ -105,8 +105,8 @@ static int on_stack(struct drain *d, const struct hs_stack_event *e)
 
 	if (!img)
 		return -ESRCH;
-	return stacks_add(d->o.stacks, img->space, e->stack_id, (const uint64_t *)e->frames, e->depth,
-			  e->end);
+	return stacks_add(d->o.stacks, img->space, e->stack_id, (const uint64_t *)e->frames,
+			  e->depth, e->end);
 }
 
 /* A walk the BPF side stopped at code it had no tables for yet: the module event came first,
@@ -116,15 +116,17 @@ static int on_raw_stack(struct drain *d, const struct hs_stack_raw_event *e)
 	struct image *img = image_of(d, &e->s.hdr);
 	uint64_t frames[HS_MAX_FRAMES];
 	uint32_t depth = e->s.depth < HS_MAX_FRAMES ? e->s.depth : HS_MAX_FRAMES, end = e->s.end;
-	uint32_t max = d->o.max_depth && d->o.max_depth < HS_MAX_FRAMES ? d->o.max_depth : HS_MAX_FRAMES;
+	uint32_t max = d->o.max_depth && d->o.max_depth < HS_MAX_FRAMES ? d->o.max_depth :
+									  HS_MAX_FRAMES;
 
 	if (!img)
 		return -ESRCH;
 	memcpy(frames, e->s.frames, sizeof(frames));
 	if (d->o.unwinder)
-		end = unwinder_finish_walk(d->o.unwinder, img->sym, frames, &depth, max, e->sp, e->fp,
-					   e->bytes, e->nbytes < sizeof(e->bytes) ? e->nbytes :
-										    sizeof(e->bytes));
+		end = unwinder_finish_walk(d->o.unwinder, img->sym, frames, &depth, max, e->sp,
+					   e->fp, e->bytes,
+					   e->nbytes < sizeof(e->bytes) ? e->nbytes :
+									  sizeof(e->bytes));
 	return stacks_add(d->o.stacks, img->space, e->s.stack_id, frames, depth, end);
 }
 
@@ -143,10 +145,8 @@ static int dispatch(struct drain *d, const void *data, size_t size)
 	switch (h->type) {
 	case HS_EV_ALLOC:
 		return size >= sizeof(struct hs_alloc_event) ? on_alloc(d, data) : -EBADMSG;
-	case HS_EV_FREE:
-		return size >= sizeof(struct hs_free_event) ? on_free(d, data) : -EBADMSG;
-	case HS_EV_STACK:
-		return size >= sizeof(*se) ? on_stack(d, se) : -EBADMSG;
+	case HS_EV_FREE: return size >= sizeof(struct hs_free_event) ? on_free(d, data) : -EBADMSG;
+	case HS_EV_STACK: return size >= sizeof(*se) ? on_stack(d, se) : -EBADMSG;
 	case HS_EV_STACK_RAW:
 		return size >= sizeof(struct hs_stack_raw_event) ? on_raw_stack(d, data) : -EBADMSG;
 	case HS_EV_MODULE:

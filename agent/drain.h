@@ -32,8 +32,8 @@ struct drain_opts {
 };
 
 struct drain_stats {
-	uint64_t events; /* consumed */
-	int64_t last_ts; /* newest event, ns since start */
+	uint64_t events;			     /* consumed */
+	int64_t last_ts;			     /* newest event, ns since start */
 	struct drain_counts counts[HS_EV_TYPES + 1]; /* by enum hs_event_type */
 };
 

@@ -131,7 +131,8 @@ static void scan_symbols(Elf *elf, Elf64_Word sh_type, const char *name, int obj
 			if (!gelf_getsym(d, (int)i, &s) || s.st_shndx == SHN_UNDEF)
 				continue;
 			type = GELF_ST_TYPE(s.st_info);
-			if (objects ? type != STT_OBJECT : type != STT_FUNC && type != STT_GNU_IFUNC)
+			if (objects ? type != STT_OBJECT :
+				      type != STT_FUNC && type != STT_GNU_IFUNC)
 				continue;
 			sn = elf_strptr(elf, sh.sh_link, s.st_name);
 			if (vs && !gelf_getversym(vs, (int)i, &v))
@@ -238,10 +239,10 @@ int elfsym_build_id(struct elf_file *ef, char *buf, size_t len)
 	for (size_t i = 0; !elf_getphdrnum(ef->elf, &n) && i < n && err == -ENOENT; i++) {
 		if (!gelf_getphdr(ef->elf, (int)i, &ph) || ph.p_type != PT_NOTE)
 			continue;
-		err = note_build_id(
-			elf_getdata_rawchunk(ef->elf, (int64_t)ph.p_offset, ph.p_filesz,
-					     ph.p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR),
-			buf, len);
+		err = note_build_id(elf_getdata_rawchunk(ef->elf, (int64_t)ph.p_offset, ph.p_filesz,
+							 ph.p_align == 8 ? ELF_T_NHDR8 :
+									   ELF_T_NHDR),
+				    buf, len);
 	}
 	while (err == -ENOENT && (scn = elf_nextscn(ef->elf, scn)))
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
@@ -258,7 +259,8 @@ int elfsym_has_section(struct elf_file *ef, const char *name)
 	if (elf_getshdrstrndx(ef->elf, &shstrndx))
 		return 0;
 	while ((scn = elf_nextscn(ef->elf, scn))) {
-		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(ef->elf, shstrndx, sh.sh_name) : NULL;
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(ef->elf, shstrndx, sh.sh_name) :
+							 NULL;
 
 		if (n && !strcmp(n, name))
 			return 1;

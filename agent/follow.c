@@ -38,7 +38,8 @@ int follow_sync_tables(struct follow *f, struct image *img)
 	unwinder_get_stats(f->unwinder, &us);
 	if (us.files_no_room && !f->warned_no_room) {
 		f->warned_no_room = 1;
-		fprintf(stderr, "heapscope: warning: the unwind tables are full (%llu rows): code "
+		fprintf(stderr,
+			"heapscope: warning: the unwind tables are full (%llu rows): code "
 			"loaded from now on is walked by frame pointers only\n",
 			(unsigned long long)us.rows_cap);
 	}
@@ -49,9 +50,9 @@ int follow_sync_tables(struct follow *f, struct image *img)
  * program without an allocator heapscope can probe is still followed, with its notice. */
 static int describe(struct follow *f, struct image *img, enum follow_how how)
 {
-	int e = how == FOLLOW_EXEC || how == FOLLOW_EXECED ? target_describe_exec(&img->t, img->pid, f->objs_cache, f->err,
-							  f->errlen) :
-				     target_describe(&img->t, img->pid, NULL, f->err, f->errlen);
+	int e = how == FOLLOW_EXEC || how == FOLLOW_EXECED ?
+			target_describe_exec(&img->t, img->pid, f->objs_cache, f->err, f->errlen) :
+			target_describe(&img->t, img->pid, NULL, f->err, f->errlen);
 
 	if (e && img->t.notice[0]) {
 		img->t.allocator[0] = '\0';
@@ -92,8 +93,7 @@ static int publish_proc(struct follow *f, struct image *img)
 	struct hs_proc p = { .slot = img->slot, .as_id = ++f->next_as_id };
 	uint32_t key = (uint32_t)img->pid;
 
-	return bpf_map__update_elem(f->skel->maps.procs, &key, sizeof(key), &p, sizeof(p),
-				    BPF_ANY);
+	return bpf_map__update_elem(f->skel->maps.procs, &key, sizeof(key), &p, sizeof(p), BPF_ANY);
 }
 
 static int same_file(const char *a, const char *b)
@@ -137,8 +137,7 @@ static int attach(struct follow *f, struct image *img)
 	return e;
 }
 
-int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
-		 struct image **out)
+int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how, struct image **out)
 {
 	struct image *img = images_add(f->images, pid, ppid ? ppid : proc_ppid(pid)), *parent;
 	int e;
@@ -146,8 +145,10 @@ int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
 	*out = NULL;
 	if (!img) {
 		if (!f->warned_no_slot++)
-			fprintf(stderr, "heapscope: warning: %d processes traced at once: process %d "
-				"and any other new one is not traced\n", HS_MAX_PROCS, (int)pid);
+			fprintf(stderr,
+				"heapscope: warning: %d processes traced at once: process %d "
+				"and any other new one is not traced\n",
+				HS_MAX_PROCS, (int)pid);
 		return 0;
 	}
 	img->traced_from_start = how == FOLLOW_EXEC;
@@ -160,7 +161,8 @@ int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
 	if (!e && sym_open(pid, &img->sym))
 		e = -ESRCH;
 	if (e == -ESRCH)
-		snprintf(f->err, f->errlen, "process %d exited before it could be attached", (int)pid);
+		snprintf(f->err, f->errlen, "process %d exited before it could be attached",
+			 (int)pid);
 	if (!e)
 		e = stacks_space_new(f->stacks, img->sym, img->id, &img->space);
 	if (!e)

@@ -39,9 +39,9 @@ struct follow {
 
 enum follow_how {
 	FOLLOW_ATTACH, /* a running process: blocks allocated before are not known */
-	FOLLOW_FORK,   /* a new process, a copy of a traced one: its inherited blocks are not ours */
-	FOLLOW_EXEC,   /* a process held at its exec: traced from its first allocation */
-	FOLLOW_VFORK,  /* a vfork child: its blocks are its parent's, in the parent's memory */
+	FOLLOW_FORK,  /* a new process, a copy of a traced one: its inherited blocks are not ours */
+	FOLLOW_EXEC,  /* a process held at its exec: traced from its first allocation */
+	FOLLOW_VFORK, /* a vfork child: its blocks are its parent's, in the parent's memory */
 	FOLLOW_EXECED, /* a process that exec'd a moment ago, not held (attach mode): traced from
 			* its start when the probes it had still fit (the same allocator) */
 };
@@ -50,8 +50,7 @@ enum follow_how {
  * allocator it can probe, a Go heap) gets a notice, stored and said once on stderr, and is
  * traced for what it has. 0 with *out set (NULL when every slot is taken: said once), or -errno
  * with one line in err (the process is gone, a probe cannot be attached). */
-int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how,
-		 struct image **out);
+int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how, struct image **out);
 
 /* Ends img at CLOCK_MONOTONIC instant mono_ns, once its last event is in: reason is exited,
  * killed, exec (its live blocks are released, not leaks) or recording_end; exit_status < 0

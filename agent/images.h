@@ -17,15 +17,15 @@ struct image {
 	int64_t heap_proc; /* processes.id whose memory its blocks are in: its own, or for a vfork
 			    * child its parent's */
 	pid_t pid, ppid;
-	uint32_t slot;		/* BPF struct hs_proc.slot: its unwind mapping table */
-	int traced_from_start;	/* traced from its first allocation (launched, forked or exec'd
+	uint32_t slot;	       /* BPF struct hs_proc.slot: its unwind mapping table */
+	int traced_from_start; /* traced from its first allocation (launched, forked or exec'd
 				 * while followed); else a free of an unknown block is untracked */
-	int64_t start_ts;	/* ns since the recording started */
-	struct target t;	/* command, exe, allocator, objects */
+	int64_t start_ts;      /* ns since the recording started */
+	struct target t;       /* command, exe, allocator, objects */
 	struct symbolizer *sym;
 	struct stack_space *space;
 	struct probes *probes;
-	int modules_changed;	/* the dynamic linker's list changed: resync unwind tables */
+	int modules_changed; /* the dynamic linker's list changed: resync unwind tables */
 	uint64_t no_mapping_seen;
 };
 

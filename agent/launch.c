@@ -73,8 +73,7 @@ static void forget(struct launch *l, pid_t tid)
 		l->known[i] = l->known[--l->nknown];
 }
 
-int launch_start(const char *path, char *const argv[], int follow, struct launch **out,
-		 pid_t *pid)
+int launch_start(const char *path, char *const argv[], int follow, struct launch **out, pid_t *pid)
 {
 	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
 	struct launch *l = calloc(1, sizeof(*l));

@@ -31,8 +31,7 @@ struct launch;
 /* Forks a child that stops before executing path with argv; with follow, its descendants are
  * traced too, else only its vfork children (they allocate in its memory) until they exec.
  * 0 or -errno. */
-int launch_start(const char *path, char *const argv[], int follow, struct launch **out,
-		 pid_t *pid);
+int launch_start(const char *path, char *const argv[], int follow, struct launch **out, pid_t *pid);
 
 /* -p --follow: seizes every thread of the running processes pids (they go on running), so their
  * forks and execs are held like a launched command's. 0 or -errno (-EPERM: another tracer). */

@@ -50,8 +50,8 @@ static const ZydisRegister ARG_REGS[NARGS_MAX] = {
 static const char *const ARG_NAMES[NARGS_MAX] = { "rdi", "rsi", "rdx", "rcx", "r8", "r9" };
 
 /* What an instruction writes, as far as placement cares: bits 0-5 are ARG_REGS. */
-#define W_RSP	(1u << 6)
-#define W_RIP	(1u << 7)
+#define W_RSP (1u << 6)
+#define W_RIP (1u << 7)
 #define W_STACK (1u << 8) /* an explicit store through rsp: may overwrite the return address */
 
 struct prefixes {
@@ -76,20 +76,14 @@ static void parse_prefixes(const uint8_t *b, size_t len, struct prefixes *p)
 		case 0x2e:
 		case 0x36:
 		case 0x3e:
-		case 0xf0:
-			p->bad = 1;
-			break;
-		case 0x66:
-			p->opsize = 1;
-			break;
+		case 0xf0: p->bad = 1; break;
+		case 0x66: p->opsize = 1; break;
 		case 0x64:
 		case 0x65:
 		case 0x67:
 		case 0xf2:
-		case 0xf3:
-			break;
-		default:
-			return;
+		case 0xf3: break;
+		default: return;
 		}
 		p->rex = 0; /* a REX that a legacy prefix follows is ignored */
 	}
@@ -427,7 +421,8 @@ int placement_call_before(const uint8_t *code, size_t len)
 	decoder_init(&dec);
 	/* The call is the instruction that ends exactly where the return address points. */
 	for (size_t k = 2; k <= len && k <= 15; k++) {
-		if (ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, NULL, code + len - k, k, &in)) &&
+		if (ZYAN_SUCCESS(
+			    ZydisDecoderDecodeInstruction(&dec, NULL, code + len - k, k, &in)) &&
 		    in.length == k && in.meta.category == ZYDIS_CATEGORY_CALL)
 			return 1;
 	}

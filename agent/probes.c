@@ -72,9 +72,9 @@ static const struct target CXX_TARGETS[] = {
 };
 
 static const char *const FUNC_NAMES[HS_FN_COUNT] = {
-	"malloc",  "calloc", "realloc",	     "reallocarray", "posix_memalign",
-	"aligned_alloc", "memalign", "valloc", "pvalloc", "operator new",
-	"operator new[]", "free", "operator delete", "operator delete[]",
+	"malloc",	  "calloc",   "realloc",	 "reallocarray",      "posix_memalign",
+	"aligned_alloc",  "memalign", "valloc",		 "pvalloc",	      "operator new",
+	"operator new[]", "free",     "operator delete", "operator delete[]",
 };
 
 struct placed {
@@ -219,7 +219,8 @@ static int place_target(struct probes *p, struct elf_file *ef, const char *path,
 	if (p->nplaced == MAX_PROBES)
 		return -E2BIG;
 	pl = &p->placed[p->nplaced];
-	n = elfsym_read_code(ef, fn.vaddr, code, fn.size && fn.size < MAX_CODE ? fn.size : MAX_CODE);
+	n = elfsym_read_code(ef, fn.vaddr, code,
+			     fn.size && fn.size < MAX_CODE ? fn.size : MAX_CODE);
 	if (n <= 0) {
 		snprintf(err, errlen, "cannot read the code of %s in %s", t->symbol, path);
 		return -ENOEXEC;
@@ -227,8 +228,9 @@ static int place_target(struct probes *p, struct elf_file *ef, const char *path,
 	e = placement_choose(code, n, fn.vaddr, t->nargs, t->kind == ALLOC, &pl->site);
 	if (e) {
 		snprintf(err, errlen, "cannot place a uprobe in %s of %s: %s", t->symbol, path,
-			 e == -ENOTSUP ? "its first instruction is one the kernel refuses to probe" :
-					 "its first instruction does not decode");
+			 e == -ENOTSUP ?
+				 "its first instruction is one the kernel refuses to probe" :
+				 "its first instruction does not decode");
 		return e;
 	}
 	pl->t = t;
@@ -262,8 +264,8 @@ static int attach_object(struct heapscope_bpf *skel, struct probes *p, pid_t pid
 				 targets[i].kind == ALLOC ? &rets : &unused, err, errlen);
 	elfsym_close(ef);
 	if (!e)
-		e = create_multi_link(p, skel->progs.alloc_enter, pid, path, &allocs, 0, "allocation",
-				      err, errlen);
+		e = create_multi_link(p, skel->progs.alloc_enter, pid, path, &allocs, 0,
+				      "allocation", err, errlen);
 	if (!e)
 		e = create_multi_link(p, skel->progs.alloc_exit, pid, path, &rets, 1, "return", err,
 				      errlen);
@@ -328,8 +330,8 @@ int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
 
 	if (!p)
 		return -ENOMEM;
-	e = attach_object(skel, p, pid, allocator, C_TARGETS, sizeof(C_TARGETS) / sizeof(*C_TARGETS),
-			  err, errlen);
+	e = attach_object(skel, p, pid, allocator, C_TARGETS,
+			  sizeof(C_TARGETS) / sizeof(*C_TARGETS), err, errlen);
 	if (!e && (!has_func(p, HS_FN_MALLOC) || !has_func(p, HS_FN_FREE))) {
 		snprintf(err, errlen, "%s does not define both malloc and free: not an allocator",
 			 allocator);
@@ -406,8 +408,8 @@ void probes_free_all(struct probes **ps, int n)
 	char *started = calloc(n > 0 ? n : 1, 1);
 
 	for (int i = 0; i < n; i++) {
-		started[i] = t && started && ps[i] && !pthread_create(&t[i], NULL, free_in_background,
-								      ps[i]);
+		started[i] = t && started && ps[i] &&
+			     !pthread_create(&t[i], NULL, free_in_background, ps[i]);
 		if (!started[i])
 			probes_free(ps[i]);
 		ps[i] = NULL;

@@ -42,8 +42,8 @@
 #include "store/store.h"
 
 #define ERRLEN 16384
-#define POLL_MS 10 /* how often the ring buffer is drained without a wakeup */
-#define INTERRUPT_GRACE_S 2		  /* launch mode: how long a signalled command may take */
+#define POLL_MS 10	    /* how often the ring buffer is drained without a wakeup */
+#define INTERRUPT_GRACE_S 2 /* launch mode: how long a signalled command may take */
 
 struct recorder {
 	struct record_opts o;
@@ -57,11 +57,11 @@ struct recorder {
 	struct tracker *tracker;
 	struct images *images;
 	struct follow follow;
-	struct launch *launch; /* the tracer: launch mode, or -p with --follow */
+	struct launch *launch;	    /* the tracer: launch mode, or -p with --follow */
 	struct bpf_link *exec_link; /* -p without --follow: execs seen by the BPF side */
 	struct drain *drain;
-	int fail;		 /* the recording's first error (the store's), 0 if none */
-	uint64_t cut_mono_ns;	 /* the stop, 0 while recording */
+	int fail;	      /* the recording's first error (the store's), 0 if none */
+	uint64_t cut_mono_ns; /* the stop, 0 while recording */
 	struct server *server;
 	char url[128];
 	pid_t pid; /* the first process */
@@ -99,7 +99,8 @@ static int open_store(struct recorder *r)
 		snprintf(r->o.output, sizeof(r->o.output), "heapscope-%d.db", (int)r->pid);
 	e = store_create(r->o.output, &r->store, why, sizeof(why));
 	if (e)
-		snprintf(r->err, ERRLEN, "cannot create the recording file %s: %s", r->o.output, why);
+		snprintf(r->err, ERRLEN, "cannot create the recording file %s: %s", r->o.output,
+			 why);
 	return e;
 }
 
@@ -273,7 +274,8 @@ static void progress(struct recorder *r, int final)
 	drain_get_stats(r->drain, &ds);
 	report_fmt_bytes(s.live_bytes, live, sizeof(live));
 	if (!final) {
-		fprintf(stderr, "\r\033[Kheapscope: %.0fs  %lu events/s  live %ld blocks, %s  dropped %ld",
+		fprintf(stderr,
+			"\r\033[Kheapscope: %.0fs  %lu events/s  live %ld blocks, %s  dropped %ld",
 			elapsed, (unsigned long)(ds.events - r->last_events), (long)s.live_blocks,
 			live, (long)bpfside_counter(r->skel, HS_CNT_DROPPED));
 		r->last_events = ds.events;
@@ -398,16 +400,25 @@ static int start_consumers(struct recorder *r)
 		e = images_new(HS_MAX_PROCS, &r->images);
 	if (e)
 		return e;
-	r->follow = (struct follow){ .skel = r->skel, .store = r->store, .stacks = r->stacks,
-				     .unwinder = r->unwinder, .tracker = r->tracker,
-				     .images = r->images, .objs_cache = obj_cache_new(),
-				     .t0_mono_ns = r->t0_mono_ns, .err = r->err, .errlen = ERRLEN };
+	r->follow = (struct follow){ .skel = r->skel,
+				     .store = r->store,
+				     .stacks = r->stacks,
+				     .unwinder = r->unwinder,
+				     .tracker = r->tracker,
+				     .images = r->images,
+				     .objs_cache = obj_cache_new(),
+				     .t0_mono_ns = r->t0_mono_ns,
+				     .err = r->err,
+				     .errlen = ERRLEN };
 	/* -p without --follow: nothing holds the processes at an exec; the BPF side says when. */
-	e = drain_new(&(struct drain_opts){ .tracker = r->tracker, .stacks = r->stacks,
-					    .images = r->images, .unwinder = r->unwinder,
+	e = drain_new(&(struct drain_opts){ .tracker = r->tracker,
+					    .stacks = r->stacks,
+					    .images = r->images,
+					    .unwinder = r->unwinder,
 					    .max_depth = (uint32_t)r->o.max_depth,
 					    .t0_mono_ns = r->t0_mono_ns,
-					    .on_exec = r->o.argv || r->o.follow ? NULL : on_exec_event,
+					    .on_exec = r->o.argv || r->o.follow ? NULL :
+										  on_exec_event,
 					    .ctx = r },
 		      bpf_map__fd(r->skel->maps.events), &r->drain);
 	if (e)
@@ -423,8 +434,8 @@ static void on_new_process(struct recorder *r, pid_t pid, pid_t ppid, int shares
 		launch_let_go(r->launch, pid);
 		return;
 	}
-	if (!r->end_reason && follow_begin(&r->follow, pid, ppid,
-					   shares_memory ? FOLLOW_VFORK : FOLLOW_FORK, &img))
+	if (!r->end_reason &&
+	    follow_begin(&r->follow, pid, ppid, shares_memory ? FOLLOW_VFORK : FOLLOW_FORK, &img))
 		fprintf(stderr, "heapscope: warning: %s\n", r->err);
 	r->err[0] = '\0';
 	launch_resume(pid);
@@ -451,9 +462,7 @@ static void on_children(struct recorder *r)
 		struct image *img = images_find(r->images, ev.pid);
 
 		switch (ev.state) {
-		case LAUNCH_NEW:
-			on_new_process(r, ev.pid, ev.ppid, ev.shares_memory);
-			break;
+		case LAUNCH_NEW: on_new_process(r, ev.pid, ev.ppid, ev.shares_memory); break;
 		case LAUNCH_EXEC:
 			if (leaves_tree(r, ev.pid))
 				break;
@@ -476,8 +485,7 @@ static void on_children(struct recorder *r)
 				gone(r, ev.pid, ev.exit_code);
 			break;
 		case LAUNCH_RUNNING:
-		case LAUNCH_NONE:
-			break;
+		case LAUNCH_NONE: break;
 		}
 	}
 }
@@ -499,7 +507,8 @@ static void on_signal(struct recorder *r)
 		/* Give the command the signal too (a terminal sends it to both) and record its end. */
 		kill(r->pid, (int)si.ssi_signo);
 		if (!r->stop_deadline_ns)
-			r->stop_deadline_ns = clock_ns(CLOCK_MONOTONIC) + INTERRUPT_GRACE_S * (uint64_t)NS_PER_S;
+			r->stop_deadline_ns =
+				clock_ns(CLOCK_MONOTONIC) + INTERRUPT_GRACE_S * (uint64_t)NS_PER_S;
 	}
 }
 
@@ -563,8 +572,9 @@ static void recording_failed(struct recorder *r)
 	int e = failed(r);
 
 	detach_all(r);
-	snprintf(r->err, ERRLEN, "writing %s failed: %s%s; the recording up to that point is kept%s",
-		 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e),
+	snprintf(r->err, ERRLEN,
+		 "writing %s failed: %s%s; the recording up to that point is kept%s", r->o.output,
+		 e == -ENOSPC ? "disk full, " : "", strerror(-e),
 		 r->launched && !r->root_done ? "; the command goes on untraced" : "");
 	if (r->tty)
 		fputs("\r\033[K", stderr);
@@ -606,8 +616,6 @@ static void loop(struct recorder *r)
 	}
 }
 
-
-
 /* The cut is made (stop); detaching waits for every program still running, so once the ring
  * buffer is empty nothing from before the cut can still arrive. Processes still running end
  * with the recording. */
@@ -623,8 +631,8 @@ static int drain_to_cut(struct recorder *r)
 		on_children(r); /* nothing left held at a pause, birth or exec */
 	drain_all(r);
 	while (images_count(r->images) && !e)
-		e = follow_end(&r->follow, images_at(r->images, 0), r->cut_mono_ns,
-			       "recording_end", -1);
+		e = follow_end(&r->follow, images_at(r->images, 0), r->cut_mono_ns, "recording_end",
+			       -1);
 	return e;
 }
 
@@ -669,7 +677,8 @@ static int finish(struct recorder *r)
 	if (!e)
 		e = store_end_recording(r->store, &end);
 	if (e)
-		snprintf(r->err, ERRLEN, "writing %s failed: %s%s; the recording up to that point is kept",
+		snprintf(r->err, ERRLEN,
+			 "writing %s failed: %s%s; the recording up to that point is kept",
 			 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e));
 	if (!e)
 		progress(r, 1);
@@ -756,7 +765,8 @@ static int watch_execs(struct recorder *r)
 	r->exec_link = bpf_program__attach(r->skel->progs.process_exec);
 	if (r->exec_link)
 		return 0;
-	snprintf(r->err, ERRLEN, "cannot watch the processes' execs (tp_btf/sched_process_exec): %s",
+	snprintf(r->err, ERRLEN,
+		 "cannot watch the processes' execs (tp_btf/sched_process_exec): %s",
 		 strerror(errno));
 	return -errno;
 }
@@ -818,8 +828,10 @@ static int start(struct recorder *r)
 	if (!e && r->o.follow)
 		e = launch_seize(r->o.pids, r->o.npids, &r->launch);
 	if (e == -EPERM && r->o.follow)
-		snprintf(r->err, ERRLEN, "cannot follow process %d: another tracer (a debugger?) "
-			 "holds it", (int)r->pid);
+		snprintf(r->err, ERRLEN,
+			 "cannot follow process %d: another tracer (a debugger?) "
+			 "holds it",
+			 (int)r->pid);
 	if (!e)
 		e = open_store(r);
 	r->t0_mono_ns = clock_ns(CLOCK_MONOTONIC);

@@ -11,23 +11,24 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: heapscope record [-o FILE] [--duration SECONDS] [--keep-events]\n"
-		   "                        [--ringbuf-mb N] (-p PID[,PID...] | -- COMMAND [ARGS...])\n"
-		   "  -p, --pid PID        attach to running processes (repeat, or PID,PID,...)\n"
-		   "      --follow         -p: also trace the processes they fork from now on\n"
-		   "      --no-follow      COMMAND: trace the command's process only, not those it\n"
-		   "                       forks (followed by default, through every exec)\n"
-		   "  -o, --output FILE    recording file (default heapscope-<pid>.db)\n"
-		   "  -d, --duration SECS  stop after this many seconds\n"
-		   "      --keep-events    also store every raw event (table events)\n"
-		   "      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n"
-		   "      --stack=MODE     dwarf: full stacks from the modules' unwind tables, frame\n"
-		   "                       pointers where there are none (default); fp: frame pointers\n"
-		   "                       only; caller: the allocator's caller only (cheapest)\n"
-		   "      --max-depth N    frames kept per stack, 1-64 (default 64)\n"
-		   "      --serve          serve the live dashboard meanwhile (and after, until Ctrl-C)\n"
-		   "      --port N         its port (default 7070; 0: any free port)\n"
-		   "      --bind ADDR      its address (default 127.0.0.1: this machine only)\n");
+	fprintf(f,
+		"usage: heapscope record [-o FILE] [--duration SECONDS] [--keep-events]\n"
+		"                        [--ringbuf-mb N] (-p PID[,PID...] | -- COMMAND [ARGS...])\n"
+		"  -p, --pid PID        attach to running processes (repeat, or PID,PID,...)\n"
+		"      --follow         -p: also trace the processes they fork from now on\n"
+		"      --no-follow      COMMAND: trace the command's process only, not those it\n"
+		"                       forks (followed by default, through every exec)\n"
+		"  -o, --output FILE    recording file (default heapscope-<pid>.db)\n"
+		"  -d, --duration SECS  stop after this many seconds\n"
+		"      --keep-events    also store every raw event (table events)\n"
+		"      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n"
+		"      --stack=MODE     dwarf: full stacks from the modules' unwind tables, frame\n"
+		"                       pointers where there are none (default); fp: frame pointers\n"
+		"                       only; caller: the allocator's caller only (cheapest)\n"
+		"      --max-depth N    frames kept per stack, 1-64 (default 64)\n"
+		"      --serve          serve the live dashboard meanwhile (and after, until Ctrl-C)\n"
+		"      --port N         its port (default 7070; 0: any free port)\n"
+		"      --bind ADDR      its address (default 127.0.0.1: this machine only)\n");
 }
 
 static const char *const stack_modes[] = {
@@ -120,13 +121,16 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 	double v;
 	int c;
 
-	*o = (struct record_opts){ .ringbuf_mb = 64, .port = SERVER_DEFAULT_PORT,
-				   .bind = SERVER_DEFAULT_BIND, .stack_mode = HS_STACK_DWARF,
+	*o = (struct record_opts){ .ringbuf_mb = 64,
+				   .port = SERVER_DEFAULT_PORT,
+				   .bind = SERVER_DEFAULT_BIND,
+				   .stack_mode = HS_STACK_DWARF,
 				   .max_depth = HS_MAX_FRAMES };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
 		if (c != 'p' && c != '?' && c > 0 && c < 256 && seen[c]++) {
-			fprintf(stderr, "heapscope: option --%s given twice\n", long_name(longopts, c));
+			fprintf(stderr, "heapscope: option --%s given twice\n",
+				long_name(longopts, c));
 			return -EINVAL;
 		}
 		switch (c) {
@@ -134,28 +138,22 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 			if (parse_pids(optarg, o))
 				return -EINVAL;
 			break;
-		case 'f':
-			o->follow = 1;
-			break;
-		case 'n':
-			o->no_follow = 1;
-			break;
-		case 'o':
-			snprintf(o->output, sizeof(o->output), "%s", optarg);
-			break;
+		case 'f': o->follow = 1; break;
+		case 'n': o->no_follow = 1; break;
+		case 'o': snprintf(o->output, sizeof(o->output), "%s", optarg); break;
 		case 'd':
 			if (parse_positive(optarg, &o->duration_s)) {
-				fprintf(stderr, "heapscope: invalid duration '%s' (seconds > 0)\n", optarg);
+				fprintf(stderr, "heapscope: invalid duration '%s' (seconds > 0)\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
-		case 'k':
-			o->keep_events = 1;
-			break;
+		case 'k': o->keep_events = 1; break;
 		case 'r':
 			if (parse_positive(optarg, &v) || v != (int)v || ((int)v & ((int)v - 1)) ||
 			    v > 4096) {
-				fprintf(stderr, "heapscope: --ringbuf-mb must be a power of two <= 4096\n");
+				fprintf(stderr,
+					"heapscope: --ringbuf-mb must be a power of two <= 4096\n");
 				return -EINVAL;
 			}
 			o->ringbuf_mb = (int)v;
@@ -169,29 +167,22 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 			break;
 		case 'D':
 			if (parse_positive(optarg, &v) || v != (int)v || v > HS_MAX_FRAMES) {
-				fprintf(stderr, "heapscope: --max-depth must be 1-%d\n", HS_MAX_FRAMES);
+				fprintf(stderr, "heapscope: --max-depth must be 1-%d\n",
+					HS_MAX_FRAMES);
 				return -EINVAL;
 			}
 			o->max_depth = (int)v;
 			break;
-		case 'S':
-			o->serve = 1;
-			break;
+		case 'S': o->serve = 1; break;
 		case 'P':
 			if (server_parse_port(optarg, &o->port)) {
 				fprintf(stderr, "heapscope: invalid port '%s' (0-65535)\n", optarg);
 				return -EINVAL;
 			}
 			break;
-		case 'B':
-			o->bind = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
+		case 'B': o->bind = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
 		}
 	}
 	if (optind < argc)

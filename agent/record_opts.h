@@ -13,14 +13,14 @@ struct record_opts {
 	int npids;
 	int follow;    /* -p: and the processes they fork */
 	int no_follow; /* COMMAND: its process only */
-	char **argv; /* launch mode when non-NULL */
+	char **argv;   /* launch mode when non-NULL */
 	char output[PATH_MAX];
 	double duration_s;
 	int keep_events;
 	int ringbuf_mb;
-	int stack_mode;	 /* --stack: enum hs_stack_mode */
-	int max_depth;	 /* --max-depth: frames per stack */
-	int serve;	 /* --serve: the dashboard of this recording, live */
+	int stack_mode; /* --stack: enum hs_stack_mode */
+	int max_depth;	/* --max-depth: frames per stack */
+	int serve;	/* --serve: the dashboard of this recording, live */
 	int port;
 	const char *bind;
 };

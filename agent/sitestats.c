@@ -10,7 +10,7 @@
 #include "store/hist.h"
 #include "store/store.h"
 
-#define TIGHT_NS 10000	      /* allocations this close to the site's previous one are "tight" */
+#define TIGHT_NS 10000		/* allocations this close to the site's previous one are "tight" */
 #define BURST_WINDOW_NS 1000000 /* frees of blocks older than this are grouped by millisecond */
 #define BURST_MIN_FREES 100
 #define BURST_MAX_SITES 8
@@ -224,7 +224,8 @@ static int write_fine(struct store *st, int64_t site, const char *kind, const ui
 	for (int i = 0; i < HIST_FINE_BUCKETS && !err; i++)
 		if (h[i])
 			err = store_insert_site_hist(st, site, kind, i, (int64_t)hist_fine_lo(i),
-						     (int64_t)(hist_fine_lo(i) + hist_fine_width(i)),
+						     (int64_t)(hist_fine_lo(i) +
+							       hist_fine_width(i)),
 						     h[i]);
 	return err;
 }

@@ -31,12 +31,12 @@ struct stacks {
 	struct u64map *by_hash;	  /* content hash -> int64 stacks.id (probing on collision) */
 	int64_t *frames;	  /* frame ids of every stack, concatenated */
 	size_t nframes, cap;
-	int64_t *first;		  /* per stacks.id: offset in frames; depth in depths */
+	int64_t *first; /* per stacks.id: offset in frames; depth in depths */
 	int *depths;
-	signed char *ends;	  /* per stacks.id: enum hs_walk_end */
-	int *mod0;		  /* per stacks.id: modules.id - 1 of the innermost frame, -1 if none */
+	signed char *ends; /* per stacks.id: enum hs_walk_end */
+	int *mod0;	   /* per stacks.id: modules.id - 1 of the innermost frame, -1 if none */
 	int64_t nstacks, nframe_ids, nmodules;
-	char **module_paths;	  /* per modules.id - 1 */
+	char **module_paths; /* per modules.id - 1 */
 	uint64_t nspaces;
 };
 
@@ -150,8 +150,9 @@ static struct elf_file *module_elf(struct stack_space *s, int m)
 	if (!s->elf_state[m]) {
 		const struct sym_module *mod = sym_module_get(s->sym, m);
 
-		s->elf_state[m] = mod && mod->path[0] == '/' && !elfsym_open(mod->path, &s->elves[m]) ?
-					  1 : -1;
+		s->elf_state[m] =
+			mod && mod->path[0] == '/' && !elfsym_open(mod->path, &s->elves[m]) ? 1 :
+											      -1;
 	}
 	return s->elf_state[m] > 0 ? s->elves[m] : NULL;
 }
@@ -201,10 +202,14 @@ static int frame_id(struct stacks *s, struct stack_space *sp, uint64_t addr, int
 }
 
 static const char *const walk_ends[HS_END_COUNT] = {
-	[HS_END_COMPLETE] = "complete",	    [HS_END_CALLER_ONLY] = "caller_only",
-	[HS_END_FP] = "fp",		    [HS_END_DEPTH] = "depth",
-	[HS_END_NO_MAPPING] = "no_mapping", [HS_END_NO_CFI] = "no_cfi",
-	[HS_END_UNSUPPORTED] = "unsupported", [HS_END_READ_FAULT] = "read_fault",
+	[HS_END_COMPLETE] = "complete",
+	[HS_END_CALLER_ONLY] = "caller_only",
+	[HS_END_FP] = "fp",
+	[HS_END_DEPTH] = "depth",
+	[HS_END_NO_MAPPING] = "no_mapping",
+	[HS_END_NO_CFI] = "no_cfi",
+	[HS_END_UNSUPPORTED] = "unsupported",
+	[HS_END_READ_FAULT] = "read_fault",
 	[HS_END_BAD_FRAME] = "bad_frame",
 };
 
@@ -260,8 +265,8 @@ static int same(const struct stacks *s, int64_t id, const int64_t *ids, int dept
 }
 
 /* stacks.id for this frame list, storing it the first time. */
-static int intern(struct stacks *s, const int64_t *ids, int depth, int end, int mod0,
-		  int64_t proc, int64_t *out)
+static int intern(struct stacks *s, const int64_t *ids, int depth, int end, int mod0, int64_t proc,
+		  int64_t *out)
 {
 	uint64_t h = content_hash(ids, depth, end);
 	int64_t *slot;

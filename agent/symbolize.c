@@ -303,7 +303,6 @@ static int module_record(struct symbolizer *s, const char *name, uint64_t start,
 {
 	struct module_rec *rec;
 
-
 	for (int i = 0; i < s->nmods; i++) {
 		const struct sym_module *m = &s->mods[i]->pub;
 

@@ -11,14 +11,14 @@ struct sym_module {
 	const char *path;    /* as in /proc/PID/maps, "[vdso: PID]" for the vdso; symbolizer's */
 	char build_id[41];   /* lowercase hex; "" if none, unreadable or longer than 20 bytes */
 	uint64_t start, end; /* load range in the process */
-	uint64_t bias;       /* runtime addr - ELF vaddr; 0 if the ELF file was unreadable */
+	uint64_t bias;	     /* runtime addr - ELF vaddr; 0 if the ELF file was unreadable */
 };
 
 struct sym_info {
 	const char *function; /* demangled, NULL if unknown; the symbolizer's until sym_close */
 	const char *file;     /* source file, full path as in DWARF, NULL if unknown; same */
-	int line;             /* 0 if unknown */
-	int module;           /* index for sym_module_get, -1 if addr is in no known module */
+	int line;	      /* 0 if unknown */
+	int module;	      /* index for sym_module_get, -1 if addr is in no known module */
 	uint64_t rel_addr;    /* addr - that module's bias (its ELF vaddr); addr if module is -1 */
 };
 

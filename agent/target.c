@@ -102,8 +102,9 @@ static int find_allocator(struct target *t, char *err, size_t errlen)
 	if (t->go)
 		snprintf(t->notice, sizeof(t->notice),
 			 "%s is a Go program: its heap is managed by the Go runtime, not malloc; %s",
-			 t->exe, e ? "nothing of it can be traced" :
-				     "only its C allocations (cgo) are recorded");
+			 t->exe,
+			 e ? "nothing of it can be traced" :
+			     "only its C allocations (cgo) are recorded");
 	else if (e)
 		snprintf(t->notice, sizeof(t->notice), "%s", err);
 	return e;
@@ -133,7 +134,8 @@ int target_describe_exec(struct target *t, pid_t pid, struct obj_cache *cache, c
 	if (!e)
 		e = proc_exec_objects(pid, cache, &t->objs);
 	if (e) {
-		snprintf(err, errlen, "cannot read process %d at its exec: %s", (int)pid, strerror(-e));
+		snprintf(err, errlen, "cannot read process %d at its exec: %s", (int)pid,
+			 strerror(-e));
 		return e;
 	}
 	return find_allocator(t, err, errlen);

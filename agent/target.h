@@ -10,11 +10,11 @@
 #include "agent/proc.h"
 
 struct target {
-	char command[4096];	    /* as the user would type it */
-	char exe[PATH_MAX];	    /* the executable's path */
-	char allocator[PATH_MAX]; /* the object whose malloc family is probed */
-	struct obj_list objs;	    /* every object the process maps, or will map */
-	int go;			    /* a Go program: its heap is not malloc's */
+	char command[4096];	      /* as the user would type it */
+	char exe[PATH_MAX];	      /* the executable's path */
+	char allocator[PATH_MAX];     /* the object whose malloc family is probed */
+	struct obj_list objs;	      /* every object the process maps, or will map */
+	int go;			      /* a Go program: its heap is not malloc's */
 	char notice[PATH_MAX + 4096]; /* what cannot be traced in it, "" if nothing */
 };
 

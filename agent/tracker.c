@@ -116,8 +116,8 @@ static int store_event(struct tracker *t, const char *kind, int64_t ts, int func
 static int report_error(struct tracker *t, const char *kind, const struct tracker_free *f,
 			int64_t alloc_id, int64_t prev_free_site)
 {
-	struct store_error e = { kind, f->addr, f->ts, f->tid, f->func + 1, f->site, alloc_id,
-				 prev_free_site, f->pid };
+	struct store_error e = { kind,	  f->addr,  f->ts,	    f->tid, f->func + 1,
+				 f->site, alloc_id, prev_free_site, f->pid };
 
 	t->stats.errors++;
 	return store_insert_error(t->st, &e);
@@ -170,9 +170,9 @@ static int close_block(struct tracker *t, const struct tracker_free *f, int *err
 	if (!b)
 		return 0;
 	tid = f->func == HS_FN_COUNT ? b->tid : f->tid; /* an exec is no other thread's free */
-	row = (struct store_alloc){ b->id,	  f->addr,     b->size,	  b->func + 1, b->tid,
-				    b->alloc_ts,  b->alloc_ns, f->ts,	  b->site,     f->site,
-				    f->func + 1,  tid,	       b->pid,	  b->proc };
+	row = (struct store_alloc){ b->id,	 f->addr,     b->size, b->func + 1, b->tid,
+				    b->alloc_ts, b->alloc_ns, f->ts,   b->site,	    f->site,
+				    f->func + 1, tid,	      b->pid,  b->proc };
 	last = u64map_get(t->last_alloc, (uint64_t)b->tid + 1);
 	*err = sitestats_free_block(t->sites, b->site, b->size, b->alloc_ts, b->tid, f->ts, f->site,
 				    tid, b->tid == tid && last && *last == f->addr);
@@ -217,14 +217,19 @@ int tracker_on_free(struct tracker *t, const struct tracker_free *f)
 	int err = advance(t, f->ts);
 
 	if (!err)
-		err = store_event(t, "free", f->ts, f->func, f->tid, f->addr, 0, 0, f->site, f->pid);
+		err = store_event(t, "free", f->ts, f->func, f->tid, f->addr, 0, 0, f->site,
+				  f->pid);
 	return err ? err : do_free(t, f, 0);
 }
 
 static int open_block(struct tracker *t, const struct tracker_alloc *a, int chain)
 {
-	struct tracker_free missed = { .ts = a->ts, .addr = a->addr, .func = -1, .pid = a->pid,
-				       .proc = a->proc, .heap = a->heap };
+	struct tracker_free missed = { .ts = a->ts,
+				       .addr = a->addr,
+				       .func = -1,
+				       .pid = a->pid,
+				       .proc = a->proc,
+				       .heap = a->heap };
 	uint64_t key = block_key(a->heap, a->addr), *last;
 	struct live_block *b;
 	int created, err = 0;
@@ -238,8 +243,9 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 	if (!last)
 		return -ENOMEM;
 	*last = a->addr;
-	*b = (struct live_block){ t->next_id++, a->ts, a->dur_ns, a->site, a->size, a->func, a->tid,
-				  chain, a->pid, (int32_t)a->proc, (int32_t)a->heap };
+	*b = (struct live_block){ t->next_id++,	   a->ts,  a->dur_ns, a->site, a->size,
+				  a->func,	   a->tid, chain,     a->pid,  (int32_t)a->proc,
+				  (int32_t)a->heap };
 	t->stats.allocs++;
 	t->stats.alloc_bytes += a->size;
 	t->stats.live_blocks++;
@@ -257,8 +263,8 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 
 int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 {
-	struct tracker_free f = { a->ts,  a->site, a->old_addr, a->func,
-				  a->tid, a->pid,  a->proc,	a->heap, a->traced_from_start };
+	struct tracker_free f = { a->ts,   a->site, a->old_addr,	 a->func, a->tid, a->pid,
+				  a->proc, a->heap, a->traced_from_start };
 	int err = advance(t, a->ts), chain = 0;
 
 	if (!err)
@@ -319,8 +325,12 @@ int tracker_release_image(struct tracker *t, int64_t proc, int pid, int64_t ts)
 		u64map_each(t->live, collect_image, &ib);
 	err = err ? err : ib.err;
 	for (size_t i = 0; i < ib.n && !err; i++) {
-		struct tracker_free f = { .ts = ts, .addr = key_addr(ib.keys[i]), .func = HS_FN_COUNT,
-					  .pid = pid, .proc = proc, .heap = proc };
+		struct tracker_free f = { .ts = ts,
+					  .addr = key_addr(ib.keys[i]),
+					  .func = HS_FN_COUNT,
+					  .pid = pid,
+					  .proc = proc,
+					  .heap = proc };
 
 		close_block(t, &f, &err);
 	}
@@ -345,9 +355,10 @@ static void collect_live(uint64_t key, void *value, void *arg)
 {
 	struct finish_ctx *c = arg;
 	struct live_block *b = value;
-	struct store_alloc row = { b->id,	key_addr(key), b->size, b->func + 1, b->tid,
-				   b->alloc_ts, b->alloc_ns,	-1,	 b->site,    0,
-				   0,		0,		b->pid,	 b->proc };
+	struct store_alloc row = {
+		b->id, key_addr(key), b->size, b->func + 1, b->tid, b->alloc_ts, b->alloc_ns,
+		-1,    b->site,	      0,       0,	    0,	    b->pid,	 b->proc
+	};
 	struct leak_acc *l;
 	int created, tenth;
 

@@ -25,11 +25,11 @@ struct tracker_alloc {
 	uint64_t addr, size, old_addr; /* addr 0: failed, or realloc(p, 0) that freed p */
 	int func;		       /* enum hs_func */
 	int tid, pid;
-	int64_t proc;		       /* processes.id of the image that made the call */
-	int64_t heap;		       /* processes.id of the image whose memory holds the block
+	int64_t proc;	       /* processes.id of the image that made the call */
+	int64_t heap;	       /* processes.id of the image whose memory holds the block
 					* (its own, or a vfork child's parent): addresses are per
 					* memory */
-	int traced_from_start;	       /* that memory was traced from its first allocation */
+	int traced_from_start; /* that memory was traced from its first allocation */
 };
 
 struct tracker_free {

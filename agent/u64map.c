@@ -139,7 +139,8 @@ size_t u64map_count(const struct u64map *m)
 	return m->count;
 }
 
-void u64map_each(const struct u64map *m, void (*fn)(uint64_t key, void *value, void *arg), void *arg)
+void u64map_each(const struct u64map *m, void (*fn)(uint64_t key, void *value, void *arg),
+		 void *arg)
 {
 	for (size_t i = 0; i < m->cap; i++) {
 		uint64_t k = slot_key(m, i);

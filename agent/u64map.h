@@ -24,6 +24,7 @@ int u64map_remove(struct u64map *m, uint64_t key);
 size_t u64map_count(const struct u64map *m);
 
 /* Calls fn for every entry, in no particular order; the map must not change meanwhile. */
-void u64map_each(const struct u64map *m, void (*fn)(uint64_t key, void *value, void *arg), void *arg);
+void u64map_each(const struct u64map *m, void (*fn)(uint64_t key, void *value, void *arg),
+		 void *arg);
 
 #endif

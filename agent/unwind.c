@@ -23,9 +23,9 @@ struct unwinder {
 	size_t rows_len;
 	struct hs_mappings *tables; /* [2 * nslots] */
 	size_t tables_len;
-	uint32_t *live;		    /* [nslots] */
+	uint32_t *live; /* [nslots] */
 	uint32_t nslots;
-	uint32_t publishes;	    /* makes every generation unique across slots */
+	uint32_t publishes; /* makes every generation unique across slots */
 	struct file_rows *files;
 	int nfiles, cap_files;
 	struct unwind_stats stats;
@@ -45,8 +45,8 @@ static void *map_array(int fd, size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live,
-		 uint32_t nslots, struct unwinder **out)
+int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live, uint32_t nslots,
+		 struct unwinder **out)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
 	int err;
@@ -167,8 +167,11 @@ int unwinder_sync(struct unwinder *u, uint32_t slot, const struct symbolizer *sy
 		f = file_rows(u, m);
 		if (!f)
 			return -ENOMEM;
-		t->m[n++] = (struct hs_mapping){ .start = m->start, .end = m->end, .bias = m->bias,
-						 .first = f->first, .count = f->count };
+		t->m[n++] = (struct hs_mapping){ .start = m->start,
+						 .end = m->end,
+						 .bias = m->bias,
+						 .first = f->first,
+						 .count = f->count };
 	}
 	qsort(t->m, n, sizeof(*t->m), by_start);
 	t->count = n;

@@ -21,8 +21,8 @@ struct unwind_stats {
  * BPF_F_MMAPABLE; 2 mapping tables per slot); live[nslots] is the program's `mappings_live` (in
  * its mapped .bss): per slot (one traced process each) the table generation, whose low bit
  * selects the slot's current mapping table. 0 or -errno. */
-int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live,
-		 uint32_t nslots, struct unwinder **out);
+int unwinder_new(int rows_fd, uint32_t rows_cap, int mappings_fd, uint32_t *live, uint32_t nslots,
+		 struct unwinder **out);
 
 /* Builds rows for the symbolizer's mapped modules not seen before and publishes a new mapping
  * table for slot (the process sym describes); the walker switches to it atomically. 0, -EINVAL

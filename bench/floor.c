@@ -64,7 +64,8 @@ static int add_site(struct sites *s, const char *module, const char *symbol, int
 		e = elfsym_find_func(ef, symbol, &fn);
 	elfsym_close(ef);
 	if (e) {
-		fprintf(stderr, "floor: cannot resolve %s in %s: %s\n", symbol, module, strerror(-e));
+		fprintf(stderr, "floor: cannot resolve %s in %s: %s\n", symbol, module,
+			strerror(-e));
 		return e;
 	}
 	/* A return probe shares its entry probe's site (heapscope puts it where k = 0). */
@@ -85,7 +86,8 @@ static int read_sites(const char *db_path, struct sites *s)
 	int rc, e = 0;
 
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT module, symbol, offset, retprobe FROM probes ORDER BY id",
+	    sqlite3_prepare_v2(db,
+			       "SELECT module, symbol, offset, retprobe FROM probes ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "floor: cannot read the probes table of %s: %s\n", db_path,
 			sqlite3_errmsg(db));
@@ -117,10 +119,12 @@ static int attach_sites(struct floor_bpf *skel, const struct sites *s, pid_t pid
 			if (!m->n[kind])
 				continue;
 			fd = probes_link_multi(bpf_program__fd(skel->progs.count_hit), pid, m->path,
-					       m->offsets[kind], m->cookies[kind], m->n[kind], kind);
+					       m->offsets[kind], m->cookies[kind], m->n[kind],
+					       kind);
 			if (fd < 0) {
 				fprintf(stderr, "floor: cannot attach %u %s probes to %s: %s\n",
-					m->n[kind], kind ? "return" : "entry", m->path, strerror(-fd));
+					m->n[kind], kind ? "return" : "entry", m->path,
+					strerror(-fd));
 				return fd;
 			}
 			fds[(*nfds)++] = fd;

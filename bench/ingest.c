@@ -42,8 +42,12 @@ static void fill_row(struct store_alloc *a, int64_t i, uint64_t *rng)
 
 int main(int argc, char **argv)
 {
-	struct store_recording rec = { .pid = 1, .mode = "launch", .command = "ingest",
-				       .exe = "ingest", .allocator = "none", .options = "{}" };
+	struct store_recording rec = { .pid = 1,
+				       .mode = "launch",
+				       .command = "ingest",
+				       .exe = "ingest",
+				       .allocator = "none",
+				       .options = "{}" };
 	struct store_end end = { .end_reason = "exited", .exit_status = 0 };
 	int64_t rows = argc > 2 ? strtoll(argv[2], NULL, 0) : 2000000;
 	struct store *st = NULL;

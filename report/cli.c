@@ -17,8 +17,8 @@
 enum format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_PPROF, FMT_COLLAPSED, FMT_HTML };
 
 static const char *const FORMATS[] = { "text", "json", "csv", "pprof", "collapsed", "html", NULL };
-static const char *const VIEWS[] = { "summary",	 "sites",    "leaks",  "lifetimes", "sizes",
-				     "errors",	 "timeline", "advice", "all",	    NULL };
+static const char *const VIEWS[] = { "summary", "sites",    "leaks",  "lifetimes", "sizes",
+				     "errors",	"timeline", "advice", "all",	   NULL };
 static const char *const VALUES[] = { "bytes", "allocs", "live_bytes", "live_blocks", NULL };
 
 struct report_opts {
@@ -63,8 +63,10 @@ static int parse_views(const char *arg, unsigned *views)
 		int i = lookup(VIEWS, v);
 
 		if (i < 0) {
-			fprintf(stderr, "heapscope: unknown view '%s' (one of: summary, sites, leaks, "
-					"lifetimes, sizes, errors, timeline, advice, all)\n", v);
+			fprintf(stderr,
+				"heapscope: unknown view '%s' (one of: summary, sites, leaks, "
+				"lifetimes, sizes, errors, timeline, advice, all)\n",
+				v);
 			return -EINVAL;
 		}
 		*views |= VIEWS[i + 1] ? 1u << i : VIEW_ALL;
@@ -93,8 +95,8 @@ static int parse_pid(const char *arg, int64_t *pid)
 	int e = parse_int("--pid", arg, 1, pid);
 
 	if (!e && *pid > INT_MAX) {
-		fprintf(stderr, "heapscope: --pid must be a process id (1 to %d), not '%s'\n", INT_MAX,
-			arg);
+		fprintf(stderr, "heapscope: --pid must be a process id (1 to %d), not '%s'\n",
+			INT_MAX, arg);
 		e = -EINVAL;
 	}
 	return e;
@@ -133,15 +135,27 @@ static int parse_option(int c, struct report_opts *o)
 	case 'd': o->db = optarg; break;
 	case 'o': o->output = optarg; break;
 	case 'v': e = parse_views(optarg, &o->views); break;
-	case 'f': e = choose("format", FORMATS, optarg, &i); o->format = (enum format)i; break;
-	case 'g': e = choose("--group-by", AN_GROUP_NAMES, optarg, &i); o->group = (enum an_group)i; break;
-	case 't': e = parse_int("--top", optarg, 0, &o->top); o->top_set = 1; break;
+	case 'f':
+		e = choose("format", FORMATS, optarg, &i);
+		o->format = (enum format)i;
+		break;
+	case 'g':
+		e = choose("--group-by", AN_GROUP_NAMES, optarg, &i);
+		o->group = (enum an_group)i;
+		break;
+	case 't':
+		e = parse_int("--top", optarg, 0, &o->top);
+		o->top_set = 1;
+		break;
 	case 's': e = parse_int("--site", optarg, 1, &o->site); break;
 	case 'p': e = parse_pid(optarg, &o->pid); break;
 	case 'm': e = parse_seconds(optarg, &o->min_age_ns); break;
 	case 'S': o->sort = optarg; break;
 	case 'a': o->ascending = 1; break;
-	case 'V': e = choose("--value", VALUES, optarg, &i); o->value = optarg; break;
+	case 'V':
+		e = choose("--value", VALUES, optarg, &i);
+		o->value = optarg;
+		break;
 	case 'h': usage(stdout); exit(0);
 	default: usage(stderr); e = -EINVAL;
 	}
@@ -165,13 +179,20 @@ int report_option_once(int c, const struct option *longopts, unsigned long long 
 static int parse_opts(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },	     { "output", required_argument, NULL, 'o' },
-		{ "view", required_argument, NULL, 'v' },    { "format", required_argument, NULL, 'f' },
-		{ "group-by", required_argument, NULL, 'g' }, { "top", required_argument, NULL, 't' },
-		{ "site", required_argument, NULL, 's' },    { "min-age", required_argument, NULL, 'm' },
-		{ "sort", required_argument, NULL, 'S' },    { "asc", no_argument, NULL, 'a' },
-		{ "value", required_argument, NULL, 'V' },   { "pid", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
+		{ "db", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "view", required_argument, NULL, 'v' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "group-by", required_argument, NULL, 'g' },
+		{ "top", required_argument, NULL, 't' },
+		{ "site", required_argument, NULL, 's' },
+		{ "min-age", required_argument, NULL, 'm' },
+		{ "sort", required_argument, NULL, 'S' },
+		{ "asc", no_argument, NULL, 'a' },
+		{ "value", required_argument, NULL, 'V' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long long seen = 0;
 	int c;
@@ -182,14 +203,17 @@ static int parse_opts(int argc, char **argv, struct report_opts *o)
 		if (report_option_once(c, longopts, &seen) || parse_option(c, o))
 			return -EINVAL;
 	if (optind < argc || !o->db) {
-		fprintf(stderr, optind < argc ? "heapscope: unexpected argument '%s'\n" :
-						"heapscope: report needs -d FILE (a recording)\n",
+		fprintf(stderr,
+			optind < argc ? "heapscope: unexpected argument '%s'\n" :
+					"heapscope: report needs -d FILE (a recording)\n",
 			argv[optind]);
 		return -EINVAL;
 	}
 	if (o->sort && lookup(AN_SITE_SORT_KEYS, o->sort) < 0) {
-		fprintf(stderr, "heapscope: unknown --sort column '%s' (e.g. bytes, allocs, "
-				"live_bytes, lifetime_p50_ns)\n", o->sort);
+		fprintf(stderr,
+			"heapscope: unknown --sort column '%s' (e.g. bytes, allocs, "
+			"live_bytes, lifetime_p50_ns)\n",
+			o->sort);
 		return -EINVAL;
 	}
 	return 0;
@@ -201,8 +225,11 @@ static void apply_defaults(struct report_opts *o)
 	static const unsigned views[] = {
 		[FMT_TEXT] = VIEW_SUMMARY | VIEW_LEAKS | VIEW_ERRORS | VIEW_SITES | VIEW_LIFETIMES |
 			     VIEW_ADVICE,
-		[FMT_JSON] = VIEW_ALL, [FMT_CSV] = VIEW_SITES, [FMT_PPROF] = VIEW_SITES,
-		[FMT_COLLAPSED] = VIEW_SITES, [FMT_HTML] = VIEW_ALL,
+		[FMT_JSON] = VIEW_ALL,
+		[FMT_CSV] = VIEW_SITES,
+		[FMT_PPROF] = VIEW_SITES,
+		[FMT_COLLAPSED] = VIEW_SITES,
+		[FMT_HTML] = VIEW_ALL,
 	};
 
 	if (!o->views)
@@ -218,8 +245,11 @@ static void apply_defaults(struct report_opts *o)
 
 static int load(struct store_reader *r, const struct report_opts *o, struct report_data *d)
 {
-	struct an_sites_query q = { .group = o->group, .sort = o->sort, .ascending = o->ascending,
-				    .limit = o->format == FMT_HTML ? 0 : o->top, .site = o->site };
+	struct an_sites_query q = { .group = o->group,
+				    .sort = o->sort,
+				    .ascending = o->ascending,
+				    .limit = o->format == FMT_HTML ? 0 : o->top,
+				    .site = o->site };
 	int e = 0;
 
 	d->views = o->views;
@@ -326,8 +356,10 @@ static int restrict_pid(struct store_reader *r, const struct report_opts *o)
 	int e = store_reader_set_pid(r, (int)o->pid);
 
 	if (e == -ENOENT)
-		fprintf(stderr, "heapscope: %s has no process %" PRId64 " (--view summary lists its"
-				" processes)\n", o->db, o->pid);
+		fprintf(stderr,
+			"heapscope: %s has no process %" PRId64 " (--view summary lists its"
+			" processes)\n",
+			o->db, o->pid);
 	else if (e)
 		fprintf(stderr, "heapscope: cannot read %s: %s\n", o->db,
 			e == -EIO ? store_reader_errmsg(r) : strerror(-e));

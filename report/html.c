@@ -226,7 +226,6 @@ int html_render(FILE *out, const char *json, size_t len)
 	return write_page(out, write_json_text, &t);
 }
 
-
 int html_render_stream(FILE *out, int (*write_json)(FILE *json_out, void *ctx), void *ctx)
 {
 	struct stream s = { write_json, ctx };

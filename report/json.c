@@ -19,8 +19,8 @@ struct json {
 	 * already" matters, since a closed container is always an item of its parent. */
 	size_t depth;
 	int need_comma; /* the innermost container has an item: the next one needs a comma */
-	int after_key; /* a key was written and its value is due */
-	int done; /* the top-level value is complete */
+	int after_key;	/* a key was written and its value is due */
+	int done;	/* the top-level value is complete */
 };
 
 static struct json *json_new(FILE *f, int pretty)

@@ -16,10 +16,10 @@ struct itab {
 		char *key; /* NUL-terminated copy */
 		size_t len;
 		uint64_t hash;
-	} *ents;
+	} * ents;
 	size_t n, cap;
 	uint32_t *slots; /* entry index + 1, 0 if empty; open addressing, linear probing */
-	size_t nslots; /* a power of two, at least twice n */
+	size_t nslots;	 /* a power of two, at least twice n */
 };
 
 struct pmap {

@@ -9,9 +9,9 @@
 /* The order of a sample's values, as Go's heap profiles have them. */
 enum pprof_value {
 	PPROF_ALLOC_OBJECTS, /* alloc_objects/count */
-	PPROF_ALLOC_SPACE, /* alloc_space/bytes */
+	PPROF_ALLOC_SPACE,   /* alloc_space/bytes */
 	PPROF_INUSE_OBJECTS, /* inuse_objects/count */
-	PPROF_INUSE_SPACE, /* inuse_space/bytes, the default sample type */
+	PPROF_INUSE_SPACE,   /* inuse_space/bytes, the default sample type */
 	PPROF_NVALUES,
 };
 
@@ -20,7 +20,7 @@ struct pprof_frame {
 	const char *function; /* NULL: named "0x<addr>" */
 	const char *file;
 	int line;
-	uint64_t addr; /* runtime address; 0 if unknown */
+	uint64_t addr;	    /* runtime address; 0 if unknown */
 	const char *module; /* path of the mapped object; NULL: no mapping */
 	const char *build_id;
 	uint64_t module_start, module_end; /* runtime range of the module's mapping */

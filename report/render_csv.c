@@ -30,9 +30,10 @@ static void where(FILE *out, const struct an_stack *s)
 
 static void sites_csv(FILE *out, const struct an_sites *s)
 {
-	fprintf(out, "site,key,allocs,bytes,min_size,avg_size,max_size,frees,live_blocks,live_bytes,"
-		     "peak_live_bytes,lifetime_p50_ns,lifetime_p90_ns,lifetime_p99_ns,lifetime_max_ns,"
-		     "temporary_share,alloc_time_p50_ns,alloc_time_p99_ns,function,file,line\n");
+	fprintf(out,
+		"site,key,allocs,bytes,min_size,avg_size,max_size,frees,live_blocks,live_bytes,"
+		"peak_live_bytes,lifetime_p50_ns,lifetime_p90_ns,lifetime_p99_ns,lifetime_max_ns,"
+		"temporary_share,alloc_time_p50_ns,alloc_time_p99_ns,function,file,line\n");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct an_site *x = &s->v[i];
 
@@ -44,8 +45,8 @@ static void sites_csv(FILE *out, const struct an_sites *s)
 			",%.4f,%" PRId64 ",%" PRId64 ",",
 			x->allocs, x->bytes, x->min_size, x->avg_size, x->max_size, x->frees,
 			x->live_blocks, x->live_bytes, x->peak_live_bytes, x->lifetime_p50_ns,
-			x->lifetime_p90_ns, x->lifetime_p99_ns, x->lifetime_max_ns, x->temporary_share,
-			x->alloc_time_p50_ns, x->alloc_time_p99_ns);
+			x->lifetime_p90_ns, x->lifetime_p99_ns, x->lifetime_max_ns,
+			x->temporary_share, x->alloc_time_p50_ns, x->alloc_time_p99_ns);
 		where(out, &x->stack);
 		fputc('\n', out);
 	}
@@ -55,8 +56,8 @@ static void leaks_csv(FILE *out, const struct an_leaks *l)
 {
 	fprintf(out, "rank,site,blocks,bytes,oldest_age_ns,growth,score,function,file,line\n");
 	for (size_t i = 0; i < l->n; i++) {
-		fprintf(out, "%zu,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%.2f,%.1f,", i + 1,
-			l->v[i].site, l->v[i].blocks, l->v[i].bytes, l->v[i].oldest_age_ns,
+		fprintf(out, "%zu,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%.2f,%.1f,",
+			i + 1, l->v[i].site, l->v[i].blocks, l->v[i].bytes, l->v[i].oldest_age_ns,
 			l->v[i].growth, l->v[i].score);
 		where(out, &l->v[i].stack);
 		fputc('\n', out);
@@ -78,8 +79,8 @@ static void errors_csv(FILE *out, const struct an_errors *e)
 {
 	fprintf(out, "kind,addr,ts,tid,func,function,file,line,pid,unreliable\n");
 	for (size_t i = 0; i < e->n; i++) {
-		fprintf(out, "%s,%" PRIu64 ",%" PRId64 ",%d,", e->v[i].kind, e->v[i].addr, e->v[i].ts,
-			e->v[i].tid);
+		fprintf(out, "%s,%" PRIu64 ",%" PRId64 ",%d,", e->v[i].kind, e->v[i].addr,
+			e->v[i].ts, e->v[i].tid);
 		field(out, e->v[i].func);
 		fputc(',', out);
 		where(out, &e->v[i].stack);
@@ -91,8 +92,9 @@ static void timeline_csv(FILE *out, const struct an_timeline *t)
 {
 	fprintf(out, "ts,live_bytes,live_blocks,allocs,frees,alloc_bytes,free_bytes\n");
 	for (size_t i = 0; i < t->n; i++)
-		fprintf(out, "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-			     ",%" PRId64 "\n",
+		fprintf(out,
+			"%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+			",%" PRId64 "\n",
 			t->v[i].ts, t->v[i].live_bytes, t->v[i].live_blocks, t->v[i].allocs,
 			t->v[i].frees, t->v[i].alloc_bytes, t->v[i].free_bytes);
 }
@@ -115,14 +117,15 @@ static void summary_csv(FILE *out, const struct an_summary *s)
 {
 	const struct an_stack_quality *q = &s->stacks;
 
-	fprintf(out, "pid,mode,command,duration_ns,allocs,frees,alloc_bytes,live_blocks,live_bytes,"
-		     "peak_bytes,dropped_events,untracked_frees,double_frees,invalid_frees,stack_mode,"
-		     "stacks_complete_allocs_share,stacks_mean_depth,stacks_p99_depth\n");
+	fprintf(out,
+		"pid,mode,command,duration_ns,allocs,frees,alloc_bytes,live_blocks,live_bytes,"
+		"peak_bytes,dropped_events,untracked_frees,double_frees,invalid_frees,stack_mode,"
+		"stacks_complete_allocs_share,stacks_mean_depth,stacks_p99_depth\n");
 	fprintf(out, "%d,%s,", s->pid, s->mode ? s->mode : "");
 	field(out, s->command);
-	fprintf(out, ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-		     ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-		     ",%s,%.4f,%.2f,%d\n",
+	fprintf(out,
+		",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+		",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%s,%.4f,%.2f,%d\n",
 		s->duration_ns, s->allocs, s->frees, s->alloc_bytes, s->live_blocks, s->live_bytes,
 		s->peak_bytes, s->dropped_events, s->untracked_frees, s->double_frees,
 		s->invalid_frees, q->mode ? q->mode : "", q->complete_allocs_share, q->mean_depth,
@@ -164,12 +167,12 @@ int report_csv(FILE *out, const struct report_data *d)
 {
 	int several = __builtin_popcount(d->views) > 1, first = 1;
 
-#define TABLE(view, name, call)                                   \
-	if (d->views & (view)) {                                  \
-		if (several)                                      \
-			fprintf(out, "%s# %s\n", first ? "" : "\n", name); \
-		first = 0;                                        \
-		call;                                             \
+#define TABLE(view, name, call)                                                                    \
+	if (d->views & (view)) {                                                                   \
+		if (several)                                                                       \
+			fprintf(out, "%s# %s\n", first ? "" : "\n", name);                         \
+		first = 0;                                                                         \
+		call;                                                                              \
 	}
 	TABLE(VIEW_SUMMARY, "summary", summary_csv(out, &d->summary));
 	/* Several program images: their table follows the summary's row (always titled, as it

@@ -67,8 +67,10 @@ int report_pprof(FILE *out, const struct report_data *d)
 		for (int k = 0; k < depth; k++) {
 			const struct an_frame *f = &s->stack.frames[k];
 
-			frames[k] = (struct pprof_frame){ .function = f->function, .file = f->file,
-							  .line = f->line, .addr = f->addr,
+			frames[k] = (struct pprof_frame){ .function = f->function,
+							  .file = f->file,
+							  .line = f->line,
+							  .addr = f->addr,
 							  .module = f->module };
 		}
 		err = pprof_add_sample(p, frames, depth, values);

@@ -76,17 +76,19 @@ static void stacks_text(FILE *out, const struct an_stack_quality *q)
 		fprintf(out, "  stacks        %s, no allocations yet\n", mode);
 		return;
 	}
-	fprintf(out, "  stacks        %s, %.1f%% of allocations reach the program's entry,"
-		     " mean depth %.1f (p99 %d)\n", mode, 100 * q->complete_allocs_share,
-		q->mean_depth, q->p99_depth);
+	fprintf(out,
+		"  stacks        %s, %.1f%% of allocations reach the program's entry,"
+		" mean depth %.1f (p99 %d)\n",
+		mode, 100 * q->complete_allocs_share, q->mean_depth, q->p99_depth);
 	fprintf(out, "  stack ends   ");
 	for (size_t i = 0; i < q->nends; i++)
 		fprintf(out, "%s %s %" PRId64, i ? "," : "", q->ends[i].walk_end,
 			q->ends[i].allocs);
 	fprintf(out, " (allocations)\n");
 	if (!strcmp(mode, "dwarf"))
-		fprintf(out, "  unwinding     %" PRId64 " files with unwind tables, %" PRId64
-			     " without; %" PRId64 " frames by frame pointer\n",
+		fprintf(out,
+			"  unwinding     %" PRId64 " files with unwind tables, %" PRId64
+			" without; %" PRId64 " frames by frame pointer\n",
 			q->unwind_files, q->unwind_files_no_cfi, q->fp_fallback_frames);
 	if (q->hint)
 		fprintf(out, "  hint          %s\n", q->hint);
@@ -98,20 +100,23 @@ static void events_text(FILE *out, const struct an_events *e)
 	if (!e->n)
 		return;
 	if (e->accounted) {
-		fprintf(out, "  events        %" PRId64 " emitted = %" PRId64 " stored + %" PRId64
-			     " after the cut; %" PRId64 " dropped (accounted)\n",
+		fprintf(out,
+			"  events        %" PRId64 " emitted = %" PRId64 " stored + %" PRId64
+			" after the cut; %" PRId64 " dropped (accounted)\n",
 			e->emitted, e->stored, e->after_cut, e->dropped);
 		return;
 	}
-	fprintf(out, "  events        NOT accounted: %" PRId64 " emitted, %" PRId64 " received, %"
-		     PRId64 " stored + %" PRId64 " after the cut; %" PRId64 " dropped;",
+	fprintf(out,
+		"  events        NOT accounted: %" PRId64 " emitted, %" PRId64 " received, %" PRId64
+		" stored + %" PRId64 " after the cut; %" PRId64 " dropped;",
 		e->emitted, e->received, e->stored, e->after_cut, e->dropped);
 	for (size_t i = 0; i < e->n; i++) {
 		const struct an_event_count *c = &e->v[i];
 
 		if (c->emitted != c->received || c->received != c->stored + c->after_cut)
-			fprintf(out, " %s %" PRId64 " emitted, %" PRId64 " received, %" PRId64
-				     " stored + %" PRId64 " after the cut;",
+			fprintf(out,
+				" %s %" PRId64 " emitted, %" PRId64 " received, %" PRId64
+				" stored + %" PRId64 " after the cut;",
 				c->kind, c->emitted, c->received, c->stored, c->after_cut);
 	}
 	fputc('\n', out);
@@ -156,7 +161,8 @@ static void summary_text(FILE *out, const struct an_summary *s)
 	if (s->exit_status >= 0)
 		fprintf(out, "  exit status   %d\n", s->exit_status);
 	if (s->pid_filter)
-		fprintf(out, "  only pid      %d (%zu program image%s): the counts below are its own\n",
+		fprintf(out,
+			"  only pid      %d (%zu program image%s): the counts below are its own\n",
 			s->pid_filter, s->nprocs, s->nprocs == 1 ? "" : "s");
 	notices_text(out, s);
 	fprintf(out, "  allocations   %" PRId64 " (%s)\n", s->allocs, total);
@@ -188,21 +194,24 @@ static void processes_text(FILE *out, const struct an_summary *s)
 
 	fprintf(out, "\n== Processes (%zu program images)\n", s->nprocs);
 	fprintf(out, "  %8s %8s %10s %10s %-14s %6s %10s %10s %10s %10s %6s  %s\n", "pid", "ppid",
-		"start", "end", "ended", "status", "allocs", "frees", "live", "live bytes", "errors",
-		"command");
+		"start", "end", "ended", "status", "allocs", "frees", "live", "live bytes",
+		"errors", "command");
 	for (size_t i = 0; i < s->nprocs; i++) {
 		const struct an_process *p = &s->procs[i];
 
 		report_fmt_ns(p->start_ts, start, sizeof(start));
 		report_fmt_ns(p->end_ts, end, sizeof(end));
 		report_fmt_bytes(p->live_bytes, live, sizeof(live));
-		fprintf(out, "  %8d %8s %10s %10s %-14s %6s %10" PRId64 " %10" PRId64 " %10" PRId64
-			     " %10s %6" PRId64 "  %s\n",
+		fprintf(out,
+			"  %8d %8s %10s %10s %-14s %6s %10" PRId64 " %10" PRId64 " %10" PRId64
+			" %10s %6" PRId64 "  %s\n",
 			p->pid, opt_int(p->ppid, 1, ppid, sizeof(ppid)), start, end,
 			p->end_reason ? p->end_reason : "running",
-			opt_int(p->exit_status, 0, status, sizeof(status)),
-			p->allocs, p->frees, p->live_blocks, live, p->errors,
-			p->command ? p->command : p->exe ? p->exe : "?");
+			opt_int(p->exit_status, 0, status, sizeof(status)), p->allocs, p->frees,
+			p->live_blocks, live, p->errors,
+			p->command ? p->command :
+			p->exe	   ? p->exe :
+				     "?");
 	}
 }
 
@@ -233,7 +242,8 @@ static void sites_text(FILE *out, const struct report_data *d)
 {
 	char bytes[32], live[32], p50[32], p99[32], a50[32];
 
-	fprintf(out, "\n== Sites by %s (%zu of %zu)\n", AN_GROUP_NAMES[d->group], d->sites.n, d->sites.total);
+	fprintf(out, "\n== Sites by %s (%zu of %zu)\n", AN_GROUP_NAMES[d->group], d->sites.n,
+		d->sites.total);
 	fprintf(out, "  %10s %10s %10s %10s %10s %10s %10s %6s  %s\n", "allocs", "bytes", "frees",
 		"live", "life p50", "life p99", "alloc p50", "temp", "where");
 	for (size_t i = 0; i < d->sites.n; i++) {
@@ -293,8 +303,10 @@ static void errors_text(FILE *out, const struct an_errors *e)
 	for (size_t i = 0; i < e->n; i++)
 		unreliable += e->v[i].unreliable != 0;
 	if (unreliable)
-		fprintf(out, "\n== Allocator misuse (%zu of these came after events were lost and may"
-			     " be spurious)\n", unreliable);
+		fprintf(out,
+			"\n== Allocator misuse (%zu of these came after events were lost and may"
+			" be spurious)\n",
+			unreliable);
 	else
 		fprintf(out, "\n== Allocator misuse\n");
 	if (!e->n)

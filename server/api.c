@@ -32,9 +32,15 @@ struct route {
 static const char *const ORDERS[] = { "desc", "asc", NULL };
 
 #define F(field) offsetof(struct api_args, field)
-#define SITE_PARAM { "site", P_INT, 0, PARAM_INT_MAX, NULL, F(site), 0 }
+#define SITE_PARAM                                                                                 \
+	{                                                                                          \
+		"site", P_INT, 0, PARAM_INT_MAX, NULL, F(site), 0                                  \
+	}
 /* Every route takes it: the analysis of one process (store_reader_set_pid). */
-#define PID_PARAM { "pid", P_INT, 1, INT_MAX, NULL, F(pid), 0 }
+#define PID_PARAM                                                                                  \
+	{                                                                                          \
+		"pid", P_INT, 1, INT_MAX, NULL, F(pid), 0                                          \
+	}
 static const struct param_spec NONE_P[] = { PID_PARAM, { NULL } };
 static const struct param_spec SITES_P[] = {
 	{ "group", P_ENUM, 0, 0, AN_GROUP_NAMES, F(group), 0 },
@@ -93,8 +99,11 @@ static int run_summary(struct store_reader *r, const struct api_args *a, struct 
 
 static int run_sites(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
-	struct an_sites_query q = { .group = (enum an_group)a->group, .ascending = a->order == 1,
-				    .limit = a->limit, .offset = a->offset, .function = a->function,
+	struct an_sites_query q = { .group = (enum an_group)a->group,
+				    .ascending = a->order == 1,
+				    .limit = a->limit,
+				    .offset = a->offset,
+				    .function = a->function,
 				    .file = a->file };
 	struct an_sites s = { 0 };
 	int e;
@@ -196,8 +205,7 @@ static int run_sizes(struct store_reader *r, const struct api_args *a, struct js
 	return run_hist(r, a, j, 0);
 }
 
-static int run_timeline(struct store_reader *r, const struct api_args *a, struct json *j,
-			char *err)
+static int run_timeline(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
 	struct an_timeline t = { 0 };
 	int e = an_timeline(r, a->site, a->from, a->to, a->resolution, &t);

@@ -102,8 +102,9 @@ static int store_one(const struct param_spec *sp, const char *v, char *base, cha
 		return 0;
 	}
 	if (sp->kind == P_INT)
-		snprintf(err, errlen, "parameter '%s' must be an integer from %" PRId64 " to %" PRId64,
-			 sp->name, sp->min, sp->max);
+		snprintf(err, errlen,
+			 "parameter '%s' must be an integer from %" PRId64 " to %" PRId64, sp->name,
+			 sp->min, sp->max);
 	else if (sp->kind == P_SECONDS)
 		snprintf(err, errlen, "parameter '%s' must be seconds, e.g. 1.5", sp->name);
 	else if (sp->kind == P_ENUM)
@@ -122,7 +123,8 @@ static const char *shown(const char *name)
 	if (n > 32)
 		return "(long name)";
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x7f || name[i] == '\'')
+		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x7f ||
+		    name[i] == '\'')
 			return "(unprintable name)";
 	return name;
 }

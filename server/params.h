@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PARAMS_MAX 16	       /* more parameters than this in one request: 400 */
-#define PARAM_VALUE_MAX 256    /* longest accepted value in bytes */
+#define PARAMS_MAX 16			    /* more parameters than this in one request: 400 */
+#define PARAM_VALUE_MAX 256		    /* longest accepted value in bytes */
 #define PARAM_INT_MAX 1000000000000000000LL /* 1e18: fits int64_t, enough for ns timestamps */
 
 enum param_kind {

@@ -24,8 +24,10 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "db", required_argument, NULL, 'd' },	  { "port", required_argument, NULL, 'p' },
-		{ "bind", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned char addr[sizeof(struct in6_addr)];
@@ -42,7 +44,8 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		case 'b': o->bind = optarg; break;
 		case 'p':
 			if (server_parse_port(optarg, &o->port)) {
-				fprintf(stderr, "heapscope: --port must be 0-65535, not '%s'\n", optarg);
+				fprintf(stderr, "heapscope: --port must be 0-65535, not '%s'\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
@@ -58,8 +61,10 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		return -EINVAL;
 	}
 	if (inet_pton(AF_INET, o->bind, addr) != 1 && inet_pton(AF_INET6, o->bind, addr) != 1) {
-		fprintf(stderr, "heapscope: --bind needs a numeric IPv4 or IPv6 address (e.g. "
-				"127.0.0.1 or 0.0.0.0), not '%s'\n", o->bind);
+		fprintf(stderr,
+			"heapscope: --bind needs a numeric IPv4 or IPv6 address (e.g. "
+			"127.0.0.1 or 0.0.0.0), not '%s'\n",
+			o->bind);
 		return -EINVAL;
 	}
 	return 0;

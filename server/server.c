@@ -18,11 +18,11 @@
 #include "server/assets.h"
 #include "server/params.h"
 
-#define URL_MAX 4096	      /* raw request target, query included: longer is 414 */
-#define PATH_LEN_MAX 512      /* decoded path: longer is 400 */
-#define CONNECTION_LIMIT 64   /* threads, since each connection has one */
+#define URL_MAX 4096	    /* raw request target, query included: longer is 414 */
+#define PATH_LEN_MAX 512    /* decoded path: longer is 400 */
+#define CONNECTION_LIMIT 64 /* threads, since each connection has one */
 #define PER_IP_LIMIT 32
-#define TIMEOUT_S 30	      /* idle connections are closed */
+#define TIMEOUT_S 30		 /* idle connections are closed */
 #define MEMORY_LIMIT (32 * 1024) /* per connection: request line and headers must fit */
 
 static const char CSP[] =
@@ -231,8 +231,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return route(s, c, url);
 }
 
-static int parse_addr(const char *bind_addr, int port, struct sockaddr_storage *ss,
-		      socklen_t *len, int *loopback)
+static int parse_addr(const char *bind_addr, int port, struct sockaddr_storage *ss, socklen_t *len,
+		      int *loopback)
 {
 	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
@@ -264,8 +264,10 @@ static int listen_on(struct server *s, const char *bind_addr, int port, int *fd_
 	int fd, one = 1, e;
 
 	if (port > 65535 || parse_addr(bind_addr, port, &ss, &len, &s->loopback)) {
-		snprintf(err, errlen, "cannot serve on %s port %d: not a numeric IPv4/IPv6 address "
-			 "and a port 0-65535 (e.g. --bind 127.0.0.1 --port 7070)", bind_addr, port);
+		snprintf(err, errlen,
+			 "cannot serve on %s port %d: not a numeric IPv4/IPv6 address "
+			 "and a port 0-65535 (e.g. --bind 127.0.0.1 --port 7070)",
+			 bind_addr, port);
 		return -EINVAL;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -273,8 +275,10 @@ static int listen_on(struct server *s, const char *bind_addr, int port, int *fd_
 	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64) ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
 		e = -errno;
-		snprintf(err, errlen, "cannot listen on %s port %d: %s (choose another --port or "
-			 "--bind)", bind_addr, port, strerror(-e));
+		snprintf(err, errlen,
+			 "cannot listen on %s port %d: %s (choose another --port or "
+			 "--bind)",
+			 bind_addr, port, strerror(-e));
 		if (fd >= 0)
 			close(fd);
 		return e;
@@ -301,8 +305,8 @@ static struct MHD_Daemon *start_daemon(struct server *s, int fd, int v6)
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TIMEOUT_S,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
-			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
+			     on_completed, s, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return d;
 }

@@ -11,8 +11,8 @@
 
 /* Thresholds: enough calls to matter, and a clear majority showing the pattern. */
 #define MIN_CALLS 1000
-#define POOL_MIN_RATE 1000.0	  /* allocations per second while the site is active */
-#define POOL_MAX_P90_NS 1000000	  /* 1 ms */
+#define POOL_MIN_RATE 1000.0	/* allocations per second while the site is active */
+#define POOL_MAX_P90_NS 1000000 /* 1 ms */
 #define ARENA_MIN_FREES 1000
 #define ARENA_MIN_SHARE 0.8
 #define BATCH_MAX_AVG_SIZE 256
@@ -145,24 +145,28 @@ struct rule {
 static const struct rule RULES[] = {
 	{ "SELECT site, allocs, min_size, last_ts - first_ts FROM site_stats WHERE site > 0"
 	  " AND " PID_SITE " AND allocs >= " STR(MIN_CALLS) " AND min_size = max_size"
-	  " ORDER BY allocs DESC",
+							    " ORDER BY allocs DESC",
 	  NULL, pool },
 	{ "SELECT site, frees, burst_frees FROM site_stats WHERE site > 0 AND " PID_SITE
-	  " AND frees >= " STR(ARENA_MIN_FREES) " AND burst_frees >= " STR(ARENA_MIN_SHARE)
-	  " * frees ORDER BY burst_frees DESC", arena, NULL },
+	  " AND frees >= " STR(ARENA_MIN_FREES) " AND burst_frees >= " STR(
+		  ARENA_MIN_SHARE) " * frees ORDER BY burst_frees DESC",
+	  arena, NULL },
 	{ "SELECT site, allocs, tight_allocs, 1.0 * bytes / allocs FROM site_stats WHERE site > 0"
-	  " AND " PID_SITE " AND allocs >= " STR(MIN_CALLS) " AND bytes <= "
-	  STR(BATCH_MAX_AVG_SIZE) " * allocs AND tight_allocs >= " STR(BATCH_MIN_SHARE) " * allocs"
-	  /* not a pool (freed at once) nor an arena (freed in bursts): kept alive together */
-	  " AND temp_allocs < 0.5 * allocs AND burst_frees < 0.5 * frees"
-	  " ORDER BY tight_allocs DESC",
+	  " AND " PID_SITE
+	  " AND allocs >= " STR(MIN_CALLS) " AND bytes <= " STR(BATCH_MAX_AVG_SIZE) " * allocs AND tight_allocs >= " STR(
+		  BATCH_MIN_SHARE) " * allocs"
+				   /* not a pool (freed at once) nor an arena (freed in bursts): kept alive together */
+				   " AND temp_allocs < 0.5 * allocs AND burst_frees < 0.5 * frees"
+				   " ORDER BY tight_allocs DESC",
 	  batching, NULL },
 	{ "SELECT site, small_reallocs, max_realloc_chain FROM site_stats WHERE site > 0"
-	  " AND " PID_SITE " AND small_reallocs >= " STR(CHURN_MIN_REALLOCS)
-	  " AND max_realloc_chain >= " STR(CHURN_MIN_CHAIN) " ORDER BY small_reallocs DESC",
+	  " AND " PID_SITE
+	  " AND small_reallocs >= " STR(CHURN_MIN_REALLOCS) " AND max_realloc_chain >= " STR(
+		  CHURN_MIN_CHAIN) " ORDER BY small_reallocs DESC",
 	  churn, NULL },
-	{ "SELECT site, free_site, blocks FROM cross_thread WHERE " PID_SITE " AND blocks >= "
-	  STR(CROSS_MIN_BLOCKS) " ORDER BY blocks DESC", cross_thread, NULL },
+	{ "SELECT site, free_site, blocks FROM cross_thread WHERE " PID_SITE
+	  " AND blocks >= " STR(CROSS_MIN_BLOCKS) " ORDER BY blocks DESC",
+	  cross_thread, NULL },
 };
 
 static int run_rule(struct store_reader *r, const struct rule *rule, struct an_advices *a)

@@ -52,11 +52,11 @@ struct an_walk_end {
 
 /* How far the recorded stacks reach, weighted by the allocations made at each site. */
 struct an_stack_quality {
-	char *mode;		/* recording.stack_mode: caller, fp or dwarf */
-	int64_t sites, allocs;	/* allocation sites (stacks) and the allocations counted */
+	char *mode;	       /* recording.stack_mode: caller, fp or dwarf */
+	int64_t sites, allocs; /* allocation sites (stacks) and the allocations counted */
 	double complete_allocs_share, complete_sites_share; /* walks that reached the entry */
-	double mean_depth;	/* frames per allocation's stack */
-	int p99_depth;		/* 99% of allocations have a stack at most this deep */
+	double mean_depth;				    /* frames per allocation's stack */
+	int p99_depth;		  /* 99% of allocations have a stack at most this deep */
 	struct an_walk_end *ends; /* most allocations first */
 	size_t nends;
 	int64_t fp_fallback_frames, unwind_files, unwind_files_no_cfi;
@@ -72,12 +72,12 @@ void an_stack_quality_free(struct an_stack_quality *q);
  * the per-site aggregates of its stacks: allocations whose stack was lost are in the
  * recording's totals only. */
 struct an_process {
-	int64_t id; /* processes.id */
+	int64_t id;    /* processes.id */
 	int pid, ppid; /* ppid 0: unknown */
 	char *exe, *command, *allocator;
-	char *end_reason; /* exited, killed, exec, recording_end; NULL while it runs */
+	char *end_reason;	  /* exited, killed, exec, recording_end; NULL while it runs */
 	int64_t start_ts, end_ts; /* ns since the recording started; end_ts -1 while it runs */
-	int exit_status; /* -1: none */
+	int exit_status;	  /* -1: none */
 	int64_t allocs, frees, live_blocks, live_bytes, errors;
 };
 
@@ -115,9 +115,9 @@ struct an_summary {
 	int64_t double_frees, invalid_frees;
 	int64_t unreliable_errors; /* errors at or after first_drop_ts: may be spurious */
 	struct an_stack_quality stacks;
-	int pid_filter; /* store_reader_set_pid's pid; 0: the whole recording */
+	int pid_filter;		       /* store_reader_set_pid's pid; 0: the whole recording */
 	int64_t cut_ts, first_drop_ts; /* -1: none (still recording / nothing lost) */
-	struct an_process *procs; /* by start, then id; only the filtered pid's */
+	struct an_process *procs;      /* by start, then id; only the filtered pid's */
 	size_t nprocs;
 	struct an_notice *notices; /* recording-wide ones and the filtered pid's */
 	size_t nnotices;
@@ -136,8 +136,8 @@ enum an_group { AN_BY_STACK, AN_BY_FUNCTION, AN_BY_FILE };
 extern const char *const AN_GROUP_NAMES[];
 
 struct an_site {
-	int64_t site;	      /* stacks.id (AN_BY_STACK), else the group's biggest site */
-	char *key;	      /* function or file name of the group (AN_BY_FUNCTION/FILE) */
+	int64_t site;	       /* stacks.id (AN_BY_STACK), else the group's biggest site */
+	char *key;	       /* function or file name of the group (AN_BY_FUNCTION/FILE) */
 	struct an_stack stack; /* of `site` */
 	int64_t allocs, bytes, min_size, max_size, frees, live_blocks, live_bytes;
 	int64_t peak_live_bytes; /* for a group: the sum of its sites' peaks (an upper bound) */
@@ -156,9 +156,10 @@ struct an_sites {
 
 struct an_sites_query {
 	enum an_group group;
-	const char *sort; /* a column of struct an_site: "bytes" (default), "allocs", "live_bytes"... */
+	const char *
+		sort; /* a column of struct an_site: "bytes" (default), "allocs", "live_bytes"... */
 	int ascending;
-	int64_t limit;	/* 0: all */
+	int64_t limit; /* 0: all */
 	int64_t offset;
 	const char *function; /* substring filters on the innermost frame, NULL: none */
 	const char *file;
@@ -195,7 +196,7 @@ struct an_leak {
 	double growth; /* share of the recording's tenths in which the site's live blocks appeared */
 	double score;  /* ranking: an_leak_score */
 	char *key;     /* function or file of a group (AN_BY_FUNCTION/FILE), else NULL */
-	int64_t sites; /* stacks in the group */
+	int64_t sites;	       /* stacks in the group */
 	struct an_stack stack; /* of `site`: the group's biggest */
 };
 

@@ -174,8 +174,10 @@ int an_load_stack(struct store_reader *r, int64_t site, struct an_stack *out)
 	*out = (struct an_stack){ 0 };
 	if (site <= 0)
 		return 0;
-	err = rd_prepare(r, "SELECT function, file, line, module, addr FROM site_frames"
-			    " WHERE site = ? ORDER BY pos", &st);
+	err = rd_prepare(r,
+			 "SELECT function, file, line, module, addr FROM site_frames"
+			 " WHERE site = ? ORDER BY pos",
+			 &st);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, site);
@@ -302,11 +304,13 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 
 	*s = (struct an_summary){ .exit_status = -1, .cut_ts = -1, .first_drop_ts = -1 };
 	/* While recording, the duration so far is the newest timeline sample. */
-	err = rd_prepare(r, "SELECT pid, mode, command, exe, allocator, end_reason, start_time_ns,"
-			    " coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0), exit_status,"
-			    " dropped_events, untracked_frees, stack_collisions, stack_map_full,"
-			    " peak_live_bytes, peak_ts, cut_ts, first_drop_ts"
-			    " FROM recording WHERE id = 1", &st);
+	err = rd_prepare(r,
+			 "SELECT pid, mode, command, exe, allocator, end_reason, start_time_ns,"
+			 " coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0), exit_status,"
+			 " dropped_events, untracked_frees, stack_collisions, stack_map_full,"
+			 " peak_live_bytes, peak_ts, cut_ts, first_drop_ts"
+			 " FROM recording WHERE id = 1",
+			 &st);
 	if (err)
 		return err;
 	rc = sqlite3_step(st);
@@ -365,9 +369,11 @@ static int load_error(struct store_reader *r, sqlite3_stmt *st, struct an_error 
 {
 	int err = 0;
 
-	*e = (struct an_error){ .kind = rd_text(st, 0, &err), .func = rd_text(st, 1, &err),
+	*e = (struct an_error){ .kind = rd_text(st, 0, &err),
+				.func = rd_text(st, 1, &err),
 				.addr = (uint64_t)sqlite3_column_int64(st, 2),
-				.ts = sqlite3_column_int64(st, 3), .tid = sqlite3_column_int(st, 4),
+				.ts = sqlite3_column_int64(st, 3),
+				.tid = sqlite3_column_int(st, 4),
 				.alloc_id = sqlite3_column_int64(st, 6),
 				.pid = sqlite3_column_int(st, 9),
 				.unreliable = sqlite3_column_int(st, 10) };
@@ -385,8 +391,8 @@ static const char *const ERRORS_SQL =
 	"SELECT e.kind, f.name, e.addr, e.ts, e.tid, e.site, e.alloc_id, a.site, e.prev_free_site,"
 	" e.pid, coalesce(e.ts >= (SELECT first_drop_ts FROM recording WHERE id = 1), 0)"
 	" FROM errors e LEFT JOIN funcs f ON f.id = e.func"
-	" LEFT JOIN allocations a ON a.id = e.alloc_id WHERE " RD_PID_ROW("e.pid")
-	" ORDER BY e.ts, e.id";
+	" LEFT JOIN allocations a ON a.id = e.alloc_id WHERE " RD_PID_ROW(
+		"e.pid") " ORDER BY e.ts, e.id";
 
 int an_errors(struct store_reader *r, struct an_errors *out)
 {
@@ -398,7 +404,8 @@ int an_errors(struct store_reader *r, struct an_errors *out)
 	err = rd_prepare(r, ERRORS_SQL, &st);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (out->n == cap) {
-			struct an_error *v = realloc(out->v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
+			struct an_error *v =
+				realloc(out->v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
 
 			if (!v) {
 				err = -ENOMEM;
@@ -459,8 +466,10 @@ static int timeline_all(struct store_reader *r, int64_t from, struct an_timeline
 	int err, rc;
 	struct an_point prev = { 0 };
 
-	err = rd_prepare(r, "SELECT ts, live_bytes, live_blocks, allocs, frees, alloc_bytes,"
-			    " free_bytes FROM timeline ORDER BY ts", &st);
+	err = rd_prepare(r,
+			 "SELECT ts, live_bytes, live_blocks, allocs, frees, alloc_bytes,"
+			 " free_bytes FROM timeline ORDER BY ts",
+			 &st);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t ts = sqlite3_column_int64(st, 0), i;
 		struct an_point *p;
@@ -516,15 +525,16 @@ static void add_delta(struct an_timeline *t, int64_t from, int64_t ts, int64_t b
 
 /* One site or one process: from its allocations (a scan; the recorder's samples are of the
  * whole recording). */
-static int timeline_scan(struct store_reader *r, int64_t site, int64_t from,
-			 struct an_timeline *t)
+static int timeline_scan(struct store_reader *r, int64_t site, int64_t from, struct an_timeline *t)
 {
 	sqlite3_stmt *st;
 	int64_t base_bytes = 0, base_blocks = 0;
 	int err, rc;
 
-	err = rd_prepare(r, "SELECT size, alloc_ts, free_ts FROM allocations"
-			    " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_ROW("pid"), &st);
+	err = rd_prepare(r,
+			 "SELECT size, alloc_ts, free_ts FROM allocations"
+			 " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_ROW("pid"),
+			 &st);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, site);
@@ -562,8 +572,9 @@ int an_timeline(struct store_reader *r, int64_t site, int64_t from_ns, int64_t t
 	*out = (struct an_timeline){ 0 };
 	if (from_ns < 0 || to_ns < 0 || resolution_ns < 0)
 		return -EINVAL;
-	err = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline)) FROM recording",
-			0, &end);
+	err = rd_scalar(
+		r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline)) FROM recording", 0,
+		&end);
 	if (err)
 		return err;
 	if (!to_ns || to_ns > end)

@@ -15,8 +15,8 @@ struct store_reader {
 /* SQL conditions restricting a query to the filtered process (true without a filter). A
  * statement that uses one gets :pid bound by rd_prepare. By stack: the stacks of the
  * process's program images, for the per-site aggregates. By row: a pid column. */
-#define RD_PID_STACK(col)                                                                       \
-	"(:pid = 0 OR " col " IN (SELECT k.id FROM stacks k JOIN processes p ON p.id = k.proc"  \
+#define RD_PID_STACK(col)                                                                          \
+	"(:pid = 0 OR " col " IN (SELECT k.id FROM stacks k JOIN processes p ON p.id = k.proc"     \
 	" WHERE p.pid = :pid))"
 #define RD_PID_ROW(col) "(:pid = 0 OR " col " = :pid)"
 

@@ -10,34 +10,34 @@ static const char SCHEMA_SQL[] =
 	"CREATE TABLE recording("
 	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  pid INTEGER NOT NULL,"
-	"  mode TEXT NOT NULL,"		/* 'launch' or 'attach' */
+	"  mode TEXT NOT NULL," /* 'launch' or 'attach' */
 	"  command TEXT NOT NULL,"
 	"  exe TEXT,"
-	"  allocator TEXT,"		/* path of the object whose allocator was probed */
+	"  allocator TEXT," /* path of the object whose allocator was probed */
 	"  start_time_ns INTEGER NOT NULL,"
-	"  duration_ns INTEGER,"	/* NULL while recording */
-	"  end_reason TEXT,"		/* exited, killed, duration, interrupted, error */
-	"  exit_status INTEGER,"	/* launched command: exit code, or 128 + signal */
-	"  options TEXT,"		/* JSON */
+	"  duration_ns INTEGER," /* NULL while recording */
+	"  end_reason TEXT,"	 /* exited, killed, duration, interrupted, error */
+	"  exit_status INTEGER," /* launched command: exit code, or 128 + signal */
+	"  options TEXT,"	 /* JSON */
 	"  dropped_events INTEGER NOT NULL DEFAULT 0,"
 	"  untracked_frees INTEGER NOT NULL DEFAULT 0,"
 	"  stack_collisions INTEGER NOT NULL DEFAULT 0,"
 	"  stack_map_full INTEGER NOT NULL DEFAULT 0,"
 	"  peak_live_bytes INTEGER NOT NULL DEFAULT 0,"
 	"  peak_ts INTEGER,"
-	"  stack_mode TEXT NOT NULL DEFAULT 'dwarf'," /* caller, fp or dwarf (--stack) */
+	"  stack_mode TEXT NOT NULL DEFAULT 'dwarf',"	   /* caller, fp or dwarf (--stack) */
 	"  fp_fallback_frames INTEGER NOT NULL DEFAULT 0," /* frames unwound by rbp for want of CFI */
-	"  unwind_files INTEGER NOT NULL DEFAULT 0,"	  /* code files with CFI tables loaded */
+	"  unwind_files INTEGER NOT NULL DEFAULT 0,"	   /* code files with CFI tables loaded */
 	"  unwind_files_no_cfi INTEGER NOT NULL DEFAULT 0,"
-	"  cut_ts INTEGER,"		/* the stop: every event before it is here, none after */
-	"  first_drop_ts INTEGER,"	/* the first event lost; misuse from then on may be spurious */
+	"  cut_ts INTEGER,"	   /* the stop: every event before it is here, none after */
+	"  first_drop_ts INTEGER," /* the first event lost; misuse from then on may be spurious */
 	"  heapscope_version TEXT NOT NULL);"
 	/* Every traced program image: a process, and again after each exec (same pid). */
 	"CREATE TABLE processes(id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER,"
 	"  exe TEXT, command TEXT, allocator TEXT,"
 	"  start_ts INTEGER NOT NULL, end_ts INTEGER,"
-	"  end_reason TEXT,"		/* exited, killed, exec, recording_end */
-	"  exit_status INTEGER);"	/* exit code, or 128 + signal */
+	"  end_reason TEXT,"	  /* exited, killed, exec, recording_end */
+	"  exit_status INTEGER);" /* exit code, or 128 + signal */
 	/* What heapscope could not trace, said once (a Go heap, no probeable allocator...). */
 	"CREATE TABLE notices(id INTEGER PRIMARY KEY, proc INTEGER REFERENCES processes(id),"
 	"  kind TEXT NOT NULL, message TEXT NOT NULL);"
@@ -64,29 +64,29 @@ static const char SCHEMA_SQL[] =
 	"CREATE TABLE stack_frames(stack_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
 	"  frame_id INTEGER NOT NULL, PRIMARY KEY(stack_id, pos)) WITHOUT ROWID;"
 	"CREATE TABLE allocations("
-	"  id INTEGER PRIMARY KEY,"	/* allocation order */
+	"  id INTEGER PRIMARY KEY," /* allocation order */
 	"  addr INTEGER NOT NULL,"
 	"  size INTEGER NOT NULL,"
 	"  func INTEGER NOT NULL REFERENCES funcs(id),"
 	"  tid INTEGER NOT NULL,"
 	"  alloc_ts INTEGER NOT NULL,"
-	"  free_ts INTEGER,"		/* NULL while live */
+	"  free_ts INTEGER," /* NULL while live */
 	"  site INTEGER REFERENCES stacks(id),"
 	"  free_site INTEGER REFERENCES stacks(id),"
 	"  free_func INTEGER REFERENCES funcs(id),"
 	"  free_tid INTEGER,"
-	"  alloc_ns INTEGER NOT NULL,"	/* time spent inside the allocator */
+	"  alloc_ns INTEGER NOT NULL," /* time spent inside the allocator */
 	"  pid INTEGER NOT NULL DEFAULT 0,"
 	"  proc INTEGER REFERENCES processes(id));" /* free_func exec: released by an exec */
 	"CREATE TABLE errors(id INTEGER PRIMARY KEY,"
-	"  kind TEXT NOT NULL,"		/* double_free or invalid_free */
+	"  kind TEXT NOT NULL," /* double_free or invalid_free */
 	"  addr INTEGER NOT NULL, ts INTEGER NOT NULL, tid INTEGER NOT NULL,"
 	"  pid INTEGER NOT NULL DEFAULT 0,"
 	"  func INTEGER REFERENCES funcs(id),"
-	"  site INTEGER REFERENCES stacks(id),"	     /* stack of the offending free */
-	"  alloc_id INTEGER REFERENCES allocations(id)," /* block concerned, when known */
+	"  site INTEGER REFERENCES stacks(id),"		   /* stack of the offending free */
+	"  alloc_id INTEGER REFERENCES allocations(id),"   /* block concerned, when known */
 	"  prev_free_site INTEGER REFERENCES stacks(id));" /* double free: the first free */
-	"CREATE TABLE timeline(ts INTEGER PRIMARY KEY,"	/* end of the interval */
+	"CREATE TABLE timeline(ts INTEGER PRIMARY KEY,"	   /* end of the interval */
 	"  live_bytes INTEGER NOT NULL, live_blocks INTEGER NOT NULL,"
 	"  allocs INTEGER NOT NULL, frees INTEGER NOT NULL,"
 	"  alloc_bytes INTEGER NOT NULL, free_bytes INTEGER NOT NULL);"
@@ -96,10 +96,10 @@ static const char SCHEMA_SQL[] =
 	"  frees INTEGER NOT NULL, freed_bytes INTEGER NOT NULL,"
 	"  live_blocks INTEGER NOT NULL, live_bytes INTEGER NOT NULL,"
 	"  peak_live_bytes INTEGER NOT NULL, peak_ts INTEGER,"
-	"  temp_allocs INTEGER NOT NULL,"	  /* freed by the same thread before it allocated again */
-	"  tight_allocs INTEGER NOT NULL,"	  /* within 10 us of the site's previous allocation */
-	"  burst_frees INTEGER NOT NULL,"	  /* freed in a burst: >= 100 frees of blocks older than 1 ms within 1 ms, <= 8 sites */
-	"  small_reallocs INTEGER NOT NULL,"  /* reallocs growing a block by at most half */
+	"  temp_allocs INTEGER NOT NULL,"  /* freed by the same thread before it allocated again */
+	"  tight_allocs INTEGER NOT NULL," /* within 10 us of the site's previous allocation */
+	"  burst_frees INTEGER NOT NULL," /* freed in a burst: >= 100 frees of blocks older than 1 ms within 1 ms, <= 8 sites */
+	"  small_reallocs INTEGER NOT NULL," /* reallocs growing a block by at most half */
 	"  max_realloc_chain INTEGER NOT NULL,"
 	"  cross_thread_frees INTEGER NOT NULL,"
 	"  first_ts INTEGER, last_ts INTEGER);"

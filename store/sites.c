@@ -11,10 +11,25 @@
 const char *const AN_GROUP_NAMES[] = { "stack", "function", "file", NULL };
 
 const char *const AN_SITE_SORT_KEYS[] = {
-	"bytes",	   "allocs",	      "frees",		 "live_blocks",	   "live_bytes",
-	"peak_live_bytes", "min_size",	      "max_size",	 "avg_size",	   "temporary_share",
-	"lifetime_p50_ns", "lifetime_p90_ns", "lifetime_p99_ns", "lifetime_max_ns", "alloc_time_p50_ns",
-	"alloc_time_p99_ns", "sites",	      "site",		 NULL,
+	"bytes",
+	"allocs",
+	"frees",
+	"live_blocks",
+	"live_bytes",
+	"peak_live_bytes",
+	"min_size",
+	"max_size",
+	"avg_size",
+	"temporary_share",
+	"lifetime_p50_ns",
+	"lifetime_p90_ns",
+	"lifetime_p99_ns",
+	"lifetime_max_ns",
+	"alloc_time_p50_ns",
+	"alloc_time_p99_ns",
+	"sites",
+	"site",
+	NULL,
 };
 
 /* A group under construction, with the fine histograms its percentiles come from. */
@@ -59,7 +74,8 @@ static struct group *find_group(struct grouping *gr, const char *key, int64_t si
 				enum an_group by)
 {
 	for (size_t i = 0; by != AN_BY_STACK && i < gr->n; i++)
-		if ((!key && !gr->g[i].s.key) || (key && gr->g[i].s.key && !strcmp(key, gr->g[i].s.key)))
+		if ((!key && !gr->g[i].s.key) ||
+		    (key && gr->g[i].s.key && !strcmp(key, gr->g[i].s.key)))
 			return &gr->g[i];
 	if (gr->n == gr->cap) {
 		size_t cap = gr->cap ? gr->cap * 2 : 64;
@@ -108,8 +124,8 @@ static int cmp_site_group(const void *a, const void *b)
 static int remember_site(struct grouping *gr, int64_t site, size_t group)
 {
 	if ((gr->nsites & (gr->nsites - 1)) == 0) {
-		int64_t *v = realloc(gr->site_group, 2 * (gr->nsites ? gr->nsites * 2 : 1) *
-							  sizeof(*v));
+		int64_t *v =
+			realloc(gr->site_group, 2 * (gr->nsites ? gr->nsites * 2 : 1) * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
@@ -128,8 +144,7 @@ static const char *SITES_SQL =
 	" WHERE (?1 IS NULL OR instr(f.function, ?1) > 0) AND (?2 IS NULL OR instr(f.file, ?2) > 0)"
 	" AND (?3 = 0 OR s.site = ?3) AND " RD_PID_STACK("s.site");
 
-static int read_groups(struct store_reader *r, const struct an_sites_query *q,
-		       struct grouping *gr)
+static int read_groups(struct store_reader *r, const struct an_sites_query *q, struct grouping *gr)
 {
 	sqlite3_stmt *st;
 	int err = rd_prepare(r, SITES_SQL, &st), rc;
@@ -140,9 +155,10 @@ static int read_groups(struct store_reader *r, const struct an_sites_query *q,
 	sqlite3_bind_text(st, 2, q->file, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, q->site);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *key = q->group == AN_BY_FUNCTION ? (const char *)sqlite3_column_text(st, 10) :
-				  q->group == AN_BY_FILE     ? (const char *)sqlite3_column_text(st, 11) :
-							       NULL;
+		const char *key =
+			q->group == AN_BY_FUNCTION ? (const char *)sqlite3_column_text(st, 10) :
+			q->group == AN_BY_FILE	   ? (const char *)sqlite3_column_text(st, 11) :
+						     NULL;
 		struct group *g = find_group(gr, key, sqlite3_column_int64(st, 0), q->group);
 
 		if (!g) {
@@ -162,7 +178,8 @@ static int read_groups(struct store_reader *r, const struct an_sites_query *q,
 static struct group *group_of(struct grouping *gr, int64_t site)
 {
 	int64_t key[2] = { site, 0 };
-	int64_t *hit = bsearch(key, gr->site_group, gr->nsites, 2 * sizeof(int64_t), cmp_site_group);
+	int64_t *hit =
+		bsearch(key, gr->site_group, gr->nsites, 2 * sizeof(int64_t), cmp_site_group);
 
 	return hit ? &gr->g[hit[1]] : NULL;
 }
@@ -171,8 +188,11 @@ static struct group *group_of(struct grouping *gr, int64_t site)
 static int read_fine_hists(struct store_reader *r, struct grouping *gr)
 {
 	sqlite3_stmt *st;
-	int err = rd_prepare(r, "SELECT site, kind, bucket, count FROM site_hist"
-				" WHERE kind IN ('lifetime_fine', 'alloc_ns_fine')", &st), rc;
+	int err = rd_prepare(r,
+			     "SELECT site, kind, bucket, count FROM site_hist"
+			     " WHERE kind IN ('lifetime_fine', 'alloc_ns_fine')",
+			     &st),
+	    rc;
 
 	if (err)
 		return err;
@@ -183,7 +203,8 @@ static int read_fine_hists(struct store_reader *r, struct grouping *gr)
 
 		if (!g || b < 0 || b >= HIST_FINE_BUCKETS || !kind)
 			continue;
-		(kind[0] == 'l' ? g->life : g->alloc_ns)[b] += (uint64_t)sqlite3_column_int64(st, 3);
+		(kind[0] == 'l' ? g->life : g->alloc_ns)[b] +=
+			(uint64_t)sqlite3_column_int64(st, 3);
 	}
 	err = rd_done(r, st, rc);
 	sqlite3_finalize(st);
@@ -235,12 +256,28 @@ static int set_sort(const char *key, int ascending, struct sort_key *out)
 		int is_double;
 	} cols[] = {
 #define COL(n) { #n, offsetof(struct an_site, n), 0 }
-#define DCOL(n) { #n, offsetof(struct an_site, n), 1 }
-		COL(bytes),	      COL(allocs),	    COL(frees),		  COL(live_blocks),
-		COL(live_bytes),      COL(peak_live_bytes), COL(min_size),	  COL(max_size),
-		DCOL(avg_size),	      DCOL(temporary_share), COL(lifetime_p50_ns), COL(lifetime_p90_ns),
-		COL(lifetime_p99_ns), COL(lifetime_max_ns), COL(alloc_time_p50_ns), COL(alloc_time_p99_ns),
-		COL(sites),	      COL(site),
+#define DCOL(n)                                                                                    \
+	{                                                                                          \
+#n, offsetof(struct an_site, n), 1                                                 \
+	}
+		COL(bytes),
+		COL(allocs),
+		COL(frees),
+		COL(live_blocks),
+		COL(live_bytes),
+		COL(peak_live_bytes),
+		COL(min_size),
+		COL(max_size),
+		DCOL(avg_size),
+		DCOL(temporary_share),
+		COL(lifetime_p50_ns),
+		COL(lifetime_p90_ns),
+		COL(lifetime_p99_ns),
+		COL(lifetime_max_ns),
+		COL(alloc_time_p50_ns),
+		COL(alloc_time_p99_ns),
+		COL(sites),
+		COL(site),
 #undef COL
 #undef DCOL
 	};
@@ -315,13 +352,16 @@ void an_sites_free(struct an_sites *s)
 
 /* --- Histograms ---------------------------------------------------------------------------- */
 
-static int sum_hist(struct store_reader *r, int64_t site, const char *kind, int64_t *counts,
-		    int n, int to_size_buckets)
+static int sum_hist(struct store_reader *r, int64_t site, const char *kind, int64_t *counts, int n,
+		    int to_size_buckets)
 {
 	sqlite3_stmt *st;
-	int err = rd_prepare(r, "SELECT bucket, sum(count) FROM site_hist WHERE kind = ?1"
-				" AND (?2 = 0 OR site = ?2) AND " RD_PID_STACK("site")
-				" GROUP BY bucket", &st), rc;
+	int err = rd_prepare(r,
+			     "SELECT bucket, sum(count) FROM site_hist WHERE kind = ?1"
+			     " AND (?2 = 0 OR site = ?2) AND " RD_PID_STACK(
+				     "site") " GROUP BY bucket",
+			     &st),
+	    rc;
 
 	if (err)
 		return err;
@@ -348,10 +388,13 @@ int an_lifetimes(struct store_reader *r, int64_t site, struct an_hist *out)
 
 	*out = (struct an_hist){ .n = LIFETIME_BUCKETS };
 	for (int i = 0; i < LIFETIME_BUCKETS; i++)
-		out->b[i] = (struct an_bucket){ lifetime_bucket_lo(i), lifetime_bucket_hi(i), counts[i] };
+		out->b[i] = (struct an_bucket){ lifetime_bucket_lo(i), lifetime_bucket_hi(i),
+						counts[i] };
 	if (!err)
-		err = rd_prepare(r, "SELECT coalesce(sum(live_blocks), 0) FROM site_stats"
-				    " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_STACK("site"), &st);
+		err = rd_prepare(r,
+				 "SELECT coalesce(sum(live_blocks), 0) FROM site_stats"
+				 " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_STACK("site"),
+				 &st);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, site);
@@ -372,7 +415,8 @@ int an_sizes(struct store_reader *r, int64_t site, struct an_hist *out)
 			last = i;
 	out->n = last + 1;
 	for (int i = 0; i <= last; i++)
-		out->b[i] = (struct an_bucket){ i ? 1LL << (i - 1) : 0, i ? (i == 64 ? INT64_MAX : 1LL << i) : 1,
+		out->b[i] = (struct an_bucket){ i ? 1LL << (i - 1) : 0,
+						i ? (i == 64 ? INT64_MAX : 1LL << i) : 1,
 						counts[i] };
 	return err;
 }
@@ -395,8 +439,7 @@ static const char *LEAKS_SQL =
 static const char *OLD_LEAKS_SQL =
 	"SELECT site, count(*), sum(size), min(alloc_ts), 0 FROM allocations"
 	" WHERE free_ts IS NULL AND alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
-	" FROM timeline)) FROM recording) - ?1 AND " RD_PID_ROW("pid")
-	" GROUP BY site";
+	" FROM timeline)) FROM recording) - ?1 AND " RD_PID_ROW("pid") " GROUP BY site";
 
 static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, struct an_leaks *out)
 {
@@ -504,8 +547,10 @@ int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, 
 	*out = (struct an_leaks){ 0 };
 	if (min_age_ns < 0 || limit < 0)
 		return -EINVAL;
-	err = rd_scalar(r, "SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0)"
-			   " FROM recording", 0, &end);
+	err = rd_scalar(r,
+			"SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0)"
+			" FROM recording",
+			0, &end);
 	if (!err)
 		err = read_leaks(r, min_age_ns, end, out);
 	for (size_t i = 0; i < out->n; i++)

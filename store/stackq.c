@@ -13,9 +13,9 @@
 /* Sites and their allocations per (walk_end, depth), shallowest first. A site without a stacks
  * row lost its stack (site 0: the event that carried it was dropped); it names no process, so
  * a process filter leaves it out. */
-#define QUALITY_SQL(source)                                                                    \
-	"SELECT coalesce(k.walk_end, 'unknown'), coalesce(k.depth, 0), count(*), sum(w.allocs)" \
-	" FROM " source " w LEFT JOIN stacks k ON k.id = w.site WHERE w.allocs > 0"             \
+#define QUALITY_SQL(source)                                                                        \
+	"SELECT coalesce(k.walk_end, 'unknown'), coalesce(k.depth, 0), count(*), sum(w.allocs)"    \
+	" FROM " source " w LEFT JOIN stacks k ON k.id = w.site WHERE w.allocs > 0"                \
 	" AND " RD_PID_STACK("w.site") " GROUP BY 1, 2 ORDER BY 2"
 
 static const char *const SQL_SITES = QUALITY_SQL("site_stats");
@@ -68,7 +68,7 @@ struct depths {
 	struct depth_count {
 		int depth;
 		int64_t allocs;
-	} *v;
+	} * v;
 	size_t n;
 };
 
@@ -149,8 +149,10 @@ static int read_recording(struct store_reader *r, struct an_stack_quality *q)
 	sqlite3_stmt *st;
 	int err, rc;
 
-	err = rd_prepare(r, "SELECT stack_mode, fp_fallback_frames, unwind_files,"
-			    " unwind_files_no_cfi FROM recording WHERE id = 1", &st);
+	err = rd_prepare(r,
+			 "SELECT stack_mode, fp_fallback_frames, unwind_files,"
+			 " unwind_files_no_cfi FROM recording WHERE id = 1",
+			 &st);
 	if (err)
 		return err;
 	rc = sqlite3_step(st);

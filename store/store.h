@@ -12,8 +12,8 @@ struct store_recording {
 	const char *command;
 	const char *exe;
 	const char *allocator;
-	int64_t start_time_ns; /* wall clock */
-	const char *options;   /* JSON */
+	int64_t start_time_ns;	/* wall clock */
+	const char *options;	/* JSON */
 	const char *stack_mode; /* caller, fp, dwarf */
 };
 
@@ -24,7 +24,7 @@ struct store_alloc {
 	int func; /* funcs.id */
 	int tid;
 	int64_t alloc_ts, alloc_ns;
-	int64_t free_ts; /* < 0: still live */
+	int64_t free_ts;	 /* < 0: still live */
 	int64_t site, free_site; /* stacks.id, 0 = unknown */
 	int free_func, free_tid;
 	int pid;
@@ -85,7 +85,8 @@ struct store_end {
 };
 
 struct store_site_stats {
-	int64_t site, allocs, bytes, min_size, max_size, frees, freed_bytes, live_blocks, live_bytes;
+	int64_t site, allocs, bytes, min_size, max_size, frees, freed_bytes, live_blocks,
+		live_bytes;
 	int64_t peak_live_bytes, peak_ts, temp_allocs, tight_allocs, burst_frees, small_reallocs;
 	int64_t max_realloc_chain, cross_thread_frees, first_ts, last_ts;
 };
@@ -117,8 +118,8 @@ int store_insert_error(struct store *s, const struct store_error *e);
 int store_insert_timeline(struct store *s, const struct store_timeline *t);
 int store_insert_event(struct store *s, const struct store_event *e);
 int store_insert_site_stats(struct store *s, const struct store_site_stats *ss);
-int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int bucket,
-			   int64_t lo, int64_t hi, int64_t count);
+int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int bucket, int64_t lo,
+			   int64_t hi, int64_t count);
 int store_insert_cross_thread(struct store *s, int64_t site, int64_t free_site, int64_t blocks);
 int store_insert_bpf_program(struct store *s, const char *name, int64_t runs, int64_t run_time_ns);
 int store_insert_leak_site(struct store *s, const struct store_leak_site *l);

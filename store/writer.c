@@ -42,27 +42,31 @@ static const char *const STMT_SQL[ST_COUNT] = {
 		     " VALUES (?,?,?,?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stacks(id, depth, walk_end, proc) VALUES (?,?,?,?)",
 	[ST_STACK_FRAME] = "INSERT INTO stack_frames(stack_id, pos, frame_id) VALUES (?,?,?)",
-	[ST_MODULE] = "INSERT INTO modules(id, path, build_id, load_addr, end_addr) VALUES (?,?,?,?,?)",
+	[ST_MODULE] =
+		"INSERT INTO modules(id, path, build_id, load_addr, end_addr) VALUES (?,?,?,?,?)",
 	[ST_ERROR] = "INSERT INTO errors(kind, addr, ts, tid, func, site, alloc_id, prev_free_site,"
 		     " pid) VALUES (?,?,?,?,?,?,?,?,?)",
-	[ST_TIMELINE] = "INSERT OR REPLACE INTO timeline(ts, live_bytes, live_blocks, allocs, frees,"
-			" alloc_bytes, free_bytes) VALUES (?,?,?,?,?,?,?)",
+	[ST_TIMELINE] =
+		"INSERT OR REPLACE INTO timeline(ts, live_bytes, live_blocks, allocs, frees,"
+		" alloc_bytes, free_bytes) VALUES (?,?,?,?,?,?,?)",
 	[ST_EVENT] = "INSERT INTO events(ts, kind, func, tid, addr, size, old_addr, site, pid)"
 		     " VALUES (?,?,?,?,?,?,?,?,?)",
 	[ST_PROBE] = "INSERT INTO probes(func, symbol, module, offset, insn, emulated, retprobe,"
 		     " reason) VALUES (?,?,?,?,?,?,?,?)",
-	[ST_SITE_STATS] = "INSERT OR REPLACE INTO site_stats(site, allocs, bytes, min_size, max_size,"
-			  " frees, freed_bytes, live_blocks, live_bytes, peak_live_bytes, peak_ts,"
-			  " temp_allocs, tight_allocs, burst_frees, small_reallocs, max_realloc_chain,"
-			  " cross_thread_frees, first_ts, last_ts)"
-			  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_SITE_STATS] =
+		"INSERT OR REPLACE INTO site_stats(site, allocs, bytes, min_size, max_size,"
+		" frees, freed_bytes, live_blocks, live_bytes, peak_live_bytes, peak_ts,"
+		" temp_allocs, tight_allocs, burst_frees, small_reallocs, max_realloc_chain,"
+		" cross_thread_frees, first_ts, last_ts)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_SITE_HIST] = "INSERT OR REPLACE INTO site_hist(site, kind, bucket, lo, hi, count)"
 			 " VALUES (?,?,?,?,?,?)",
 	[ST_CROSS_THREAD] = "INSERT OR REPLACE INTO cross_thread(site, free_site, blocks)"
 			    " VALUES (?,?,?)",
 	[ST_LEAK_SITE] = "INSERT OR REPLACE INTO leak_sites(site, blocks, bytes, oldest_ts, growth)"
 			 " VALUES (?,?,?,?,?)",
-	[ST_BPF_PROGRAM] = "INSERT OR REPLACE INTO bpf_programs(name, runs, run_time_ns) VALUES (?,?,?)",
+	[ST_BPF_PROGRAM] =
+		"INSERT OR REPLACE INTO bpf_programs(name, runs, run_time_ns) VALUES (?,?,?)",
 	[ST_PROCESS] = "INSERT INTO processes(id, pid, ppid, exe, command, allocator, start_ts)"
 		       " VALUES (?,?,?,?,?,?,?)",
 	[ST_PROCESS_END] = "UPDATE processes SET end_ts = ?, end_reason = ?, exit_status = ?"
@@ -81,16 +85,12 @@ struct store {
 static int sql_errno(int rc)
 {
 	switch (rc & 0xff) {
-	case SQLITE_FULL:
-		return -ENOSPC;
+	case SQLITE_FULL: return -ENOSPC;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
-	case SQLITE_CANTOPEN:
-		return -EACCES;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	default:
-		return -EIO;
+	case SQLITE_CANTOPEN: return -EACCES;
+	case SQLITE_NOMEM: return -ENOMEM;
+	default: return -EIO;
 	}
 }
 
@@ -115,8 +115,8 @@ static int configure(struct store *s)
 static int prepare_all(struct store *s)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
-		int rc = sqlite3_prepare_v3(s->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-					    NULL);
+		int rc = sqlite3_prepare_v3(s->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &s->st[i], NULL);
 
 		if (rc != SQLITE_OK)
 			return sql_errno(rc);
@@ -172,7 +172,10 @@ int store_create(const char *path, struct store **out, char *errbuf, size_t errl
 	if (err) {
 		int sys = sqlite3_system_errno(s->db);
 
-		snprintf(errbuf, errlen, "%s", sys ? strerror(sys) : msg ? msg : sqlite3_errmsg(s->db));
+		snprintf(errbuf, errlen, "%s",
+			 sys ? strerror(sys) :
+			 msg ? msg :
+			       sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	s->in_txn = 1;
@@ -457,12 +460,24 @@ int store_insert_event_count(struct store *s, const struct store_event_count *c)
 int store_insert_site_stats(struct store *s, const struct store_site_stats *ss)
 {
 	sqlite3_stmt *st = s->st[ST_SITE_STATS];
-	const int64_t v[] = { ss->site,	      ss->allocs,	     ss->bytes,
-			      ss->min_size,	      ss->max_size,	     ss->frees,
-			      ss->freed_bytes,	      ss->live_blocks,	     ss->live_bytes,
-			      ss->peak_live_bytes,    ss->peak_ts,	     ss->temp_allocs,
-			      ss->tight_allocs,	      ss->burst_frees,	     ss->small_reallocs,
-			      ss->max_realloc_chain,  ss->cross_thread_frees, ss->first_ts,
+	const int64_t v[] = { ss->site,
+			      ss->allocs,
+			      ss->bytes,
+			      ss->min_size,
+			      ss->max_size,
+			      ss->frees,
+			      ss->freed_bytes,
+			      ss->live_blocks,
+			      ss->live_bytes,
+			      ss->peak_live_bytes,
+			      ss->peak_ts,
+			      ss->temp_allocs,
+			      ss->tight_allocs,
+			      ss->burst_frees,
+			      ss->small_reallocs,
+			      ss->max_realloc_chain,
+			      ss->cross_thread_frees,
+			      ss->first_ts,
 			      ss->last_ts };
 
 	for (int i = 0; i < (int)(sizeof(v) / sizeof(*v)); i++)
@@ -470,8 +485,8 @@ int store_insert_site_stats(struct store *s, const struct store_site_stats *ss)
 	return run(st);
 }
 
-int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int bucket,
-			   int64_t lo, int64_t hi, int64_t count)
+int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int bucket, int64_t lo,
+			   int64_t hi, int64_t count)
 {
 	sqlite3_stmt *st = s->st[ST_SITE_HIST];
 
@@ -564,13 +579,14 @@ int store_commit(struct store *s)
 int store_end_recording(struct store *s, const struct store_end *e)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db,
-				    "UPDATE recording SET duration_ns = ?, end_reason = ?, exit_status = ?,"
-				    " dropped_events = ?, untracked_frees = ?, stack_collisions = ?,"
-				    " stack_map_full = ?, peak_live_bytes = ?, peak_ts = ?,"
-				    " fp_fallback_frames = ?, unwind_files = ?, unwind_files_no_cfi = ?,"
-				    " cut_ts = ?, first_drop_ts = ? WHERE id = 1",
-				    -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(
+		s->db,
+		"UPDATE recording SET duration_ns = ?, end_reason = ?, exit_status = ?,"
+		" dropped_events = ?, untracked_frees = ?, stack_collisions = ?,"
+		" stack_map_full = ?, peak_live_bytes = ?, peak_ts = ?,"
+		" fp_fallback_frames = ?, unwind_files = ?, unwind_files_no_cfi = ?,"
+		" cut_ts = ?, first_drop_ts = ? WHERE id = 1",
+		-1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return sql_errno(rc);

@@ -24,15 +24,22 @@ static char path[64];
 
 static void alloc(struct tracker *t, int64_t ts, int64_t site, uint64_t addr, uint64_t size)
 {
-	struct tracker_alloc a = { .ts = ts, .site = site, .addr = addr, .size = size,
-				   .func = HS_FN_MALLOC, .tid = 1, .dur_ns = 500 };
+	struct tracker_alloc a = { .ts = ts,
+				   .site = site,
+				   .addr = addr,
+				   .size = size,
+				   .func = HS_FN_MALLOC,
+				   .tid = 1,
+				   .dur_ns = 500 };
 
 	assert_int_equal(tracker_on_alloc(t, &a), 0);
 }
 
 static void release(struct tracker *t, int64_t ts, uint64_t addr, int tid)
 {
-	struct tracker_free f = { .ts = ts, .site = 9, .addr = addr, .func = HS_FN_FREE, .tid = tid };
+	struct tracker_free f = {
+		.ts = ts, .site = 9, .addr = addr, .func = HS_FN_FREE, .tid = tid
+	};
 
 	assert_int_equal(tracker_on_free(t, &f), 0);
 }
@@ -45,8 +52,9 @@ static struct store_reader *make_recording(void)
 {
 	struct store_recording rec = { .pid = 42, .mode = "launch", .command = "prog" };
 	struct tracker_opts o = { .traced_from_start = 1, .interval_ns = 100 * MS };
-	struct store_end end = { .duration_ns = 1000 * MS, .end_reason = "exited", .cut_ts = -1,
-				 .first_drop_ts = -1 };
+	struct store_end end = {
+		.duration_ns = 1000 * MS, .end_reason = "exited", .cut_ts = -1, .first_drop_ts = -1
+	};
 	struct tracker_stats ts;
 	const char *files[] = { "a.c", "b.c", "a.c" };
 	struct store_reader *r;
@@ -63,7 +71,9 @@ static struct store_reader *make_recording(void)
 		int64_t frame = i;
 
 		snprintf(fn, sizeof(fn), "f%d", i);
-		assert_int_equal(store_insert_frame(st, i, 0x1000 + i, 1, i, fn, files[i - 1], 10 * i), 0);
+		assert_int_equal(store_insert_frame(st, i, 0x1000 + i, 1, i, fn, files[i - 1],
+						    10 * i),
+				 0);
 		assert_int_equal(store_insert_stack(st, i, 1, "complete", &frame, 0), 0);
 	}
 	assert_int_equal(tracker_new(st, &o, &t), 0);
@@ -195,7 +205,7 @@ static void test_leaks_and_histograms(void **state)
 	assert_int_equal(total, 3210);
 	assert_int_equal(h.live, 5);
 	assert_int_equal(h.b[1].count, 3000); /* [1 us, 2 us) */
-	assert_int_equal(h.b[11].count, 10); /* [1.024 ms, 2.048 ms)... 2 ms */
+	assert_int_equal(h.b[11].count, 10);  /* [1.024 ms, 2.048 ms)... 2 ms */
 	assert_int_equal(h.b[17].count, 200); /* [65.5 ms, 131 ms): 100 ms */
 	assert_int_equal(an_sizes(r, 0, &h), 0);
 	assert_int_equal(h.b[6].count, 3201); /* [32, 64): 48 */
@@ -236,11 +246,16 @@ struct quality_site {
 static struct store_reader *make_quality(const char *mode, const struct quality_site *v, int n,
 					 int with_site_stats)
 {
-	struct store_recording rec = { .pid = 7, .mode = "launch", .command = "q",
-				       .stack_mode = mode };
-	struct store_end end = { .duration_ns = 1000 * MS, .end_reason = "exited",
-				 .fp_fallback_frames = 17, .unwind_files = 41,
-				 .unwind_files_no_cfi = 2, .cut_ts = -1, .first_drop_ts = -1 };
+	struct store_recording rec = {
+		.pid = 7, .mode = "launch", .command = "q", .stack_mode = mode
+	};
+	struct store_end end = { .duration_ns = 1000 * MS,
+				 .end_reason = "exited",
+				 .fp_fallback_frames = 17,
+				 .unwind_files = 41,
+				 .unwind_files_no_cfi = 2,
+				 .cut_ts = -1,
+				 .first_drop_ts = -1 };
 	int64_t frames[64], id = 0;
 	struct store_reader *r;
 	struct store *st;
@@ -257,12 +272,18 @@ static struct store_reader *make_quality(const char *mode, const struct quality_
 
 		if (v[i].site)
 			assert_int_equal(store_insert_stack(st, v[i].site, v[i].depth,
-							    v[i].walk_end, frames, 0), 0);
+							    v[i].walk_end, frames, 0),
+					 0);
 		if (with_site_stats)
 			assert_int_equal(store_insert_site_stats(st, &ss), 0);
 		for (int64_t k = 0; !with_site_stats && k < v[i].allocs; k++) {
-			struct store_alloc a = { .id = ++id, .addr = 0x1000 + 16 * id, .size = 16,
-						 .func = 1, .tid = 1, .alloc_ts = id, .free_ts = -1,
+			struct store_alloc a = { .id = ++id,
+						 .addr = 0x1000 + 16 * id,
+						 .size = 16,
+						 .func = 1,
+						 .tid = 1,
+						 .alloc_ts = id,
+						 .free_ts = -1,
 						 .site = v[i].site };
 
 			assert_int_equal(store_insert_alloc(st, &a), 0);
@@ -274,8 +295,7 @@ static struct store_reader *make_quality(const char *mode, const struct quality_
 	return r;
 }
 
-static void assert_end(const struct an_walk_end *e, const char *name, int64_t sites,
-		       int64_t allocs)
+static void assert_end(const struct an_walk_end *e, const char *name, int64_t sites, int64_t allocs)
 {
 	assert_string_equal(e->walk_end, name);
 	assert_int_equal(e->sites, sites);
@@ -330,7 +350,8 @@ static void test_stack_quality(void **state)
 static void test_stack_quality_good(void **state)
 {
 	static const struct quality_site v[] = {
-		{ 1, 12, "complete", 990 }, { 2, 64, "depth", 10 },
+		{ 1, 12, "complete", 990 },
+		{ 2, 64, "depth", 10 },
 	};
 	struct store_reader *r = make_quality("dwarf", v, 2, 1);
 	struct an_stack_quality q;
@@ -349,7 +370,9 @@ static void test_stack_quality_good(void **state)
 static void test_stack_quality_live(void **state)
 {
 	static const struct quality_site v[] = {
-		{ 1, 1, "caller_only", 3 }, { 2, 1, "caller_only", 2 }, { 0, 0, NULL, 1 },
+		{ 1, 1, "caller_only", 3 },
+		{ 2, 1, "caller_only", 2 },
+		{ 0, 0, NULL, 1 },
 	};
 	struct store_reader *r = make_quality("caller", v, 3, 0);
 	struct an_stack_quality q;
@@ -403,7 +426,8 @@ static void test_open_errors(void **state)
 	f = fopen("/tmp/hs-not-sqlite.db", "w");
 	fputs("hello", f);
 	fclose(f);
-	assert_int_equal(store_reader_open("/tmp/hs-not-sqlite.db", &r, err, sizeof(err)), -ENOTSUP);
+	assert_int_equal(store_reader_open("/tmp/hs-not-sqlite.db", &r, err, sizeof(err)),
+			 -ENOTSUP);
 	assert_non_null(strstr(err, "not a heapscope recording"));
 	unlink("/tmp/hs-not-sqlite.db");
 }

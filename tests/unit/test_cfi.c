@@ -138,8 +138,8 @@ struct want {
 };
 
 static const struct want fp_want[] = {
-	{ 0, HS_CFA_RSP, 8, 0 },  { 1, HS_CFA_RSP, 16, -2 }, { 4, HS_CFA_RBP, 16, -2 },
-	{ 8, HS_CFA_RSP, 8, 0 },  { 9, HS_CFA_NONE, 0, 0 },
+	{ 0, HS_CFA_RSP, 8, 0 }, { 1, HS_CFA_RSP, 16, -2 }, { 4, HS_CFA_RBP, 16, -2 },
+	{ 8, HS_CFA_RSP, 8, 0 }, { 9, HS_CFA_NONE, 0, 0 },
 };
 
 static const struct want stop_want[] = {
@@ -156,8 +156,7 @@ static const struct want expr_want[] = {
 };
 
 static const struct want odd_want[] = {
-	{ 0, HS_CFA_RSP, 8, 0 },
-	{ 1, HS_CFA_UNSUPPORTED, 0, 0 },  /* CFA on rbx */
+	{ 0, HS_CFA_RSP, 8, 0 },	  { 1, HS_CFA_UNSUPPORTED, 0, 0 }, /* CFA on rbx */
 	{ 2, HS_CFA_UNSUPPORTED, 0, 0 },  /* CFA offset above 65535 (merged with the above) */
 	{ 3, HS_CFA_RSP, 65535, 0 },	  /* the largest offset a row holds */
 	{ 4, HS_CFA_UNSUPPORTED, 0, 0 },  /* rbp at *(rbp + 0): an expression */
@@ -173,8 +172,7 @@ static const struct want odd_want[] = {
 	{ 14, HS_CFA_UNSUPPORTED, 0, 0 }, /* a negative CFA offset */
 	{ 15, HS_CFA_RBP, 0, 0 },	  /* CFA = rbp */
 	{ 16, HS_CFA_UNSUPPORTED, 0, 0 }, /* rbp at CFA+0: slot 0 would read "unchanged" */
-	{ 17, HS_CFA_RBP, 0, 0 },
-	{ 18, HS_CFA_NONE, 0, 0 },
+	{ 17, HS_CFA_RBP, 0, 0 },	  { 18, HS_CFA_NONE, 0, 0 },
 };
 
 static const struct want signal_want[] = {
@@ -453,9 +451,9 @@ static void write_file(const char *name, const char *text)
 
 /* fp_fn, a 4 KiB filler so crt's CFI covers little of the code, and main. */
 static const char prog_asm[] = ".text\n" FP_FN_ASM("fp_fn")
-	FN_BEGIN("filler") ".skip 4096, 0x90\nret\n" FN_END("filler")
-	".globl main\nmain:\nxor %eax, %eax\nret\n"
-	".section .note.GNU-stack,\"\",@progbits\n";
+	FN_BEGIN("filler") ".skip 4096, 0x90\nret\n" FN_END(
+		"filler") ".globl main\nmain:\nxor %eax, %eax\nret\n"
+			  ".section .note.GNU-stack,\"\",@progbits\n";
 
 /* The kind of the row holding vaddr, -1 when none does. */
 static int kind_at(const struct hs_unwind_row *rows, size_t n, uint64_t vaddr)
@@ -611,11 +609,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_self),	   cmocka_unit_test(test_start_is_stop),
-		cmocka_unit_test(test_libc),	   cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_self),	    cmocka_unit_test(test_start_is_stop),
+		cmocka_unit_test(test_libc),	    cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_debug_frame), cmocka_unit_test(test_no_eh_frame_hdr),
-		cmocka_unit_test(test_above_4g),   cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_timing),	   cmocka_unit_test(test_ldso_entry_is_stop),
+		cmocka_unit_test(test_above_4g),    cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_timing),	    cmocka_unit_test(test_ldso_entry_is_stop),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

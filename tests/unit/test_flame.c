@@ -33,7 +33,8 @@ static void make(struct fake *f, int64_t bytes, int64_t allocs, int64_t live, in
 		f->frames[i].function = names[i][0] == '?' ? NULL : strndup(names[i], len);
 		f->frames[i].file = f->frames[i].function ? "x.c" : NULL;
 		f->frames[i].line = colon ? atoi(colon + 1) : 0;
-		f->frames[i].addr = 0x1000 + (uint64_t)(names[i][0] == '?' ? atoi(names[i] + 1) : i);
+		f->frames[i].addr =
+			0x1000 + (uint64_t)(names[i][0] == '?' ? atoi(names[i] + 1) : i);
 	}
 	f->site.stack.depth = n;
 	f->site.stack.frames = f->frames;
@@ -81,7 +82,8 @@ static void test_merge_and_order(void **state)
 	make(&f[1], 300, 2, 0, 3, b);
 	make(&f[2], 50, 5, 0, 3, c);
 	got = render(f, 3, FLAME_BYTES);
-	assert_string_equal(got,
+	assert_string_equal(
+		got,
 		"{\"name\":\"all\",\"value\":450,\"children\":["
 		"{\"name\":\"main\",\"file\":\"x.c\",\"line\":1,\"module\":null,\"value\":450,\"children\":["
 		"{\"name\":\"mid\",\"file\":\"x.c\",\"line\":5,\"module\":null,\"value\":400,\"children\":["
@@ -136,7 +138,9 @@ static void test_unknown_and_zero_weight(void **state)
 	make(&f[2], 0, 1, 0, 2, c); /* no live bytes: left out */
 	got = render(f, 3, FLAME_LIVE_BYTES);
 	assert_non_null(strstr(got, "{\"name\":\"all\",\"value\":16,"));
-	assert_non_null(strstr(got, "{\"name\":\"0x1002\",\"file\":null,\"line\":null,\"module\":null,\"value\":9,"));
+	assert_non_null(strstr(
+		got,
+		"{\"name\":\"0x1002\",\"file\":null,\"line\":null,\"module\":null,\"value\":9,"));
 	assert_non_null(strstr(got, "{\"name\":\"0x1001\""));
 	assert_null(strstr(got, "\"f\""));
 	free(got);

@@ -10,8 +10,11 @@
 
 static void test_fine_buckets_hold_their_values(void **state)
 {
-	uint64_t vals[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 1000, 1023, 1024, 1535,
-			    1536, 123456789, UINT64_MAX / 3, UINT64_MAX };
+	uint64_t vals[] = { 0,	       1,    2,	   3,	      4,
+			    5,	       6,    7,	   8,	      9,
+			    15,	       16,   17,   1000,      1023,
+			    1024,      1535, 1536, 123456789, UINT64_MAX / 3,
+			    UINT64_MAX };
 	(void)state;
 
 	for (size_t k = 0; k < sizeof(vals) / sizeof(*vals); k++) {
@@ -36,7 +39,7 @@ static void test_lifetime_buckets(void **state)
 	assert_int_equal(lifetime_bucket(1000), 1);
 	assert_int_equal(lifetime_bucket(1999), 1);
 	assert_int_equal(lifetime_bucket(2000), 2);
-	assert_int_equal(lifetime_bucket(10000000), 14); /* 10 ms: [8.192 ms, 16.384 ms) */
+	assert_int_equal(lifetime_bucket(10000000), 14);  /* 10 ms: [8.192 ms, 16.384 ms) */
 	assert_int_equal(lifetime_bucket(200000000), 18); /* 200 ms: [131 ms, 262 ms) */
 	assert_int_equal(lifetime_bucket(LIFETIME_HOUR_NS - 1), LIFETIME_BUCKETS - 2);
 	assert_int_equal(lifetime_bucket(LIFETIME_HOUR_NS), LIFETIME_BUCKETS - 1);

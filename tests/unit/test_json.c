@@ -134,7 +134,9 @@ static void test_script_safety(void **state)
 	expect_str("<!-- x -->", 10, "\"\\u003c!-- x -->\"");
 	expect_str("a<b/c <", 7, "\"a<b/c <\"");
 	/* U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR */
-	expect_str("a\xe2\x80\xa8" "b\xe2\x80\xa9", 8, "\"a\\u2028b\\u2029\"");
+	expect_str("a\xe2\x80\xa8"
+		   "b\xe2\x80\xa9",
+		   8, "\"a\\u2028b\\u2029\"");
 }
 
 static void test_utf8(void **state)
@@ -146,17 +148,26 @@ static void test_utf8(void **state)
 	expect_str("\xef\xbf\xbf\xf4\x8f\xbf\xbf\xee\x80\x80", 10,
 		   "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\xee\x80\x80\"");
 	/* A stray byte, a stray continuation byte: one U+FFFD each. */
-	expect_str("a\xff" "b\x80" "c", 5, "\"a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\"");
+	expect_str("a\xff"
+		   "b\x80"
+		   "c",
+		   5,
+		   "\"a\xef\xbf\xbd"
+		   "b\xef\xbf\xbd"
+		   "c\"");
 	/* Overlong encodings of '/' (C0 AF) and of U+0000 in three bytes (E0 80 80). */
 	expect_str("\xc0\xaf", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");
 	expect_str("\xe0\x80\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
 	/* A truncated sequence is one U+FFFD, whether at the end or before ASCII. */
 	expect_str("\xe2\x82", 2, "\"\xef\xbf\xbd\"");
-	expect_str("\xe2\x82" "A\xf0\x9f\x98", 6, "\"\xef\xbf\xbd" "A\xef\xbf\xbd\"");
+	expect_str("\xe2\x82"
+		   "A\xf0\x9f\x98",
+		   6,
+		   "\"\xef\xbf\xbd"
+		   "A\xef\xbf\xbd\"");
 	/* A UTF-16 surrogate (U+D800) and a code point above U+10FFFF. */
 	expect_str("\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
-	expect_str("\xf4\x90\x80\x80", 4,
-		   "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+	expect_str("\xf4\x90\x80\x80", 4, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
 	expect_str("\xf5\x80", 2, "\"\xef\xbf\xbd\xef\xbf\xbd\"");
 }
 

@@ -12,10 +12,10 @@
 #include "agent/elfsym.h"
 #include "agent/placement.h"
 
-#define LIBC	  "/lib/x86_64-linux-gnu/libc.so.6"
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define LIBSTDCXX "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
-#define VADDR	  0x1000
-#define B(...)	  ((const uint8_t[]){ __VA_ARGS__ }), sizeof((const uint8_t[]){ __VA_ARGS__ })
+#define VADDR 0x1000
+#define B(...) ((const uint8_t[]){ __VA_ARGS__ }), sizeof((const uint8_t[]){ __VA_ARGS__ })
 
 struct want {
 	int rc;
@@ -340,14 +340,14 @@ static void test_call_before(void **state)
 		size_t n;
 		int is_call;
 	} cases[] = {
-		{ { 0xe8, 0x10, 0x20, 0x30, 0x40 }, 5, 1 },	   /* call rel32 */
-		{ { 0xff, 0xd0 }, 2, 1 },			   /* call *%rax */
-		{ { 0x41, 0xff, 0xd3 }, 3, 1 },			   /* call *%r11 */
+		{ { 0xe8, 0x10, 0x20, 0x30, 0x40 }, 5, 1 },	  /* call rel32 */
+		{ { 0xff, 0xd0 }, 2, 1 },			  /* call *%rax */
+		{ { 0x41, 0xff, 0xd3 }, 3, 1 },			  /* call *%r11 */
 		{ { 0xff, 0x15, 0x10, 0x20, 0x30, 0x40 }, 6, 1 }, /* call *disp32(%rip) */
-		{ { 0xff, 0x50, 0x08 }, 3, 1 },			   /* call *0x8(%rax) */
-		{ { 0x48, 0x89, 0xc7 }, 3, 0 },			   /* mov %rax,%rdi */
-		{ { 0x00, 0x00, 0x00, 0x00 }, 4, 0 },		   /* data */
-		{ { 0xc3 }, 1, 0 },				   /* ret */
+		{ { 0xff, 0x50, 0x08 }, 3, 1 },			  /* call *0x8(%rax) */
+		{ { 0x48, 0x89, 0xc7 }, 3, 0 },			  /* mov %rax,%rdi */
+		{ { 0x00, 0x00, 0x00, 0x00 }, 4, 0 },		  /* data */
+		{ { 0xc3 }, 1, 0 },				  /* ret */
 	};
 	(void)state;
 

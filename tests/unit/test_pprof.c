@@ -30,18 +30,32 @@ static void expect_bytes(const struct pprof *p, const char *want, size_t want_le
 #define EXPECT_BYTES(p, lit) expect_bytes(p, lit, sizeof(lit) - 1)
 
 /* The four sample types and the string table's fixed head, as every profile starts. */
-#define SAMPLE_TYPES                                                                            \
-	"\x0a\x04\x08\x01\x10\x02" /* alloc_objects/count */                                \
-	"\x0a\x04\x08\x03\x10\x04" /* alloc_space/bytes */                                  \
-	"\x0a\x04\x08\x05\x10\x02" /* inuse_objects/count */                                \
+#define SAMPLE_TYPES                                                                               \
+	"\x0a\x04\x08\x01\x10\x02" /* alloc_objects/count */                                       \
+	"\x0a\x04\x08\x03\x10\x04" /* alloc_space/bytes */                                         \
+	"\x0a\x04\x08\x05\x10\x02" /* inuse_objects/count */                                       \
 	"\x0a\x04\x08\x06\x10\x04" /* inuse_space/bytes */
-#define STRINGS_HEAD                                                                            \
-	"\x32\x00"                                                                              \
-	"\x32\x0d" "alloc_objects" "\x32\x05" "count" "\x32\x0b" "alloc_space"                  \
-	"\x32\x05" "bytes" "\x32\x0d" "inuse_objects" "\x32\x0b" "inuse_space"                  \
-	"\x32\x05" "space"
+#define STRINGS_HEAD                                                                               \
+	"\x32\x00"                                                                                 \
+	"\x32\x0d"                                                                                 \
+	"alloc_objects"                                                                            \
+	"\x32\x05"                                                                                 \
+	"count"                                                                                    \
+	"\x32\x0b"                                                                                 \
+	"alloc_space"                                                                              \
+	"\x32\x05"                                                                                 \
+	"bytes"                                                                                    \
+	"\x32\x0d"                                                                                 \
+	"inuse_objects"                                                                            \
+	"\x32\x0b"                                                                                 \
+	"inuse_space"                                                                              \
+	"\x32\x05"                                                                                 \
+	"space"
 /* period_type {space, bytes}, period 1, default_sample_type inuse_space */
-#define TRAILER "\x5a\x04\x08\x07\x10\x04" "\x60\x01" "\x70\x06"
+#define TRAILER                                                                                    \
+	"\x5a\x04\x08\x07\x10\x04"                                                                 \
+	"\x60\x01"                                                                                 \
+	"\x70\x06"
 
 static void test_bytes_symbolized(void **state)
 {
@@ -54,12 +68,19 @@ static void test_bytes_symbolized(void **state)
 	pprof_set_time(p, 1000, 0);
 	EXPECT_BYTES(p, SAMPLE_TYPES
 		     /* sample {location_id [1] packed, value [1, 300, 1, 300] packed} */
-		     "\x12\x0b" "\x0a\x01\x01" "\x12\x06\x01\xac\x02\x01\xac\x02"
+		     "\x12\x0b"
+		     "\x0a\x01\x01"
+		     "\x12\x06\x01\xac\x02\x01\xac\x02"
 		     /* location {id 1, line {function_id 1, line 3}} */
-		     "\x22\x08" "\x08\x01" "\x22\x04\x08\x01\x10\x03"
+		     "\x22\x08"
+		     "\x08\x01"
+		     "\x22\x04\x08\x01\x10\x03"
 		     /* function {id 1, name 8, system_name 8, filename 9} */
-		     "\x2a\x08" "\x08\x01\x10\x08\x18\x08\x20\x09"
-		     STRINGS_HEAD "\x32\x01" "f" "\x32\x03" "a.c"
+		     "\x2a\x08"
+		     "\x08\x01\x10\x08\x18\x08\x20\x09" STRINGS_HEAD "\x32\x01"
+		     "f"
+		     "\x32\x03"
+		     "a.c"
 		     /* time_nanos 1000 */
 		     "\x48\xe8\x07" TRAILER);
 	pprof_free(p);
@@ -77,15 +98,22 @@ static void test_bytes_mapped_address(void **state)
 	assert_int_equal(pprof_add_sample(p, &f, 1, v), 0);
 	EXPECT_BYTES(p, SAMPLE_TYPES
 		     /* sample {location_id [1], value [-1 (ten bytes), 0, 0, 0]} */
-		     "\x12\x12" "\x0a\x01\x01"
+		     "\x12\x12"
+		     "\x0a\x01\x01"
 		     "\x12\x0d\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00\x00"
 		     /* mapping {id 1, start 0x1000, limit 0x2000, filename 9, has_* true} */
-		     "\x1a\x10" "\x08\x01\x10\x80\x20\x18\x80\x40\x28\x09\x38\x01\x40\x01\x48\x01"
+		     "\x1a\x10"
+		     "\x08\x01\x10\x80\x20\x18\x80\x40\x28\x09\x38\x01\x40\x01\x48\x01"
 		     /* location {id 1, mapping_id 1, address 0x1234, line {function_id 1}} */
-		     "\x22\x0b" "\x08\x01\x10\x01\x18\xb4\x24" "\x22\x02\x08\x01"
+		     "\x22\x0b"
+		     "\x08\x01\x10\x01\x18\xb4\x24"
+		     "\x22\x02\x08\x01"
 		     /* function {id 1, name 8 ("0x1234"), system_name 8} */
-		     "\x2a\x06" "\x08\x01\x10\x08\x18\x08"
-		     STRINGS_HEAD "\x32\x06" "0x1234" "\x32\x01" "m" TRAILER);
+		     "\x2a\x06"
+		     "\x08\x01\x10\x08\x18\x08" STRINGS_HEAD "\x32\x06"
+		     "0x1234"
+		     "\x32\x01"
+		     "m" TRAILER);
 	pprof_free(p);
 }
 

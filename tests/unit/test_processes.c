@@ -41,9 +41,9 @@ struct site_row {
 };
 
 static const struct site_row SITES[] = {
-	{ 1, 1, 3, 64, 3, 0, "sh_alloc" },     { 2, 2, 4, 1000, 0, 4, "parent_leak" },
+	{ 1, 1, 3, 64, 3, 0, "sh_alloc" },	 { 2, 2, 4, 1000, 0, 4, "parent_leak" },
 	{ 3, 2, 10, 100, 10, 0, "parent_temp" }, { 4, 3, 5, 500, 3, 2, "child_leak" },
-	{ 5, 3, 0, 0, 0, 0, "child_free" },      { 6, 2, 0, 0, 0, 0, "parent_free" },
+	{ 5, 3, 0, 0, 0, 0, "child_free" },	 { 6, 2, 0, 0, 0, 0, "parent_free" },
 };
 
 static void stacks(struct store *st)
@@ -53,9 +53,11 @@ static void stacks(struct store *st)
 		int64_t frame = SITES[i].site;
 
 		assert_int_equal(store_insert_frame(st, frame, 0x1000 + frame, 1, frame,
-						    SITES[i].function, "prog.c", (int)frame * 10), 0);
+						    SITES[i].function, "prog.c", (int)frame * 10),
+				 0);
 		assert_int_equal(store_insert_stack(st, SITES[i].site, 1, "complete", &frame,
-						    SITES[i].proc), 0);
+						    SITES[i].proc),
+				 0);
 	}
 }
 
@@ -72,10 +74,15 @@ static void processes(struct store *st)
 	assert_int_equal(store_end_process(st, 1, 200 * MS, "exec", -1), 0);
 	assert_int_equal(store_end_process(st, 2, 900 * MS, "exited", 0), 0);
 	assert_int_equal(store_end_process(st, 3, 800 * MS, "killed", 134), 0);
-	assert_int_equal(store_insert_notice(st, 3, "go_heap", "a Go program: its heap is managed by"
-				" the Go runtime, not malloc; only C allocations are recorded"), 0);
-	assert_int_equal(store_insert_notice(st, 0, "no_allocator", "pid 102 (true): no allocator"
-				" to probe"), 0);
+	assert_int_equal(
+		store_insert_notice(st, 3, "go_heap",
+				    "a Go program: its heap is managed by"
+				    " the Go runtime, not malloc; only C allocations are recorded"),
+		0);
+	assert_int_equal(store_insert_notice(st, 0, "no_allocator",
+					     "pid 102 (true): no allocator"
+					     " to probe"),
+			 0);
 }
 
 struct block {
@@ -141,12 +148,19 @@ static void allocations(struct store *st)
 	schedule();
 	for (int i = 0; i < nblocks; i++) {
 		const struct block *b = &blocks[i];
-		struct store_alloc a = { .id = i + 1, .addr = 0x10000 + 0x1000 * (uint64_t)(i + 1),
-					 .size = (uint64_t)b->size, .func = 1, .tid = b->pid,
-					 .alloc_ts = b->alloc_ts, .alloc_ns = 100,
-					 .free_ts = b->free_ts, .site = b->site,
-					 .free_func = b->free_func, .free_tid = b->pid,
-					 .pid = b->pid, .proc = b->proc };
+		struct store_alloc a = { .id = i + 1,
+					 .addr = 0x10000 + 0x1000 * (uint64_t)(i + 1),
+					 .size = (uint64_t)b->size,
+					 .func = 1,
+					 .tid = b->pid,
+					 .alloc_ts = b->alloc_ts,
+					 .alloc_ns = 100,
+					 .free_ts = b->free_ts,
+					 .site = b->site,
+					 .free_func = b->free_func,
+					 .free_tid = b->pid,
+					 .pid = b->pid,
+					 .proc = b->proc };
 
 		assert_int_equal(store_insert_alloc(st, &a), 0);
 	}
@@ -158,9 +172,12 @@ static void aggregates(struct store *st)
 {
 	for (size_t i = 0; i < sizeof(SITES) / sizeof(*SITES); i++) {
 		const struct site_row *r = &SITES[i];
-		struct store_site_stats ss = { .site = r->site, .allocs = r->allocs,
-					       .bytes = r->allocs * r->size, .min_size = r->size,
-					       .max_size = r->size, .frees = r->frees,
+		struct store_site_stats ss = { .site = r->site,
+					       .allocs = r->allocs,
+					       .bytes = r->allocs * r->size,
+					       .min_size = r->size,
+					       .max_size = r->size,
+					       .frees = r->frees,
 					       .freed_bytes = r->frees * r->size,
 					       .live_blocks = r->live_blocks,
 					       .live_bytes = r->live_blocks * r->size };
@@ -171,16 +188,21 @@ static void aggregates(struct store *st)
 		assert_int_equal(store_insert_site_stats(st, &ss), 0);
 		assert_int_equal(store_insert_site_hist(st, r->site, "size_fine", b,
 							(int64_t)hist_fine_lo(b),
-							(int64_t)(hist_fine_lo(b) + hist_fine_width(b)),
-							r->allocs), 0);
+							(int64_t)(hist_fine_lo(b) +
+								  hist_fine_width(b)),
+							r->allocs),
+				 0);
 		if (r->frees)
 			assert_int_equal(store_insert_site_hist(st, r->site, "lifetime", 10, 512000,
-								1024000, r->frees), 0);
+								1024000, r->frees),
+					 0);
 	}
-	assert_int_equal(store_insert_leak_site(st, &(struct store_leak_site){ 2, 4, 4000,
-								300 * MS, 0.4 }), 0);
-	assert_int_equal(store_insert_leak_site(st, &(struct store_leak_site){ 4, 2, 1000,
-								350 * MS, 0.2 }), 0);
+	assert_int_equal(store_insert_leak_site(st, &(struct store_leak_site){ 2, 4, 4000, 300 * MS,
+									       0.4 }),
+			 0);
+	assert_int_equal(store_insert_leak_site(st, &(struct store_leak_site){ 4, 2, 1000, 350 * MS,
+									       0.2 }),
+			 0);
 }
 
 static void errors(struct store *st)
@@ -210,12 +232,20 @@ static void event_counts(struct store *st, int accounted)
 
 static void write_recording(const char *file, int accounted)
 {
-	struct store_recording rec = { .pid = 100, .mode = "launch", .command = "sh -c ./prog",
-				       .exe = "/bin/sh", .allocator = "/lib/libc.so.6",
+	struct store_recording rec = { .pid = 100,
+				       .mode = "launch",
+				       .command = "sh -c ./prog",
+				       .exe = "/bin/sh",
+				       .allocator = "/lib/libc.so.6",
 				       .stack_mode = "dwarf" };
-	struct store_end end = { .duration_ns = 1000 * MS, .end_reason = "exited",
-				 .exit_status = 0, .dropped_events = 1, .peak_live_bytes = 5500,
-				 .peak_ts = 340 * MS, .cut_ts = 990 * MS, .first_drop_ts = 700 * MS };
+	struct store_end end = { .duration_ns = 1000 * MS,
+				 .end_reason = "exited",
+				 .exit_status = 0,
+				 .dropped_events = 1,
+				 .peak_live_bytes = 5500,
+				 .peak_ts = 340 * MS,
+				 .cut_ts = 990 * MS,
+				 .first_drop_ts = 700 * MS };
 	struct store *st;
 	char err[256];
 

@@ -83,7 +83,8 @@ static void test_seconds(void **state)
 
 static void test_parse(void **state)
 {
-	static const char *const good[] = { "limit", "100", "age", "2", "order", "asc", "name", "abcd" };
+	static const char *const good[] = { "limit", "100", "age",  "2",
+					    "order", "asc", "name", "abcd" };
 	static const char *const unknown[] = { "limit", "1", "bogus", "1" };
 	static const char *const twice[] = { "limit", "1", "limit", "2" };
 	static const char *const range[] = { "limit", "0" };

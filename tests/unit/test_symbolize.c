@@ -46,10 +46,10 @@ static __attribute__((noipa)) int symtest_leaf(int x)
 }
 
 /* assert_string_equal crashes on NULL; this fails cleanly. */
-#define assert_str(got, want)                       \
-	do {                                        \
-		assert_non_null(got);               \
-		assert_string_equal((got), (want)); \
+#define assert_str(got, want)                                                                      \
+	do {                                                                                       \
+		assert_non_null(got);                                                              \
+		assert_string_equal((got), (want));                                                \
 	} while (0)
 
 static int ends_with(const char *str, const char *suffix)
@@ -444,8 +444,7 @@ static void build_symlib(char dir[PATH_MAX], char src[PATH_MAX], char so[PATH_MA
 	const char *slash = strrchr(__FILE__, '/');
 	char cmd[3 * PATH_MAX + 64];
 
-	snprintf(src, PATH_MAX, "%.*ssymlib.c", slash ? (int)(slash - __FILE__ + 1) : 0,
-		 __FILE__);
+	snprintf(src, PATH_MAX, "%.*ssymlib.c", slash ? (int)(slash - __FILE__ + 1) : 0, __FILE__);
 	if (access(src, R_OK))
 		fail_msg("cannot read %s: run the test from the repository root", src);
 	scratch_dir(dir);

@@ -74,16 +74,22 @@ static void done(struct fixture *f, sqlite3 *db)
 static void alloc(struct fixture *f, int64_t ts, int func, uint64_t addr, uint64_t size,
 		  uint64_t old)
 {
-	struct tracker_alloc a = { .ts = ts, .site = 1, .addr = addr, .size = size,
-				   .old_addr = old, .func = func, .tid = 7 };
+	struct tracker_alloc a = { .ts = ts,
+				   .site = 1,
+				   .addr = addr,
+				   .size = size,
+				   .old_addr = old,
+				   .func = func,
+				   .tid = 7 };
 
 	assert_int_equal(tracker_on_alloc(f->t, &a), 0);
 }
 
 static void release(struct fixture *f, int64_t ts, uint64_t addr, int64_t site)
 {
-	struct tracker_free fr = { .ts = ts, .site = site, .addr = addr, .func = HS_FN_FREE,
-				   .tid = 8 };
+	struct tracker_free fr = {
+		.ts = ts, .site = site, .addr = addr, .func = HS_FN_FREE, .tid = 8
+	};
 
 	assert_int_equal(tracker_on_free(f->t, &fr), 0);
 }
@@ -94,11 +100,11 @@ static void test_realloc_semantics(void **state)
 	sqlite3 *db;
 	(void)state;
 
-	alloc(f, 1 * MS, HS_FN_REALLOC, 0x1000, 10, 0);	   /* realloc(NULL, 10) */
+	alloc(f, 1 * MS, HS_FN_REALLOC, 0x1000, 10, 0);	     /* realloc(NULL, 10) */
 	alloc(f, 2 * MS, HS_FN_REALLOC, 0x1000, 20, 0x1000); /* grown in place */
 	alloc(f, 3 * MS, HS_FN_REALLOC, 0x2000, 90, 0x1000); /* moved */
-	alloc(f, 4 * MS, HS_FN_REALLOC, 0, 0, 0x2000);	   /* realloc(p, 0) frees p */
-	alloc(f, 5 * MS, HS_FN_REALLOC, 0, 50, 0x3000);	   /* failed: nothing happens */
+	alloc(f, 4 * MS, HS_FN_REALLOC, 0, 0, 0x2000);	     /* realloc(p, 0) frees p */
+	alloc(f, 5 * MS, HS_FN_REALLOC, 0, 50, 0x3000);	     /* failed: nothing happens */
 	db = close_fixture(f, 10 * MS);
 	assert_int_equal(q(db, "SELECT count(*) FROM allocations"), 3);
 	assert_int_equal(q(db, "SELECT count(*) FROM allocations WHERE free_ts IS NULL"), 0);
@@ -117,18 +123,19 @@ static void test_double_and_invalid_free(void **state)
 	alloc(f, 1 * MS, HS_FN_MALLOC, 0x1000, 64, 0);
 	alloc(f, 1 * MS, HS_FN_MALLOC, 0x2000, 64, 0);
 	release(f, 2 * MS, 0x1000, 3);
-	release(f, 3 * MS, 0x1000, 4);	/* double */
-	release(f, 4 * MS, 0x2010, 5);	/* interior of a live block */
-	release(f, 5 * MS, 0x9000, 6);	/* never returned */
+	release(f, 3 * MS, 0x1000, 4); /* double */
+	release(f, 4 * MS, 0x2010, 5); /* interior of a live block */
+	release(f, 5 * MS, 0x9000, 6); /* never returned */
 	alloc(f, 6 * MS, HS_FN_MALLOC, 0x1000, 8, 0);
-	release(f, 7 * MS, 0x1000, 3);	/* returned again since: fine */
+	release(f, 7 * MS, 0x1000, 3); /* returned again since: fine */
 	db = close_fixture(f, 10 * MS);
 	assert_int_equal(q(db, "SELECT count(*) FROM errors"), 3);
 	assert_int_equal(q(db, "SELECT alloc_id FROM errors WHERE kind = 'double_free'"), 1);
 	assert_int_equal(q(db, "SELECT prev_free_site FROM errors WHERE kind = 'double_free'"), 3);
 	assert_int_equal(q(db, "SELECT alloc_id FROM errors WHERE site = 5"), 2);
 	assert_int_equal(q(db, "SELECT count(*) FROM errors WHERE site = 6 AND alloc_id IS NULL"
-			       " AND kind = 'invalid_free'"), 1);
+			       " AND kind = 'invalid_free'"),
+			 1);
 	assert_int_equal(q(db, "SELECT count(*) FROM allocations WHERE free_ts IS NULL"), 1);
 	done(f, db);
 }
@@ -144,7 +151,8 @@ static void test_attach_mode_untracked(void **state)
 		release(f, 1 * MS, i * 0x100, 2);
 	for (uint64_t i = 1; i <= 5; i++)
 		alloc(f, 2 * MS, HS_FN_MALLOC, 0x100000 + i * 0x100, 32, 0);
-	release(f, 3 * MS, 0x100, 2); /* a second free of a pre-attach block is still a double free */
+	release(f, 3 * MS, 0x100,
+		2); /* a second free of a pre-attach block is still a double free */
 	tracker_get_stats(f->t, &s);
 	assert_int_equal(s.untracked_frees, 1000);
 	db = close_fixture(f, 10 * MS);
@@ -166,7 +174,8 @@ static void test_allocator_internal_free(void **state)
 	(void)state;
 
 	tracker_free(f->t);
-	struct tracker_opts o = { .traced_from_start = 1, .interval_ns = 100 * MS,
+	struct tracker_opts o = { .traced_from_start = 1,
+				  .interval_ns = 100 * MS,
 				  .internal_free = always_internal };
 	assert_int_equal(tracker_new(f->st, &o, &f->t), 0);
 	alloc(f, 1 * MS, HS_FN_MALLOC, 0x1000, 64, 0);

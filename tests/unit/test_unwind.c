@@ -120,8 +120,7 @@ struct handover {
 
 /* Built with a frame pointer so that it can find its own return address and CFA without
  * unwinding: the BPF walker's position at a probe, one frame up. */
-static __attribute__((noinline, optimize("no-omit-frame-pointer"))) void
-capture(struct handover *h)
+static __attribute__((noinline, optimize("no-omit-frame-pointer"))) void capture(struct handover *h)
 {
 	uint64_t *rbp = __builtin_frame_address(0);
 
@@ -186,7 +185,8 @@ static void test_finish_walk(void **state)
 
 	/* The same walk with a frame limit, and with a copy too short to hold the next frame. */
 	h->depth = 1;
-	end = unwinder_finish_walk(f->u, f->sym, h->frames, &h->depth, 2, h->sp, h->fp, h->copy, h->n);
+	end = unwinder_finish_walk(f->u, f->sym, h->frames, &h->depth, 2, h->sp, h->fp, h->copy,
+				   h->n);
 	assert_int_equal(end, HS_END_DEPTH);
 	assert_int_equal(h->depth, 2);
 	h->depth = 1;
@@ -235,15 +235,28 @@ struct step_case {
 	int fp_frames;
 };
 
-#define ROW(kind, off, slot) { .cfa_kind = (kind), .cfa_off = (off), .rbp_slot = (slot) }
-#define REGS(sp_, fp_) { .pc = PC, .sp = (sp_), .fp = (fp_) }
-#define OUT(pc_, sp_, fp_) { .pc = (pc_), .sp = (sp_), .fp = (fp_) }
+#define ROW(kind, off, slot)                                                                       \
+	{                                                                                          \
+		.cfa_kind = (kind), .cfa_off = (off), .rbp_slot = (slot)                           \
+	}
+#define REGS(sp_, fp_)                                                                             \
+	{                                                                                          \
+		.pc = PC, .sp = (sp_), .fp = (fp_)                                                 \
+	}
+#define OUT(pc_, sp_, fp_)                                                                         \
+	{                                                                                          \
+		.pc = (pc_), .sp = (sp_), .fp = (fp_)                                              \
+	}
 #define GOES(name_, row_, mapped_, in_, out_, reads_, fp_frames_)                                  \
-	{ .name = (name_), .row = row_, .mapped = (mapped_), .in = in_, .end = UNWIND_GO_ON,       \
-	  .out = out_, .reads = (reads_), .fp_frames = (fp_frames_) }
+	{                                                                                          \
+		.name = (name_), .row = row_, .mapped = (mapped_), .in = in_, .end = UNWIND_GO_ON, \
+		.out = out_, .reads = (reads_), .fp_frames = (fp_frames_)                          \
+	}
 #define ENDS(name_, row_, mapped_, in_, end_, reads_, fp_frames_)                                  \
-	{ .name = (name_), .row = row_, .mapped = (mapped_), .in = in_, .end = (end_),             \
-	  .reads = (reads_), .fp_frames = (fp_frames_) }
+	{                                                                                          \
+		.name = (name_), .row = row_, .mapped = (mapped_), .in = in_, .end = (end_),       \
+		.reads = (reads_), .fp_frames = (fp_frames_)                                       \
+	}
 
 static const struct step_case step_cases[] = {
 	/* CFA = rsp or rbp + offset, the return address just under it, rbp unchanged */
@@ -309,7 +322,8 @@ static void test_step_rules(void **state)
 	words[6] = 0;
 	for (size_t k = 0; k < sizeof(step_cases) / sizeof(step_cases[0]); k++) {
 		const struct step_case *t = &step_cases[k];
-		struct hand_stack s = { .copy = { STACK_BASE, (const uint8_t *)words, sizeof(words) } };
+		struct hand_stack s = { .copy = { STACK_BASE, (const uint8_t *)words,
+						  sizeof(words) } };
 		struct unwind_regs r = t->in, want = t->end == UNWIND_GO_ON ? t->out : t->in;
 		__u32 end = unwind_step(&s, &t->row, t->mapped, &r);
 
