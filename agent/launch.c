@@ -75,44 +75,44 @@ static void forget(struct launch *l, pid_t tid)
 
 int launch_start(const char *path, char *const argv[], int follow, struct launch **out, pid_t *pid)
 {
-	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+	/* A vfork child is followed even so: its allocations are in its parent's heap. */
+	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_TRACEVFORK;
 	struct launch *l = calloc(1, sizeof(*l));
 	int fds[2], status, e;
 
-	if (!l || pipe2(fds, O_CLOEXEC)) {
-		free(l);
+	if (!l)
 		return -ENOMEM;
+	l->exec_err_fd = -1;
+	if (pipe2(fds, O_CLOEXEC)) {
+		e = -errno;
+		goto fail;
 	}
-	/* A vfork child is followed even so: its allocations are in its parent's heap. */
-	opts |= PTRACE_O_TRACEVFORK;
 	if (follow)
 		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
 	*pid = fork();
-	if (*pid < 0) {
-		e = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		free(l);
-		return e;
-	}
 	if (*pid == 0)
 		child(path, argv, fds[1]);
+	e = *pid < 0 ? -errno : 0;
 	close(fds[1]);
-	l->root = *pid;
 	l->exec_err_fd = fds[0];
+	if (e)
+		goto fail;
+	l->root = *pid;
 	if (waitpid(*pid, &status, 0) != *pid || !WIFSTOPPED(status)) {
-		launch_free(l);
-		return -ECHILD;
+		e = -ECHILD;
+		goto fail;
 	}
 	e = ptrace(PTRACE_SETOPTIONS, *pid, NULL, (void *)opts) ? -errno : add_known(l, *pid);
-	if (e) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, &status, 0);
-		launch_free(l);
-		return e;
-	}
+	if (e)
+		goto kill_child;
 	*out = l;
 	return 0;
+kill_child:
+	kill(*pid, SIGKILL);
+	waitpid(*pid, &status, 0);
+fail:
+	launch_free(l);
+	return e;
 }
 
 static void reap(pid_t pid)
