@@ -7,12 +7,13 @@
 
 trap kill_background EXIT
 
-BENCH_SRC="$TOP/../shared/bench/allocbench.c"
-if ! cc -O2 -g -fno-omit-frame-pointer -pthread -o "$T/allocbench" "$BENCH_SRC" 2>"$T/cc.err"; then
-	not_ok "cannot build $BENCH_SRC: $(head -1 "$T/cc.err")"
+# Built by mk/bench.mk's one rule, from the shared copy.
+if ! make -s -C "$TOP" build/bench/allocbench >"$T/cc.err" 2>&1; then
+	not_ok "cannot build allocbench: $(head -1 "$T/cc.err")"
 	finish
 	exit
 fi
+cp "$TOP/build/bench/allocbench" "$T/allocbench"
 
 # json KEY FILE: a number from allocbench's JSON line.
 json() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2" | tail -1; }
