@@ -1,79 +1,31 @@
 /* `heapscope record`: attach to a live process or launch a command, stream its allocator events
  * into a recording file until it exits, the user stops it, or the duration runs out. */
 #include <errno.h>
-#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <sys/epoll.h>
+#include <unistd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "agent/bpfside.h"
 #include "agent/clock.h"
 #include "agent/drain.h"
-#include "agent/follow.h"
 #include "agent/images.h"
 #include "agent/launch.h"
 #include "agent/probes.h"
-#include "agent/proc.h"
 #include "agent/record.h"
-#include "agent/record_opts.h"
+#include "agent/record_priv.h"
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
-#include "agent/target.h"
 #include "agent/tracker.h"
 #include "agent/unwind.h"
-#include "bpf/abi.h"
 #include "heapscope.skel.h"
-#include "report/report.h"
 #include "server/server.h"
 #include "store/schema.h"
 #include "store/store.h"
-
-#define ERRLEN 16384
-#define POLL_MS 10	    /* how often the ring buffer is drained without a wakeup */
-#define INTERRUPT_GRACE_S 2 /* launch mode: how long a signalled command may take */
-
-struct recorder {
-	struct record_opts o;
-	char err[ERRLEN];
-	struct target t; /* the first process, or the command: the recording's header */
-	struct heapscope_bpf *skel;
-	struct store *store;
-	struct unwinder *unwinder; /* --stack=dwarf */
-	int64_t no_mapping_seen;   /* HS_CNT_NO_MAPPING at the last resync */
-	struct stacks *stacks;
-	struct tracker *tracker;
-	struct images *images;
-	struct follow follow;
-	struct launch *launch;	    /* the tracer: launch mode, or -p with --follow */
-	struct bpf_link *exec_link; /* -p without --follow: execs seen by the BPF side */
-	struct drain *drain;
-	int fail;	      /* the recording's first error (the store's), 0 if none */
-	uint64_t cut_mono_ns; /* the stop, 0 while recording */
-	struct server *server;
-	char url[128];
-	pid_t pid; /* the first process */
-	int launched, root_done, exit_code, epfd, sigfd, timerfd;
-	int pidfds[RECORD_MAX_PIDS]; /* -p without --follow: each process's exit */
-	const char *end_reason;
-	uint64_t t0_mono_ns, stop_deadline_ns;
-	int64_t t0_wall_ns;
-	int tty, err_reported, interrupts;
-	uint64_t ticks;
-	uint64_t last_events;
-};
 
 /* The walker's tables (--stack=dwarf): one mapping table per traced process. */
 static int create_unwinder(struct recorder *r)
@@ -168,20 +120,20 @@ static int internal_free(void *ctx, int64_t site)
 }
 
 /* The recording's first error: the store's, from the drain or from us. */
-static int failed(const struct recorder *r)
+int record_failed(const struct recorder *r)
 {
 	return r->fail ? r->fail : drain_error(r->drain);
 }
 
 /* Every event already in the ring buffer. */
-static void drain_all(struct recorder *r)
+void record_drain_all(struct recorder *r)
 {
-	while (!failed(r) && drain_consume(r->drain) > 0)
+	while (!record_failed(r) && drain_consume(r->drain) > 0)
 		;
 }
 
 /* The unwind tables of every image whose library list changed (or of all, with all). */
-static void sync_changed_tables(struct recorder *r, int all)
+void record_sync_tables(struct recorder *r, int all)
 {
 	for (int i = 0; i < images_count(r->images); i++) {
 		struct image *img = images_at(r->images, i);
@@ -195,105 +147,10 @@ static void sync_changed_tables(struct recorder *r, int all)
 	}
 }
 
-/* Code the walker met outside its tables (a library mapped without the dynamic linker's
- * notice, or loaded on another thread meanwhile): rescan the maps, at most once per tick. */
-static void resync_if_lost(struct recorder *r)
-{
-	int64_t lost;
-
-	if (!r->unwinder)
-		return;
-	lost = bpfside_counter(r->skel, HS_CNT_NO_MAPPING);
-	if (lost == r->no_mapping_seen)
-		return;
-	r->no_mapping_seen = lost;
-	sync_changed_tables(r, 1);
-}
-
-static int epoll_add(int epfd, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
-/* -p without --follow: a pidfd per process tells its exit. */
-static int watch_exits(struct recorder *r)
-{
-	int e = 0;
-
-	for (int i = 0; i < r->o.npids && !e; i++) {
-		r->pidfds[i] = (int)syscall(SYS_pidfd_open, r->o.pids[i], 0);
-		e = r->pidfds[i] < 0 ? -errno : epoll_add(r->epfd, r->pidfds[i]);
-	}
-	return e;
-}
-
-/* The signals the recorder takes through its signalfd, blocked from the start. */
-static void handled_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGCHLD);
-	sigaddset(set, SIGHUP);
-}
-
-static int setup_loop(struct recorder *r)
-{
-	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
-	sigset_t set;
-	int e;
-
-	handled_signals(&set);
-	r->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	r->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	r->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (r->sigfd < 0 || r->timerfd < 0 || r->epfd < 0)
-		return -errno;
-	timerfd_settime(r->timerfd, 0, &tick, NULL);
-	e = epoll_add(r->epfd, r->sigfd);
-	if (!e)
-		e = epoll_add(r->epfd, r->timerfd);
-	if (!e)
-		e = epoll_add(r->epfd, drain_fd(r->drain));
-	if (!e && !r->launch)
-		e = watch_exits(r);
-	return e;
-}
-
-static void progress(struct recorder *r, int final)
-{
-	uint64_t end = r->cut_mono_ns ? r->cut_mono_ns : clock_ns(CLOCK_MONOTONIC);
-	struct drain_stats ds;
-	double elapsed = (end - r->t0_mono_ns) / (double)NS_PER_S;
-	struct tracker_stats s;
-	char live[32];
-
-	tracker_get_stats(r->tracker, &s);
-	drain_get_stats(r->drain, &ds);
-	report_fmt_bytes(s.live_bytes, live, sizeof(live));
-	if (!final) {
-		fprintf(stderr,
-			"\r\033[Kheapscope: %.0fs  %lu events/s  live %ld blocks, %s  dropped %ld",
-			elapsed, (unsigned long)(ds.events - r->last_events), (long)s.live_blocks,
-			live, (long)bpfside_counter(r->skel, HS_CNT_DROPPED));
-		r->last_events = ds.events;
-		return;
-	}
-	if (r->tty)
-		fputs("\r\033[K", stderr);
-	fprintf(stderr,
-		"heapscope: %s after %.1fs: %ld allocations, %ld frees, %ld still live (%s), "
-		"%ld errors, %ld dropped events -> %s\n",
-		r->end_reason, elapsed, (long)s.allocs, (long)s.frees, (long)s.live_blocks, live,
-		(long)s.errors, (long)bpfside_counter(r->skel, HS_CNT_DROPPED), r->o.output);
-}
-
 /* The first stop decided is the cut: the BPF side stops sending allocations and frees from
  * this instant on, and the consumer discards any that read it late, so the two sides end
  * together (no free is ever paired against an allocation that was cut off). */
-static void stop(struct recorder *r, const char *reason)
+void record_stop(struct recorder *r, const char *reason)
 {
 	if (r->end_reason)
 		return;
@@ -304,84 +161,11 @@ static void stop(struct recorder *r, const char *reason)
 }
 
 /* ns since the start of the recording of a bpf_ktime_get_ns instant; -1 for 0 (never). */
-static int64_t since_start(const struct recorder *r, uint64_t mono_ns)
+int64_t record_since_start(const struct recorder *r, uint64_t mono_ns)
 {
 	if (!mono_ns)
 		return -1;
 	return mono_ns > r->t0_mono_ns ? (int64_t)(mono_ns - r->t0_mono_ns) : 0;
-}
-
-/* Ends pid's image once its last event is in. */
-static void end_image(struct recorder *r, pid_t pid, const char *reason, int status)
-{
-	struct image *img = images_find(r->images, pid);
-	int e;
-
-	if (!img)
-		return;
-	drain_all(r);
-	e = follow_end(&r->follow, img, clock_ns(CLOCK_MONOTONIC), reason, status);
-	if (e && !r->fail)
-		r->fail = e;
-}
-
-/* The recording is over when no traced process is left. */
-static void gone(struct recorder *r, pid_t pid, int code)
-{
-	end_image(r, pid, code > 128 ? "killed" : "exited", code);
-	if (pid == r->pid) {
-		r->root_done = 1;
-		r->exit_code = code;
-	}
-	if (!images_count(r->images) && (r->root_done || !r->launched))
-		stop(r, r->launched && r->exit_code > 128 ? "killed" : "exited");
-}
-
-/* The old image's probes go to the next image of its process, which keeps them if they fit. */
-static void pass_probes(struct recorder *r, struct image *old)
-{
-	r->follow.inherited = old->probes;
-	snprintf(r->follow.inherited_allocator, sizeof(r->follow.inherited_allocator), "%s",
-		 old->t.allocator);
-	old->probes = NULL;
-}
-
-static void begin_after_exec(struct recorder *r, pid_t pid, pid_t ppid, enum follow_how how)
-{
-	struct image *img;
-
-	if (!r->end_reason && follow_begin(&r->follow, pid, ppid, how, &img))
-		fprintf(stderr, "heapscope: warning: %s\n", r->err);
-	r->err[0] = '\0';
-}
-
-/* A process held at its exec: its old image ends (its blocks released), a new one begins. */
-static void on_exec(struct recorder *r, pid_t pid)
-{
-	struct image *old = images_find(r->images, pid);
-	pid_t ppid = old ? old->ppid : 0;
-
-	if (old) {
-		pass_probes(r, old);
-		end_image(r, pid, "exec", -1);
-	}
-	begin_after_exec(r, pid, ppid, FOLLOW_EXEC);
-}
-
-/* Attach mode: the exec event, in order among the process's events (the consumer is running:
- * nothing is drained here). The new program is described as it starts. */
-static int on_exec_event(void *ctx, uint32_t pid, int64_t ts)
-{
-	struct recorder *r = ctx;
-	struct image *old = images_find(r->images, (pid_t)pid);
-	pid_t ppid = old->ppid;
-	int e;
-
-	pass_probes(r, old);
-	e = follow_end(&r->follow, old, r->t0_mono_ns + (uint64_t)ts, "exec", -1);
-	if (!e)
-		begin_after_exec(r, (pid_t)pid, ppid, FOLLOW_EXECED);
-	return e;
 }
 
 static int start_consumers(struct recorder *r)
@@ -418,7 +202,7 @@ static int start_consumers(struct recorder *r)
 					    .max_depth = (uint32_t)r->o.max_depth,
 					    .t0_mono_ns = r->t0_mono_ns,
 					    .on_exec = r->o.argv || r->o.follow ? NULL :
-										  on_exec_event,
+										  record_exec_event,
 					    .ctx = r },
 		      bpf_map__fd(r->skel->maps.events), &r->drain);
 	if (e)
@@ -426,134 +210,8 @@ static int start_consumers(struct recorder *r)
 	return e;
 }
 
-static void on_new_process(struct recorder *r, pid_t pid, pid_t ppid, int shares_memory)
-{
-	struct image *img;
-
-	if (!shares_memory && r->o.no_follow) {
-		launch_let_go(r->launch, pid);
-		return;
-	}
-	if (!r->end_reason &&
-	    follow_begin(&r->follow, pid, ppid, shares_memory ? FOLLOW_VFORK : FOLLOW_FORK, &img))
-		fprintf(stderr, "heapscope: warning: %s\n", r->err);
-	r->err[0] = '\0';
-	launch_resume(pid);
-}
-
-/* --no-follow: a vfork child was followed while it shared its parent's memory; its exec ends
- * that. */
-static int leaves_tree(struct recorder *r, pid_t pid)
-{
-	if (!r->o.no_follow || pid == r->pid)
-		return 0;
-	end_image(r, pid, "exec", -1);
-	launch_let_go(r->launch, pid);
-	return 1;
-}
-
-/* Every state change of the traced processes: new ones, execs, exits, pauses. Each is acted on
- * while the process is held, then it goes on. */
-static void on_children(struct recorder *r)
-{
-	struct launch_event ev;
-
-	for (launch_next(r->launch, &ev); ev.state != LAUNCH_NONE; launch_next(r->launch, &ev)) {
-		struct image *img = images_find(r->images, ev.pid);
-
-		switch (ev.state) {
-		case LAUNCH_NEW: on_new_process(r, ev.pid, ev.ppid, ev.shares_memory); break;
-		case LAUNCH_EXEC:
-			if (leaves_tree(r, ev.pid))
-				break;
-			on_exec(r, ev.pid);
-			launch_resume(ev.pid);
-			break;
-		case LAUNCH_EXITING: /* its address space is still there: symbolize what is in */
-			drain_all(r);
-			if (img)
-				sym_refresh(img->sym);
-			launch_resume(ev.pid);
-			break;
-		case LAUNCH_PAUSED: /* its module events are in the ring buffer already */
-			drain_all(r);
-			sync_changed_tables(r, 0);
-			launch_resume(ev.pid);
-			break;
-		case LAUNCH_DONE:
-			if (img || ev.pid == r->pid)
-				gone(r, ev.pid, ev.exit_code);
-			break;
-		case LAUNCH_RUNNING:
-		case LAUNCH_NONE: break;
-		}
-	}
-}
-
-static void on_signal(struct recorder *r)
-{
-	struct signalfd_siginfo si;
-
-	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD) {
-			if (r->launch)
-				on_children(r);
-			continue;
-		}
-		if (!r->launched || r->root_done || ++r->interrupts > 1) {
-			stop(r, "interrupted"); /* a second Ctrl-C does not wait for the command */
-			continue;
-		}
-		/* Give the command the signal too (a terminal sends it to both) and record its end. */
-		kill(r->pid, (int)si.ssi_signo);
-		if (!r->stop_deadline_ns)
-			r->stop_deadline_ns =
-				clock_ns(CLOCK_MONOTONIC) + INTERRUPT_GRACE_S * (uint64_t)NS_PER_S;
-	}
-}
-
-/* -p without --follow: one of the processes exited (its status is its parent's to know). */
-static void on_pidfd(struct recorder *r, int fd)
-{
-	for (int i = 0; i < r->o.npids; i++) {
-		if (r->pidfds[i] != fd)
-			continue;
-		epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
-		gone(r, r->o.pids[i], -1);
-	}
-}
-
-static void on_tick(struct recorder *r)
-{
-	uint64_t expirations, now = clock_ns(CLOCK_MONOTONIC);
-	struct tracker_stats s;
-	struct drain_stats ds;
-	int e;
-
-	if (read(r->timerfd, &expirations, sizeof(expirations)) < 0)
-		return;
-	/* Readers of the file (a dashboard, a report) see the recording so far. */
-	r->ticks++;
-	tracker_get_stats(r->tracker, &s);
-	drain_get_stats(r->drain, &ds);
-	e = tracker_publish(r->tracker, ds.last_ts, r->ticks % 2 == 0);
-	if (!e)
-		e = store_update_progress(r->store, s.peak_live_bytes, s.peak_ts,
-					  bpfside_counter(r->skel, HS_CNT_DROPPED),
-					  since_start(r, r->skel->bss->first_drop_ns));
-	if (!e)
-		e = store_commit(r->store);
-	if (e && !r->fail)
-		r->fail = e;
-	if (r->tty)
-		progress(r, 0);
-	resync_if_lost(r);
-	if (r->stop_deadline_ns && now >= r->stop_deadline_ns)
-		stop(r, "interrupted");
-}
-
 /* The probes of every image; the images stay until the end of the recording is written. */
-static void detach_all(struct recorder *r)
+void record_detach_all(struct recorder *r)
 {
 	int n = images_count(r->images);
 	struct probes *ps[HS_MAX_PROCS];
@@ -565,57 +223,6 @@ static void detach_all(struct recorder *r)
 	probes_free_all(ps, n);
 }
 
-/* Writing failed (disk full): say so now and stop tracing. A launched command keeps running,
- * untraced, and is still waited for, as it would be without heapscope. */
-static void recording_failed(struct recorder *r)
-{
-	int e = failed(r);
-
-	detach_all(r);
-	snprintf(r->err, ERRLEN,
-		 "writing %s failed: %s%s; the recording up to that point is kept%s", r->o.output,
-		 e == -ENOSPC ? "disk full, " : "", strerror(-e),
-		 r->launched && !r->root_done ? "; the command goes on untraced" : "");
-	if (r->tty)
-		fputs("\r\033[K", stderr);
-	fprintf(stderr, "heapscope: %s\n", r->err);
-	r->err_reported = 1;
-}
-
-static void loop(struct recorder *r)
-{
-	struct epoll_event evs[8];
-
-	while (!r->end_reason) {
-		int n;
-
-		if (failed(r) && !r->err_reported) {
-			recording_failed(r);
-			if (!r->launched || r->root_done)
-				break;
-		}
-		n = epoll_wait(r->epfd, evs, 8, POLL_MS);
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == r->sigfd)
-				on_signal(r);
-			else if (fd == r->timerfd)
-				on_tick(r);
-			else if (fd != drain_fd(r->drain))
-				on_pidfd(r, fd);
-		}
-		if (r->o.duration_s > 0 &&
-		    clock_ns(CLOCK_MONOTONIC) - r->t0_mono_ns >= r->o.duration_s * NS_PER_S)
-			stop(r, "duration");
-		/* The BPF side wakes us only when a lot is pending: poll the rest. */
-		if (!failed(r))
-			drain_consume(r->drain);
-		if (drain_take_modules_changed(r->drain))
-			sync_changed_tables(r, 0);
-	}
-}
-
 /* The cut is made (stop); detaching waits for every program still running, so once the ring
  * buffer is empty nothing from before the cut can still arrive. Processes still running end
  * with the recording. */
@@ -624,12 +231,12 @@ static int drain_to_cut(struct recorder *r)
 	int e = 0;
 
 	if (!r->cut_mono_ns)
-		stop(r, "error");
-	detach_all(r);
+		record_stop(r, "error");
+	record_detach_all(r);
 	r->skel->bss->pause_tid = 0;
 	if (r->launch)
-		on_children(r); /* nothing left held at a pause, birth or exec */
-	drain_all(r);
+		record_children(r); /* nothing left held at a pause, birth or exec */
+	record_drain_all(r);
 	while (images_count(r->images) && !e)
 		e = follow_end(&r->follow, images_at(r->images, 0), r->cut_mono_ns, "recording_end",
 			       -1);
@@ -645,16 +252,16 @@ static int finish(struct recorder *r)
 	struct store_end end;
 	int e;
 
-	if (failed(r))
-		return failed(r); /* already reported by recording_failed */
+	if (record_failed(r))
+		return record_failed(r); /* already reported by recording_failed */
 	if (r->unwinder)
 		unwinder_get_stats(r->unwinder, &us);
 	e = drain_to_cut(r);
 	drain_get_stats(r->drain, &ds);
 	tracker_get_stats(r->tracker, &s);
 	end = (struct store_end){
-		.duration_ns = since_start(r, r->cut_mono_ns),
-		.end_reason = failed(r) ? "error" : r->end_reason,
+		.duration_ns = record_since_start(r, r->cut_mono_ns),
+		.end_reason = record_failed(r) ? "error" : r->end_reason,
 		.exit_status = r->launched && r->root_done ? r->exit_code : -1,
 		.dropped_events = bpfside_counter(r->skel, HS_CNT_DROPPED),
 		.untracked_frees = s.untracked_frees,
@@ -665,8 +272,8 @@ static int finish(struct recorder *r)
 		.fp_fallback_frames = bpfside_counter(r->skel, HS_CNT_FP_FALLBACK),
 		.unwind_files = us.files,
 		.unwind_files_no_cfi = us.files_no_cfi,
-		.cut_ts = since_start(r, r->cut_mono_ns),
-		.first_drop_ts = since_start(r, r->skel->bss->first_drop_ns),
+		.cut_ts = record_since_start(r, r->cut_mono_ns),
+		.first_drop_ts = record_since_start(r, r->skel->bss->first_drop_ns),
 	};
 	if (!e)
 		e = bpfside_store_programs(r->skel, r->store);
@@ -681,7 +288,7 @@ static int finish(struct recorder *r)
 			 "writing %s failed: %s%s; the recording up to that point is kept",
 			 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e));
 	if (!e)
-		progress(r, 1);
+		record_progress(r, 1);
 	return e;
 }
 
@@ -759,7 +366,7 @@ static void serve_until_signal(struct recorder *r)
 	}
 }
 
-/* -p without --follow: the BPF side tells the execs (the drain passes them to on_exec_event). */
+/* -p without --follow: the BPF side tells the execs (the drain passes them to record_exec_event). */
 static int watch_execs(struct recorder *r)
 {
 	r->exec_link = bpf_program__attach(r->skel->progs.process_exec);
@@ -845,7 +452,7 @@ static int start(struct recorder *r)
 	if (!e)
 		e = store_commit(r->store);
 	if (!e)
-		e = setup_loop(r);
+		e = record_loop_setup(r);
 	if (!e)
 		e = start_serving(r);
 	return e;
@@ -861,7 +468,7 @@ int record_main(int argc, char **argv)
 		return 2;
 	/* Blocked before the child is forked, so a Ctrl-C cannot kill us before the signalfd exists;
 	 * the child unblocks them before exec. */
-	handled_signals(&set);
+	record_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r.tty = isatty(STDERR_FILENO);
@@ -874,7 +481,7 @@ int record_main(int argc, char **argv)
 			r.o.output);
 		if (r.launched)
 			launch_resume(r.pid); /* held at its exec until now */
-		loop(&r);
+		record_loop(&r);
 		e = finish(&r);
 		if (r.server)
 			serve_until_signal(&r);
