@@ -103,6 +103,7 @@ int bpfside_store_event_counts(struct heapscope_bpf *skel, const struct drain_co
 	static const char *const kinds[HS_EV_TYPES + 1] = {
 		[HS_EV_ALLOC] = "alloc",   [HS_EV_FREE] = "free",	    [HS_EV_STACK] = "stack",
 		[HS_EV_MODULE] = "module", [HS_EV_STACK_RAW] = "stack_raw", [HS_EV_EXEC] = "exec",
+		[HS_EV_EXIT] = "exit",
 	};
 	int e = 0;
 

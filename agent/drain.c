@@ -151,6 +151,15 @@ static int dispatch(struct drain *d, const void *data, size_t size)
 		return size >= sizeof(struct hs_stack_raw_event) ? on_raw_stack(d, data) : -EBADMSG;
 	case HS_EV_MODULE:
 		return size >= sizeof(struct hs_module_event) ? on_module(d, data) : -EBADMSG;
+	case HS_EV_EXIT:
+		if (size < sizeof(struct hs_exit_event))
+			return -EBADMSG;
+		if (!image_of(d, h))
+			return -ESRCH;
+		if (d->o.on_exit)
+			d->o.on_exit(d->o.ctx, h->pid,
+				     ((const struct hs_exit_event *)data)->status);
+		return 0;
 	case HS_EV_EXEC:
 		if (!image_of(d, h))
 			return -ESRCH;

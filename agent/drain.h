@@ -28,6 +28,8 @@ struct drain_opts {
 	/* Attach mode: a traced process exec'd (HS_EV_EXEC), at ts (ns since start); 0 or -errno
 	 * of the store. Later events of pid are the new program's. NULL: ignored. */
 	int (*on_exec)(void *ctx, uint32_t pid, int64_t ts);
+	/* Attach mode: a traced process ended (HS_EV_EXIT) with this wait status. NULL: ignored. */
+	void (*on_exit)(void *ctx, uint32_t pid, uint32_t status);
 	void *ctx;
 };
 

@@ -54,6 +54,7 @@ struct image *images_add(struct images *im, pid_t pid, pid_t ppid)
 		return NULL;
 	img->id = ++im->next_id;
 	img->heap_proc = img->id;
+	img->exit_code = -1;
 	img->pid = pid;
 	img->ppid = ppid;
 	img->slot = slot;

@@ -27,6 +27,7 @@ struct image {
 	struct probes *probes;
 	int modules_changed; /* the dynamic linker's list changed: resync unwind tables */
 	uint64_t no_mapping_seen;
+	int exit_code; /* attach mode, from the BPF side: exit code or 128 + signal; -1 unknown */
 };
 
 struct images;

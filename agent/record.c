@@ -203,6 +203,8 @@ static int start_consumers(struct recorder *r)
 					    .t0_mono_ns = r->t0_mono_ns,
 					    .on_exec = r->o.argv || r->o.follow ? NULL :
 										  record_exec_event,
+					    .on_exit = r->o.argv || r->o.follow ? NULL :
+										  record_exit_event,
 					    .ctx = r },
 		      bpf_map__fd(r->skel->maps.events), &r->drain);
 	if (e)
@@ -262,7 +264,7 @@ static int finish(struct recorder *r)
 	end = (struct store_end){
 		.duration_ns = record_since_start(r, r->cut_mono_ns),
 		.end_reason = record_failed(r) ? "error" : r->end_reason,
-		.exit_status = r->launched && r->root_done ? r->exit_code : -1,
+		.exit_status = r->root_done && r->exit_code >= 0 ? r->exit_code : -1,
 		.dropped_events = bpfside_counter(r->skel, HS_CNT_DROPPED),
 		.untracked_frees = s.untracked_frees,
 		.stack_collisions = bpfside_counter(r->skel, HS_CNT_STACK_COLLISION),
@@ -305,6 +307,7 @@ static void cleanup(struct recorder *r)
 	if (store_close(r->store) && !r->err[0])
 		snprintf(r->err, ERRLEN, "closing %s failed", r->o.output);
 	bpf_link__destroy(r->exec_link);
+	bpf_link__destroy(r->exit_link);
 	heapscope_bpf__destroy(r->skel);
 	target_free(&r->t);
 	if (r->launched && !r->root_done && !r->end_reason) { /* failed before it ran */
@@ -366,14 +369,17 @@ static void serve_until_signal(struct recorder *r)
 	}
 }
 
-/* -p without --follow: the BPF side tells the execs (the drain passes them to record_exec_event). */
+/* -p without --follow: the BPF side tells the execs and exits (the drain passes them to
+ * record_exec_event and record_exit_event). */
 static int watch_execs(struct recorder *r)
 {
 	r->exec_link = bpf_program__attach(r->skel->progs.process_exec);
 	if (r->exec_link)
+		r->exit_link = bpf_program__attach(r->skel->progs.process_exit);
+	if (r->exec_link && r->exit_link)
 		return 0;
 	snprintf(r->err, ERRLEN,
-		 "cannot watch the processes' execs (tp_btf/sched_process_exec): %s",
+		 "cannot watch the processes' execs and exits (tp_btf/sched_process_*): %s",
 		 strerror(errno));
 	return -errno;
 }

@@ -11,6 +11,7 @@
 #include "agent/bpfside.h"
 #include "agent/clock.h"
 #include "agent/drain.h"
+#include "agent/images.h"
 #include "agent/record_priv.h"
 #include "agent/tracker.h"
 #include "heapscope.skel.h"
@@ -130,8 +131,12 @@ static void on_pidfd(struct recorder *r, int fd)
 	for (int i = 0; i < r->o.npids; i++) {
 		if (r->pidfds[i] != fd)
 			continue;
+		struct image *img;
+
 		epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
-		record_gone(r, r->o.pids[i], -1);
+		record_drain_all(r); /* its exit event too */
+		img = images_find(r->images, r->o.pids[i]);
+		record_gone(r, r->o.pids[i], img ? img->exit_code : -1);
 	}
 }
 

@@ -39,6 +39,7 @@ struct recorder {
 	struct follow follow;
 	struct launch *launch;	    /* the tracer: launch mode, or -p with --follow */
 	struct bpf_link *exec_link; /* -p without --follow: execs seen by the BPF side */
+	struct bpf_link *exit_link; /* and exits */
 	struct drain *drain;
 	int fail;	      /* the recording's first error (the store's), 0 if none */
 	uint64_t cut_mono_ns; /* the stop, 0 while recording */
@@ -71,7 +72,8 @@ void record_progress(struct recorder *r, int final);
 
 /* record_tree.c */
 void record_children(struct recorder *r); /* every state change of the traced processes */
-void record_gone(struct recorder *r, pid_t pid, int code);  /* code < 0: unknown */
-int record_exec_event(void *ctx, uint32_t pid, int64_t ts); /* struct drain_opts.on_exec */
+void record_gone(struct recorder *r, pid_t pid, int code);	  /* code < 0: unknown */
+int record_exec_event(void *ctx, uint32_t pid, int64_t ts);	  /* struct drain_opts.on_exec */
+void record_exit_event(void *ctx, uint32_t pid, uint32_t status); /* .on_exit */
 
 #endif

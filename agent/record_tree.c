@@ -31,7 +31,19 @@ void record_gone(struct recorder *r, pid_t pid, int code)
 		r->exit_code = code;
 	}
 	if (!images_count(r->images) && (r->root_done || !r->launched))
-		record_stop(r, r->launched && r->exit_code > 128 ? "killed" : "exited");
+		record_stop(r, r->exit_code > 128 ? "killed" : "exited");
+}
+
+/* Attach mode: the wait status the BPF side saw at the exit, kept for when the exit is handled
+ * (the process's pidfd). */
+void record_exit_event(void *ctx, uint32_t pid, uint32_t status)
+{
+	struct recorder *r = ctx;
+	struct image *img = images_find(r->images, (pid_t)pid);
+
+	if (img)
+		img->exit_code = status & 0x7f ? 128 + (int)(status & 0x7f) :
+						 (int)(status >> 8) & 0xff;
 }
 
 /* The old image's probes go to the next image of its process, which keeps them if they fit. */

@@ -38,8 +38,9 @@ enum hs_event_type {
 	HS_EV_STACK_RAW = 5, /* a walk that met code loaded moments ago: finished by the agent */
 	HS_EV_EXEC = 6,	     /* a traced process exec'd (attach mode: no tracer holds it there);
 			      * every later event of its pid is the new program's */
+	HS_EV_EXIT = 7,	     /* a traced process's last thread exited (attach mode): how */
 };
-#define HS_EV_TYPES 6
+#define HS_EV_TYPES 7
 
 /* Counters kept in the per-CPU `counters` array, read by the agent. */
 enum hs_counter {
@@ -168,6 +169,13 @@ struct hs_free_event {
 	__u64 stack_id;
 };
 
+/* HS_EV_EXIT: the wait status the process leaves (exit code << 8, or the signal that killed it). */
+struct hs_exit_event {
+	struct hs_event_hdr hdr;
+	__u32 status;
+	__u32 pad;
+};
+
 /* HS_EV_STACK: the frames behind a stack_id. Sent once per id, before any event that uses it.
  * An id with HS_STACK_INLINE set belongs to one event only (hash collision or full map). */
 #define HS_STACK_INLINE (1ULL << 63)
@@ -216,6 +224,7 @@ struct hs_stack_raw_event {
 _Static_assert(sizeof(struct hs_event_hdr) == 24, "event header layout");
 _Static_assert(sizeof(struct hs_alloc_event) == 72, "alloc event layout");
 _Static_assert(sizeof(struct hs_free_event) == 48, "free event layout");
+_Static_assert(sizeof(struct hs_exit_event) == 32, "exit event layout");
 _Static_assert(sizeof(struct hs_stack_event) == 40 + 8 * HS_MAX_FRAMES, "stack event layout");
 _Static_assert(sizeof(struct hs_module_event) == 32 + HS_MODULE_PATH, "module event layout");
 _Static_assert(sizeof(struct hs_unwind_row) == 8, "unwind row layout");

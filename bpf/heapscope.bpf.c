@@ -3,6 +3,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 #include "bpf/abi.h"
 #include "bpf/unwind_step.h"
@@ -841,5 +842,27 @@ int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 	fill_hdr(e, HS_EV_EXEC);
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	emitted(HS_EV_EXEC);
+	return 0;
+}
+
+/* Attach mode: how a traced process ended (its parent, not heapscope, reaps it). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(process_exit, struct task_struct *p, bool group_dead)
+{
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	struct hs_exit_event *e;
+
+	if (!group_dead || !bpf_map_lookup_elem(&procs, &tgid))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		dropped(HS_EV_EXIT);
+		return 0;
+	}
+	fill_hdr(&e->hdr, HS_EV_EXIT);
+	e->status = (__u32)BPF_CORE_READ(p, exit_code);
+	e->pad = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	emitted(HS_EV_EXIT);
 	return 0;
 }

@@ -353,6 +353,8 @@ if db_ok aexec "$db"; then
 		"$(q "$db" "SELECT pid = $target, exe LIKE '%/exec_on_signal', end_reason FROM processes ORDER BY id")" \
 		"1|1|exec
 1|0|exited"
+	expect_eq "attach exec: the exit status seen by the BPF side" \
+		"$(q "$db" "SELECT end_reason, exit_status FROM recording")" "exited|0"
 	expect_eq "attach exec: the exec is an event of its own" \
 		"$(q "$db" "SELECT emitted, stored FROM event_counts WHERE kind = 'exec'")" "1|1"
 	expect_eq "attach exec: signal_batch's leak site exact (5 x 77 B)" \
@@ -362,6 +364,23 @@ if db_ok aexec "$db"; then
 		"$(q "$db" "SELECT count(*), count(a.free_ts) FROM allocations a JOIN site_frames sf ON sf.site = a.site AND sf.pos = 0 WHERE sf.function = 'batch_tmp'")" "4|4"
 	expect_eq "attach exec: traced from the exec: no untracked free" \
 		"$(q "$db" "SELECT untracked_frees FROM recording")" 0
+fi
+target=""
+
+# ============ 7c. Attach mode: how the process ended comes from the BPF side (its parent reaps
+# it, not heapscope): SIGKILL is end reason killed with 128 + 9.
+start_batch target kl 2 50
+start_record killed
+kill -USR1 "$target"
+wait_for "killed: a batch" 10 grep -q '^done 1' "$T/kl.target"
+kill -KILL "$target"
+wait_child "killed: recorder ends with the process" 30 "$rec"
+expect_eq "killed: recorder status" "$rc" 0
+db=$T/killed.db
+if db_ok killed "$db"; then
+	expect_eq "killed: the recording's end" "$(q "$db" "SELECT end_reason, exit_status FROM recording")" "killed|137"
+	expect_eq "killed: the process's end" "$(q "$db" "SELECT end_reason, exit_status FROM processes")" "killed|137"
+	expect_eq "killed: its batch exact" "$(per_pid "$db" "$target")" "6|4|2|100"
 fi
 target=""
 
