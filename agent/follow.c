@@ -96,13 +96,6 @@ static int publish_proc(struct follow *f, struct image *img)
 	return bpf_map__update_elem(f->skel->maps.procs, &key, sizeof(key), &p, sizeof(p), BPF_ANY);
 }
 
-static int same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 /* An exec's probes from before: kept if they fit, else gone before new ones come (both would
  * fire in the new image). 1 when kept. */
 static int take_inherited(struct follow *f, struct image *img)
@@ -110,7 +103,8 @@ static int take_inherited(struct follow *f, struct image *img)
 	struct probes *p = f->inherited;
 
 	f->inherited = NULL;
-	f->kept = p && img->t.allocator[0] && same_file(img->t.allocator, f->inherited_allocator);
+	f->kept = p && img->t.allocator[0] &&
+		  proc_same_file(img->t.allocator, f->inherited_allocator);
 	if (f->kept) {
 		img->probes = p;
 		return 1;

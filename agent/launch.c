@@ -196,7 +196,7 @@ void launch_next(struct launch *l, struct launch_event *ev)
 		return;
 	if (WIFEXITED(wstatus) || WIFSIGNALED(wstatus)) {
 		forget(l, tid);
-		ev->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+		ev->exit_code = proc_exit_code(wstatus);
 		ev->state = LAUNCH_DONE; /* of a thread too: the caller knows its processes */
 		return;
 	}

@@ -86,6 +86,18 @@ int proc_cmdline(pid_t pid, char *buf, size_t len)
 	return 0;
 }
 
+int proc_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int proc_exit_code(int wstatus)
+{
+	return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+}
+
 pid_t proc_thread_group(pid_t tid, pid_t *ppid)
 {
 	char path[64], line[128];

@@ -20,6 +20,12 @@ int proc_exists(pid_t pid);
 /* The command line, arguments joined by spaces, into buf. 0 or -errno. */
 int proc_cmdline(pid_t pid, char *buf, size_t len);
 
+/* 1 if paths a and b name one file (same device and inode), else 0. */
+int proc_same_file(const char *a, const char *b);
+
+/* A wait status as a shell's exit status: the exit code, or 128 + the signal that killed it. */
+int proc_exit_code(int wstatus);
+
 /* The parent of pid; 0 if unknown. */
 pid_t proc_ppid(pid_t pid);
 

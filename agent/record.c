@@ -16,6 +16,7 @@
 #include "agent/images.h"
 #include "agent/launch.h"
 #include "agent/probes.h"
+#include "agent/proc.h"
 #include "agent/record.h"
 #include "agent/record_priv.h"
 #include "agent/stacks.h"
@@ -95,13 +96,6 @@ static int write_header(struct recorder *r)
 	return e;
 }
 
-static int same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 /* A free from inside an allocator that some traced process uses (glibc's tcache flush). */
 static int internal_free(void *ctx, int64_t site)
 {
@@ -113,10 +107,10 @@ static int internal_free(void *ctx, int64_t site)
 	for (int i = 0; i < images_count(r->images); i++) {
 		const struct image *img = images_at(r->images, i);
 
-		if (img->t.allocator[0] && same_file(path, img->t.allocator))
+		if (img->t.allocator[0] && proc_same_file(path, img->t.allocator))
 			return 1;
 	}
-	return r->t.allocator[0] && same_file(path, r->t.allocator);
+	return r->t.allocator[0] && proc_same_file(path, r->t.allocator);
 }
 
 /* The recording's first error: the store's, from the drain or from us. */
@@ -176,7 +170,9 @@ static int start_consumers(struct recorder *r)
 		.internal_free = internal_free,
 		.ctx = r,
 	};
-	int e = stacks_new(r->store, &r->stacks);
+	/* -p without --follow: no tracer holds the processes at an exec or exit; the BPF side
+	 * tells (watch_execs). */
+	int unheld = !r->o.argv && !r->o.follow, e = stacks_new(r->store, &r->stacks);
 
 	if (!e)
 		e = tracker_new(r->store, &to, &r->tracker);
@@ -201,10 +197,8 @@ static int start_consumers(struct recorder *r)
 					    .unwinder = r->unwinder,
 					    .max_depth = (uint32_t)r->o.max_depth,
 					    .t0_mono_ns = r->t0_mono_ns,
-					    .on_exec = r->o.argv || r->o.follow ? NULL :
-										  record_exec_event,
-					    .on_exit = r->o.argv || r->o.follow ? NULL :
-										  record_exit_event,
+					    .on_exec = unheld ? record_exec_event : NULL,
+					    .on_exit = unheld ? record_exit_event : NULL,
 					    .ctx = r },
 		      bpf_map__fd(r->skel->maps.events), &r->drain);
 	if (e)

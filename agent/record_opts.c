@@ -7,6 +7,7 @@
 
 #include "agent/record_opts.h"
 #include "bpf/abi.h"
+#include "report/report.h"
 #include "server/server.h"
 
 static void usage(FILE *f)
@@ -59,14 +60,6 @@ static int parse_positive(const char *s, double *out)
 	return errno || end == s || *end || *out <= 0 ? -EINVAL : 0;
 }
 
-static const char *long_name(const struct option *opts, int c)
-{
-	for (; opts->name; opts++)
-		if (opts->val == c)
-			return opts->name;
-	return "?";
-}
-
 /* -p 12 or -p 12,34 (and -p repeated): each pid once. */
 static int parse_pids(const char *arg, struct record_opts *o)
 {
@@ -117,7 +110,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned char seen[256] = { 0 };
+	unsigned long long seen = 0;
 	double v;
 	int c;
 
@@ -128,11 +121,8 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 				   .max_depth = HS_MAX_FRAMES };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
-		if (c != 'p' && c != '?' && c > 0 && c < 256 && seen[c]++) {
-			fprintf(stderr, "heapscope: option --%s given twice\n",
-				long_name(longopts, c));
+		if (c != 'p' && report_option_once(c, longopts, &seen)) /* -p adds pids */
 			return -EINVAL;
-		}
 		switch (c) {
 		case 'p':
 			if (parse_pids(optarg, o))

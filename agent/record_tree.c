@@ -5,6 +5,7 @@
 #include "agent/clock.h"
 #include "agent/images.h"
 #include "agent/launch.h"
+#include "agent/proc.h"
 #include "agent/record_priv.h"
 #include "agent/symbolize.h"
 
@@ -42,8 +43,7 @@ void record_exit_event(void *ctx, uint32_t pid, uint32_t status)
 	struct image *img = images_find(r->images, (pid_t)pid);
 
 	if (img)
-		img->exit_code = status & 0x7f ? 128 + (int)(status & 0x7f) :
-						 (int)(status >> 8) & 0xff;
+		img->exit_code = proc_exit_code((int)status);
 }
 
 /* The old image's probes go to the next image of its process, which keeps them if they fit. */

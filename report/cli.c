@@ -165,7 +165,7 @@ static int parse_option(int c, struct report_opts *o)
 int report_option_once(int c, const struct option *longopts, unsigned long long *seen)
 {
 	for (int i = 0; longopts[i].name; i++) {
-		if (longopts[i].val != c || longopts[i].has_arg == no_argument)
+		if (longopts[i].val != c)
 			continue;
 		if (*seen & (1ull << i)) {
 			fprintf(stderr, "heapscope: option --%s given twice\n", longopts[i].name);

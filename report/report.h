@@ -38,7 +38,8 @@ int report_main(int argc, char **argv);
 
 struct option;
 /* For getopt_long loops (report's, serve's): an option that takes a value may be given once; a
- * second one is a mistake to point out, never a silent "last one wins". Marks option c (its
+ * second one is a mistake to point out, never a silent "last one wins" (a repeated flag too,
+ * for one rule everywhere). Marks option c (its
  * long form and short form alike) in *seen (one bit per longopts entry, at most 64). 0, or
  * -EINVAL after printing "option --NAME given twice". */
 int report_option_once(int c, const struct option *longopts, unsigned long long *seen);
