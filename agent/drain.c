@@ -38,6 +38,15 @@ static struct image *image_of(struct drain *d, const struct hs_event_hdr *h)
 	return images_find(d->o.images, (pid_t)h->pid);
 }
 
+/* Which image made a call, and in whose memory its block is. */
+static struct tracker_origin origin(const struct image *img)
+{
+	return (struct tracker_origin){ .pid = img->pid,
+					.proc = img->id,
+					.heap = img->heap_proc,
+					.traced_from_start = img->traced_from_start };
+}
+
 static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
 {
 	struct image *img = image_of(d, &e->hdr);
@@ -50,14 +59,11 @@ static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
 		.old_addr = e->old_addr,
 		.func = (int)e->func,
 		.tid = (int)e->hdr.tid,
-		.pid = (int)e->hdr.pid,
 	};
 
 	if (!img)
 		return -ESRCH;
-	a.proc = img->id;
-	a.heap = img->heap_proc;
-	a.traced_from_start = img->traced_from_start;
+	a.from = origin(img);
 	return tracker_on_alloc(d->o.tracker, &a);
 }
 
@@ -70,14 +76,11 @@ static int on_free(struct drain *d, const struct hs_free_event *e)
 		.addr = e->addr,
 		.func = (int)e->func,
 		.tid = (int)e->hdr.tid,
-		.pid = (int)e->hdr.pid,
 	};
 
 	if (!img)
 		return -ESRCH;
-	f.proc = img->id;
-	f.heap = img->heap_proc;
-	f.traced_from_start = img->traced_from_start;
+	f.from = origin(img);
 	return tracker_on_free(d->o.tracker, &f);
 }
 

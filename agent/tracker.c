@@ -116,8 +116,8 @@ static int store_event(struct tracker *t, const char *kind, int64_t ts, int func
 static int report_error(struct tracker *t, const char *kind, const struct tracker_free *f,
 			int64_t alloc_id, int64_t prev_free_site)
 {
-	struct store_error e = { kind,	  f->addr,  f->ts,	    f->tid, f->func + 1,
-				 f->site, alloc_id, prev_free_site, f->pid };
+	struct store_error e = { kind,	  f->addr,  f->ts,	    f->tid,	f->func + 1,
+				 f->site, alloc_id, prev_free_site, f->from.pid };
 
 	t->stats.errors++;
 	return store_insert_error(t->st, &e);
@@ -142,11 +142,11 @@ static void find_containing(uint64_t start, void *value, void *arg)
  * runs on this rare path. */
 static int unknown_free(struct tracker *t, const struct tracker_free *f)
 {
-	struct interior_search s = { block_key(f->heap, f->addr), 0 };
+	struct interior_search s = { block_key(f->from.heap, f->addr), 0 };
 	struct freed_block *fb;
 	int created;
 
-	if (!f->traced_from_start && !t->o.traced_from_start) {
+	if (!f->from.traced_from_start && !t->o.traced_from_start) {
 		t->stats.untracked_frees++;
 		fb = u64map_put(t->freed, s.key, &created);
 		if (!fb)
@@ -161,7 +161,7 @@ static int unknown_free(struct tracker *t, const struct tracker_free *f)
 /* Completes the live block at addr as freed by f. 1 if it was live. */
 static int close_block(struct tracker *t, const struct tracker_free *f, int *err)
 {
-	uint64_t key = block_key(f->heap, f->addr), *last;
+	uint64_t key = block_key(f->from.heap, f->addr), *last;
 	struct live_block *b = u64map_get(t->live, key);
 	struct freed_block *fb;
 	struct store_alloc row;
@@ -206,7 +206,7 @@ static int do_free(struct tracker *t, const struct tracker_free *f, int from_rea
 	}
 	if (t->o.internal_free && t->o.internal_free(t->o.ctx, f->site))
 		return 0;
-	fb = u64map_get(t->freed, block_key(f->heap, f->addr));
+	fb = u64map_get(t->freed, block_key(f->from.heap, f->addr));
 	if (fb)
 		return report_error(t, "double_free", f, fb->alloc_id, fb->free_site);
 	return unknown_free(t, f);
@@ -218,19 +218,14 @@ int tracker_on_free(struct tracker *t, const struct tracker_free *f)
 
 	if (!err)
 		err = store_event(t, "free", f->ts, f->func, f->tid, f->addr, 0, 0, f->site,
-				  f->pid);
+				  f->from.pid);
 	return err ? err : do_free(t, f, 0);
 }
 
 static int open_block(struct tracker *t, const struct tracker_alloc *a, int chain)
 {
-	struct tracker_free missed = { .ts = a->ts,
-				       .addr = a->addr,
-				       .func = -1,
-				       .pid = a->pid,
-				       .proc = a->proc,
-				       .heap = a->heap };
-	uint64_t key = block_key(a->heap, a->addr), *last;
+	struct tracker_free missed = { .ts = a->ts, .addr = a->addr, .func = -1, .from = a->from };
+	uint64_t key = block_key(a->from.heap, a->addr), *last;
 	struct live_block *b;
 	int created, err = 0;
 
@@ -243,9 +238,17 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 	if (!last)
 		return -ENOMEM;
 	*last = a->addr;
-	*b = (struct live_block){ t->next_id++,	   a->ts,  a->dur_ns, a->site, a->size,
-				  a->func,	   a->tid, chain,     a->pid,  (int32_t)a->proc,
-				  (int32_t)a->heap };
+	*b = (struct live_block){ t->next_id++,
+				  a->ts,
+				  a->dur_ns,
+				  a->site,
+				  a->size,
+				  a->func,
+				  a->tid,
+				  chain,
+				  a->from.pid,
+				  (int32_t)a->from.proc,
+				  (int32_t)a->from.heap };
 	t->stats.allocs++;
 	t->stats.alloc_bytes += a->size;
 	t->stats.live_blocks++;
@@ -263,19 +266,18 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 
 int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 {
-	struct tracker_free f = { a->ts,   a->site, a->old_addr,	 a->func, a->tid, a->pid,
-				  a->proc, a->heap, a->traced_from_start };
+	struct tracker_free f = { a->ts, a->site, a->old_addr, a->func, a->tid, a->from };
 	int err = advance(t, a->ts), chain = 0;
 
 	if (!err)
 		err = store_event(t, "alloc", a->ts, a->func, a->tid, a->addr, a->size, a->old_addr,
-				  a->site, a->pid);
+				  a->site, a->from.pid);
 	if (err)
 		return err;
 	/* realloc of a block: success frees the old block (moved or not); realloc(p, 0) returns
 	 * NULL after freeing p; any other NULL is a failure that changed nothing. */
 	if (a->old_addr && (a->addr || a->size == 0)) {
-		struct live_block *old = u64map_get(t->live, block_key(a->heap, a->old_addr));
+		struct live_block *old = u64map_get(t->live, block_key(a->from.heap, a->old_addr));
 
 		if (old && a->addr) {
 			chain = old->chain + 1;
@@ -328,9 +330,7 @@ int tracker_release_image(struct tracker *t, int64_t proc, int pid, int64_t ts)
 		struct tracker_free f = { .ts = ts,
 					  .addr = key_addr(ib.keys[i]),
 					  .func = HS_FN_COUNT,
-					  .pid = pid,
-					  .proc = proc,
-					  .heap = proc };
+					  .from = { .pid = pid, .proc = proc, .heap = proc } };
 
 		close_block(t, &f, &err);
 	}

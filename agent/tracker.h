@@ -20,25 +20,30 @@ struct tracker_opts {
 };
 
 /* Timestamps are ns since the recording started; sites are stacks.id (0 = unknown). */
+/* Who made a call, and in whose memory its block is. */
+struct tracker_origin {
+	int pid;
+	int64_t proc; /* processes.id of the image that made the call */
+	int64_t heap; /* processes.id of the image whose memory holds the block (its own, or a
+		       * vfork child's parent): addresses are per memory */
+	int traced_from_start; /* that memory was traced from its first allocation: a free of an
+				* unknown block is an error, not an untracked free */
+};
+
 struct tracker_alloc {
 	int64_t ts, dur_ns, site;
 	uint64_t addr, size, old_addr; /* addr 0: failed, or realloc(p, 0) that freed p */
 	int func;		       /* enum hs_func */
-	int tid, pid;
-	int64_t proc;	       /* processes.id of the image that made the call */
-	int64_t heap;	       /* processes.id of the image whose memory holds the block
-					* (its own, or a vfork child's parent): addresses are per
-					* memory */
-	int traced_from_start; /* that memory was traced from its first allocation */
+	int tid;
+	struct tracker_origin from;
 };
 
 struct tracker_free {
 	int64_t ts, site;
 	uint64_t addr;
 	int func; /* enum hs_func */
-	int tid, pid;
-	int64_t proc, heap;    /* as in struct tracker_alloc */
-	int traced_from_start; /* an unknown free is an error, not an untracked free */
+	int tid;
+	struct tracker_origin from;
 };
 
 struct tracker_stats {
