@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "agent/bpfside.h"

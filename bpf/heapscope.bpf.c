@@ -154,7 +154,8 @@ static __always_inline __u64 wakeup_flag(void)
 										   BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void fill_hdr(struct hs_event_hdr *h, __u32 type)
+/* ts: the event's instant (bpf_ktime_get_ns), taken by the caller where it already has one. */
+static __always_inline void fill_hdr(struct hs_event_hdr *h, __u32 type, __u64 ts)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -162,7 +163,7 @@ static __always_inline void fill_hdr(struct hs_event_hdr *h, __u32 type)
 	h->tid = (__u32)id;
 	h->pid = (__u32)(id >> 32);
 	h->pad = 0;
-	h->ts_ns = bpf_ktime_get_ns();
+	h->ts_ns = ts;
 }
 
 /* --stack=fp: above frame 0, the rbp chain while it looks like one: aligned, above sp, strictly
@@ -504,7 +505,7 @@ static __always_inline struct hs_stack_event *reserve_stack(const struct hs_stac
 		dropped(HS_EV_STACK);
 		return NULL;
 	}
-	fill_hdr(&e->hdr, HS_EV_STACK);
+	fill_hdr(&e->hdr, HS_EV_STACK, bpf_ktime_get_ns());
 	e->depth = st->depth;
 	e->end = st->end;
 	bpf_probe_read_kernel(e->frames, sizeof(e->frames), st->frames);
@@ -545,7 +546,7 @@ static __always_inline __u64 send_raw(const struct hs_stack *st)
 		dropped(HS_EV_STACK_RAW);
 		return 0;
 	}
-	fill_hdr(&e->s.hdr, HS_EV_STACK_RAW);
+	fill_hdr(&e->s.hdr, HS_EV_STACK_RAW, bpf_ktime_get_ns());
 	e->s.depth = st->depth;
 	e->s.end = st->end;
 	bpf_probe_read_kernel(e->s.frames, sizeof(e->s.frames), st->frames);
@@ -704,8 +705,7 @@ int alloc_exit(struct pt_regs *ctx)
 		dropped(HS_EV_ALLOC);
 		return 0;
 	}
-	fill_hdr(&e->hdr, HS_EV_ALLOC);
-	e->hdr.ts_ns = now;
+	fill_hdr(&e->hdr, HS_EV_ALLOC, now);
 	e->func = f->func;
 	e->pad = 0;
 	decode_result(f, PT_REGS_RC(ctx), e);
@@ -745,8 +745,7 @@ int free_enter(struct pt_regs *ctx)
 		dropped(HS_EV_FREE);
 		return 0;
 	}
-	fill_hdr(&e->hdr, HS_EV_FREE);
-	e->hdr.ts_ns = now; /* the instant the cut was checked against */
+	fill_hdr(&e->hdr, HS_EV_FREE, now); /* the instant the cut was checked against */
 	e->func = func;
 	e->pad = 0;
 	e->addr = ptr;
@@ -796,7 +795,7 @@ int maps_changed(struct pt_regs *ctx)
 			dropped(HS_EV_MODULE);
 			break;
 		}
-		fill_hdr(&e->hdr, HS_EV_MODULE);
+		fill_hdr(&e->hdr, HS_EV_MODULE, bpf_ktime_get_ns());
 		e->bias = l.l_addr;
 		if (bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)l.l_name) <= 0)
 			e->path[0] = 0;
@@ -839,7 +838,7 @@ int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 		dropped(HS_EV_EXEC);
 		return 0;
 	}
-	fill_hdr(e, HS_EV_EXEC);
+	fill_hdr(e, HS_EV_EXEC, bpf_ktime_get_ns());
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	emitted(HS_EV_EXEC);
 	return 0;
@@ -859,7 +858,7 @@ int BPF_PROG(process_exit, struct task_struct *p, bool group_dead)
 		dropped(HS_EV_EXIT);
 		return 0;
 	}
-	fill_hdr(&e->hdr, HS_EV_EXIT);
+	fill_hdr(&e->hdr, HS_EV_EXIT, bpf_ktime_get_ns());
 	e->status = (__u32)BPF_CORE_READ(p, exit_code);
 	e->pad = 0;
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
