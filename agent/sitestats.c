@@ -17,9 +17,9 @@
 
 struct site_hists {
 	int64_t lifetime[LIFETIME_BUCKETS];
-	uint32_t lifetime_fine[HIST_FINE_BUCKETS];
-	uint32_t size_fine[HIST_FINE_BUCKETS];
-	uint32_t alloc_ns_fine[HIST_FINE_BUCKETS];
+	uint64_t lifetime_fine[HIST_FINE_BUCKETS]; /* counts are weights: sampled blocks */
+	uint64_t size_fine[HIST_FINE_BUCKETS];	   /* stand for several */
+	uint64_t alloc_ns_fine[HIST_FINE_BUCKETS];
 };
 
 struct site {
@@ -92,12 +92,11 @@ static struct site *get_site(struct sitestats *ss, int64_t site)
 	return s;
 }
 
-int sitestats_alloc(struct sitestats *ss, int64_t site, uint64_t size, int64_t ts, int tid,
+int sitestats_alloc(struct sitestats *ss, int64_t site, uint64_t size, int64_t weight, int64_t ts,
 		    int64_t alloc_ns)
 {
 	struct site *s = get_site(ss, site);
 
-	(void)tid;
 	if (!s)
 		return -ENOMEM;
 	if (!s->s.allocs || (int64_t)size < s->s.min_size)
@@ -105,32 +104,32 @@ int sitestats_alloc(struct sitestats *ss, int64_t site, uint64_t size, int64_t t
 	if ((int64_t)size > s->s.max_size)
 		s->s.max_size = (int64_t)size;
 	if (s->s.allocs && ts - s->last_alloc_ts < TIGHT_NS)
-		s->s.tight_allocs++;
+		s->s.tight_allocs += weight;
 	if (!s->s.allocs)
 		s->s.first_ts = ts;
 	s->s.last_ts = s->last_alloc_ts = ts;
-	s->s.allocs++;
-	s->s.bytes += (int64_t)size;
-	s->s.live_blocks++;
-	s->s.live_bytes += (int64_t)size;
+	s->s.allocs += weight;
+	s->s.bytes += (int64_t)size * weight;
+	s->s.live_blocks += weight;
+	s->s.live_bytes += (int64_t)size * weight;
 	if (s->s.live_bytes > s->s.peak_live_bytes) {
 		s->s.peak_live_bytes = s->s.live_bytes;
 		s->s.peak_ts = ts;
 	}
-	s->h->size_fine[hist_fine_index(size)]++;
-	s->h->alloc_ns_fine[hist_fine_index(alloc_ns > 0 ? (uint64_t)alloc_ns : 0)]++;
+	s->h->size_fine[hist_fine_index(size)] += (uint64_t)weight;
+	s->h->alloc_ns_fine[hist_fine_index(alloc_ns > 0 ? (uint64_t)alloc_ns : 0)] += (uint64_t)weight;
 	return 0;
 }
 
 void sitestats_realloc(struct sitestats *ss, int64_t site, uint64_t old_size, uint64_t new_size,
-		       int chain)
+		       int64_t weight, int chain)
 {
 	struct site *s = get_site(ss, site);
 
 	if (!s || new_size <= old_size)
 		return;
 	if (new_size - old_size <= old_size / 2 + 16)
-		s->s.small_reallocs++;
+		s->s.small_reallocs += weight;
 	if (chain > s->s.max_realloc_chain)
 		s->s.max_realloc_chain = chain;
 }
@@ -176,9 +175,9 @@ static void count_burst(struct sitestats *ss, int64_t site, int64_t ts)
 	w->counts[i]++;
 }
 
-int sitestats_free_block(struct sitestats *ss, int64_t site, uint64_t size, int64_t alloc_ts,
-			 int alloc_tid, int64_t free_ts, int64_t free_site, int free_tid,
-			 int temporary)
+int sitestats_free_block(struct sitestats *ss, int64_t site, uint64_t size, int64_t weight,
+			 int64_t alloc_ts, int alloc_tid, int64_t free_ts, int64_t free_site,
+			 int free_tid, int temporary)
 {
 	struct site *s = get_site(ss, site);
 	int64_t life = free_ts - alloc_ts, *pair;
@@ -188,21 +187,21 @@ int sitestats_free_block(struct sitestats *ss, int64_t site, uint64_t size, int6
 		return -ENOMEM;
 	if (life < 0)
 		life = 0;
-	s->s.frees++;
-	s->s.freed_bytes += (int64_t)size;
-	s->s.live_blocks--;
-	s->s.live_bytes -= (int64_t)size;
-	s->s.temp_allocs += temporary;
-	s->h->lifetime[lifetime_bucket(life)]++;
-	s->h->lifetime_fine[hist_fine_index((uint64_t)life)]++;
+	s->s.frees += weight;
+	s->s.freed_bytes += (int64_t)size * weight;
+	s->s.live_blocks -= weight;
+	s->s.live_bytes -= (int64_t)size * weight;
+	s->s.temp_allocs += temporary * weight;
+	s->h->lifetime[lifetime_bucket(life)] += weight;
+	s->h->lifetime_fine[hist_fine_index((uint64_t)life)] += (uint64_t)weight;
 	if (alloc_tid != free_tid) {
-		s->s.cross_thread_frees++;
+		s->s.cross_thread_frees += weight;
 		if (site) { /* a pair needs the allocation's stack */
 			pair = u64map_put(ss->cross, ((uint64_t)site << 32) | (uint32_t)free_site,
 					  &created);
 			if (!pair)
 				return -ENOMEM;
-			(*pair)++;
+			*pair += weight;
 		}
 	}
 	/* A burst frees blocks that lived together, not a malloc/free loop's: only blocks that
@@ -217,7 +216,7 @@ struct write_ctx {
 	int err;
 };
 
-static int write_fine(struct store *st, int64_t site, const char *kind, const uint32_t *h)
+static int write_fine(struct store *st, int64_t site, const char *kind, const uint64_t *h)
 {
 	int err = 0;
 
@@ -226,7 +225,7 @@ static int write_fine(struct store *st, int64_t site, const char *kind, const ui
 			err = store_insert_site_hist(st, site, kind, i, (int64_t)hist_fine_lo(i),
 						     (int64_t)(hist_fine_lo(i) +
 							       hist_fine_width(i)),
-						     h[i]);
+						     (int64_t)h[i]);
 	return err;
 }
 

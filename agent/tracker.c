@@ -18,6 +18,7 @@ struct live_block {
 	int32_t func, tid;
 	int32_t chain; /* reallocs this block's contents have been through */
 	int32_t pid, proc, heap;
+	uint32_t weight; /* blocks it stands for: 1 exact, sampled mode more */
 };
 
 /* Blocks are keyed by address within their program image: user addresses fit in 48 bits, and
@@ -172,15 +173,15 @@ static int close_block(struct tracker *t, const struct tracker_free *f, int *err
 	tid = f->func == HS_FN_COUNT ? b->tid : f->tid; /* an exec is no other thread's free */
 	row = (struct store_alloc){ b->id,	 f->addr,     b->size, b->func + 1, b->tid,
 				    b->alloc_ts, b->alloc_ns, f->ts,   b->site,	    f->site,
-				    f->func + 1, tid,	      b->pid,  b->proc };
+				    f->func + 1, tid,	      b->pid,  b->proc,	    b->weight };
 	last = u64map_get(t->last_alloc, (uint64_t)b->tid + 1);
-	*err = sitestats_free_block(t->sites, b->site, b->size, b->alloc_ts, b->tid, f->ts, f->site,
-				    tid, b->tid == tid && last && *last == f->addr);
-	t->stats.frees++;
-	t->stats.live_blocks--;
-	t->stats.live_bytes -= b->size;
-	t->bucket.frees++;
-	t->bucket.free_bytes += b->size;
+	*err = sitestats_free_block(t->sites, b->site, b->size, b->weight, b->alloc_ts, b->tid,
+				    f->ts, f->site, tid, b->tid == tid && last && *last == f->addr);
+	t->stats.frees += b->weight;
+	t->stats.live_blocks -= b->weight;
+	t->stats.live_bytes -= (int64_t)b->size * b->weight;
+	t->bucket.frees += b->weight;
+	t->bucket.free_bytes += (int64_t)b->size * b->weight;
 	u64map_remove(t->live, key);
 	if (!*err)
 		*err = store_insert_alloc(t->st, &row);
@@ -226,6 +227,7 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 {
 	struct tracker_free missed = { .ts = a->ts, .addr = a->addr, .func = -1, .from = a->from };
 	uint64_t key = block_key(a->from.heap, a->addr), *last;
+	int64_t w = a->weight > 0 ? a->weight : 1, bytes = (int64_t)a->size * w;
 	struct live_block *b;
 	int created, err = 0;
 
@@ -248,19 +250,20 @@ static int open_block(struct tracker *t, const struct tracker_alloc *a, int chai
 				  chain,
 				  a->from.pid,
 				  (int32_t)a->from.proc,
-				  (int32_t)a->from.heap };
-	t->stats.allocs++;
-	t->stats.alloc_bytes += a->size;
-	t->stats.live_blocks++;
-	t->stats.live_bytes += a->size;
+				  (int32_t)a->from.heap,
+				  (uint32_t)w };
+	t->stats.allocs += w;
+	t->stats.alloc_bytes += bytes;
+	t->stats.live_blocks += w;
+	t->stats.live_bytes += bytes;
 	if (t->stats.live_bytes > t->peak_live_bytes) {
 		t->peak_live_bytes = t->stats.live_bytes;
 		t->peak_ts = a->ts;
 	}
-	t->bucket.allocs++;
-	t->bucket.alloc_bytes += a->size;
+	t->bucket.allocs += w;
+	t->bucket.alloc_bytes += bytes;
 	if (!err)
-		err = sitestats_alloc(t->sites, a->site, a->size, a->ts, a->tid, a->dur_ns);
+		err = sitestats_alloc(t->sites, a->site, a->size, w, a->ts, a->dur_ns);
 	return err;
 }
 
@@ -281,7 +284,8 @@ int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 
 		if (old && a->addr) {
 			chain = old->chain + 1;
-			sitestats_realloc(t->sites, a->site, old->size, a->size, chain);
+			sitestats_realloc(t->sites, a->site, old->size, a->size,
+					  a->weight > 0 ? a->weight : 1, chain);
 		}
 		err = do_free(t, &f, 1);
 	}
@@ -357,7 +361,7 @@ static void collect_live(uint64_t key, void *value, void *arg)
 	struct live_block *b = value;
 	struct store_alloc row = {
 		b->id, key_addr(key), b->size, b->func + 1, b->tid, b->alloc_ts, b->alloc_ns,
-		-1,    b->site,	      0,       0,	    0,	    b->pid,	 b->proc
+		-1,    b->site,	      0,       0,	    0,	    b->pid,	 b->proc, b->weight
 	};
 	struct leak_acc *l;
 	int created, tenth;
@@ -373,8 +377,8 @@ static void collect_live(uint64_t key, void *value, void *arg)
 	}
 	if (created || b->alloc_ts < l->oldest_ts)
 		l->oldest_ts = b->alloc_ts;
-	l->blocks++;
-	l->bytes += (int64_t)b->size;
+	l->blocks += b->weight;
+	l->bytes += (int64_t)b->size * b->weight;
 	tenth = c->end_ts > 0 ? (int)(b->alloc_ts * 10 / c->end_ts) : 0;
 	l->tenths |= 1u << (tenth < 0 ? 0 : tenth > 9 ? 9 : tenth);
 }

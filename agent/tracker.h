@@ -36,6 +36,7 @@ struct tracker_alloc {
 	int func;		       /* enum hs_func */
 	int tid;
 	struct tracker_origin from;
+	int64_t weight; /* blocks this allocation stands for: 1 (0 reads as 1) exact, sampled more */
 };
 
 struct tracker_free {

@@ -31,6 +31,10 @@ static const char SCHEMA_SQL[] =
 	"  unwind_files_no_cfi INTEGER NOT NULL DEFAULT 0,"
 	"  cut_ts INTEGER,"	   /* the stop: every event before it is here, none after */
 	"  first_drop_ts INTEGER," /* the first event lost; misuse from then on may be spurious */
+	/* --sample: mean bytes between sampled allocations (0 = exact: every call traced). When
+	 * > 0, every count and byte total is an estimate: each allocations row stands for `weight`
+	 * blocks (see agent/sampling.c), and aggregates are sums of weights. */
+	"  sample_bytes INTEGER NOT NULL DEFAULT 0,"
 	"  heapscope_version TEXT NOT NULL);"
 	/* Every traced program image: a process, and again after each exec (same pid). */
 	"CREATE TABLE processes(id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER,"
@@ -77,7 +81,8 @@ static const char SCHEMA_SQL[] =
 	"  free_tid INTEGER,"
 	"  alloc_ns INTEGER NOT NULL," /* time spent inside the allocator */
 	"  pid INTEGER NOT NULL DEFAULT 0,"
-	"  proc INTEGER REFERENCES processes(id));" /* free_func exec: released by an exec */
+	"  proc INTEGER REFERENCES processes(id)," /* free_func exec: released by an exec */
+	"  weight INTEGER NOT NULL DEFAULT 1);"	  /* blocks this row stands for (sampled mode) */
 	"CREATE TABLE errors(id INTEGER PRIMARY KEY,"
 	"  kind TEXT NOT NULL," /* double_free or invalid_free */
 	"  addr INTEGER NOT NULL, ts INTEGER NOT NULL, tid INTEGER NOT NULL,"

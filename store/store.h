@@ -15,6 +15,7 @@ struct store_recording {
 	int64_t start_time_ns;	/* wall clock */
 	const char *options;	/* JSON */
 	const char *stack_mode; /* caller, fp, dwarf */
+	int64_t sample_bytes;	/* --sample: mean bytes between samples; 0 = exact */
 };
 
 /* A finished or still-live allocation. Timestamps are ns since the recording started. */
@@ -28,7 +29,8 @@ struct store_alloc {
 	int64_t site, free_site; /* stacks.id, 0 = unknown */
 	int free_func, free_tid;
 	int pid;
-	int64_t proc; /* processes.id, 0 = unknown */
+	int64_t proc;	/* processes.id, 0 = unknown */
+	int64_t weight; /* blocks this one stands for: 1 exact, >= 1 sampled (0 reads as 1) */
 };
 
 struct store_error {

@@ -36,8 +36,8 @@ enum stmt_id {
 
 static const char *const STMT_SQL[ST_COUNT] = {
 	[ST_ALLOC] = "INSERT INTO allocations(id, addr, size, func, tid, alloc_ts, free_ts, site,"
-		     " free_site, free_func, free_tid, alloc_ns, pid, proc)"
-		     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		     " free_site, free_func, free_tid, alloc_ns, pid, proc, weight)"
+		     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_FRAME] = "INSERT INTO frames(id, addr, module_id, rel_addr, function, file, line)"
 		     " VALUES (?,?,?,?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stacks(id, depth, walk_end, proc) VALUES (?,?,?,?)",
@@ -240,8 +240,8 @@ int store_begin_recording(struct store *s, const struct store_recording *r)
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db,
 				    "INSERT INTO recording(id, pid, mode, command, exe, allocator,"
-				    " start_time_ns, options, heapscope_version, stack_mode)"
-				    " VALUES (1,?,?,?,?,?,?,?,?,?)",
+				    " start_time_ns, options, heapscope_version, stack_mode,"
+				    " sample_bytes) VALUES (1,?,?,?,?,?,?,?,?,?,?)",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -255,6 +255,7 @@ int store_begin_recording(struct store *s, const struct store_recording *r)
 	bind_text(st, 7, r->options);
 	bind_text(st, 8, HEAPSCOPE_VERSION);
 	bind_text(st, 9, r->stack_mode ? r->stack_mode : "dwarf");
+	sqlite3_bind_int64(st, 10, r->sample_bytes);
 	rc = run(st);
 	sqlite3_finalize(st);
 	return rc;
@@ -355,6 +356,7 @@ int store_insert_alloc(struct store *s, const struct store_alloc *a)
 	sqlite3_bind_int64(st, 12, a->alloc_ns);
 	sqlite3_bind_int(st, 13, a->pid);
 	bind_opt_id(st, 14, a->proc);
+	sqlite3_bind_int64(st, 15, a->weight ? a->weight : 1);
 	return run(st);
 }
 
