@@ -4,7 +4,7 @@ CC := gcc
 CLANG := clang
 BPFTOOL := bpftool
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Werror -I. -I$(BUILD) -MMD -MP -D_GNU_SOURCE= -DHEAPSCOPE_VERSION=\"0.1.0\"
-LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lz -lpthread -lstdc++
+LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lz -lpthread -lstdc++ -lm
 
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \
 	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev zlib1g-dev libcmocka-dev \

@@ -8,6 +8,7 @@
 
 #include "agent/drain.h"
 #include "agent/images.h"
+#include "agent/sampling.h"
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
 #include "agent/tracker.h"
@@ -64,6 +65,8 @@ static int on_alloc(struct drain *d, const struct hs_alloc_event *e)
 	if (!img)
 		return -ESRCH;
 	a.from = origin(img);
+	if (d->o.sampling && e->addr)
+		a.weight = sampling_weight(d->o.sampling, e->size);
 	return tracker_on_alloc(d->o.tracker, &a);
 }
 

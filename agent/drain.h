@@ -8,6 +8,7 @@
 
 struct images;
 struct ring_buffer;
+struct sampling;
 struct stacks;
 struct tracker;
 struct unwinder;
@@ -25,6 +26,7 @@ struct drain_opts {
 	struct unwinder *unwinder; /* finishes deferred walks; NULL unless --stack=dwarf */
 	uint32_t max_depth;	   /* --max-depth */
 	uint64_t t0_mono_ns;	   /* CLOCK_MONOTONIC at the start of the recording */
+	struct sampling *sampling; /* --sample: weighs each sampled allocation; NULL exact */
 	/* Attach mode: a traced process exec'd (HS_EV_EXEC), at ts (ns since start); 0 or -errno
 	 * of the store. Later events of pid are the new program's. NULL: ignored. */
 	int (*on_exec)(void *ctx, uint32_t pid, int64_t ts);
