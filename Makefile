@@ -39,7 +39,7 @@ define BPF_COMPILE
 $(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I. -I$(BUILD) -c $< -o $@
 endef
 
-$(BUILD)/heapscope.bpf.o: bpf/heapscope.bpf.c bpf/abi.h bpf/unwind_step.h $(BUILD)/vmlinux.h
+$(BUILD)/heapscope.bpf.o: bpf/heapscope.bpf.c bpf/abi.h bpf/unwind_step.h bpf/sampled.bpf.h $(BUILD)/vmlinux.h
 	$(BPF_COMPILE)
 
 $(BUILD)/heapscope.skel.h: $(BUILD)/heapscope.bpf.o

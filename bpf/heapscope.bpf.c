@@ -865,3 +865,6 @@ int BPF_PROG(process_exit, struct task_struct *p, bool group_dead)
 	emitted(HS_EV_EXIT);
 	return 0;
 }
+
+/* Sampled mode (record --sample): its probes share the walker and the ring buffer above. */
+#include "bpf/sampled.bpf.h"
