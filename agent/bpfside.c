@@ -9,6 +9,7 @@
 #include "agent/bpfside.h"
 #include "agent/drain.h"
 #include "agent/probes.h"
+#include "agent/sampling.h"
 #include "bpf/abi.h"
 #include "heapscope.skel.h"
 #include "store/store.h"
@@ -52,7 +53,16 @@ int bpfside_load(const struct bpfside_opts *o, struct heapscope_bpf **out, char 
 	skel->rodata->stack_mode = (uint32_t)o->stack_mode;
 	skel->rodata->max_depth = (uint32_t)o->max_depth;
 	bpf_map__set_max_entries(skel->maps.unwind_rows, BPFSIDE_UNWIND_ROWS);
-	e = probes_set_attach_type(skel);
+	if (o->sample_bytes) {
+		uint64_t whole, frac20;
+
+		sampling_rate_factor(o->sample_bytes, &whole, &frac20);
+		skel->rodata->sample_whole = whole;
+		skel->rodata->sample_frac20 = frac20;
+		sampling_log2_table((uint32_t *)skel->rodata->sample_log2);
+		skel->rodata->sample_seed = o->sample_seed;
+	}
+	e = probes_set_attach_type(skel, o->sample_bytes != 0);
 	if (!e)
 		e = heapscope_bpf__load(skel);
 	if (e) {
@@ -76,6 +86,44 @@ int64_t bpfside_counter(struct heapscope_bpf *skel, uint32_t which)
 	for (int i = 0; i < ncpu; i++)
 		sum += (int64_t)vals[i];
 	return sum;
+}
+
+void bpfside_forget_sampled(struct heapscope_bpf *skel, pid_t pid)
+{
+	struct hs_sampled_key k, next, *prev = NULL;
+	struct bpf_map *m = skel->maps.sampled_live;
+
+	while (!bpf_map__get_next_key(m, prev, &next, sizeof(next))) {
+		if (prev && prev->pid == (uint32_t)pid)
+			bpf_map__delete_elem(m, prev, sizeof(*prev), 0);
+		k = next;
+		prev = &k;
+	}
+	if (prev && prev->pid == (uint32_t)pid)
+		bpf_map__delete_elem(m, prev, sizeof(*prev), 0);
+}
+
+int bpfside_store_counters(struct heapscope_bpf *skel, struct store *st)
+{
+	static const char *const names[HS_CNT_EVENTS] = {
+		[HS_CNT_DROPPED] = "dropped",
+		[HS_CNT_STACK_COLLISION] = "stack_collision",
+		[HS_CNT_STACK_MAP_FULL] = "stack_map_full",
+		[HS_CNT_INFLIGHT_FAIL] = "thread_state_fail",
+		[HS_CNT_NO_MAPPING] = "no_mapping",
+		[HS_CNT_FP_FALLBACK] = "fp_fallback",
+		[HS_CNT_DEFERRED] = "deferred_walks",
+		[HS_CNT_SAMPLE_SKIPPED] = "sample_skipped",
+		[HS_CNT_SAMPLE_TAKEN] = "sample_taken",
+		[HS_CNT_SAMPLE_NESTED] = "sample_nested",
+		[HS_CNT_SAMPLE_TABLE_FULL] = "sample_table_full",
+	};
+	int e = 0;
+
+	for (uint32_t i = 0; i < HS_CNT_EVENTS && !e; i++)
+		if (names[i])
+			e = store_insert_bpf_counter(st, names[i], bpfside_counter(skel, i));
+	return e;
 }
 
 /* Runs counts always, kernel time with kernel.bpf_stats_enabled. */

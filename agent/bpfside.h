@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct drain_counts;
 struct heapscope_bpf;
@@ -18,6 +19,8 @@ struct bpfside_opts {
 	int ringbuf_mb; /* kernel ring buffer */
 	int stack_mode; /* enum hs_stack_mode */
 	int max_depth;	/* frames per stack */
+	uint64_t sample_bytes; /* --sample: mean bytes between samples, 0 = exact */
+	uint64_t sample_seed;  /* --sample-seed, 0 = random */
 };
 
 /* Opens and loads the programs. 0, or -errno with one line for the user in err (no permission,
@@ -31,6 +34,12 @@ void bpfside_note_libbpf(const char *fmt, va_list args);
 
 /* One counter (enum hs_counter), summed over CPUs; 0 if unreadable. */
 int64_t bpfside_counter(struct heapscope_bpf *skel, uint32_t which);
+
+/* Sampled mode: a process ended or exec'd; its sampled blocks are gone with its memory. */
+void bpfside_forget_sampled(struct heapscope_bpf *skel, pid_t pid);
+
+/* The counters that are not per event type (table bpf_counters). 0 or -errno. */
+int bpfside_store_counters(struct heapscope_bpf *skel, struct store *st);
 
 /* Every program's runs and kernel time (table bpf_programs). 0 or -errno. */
 int bpfside_store_programs(struct heapscope_bpf *skel, struct store *st);

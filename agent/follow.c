@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/clock.h"
+#include "agent/bpfside.h"
 #include "agent/follow.h"
 #include "agent/images.h"
 #include "agent/proc.h"
@@ -118,8 +119,8 @@ static int attach(struct follow *f, struct image *img)
 
 	if (take_inherited(f, img) || !img->t.allocator[0])
 		return 0; /* probed already, or nothing to probe: the notice says so */
-	e = probes_attach(f->skel, img->pid, img->t.allocator, &img->t.objs, &img->probes, f->err,
-			  f->errlen);
+	e = probes_attach(f->skel, img->pid, img->t.allocator, &img->t.objs, f->sampled,
+			  &img->probes, f->err, f->errlen);
 	if (e == -ENOENT && proc_exists(img->pid))
 		snprintf(f->err, f->errlen, "process %d exited before it could be attached",
 			 (int)img->pid);
@@ -190,6 +191,8 @@ int follow_end(struct follow *f, struct image *img, uint64_t mono_ns, const char
 	if (!e)
 		e = store_end_process(f->store, img->id, ts, reason, exit_status);
 	bpf_map__delete_elem(f->skel->maps.procs, &key, sizeof(key), 0);
+	if (f->sampled && strcmp(reason, "recording_end"))
+		bpfside_forget_sampled(f->skel, img->pid);
 	images_remove(f->images, img);
 	return e;
 }

@@ -27,6 +27,7 @@ struct follow {
 	uint64_t t0_mono_ns;
 	uint32_t next_as_id;
 	int probes_stored; /* the probes table describes the first image's probes */
+	int sampled;	   /* --sample: the sampled mode's probes */
 	int warned_no_room, warned_no_slot;
 	/* An exec: the old image's probes, taken over when the new one has the same allocator
 	 * (the probes are on files, not images), else detached before the new ones. */

@@ -161,12 +161,13 @@ int probes_link_multi(int prog_fd, pid_t pid, const char *path, const uint64_t *
 {
 	struct link_create_uprobe_multi attr = {
 		.prog_fd = (uint32_t)prog_fd,
-		.attach_type = PROBES_UPROBE_MULTI,
+		.attach_type = retprobe == PROBES_SESSION ? PROBES_UPROBE_SESSION :
+							    PROBES_UPROBE_MULTI,
 		.path = (uint64_t)(uintptr_t)path,
 		.offsets = (uint64_t)(uintptr_t)offsets,
 		.cookies = (uint64_t)(uintptr_t)cookies,
 		.cnt = n,
-		.multi_flags = retprobe ? UPROBE_MULTI_RETURN : 0,
+		.multi_flags = retprobe == 1 ? UPROBE_MULTI_RETURN : 0,
 		.pid = (uint32_t)pid,
 	};
 	int fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
@@ -186,12 +187,24 @@ static int create_multi_link(struct probes *p, struct bpf_program *prog, pid_t p
 	if (fd < 0) {
 		snprintf(err, errlen,
 			 "cannot attach the %s probes to %s: %s (the kernel refused the uprobes; "
-			 "heapscope needs Linux >= 6.6 with CONFIG_UPROBES)",
-			 what, path, strerror(-fd));
+			 "heapscope needs Linux >= %s with CONFIG_UPROBES)",
+			 what, path, strerror(-fd), ret == PROBES_SESSION ? "6.13" : "6.6");
 		return fd;
 	}
 	p->link_fds[p->nlinks++] = fd;
 	return 0;
+}
+
+/* Sampled mode: where the code of a function that calls other allocator functions is, so that
+ * those calls are charged once (bpf/sampled.bpf.h). */
+static uint64_t nesting_cookie(const struct target *t, const struct elf_func *fn, uint32_t delta)
+{
+	int nests = t->func == HS_FN_REALLOC || t->func == HS_FN_REALLOCARRAY ||
+		    t->func == HS_FN_NEW || t->func == HS_FN_NEW_ARRAY;
+
+	if (!nests || delta > 0xff || !fn->size || fn->size > 0xffffff)
+		return 0;
+	return HS_COOKIE_NESTS | HS_COOKIE_SPAN(delta, fn->size);
 }
 
 static int already_placed(const struct probes *p, const char *path, uint64_t vaddr)
@@ -205,8 +218,8 @@ static int already_placed(const struct probes *p, const char *path, uint64_t vad
 /* Decides the site of one target and adds it to the entry (and return) batch. A symbol the
  * object does not define is skipped: not every allocator has every function. */
 static int place_target(struct probes *p, struct elf_file *ef, const char *path,
-			const struct target *t, struct batch *entry, struct batch *ret, char *err,
-			size_t errlen)
+			const struct target *t, struct batch *entry, struct batch *ret, int sampled,
+			char *err, size_t errlen)
 {
 	uint8_t code[MAX_CODE];
 	struct elf_func fn;
@@ -239,8 +252,9 @@ static int place_target(struct probes *p, struct elf_file *ef, const char *path,
 	snprintf(pl->module, sizeof(pl->module), "%s", path);
 	p->nplaced++;
 	entry->offsets[entry->n] = pl->offset;
-	entry->cookies[entry->n++] = HS_COOKIE(t->func, pl->site.pushes);
-	if (t->kind == ALLOC) {
+	entry->cookies[entry->n++] = HS_COOKIE(t->func, pl->site.pushes) |
+				     (sampled ? nesting_cookie(t, &fn, pl->site.delta) : 0);
+	if (t->kind == ALLOC && !sampled) {
 		ret->offsets[ret->n] = pl->offset;
 		ret->cookies[ret->n++] = t->func;
 	}
@@ -248,7 +262,8 @@ static int place_target(struct probes *p, struct elf_file *ef, const char *path,
 }
 
 static int attach_object(struct heapscope_bpf *skel, struct probes *p, pid_t pid, const char *path,
-			 const struct target *targets, size_t n, char *err, size_t errlen)
+			 const struct target *targets, size_t n, int sampled, char *err,
+			 size_t errlen)
 {
 	struct batch allocs = { 0 }, rets = { 0 }, frees = { 0 }, unused = { 0 };
 	struct elf_file *ef;
@@ -261,8 +276,17 @@ static int attach_object(struct heapscope_bpf *skel, struct probes *p, pid_t pid
 	for (size_t i = 0; i < n && !e; i++)
 		e = place_target(p, ef, path, &targets[i],
 				 targets[i].kind == ALLOC ? &allocs : &frees,
-				 targets[i].kind == ALLOC ? &rets : &unused, err, errlen);
+				 targets[i].kind == ALLOC ? &rets : &unused, sampled, err, errlen);
 	elfsym_close(ef);
+	if (sampled) {
+		if (!e)
+			e = create_multi_link(p, skel->progs.alloc_sampled, pid, path, &allocs,
+					      PROBES_SESSION, "sampled allocation", err, errlen);
+		if (!e)
+			e = create_multi_link(p, skel->progs.free_sampled, pid, path, &frees, 0,
+					      "free", err, errlen);
+		return e;
+	}
 	if (!e)
 		e = create_multi_link(p, skel->progs.alloc_enter, pid, path, &allocs, 0,
 				      "allocation", err, errlen);
@@ -322,7 +346,8 @@ static int attach_maps_probe(struct heapscope_bpf *skel, struct probes *p, pid_t
 }
 
 int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
-		  const struct obj_list *objs, struct probes **out, char *err, size_t errlen)
+		  const struct obj_list *objs, int sampled, struct probes **out, char *err,
+		  size_t errlen)
 {
 	struct probes *p = calloc(1, sizeof(*p));
 	const char *cxx = find_object(objs, "libstdc++", SYSTEM_LIBSTDCXX);
@@ -331,7 +356,7 @@ int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
 	if (!p)
 		return -ENOMEM;
 	e = attach_object(skel, p, pid, allocator, C_TARGETS,
-			  sizeof(C_TARGETS) / sizeof(*C_TARGETS), err, errlen);
+			  sizeof(C_TARGETS) / sizeof(*C_TARGETS), sampled, err, errlen);
 	if (!e && (!has_func(p, HS_FN_MALLOC) || !has_func(p, HS_FN_FREE))) {
 		snprintf(err, errlen, "%s does not define both malloc and free: not an allocator",
 			 allocator);
@@ -339,7 +364,7 @@ int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
 	}
 	if (!e && cxx)
 		e = attach_object(skel, p, pid, cxx, CXX_TARGETS,
-				  sizeof(CXX_TARGETS) / sizeof(*CXX_TARGETS), err, errlen);
+				  sizeof(CXX_TARGETS) / sizeof(*CXX_TARGETS), sampled, err, errlen);
 	if (!e)
 		e = attach_maps_probe(skel, p, pid, objs, err, errlen);
 	if (e) {
@@ -421,16 +446,23 @@ void probes_free_all(struct probes **ps, int n)
 	free(started);
 }
 
-int probes_set_attach_type(struct heapscope_bpf *skel)
+int probes_set_attach_type(struct heapscope_bpf *skel, int sampled)
 {
-	struct bpf_program *progs[] = { skel->progs.alloc_enter, skel->progs.alloc_exit,
-					skel->progs.free_enter, skel->progs.maps_changed };
+	struct bpf_program *exact[] = { skel->progs.alloc_enter, skel->progs.alloc_exit,
+					skel->progs.free_enter };
+	struct bpf_program *multi[] = { skel->progs.alloc_enter, skel->progs.alloc_exit,
+					skel->progs.free_enter, skel->progs.maps_changed,
+					skel->progs.free_sampled };
+	int e;
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
-		int e = bpf_program__set_expected_attach_type(progs[i], PROBES_UPROBE_MULTI);
-
-		if (e)
+	/* Only the mode's programs are loaded: a session program needs a kernel >= 6.13. */
+	for (size_t i = 0; i < sizeof(exact) / sizeof(*exact); i++)
+		bpf_program__set_autoload(exact[i], !sampled);
+	bpf_program__set_autoload(skel->progs.alloc_sampled, sampled);
+	bpf_program__set_autoload(skel->progs.free_sampled, sampled);
+	for (size_t i = 0; i < sizeof(multi) / sizeof(*multi); i++)
+		if ((e = bpf_program__set_expected_attach_type(multi[i], PROBES_UPROBE_MULTI)))
 			return e;
-	}
-	return 0;
+	return bpf_program__set_expected_attach_type(skel->progs.alloc_sampled,
+						     PROBES_UPROBE_SESSION);
 }

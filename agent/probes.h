@@ -23,11 +23,14 @@ int probes_find_allocator(const struct obj_list *objs, char *out, size_t len, ch
  * new/delete in the libstdc++ among objs (or the system one, for a later dlopen), and ld.so's
  * _dl_debug_state. 0 or -errno with a one-line reason in err. Owns links until probes_free. */
 int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
-		  const struct obj_list *objs, struct probes **out, char *err, size_t errlen);
+		  const struct obj_list *objs, int sampled, struct probes **out, char *err,
+		  size_t errlen);
 
 /* The attach type a program must be loaded with to be used in probes_link_multi (the UAPI
  * headers of Debian 12 predate it). */
 #define PROBES_UPROBE_MULTI 48
+#define PROBES_UPROBE_SESSION 57 /* kernel >= 6.13 */
+#define PROBES_SESSION 2	 /* probes_link_multi's retprobe: a session (entry and return) */
 
 /* One uprobe_multi link (kernel 6.6+; libbpf 1.1 has no API for it): prog_fd on n file offsets
  * of path, with their cookies, for pid only; retprobe: return probes. The link's fd (close it
@@ -40,7 +43,7 @@ int probes_store(const struct probes *p, struct store *st);
 
 /* Prepares the loaded-later programs for uprobe_multi links; call between open and load.
  * 0 or -errno. */
-int probes_set_attach_type(struct heapscope_bpf *skel);
+int probes_set_attach_type(struct heapscope_bpf *skel, int sampled);
 
 /* Detaches everything, once no program is running any more (a grace period). Accepts NULL. */
 void probes_free(struct probes *p);

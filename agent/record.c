@@ -78,15 +78,17 @@ static int write_header(struct recorder *r)
 		.start_time_ns = r->t0_wall_ns,
 		.options = options,
 		.stack_mode = stack_mode_name(r->o.stack_mode),
+		.sample_bytes = (int64_t)r->o.sample_bytes,
 	};
 	int e;
 
 	snprintf(options, sizeof(options),
 		 "{\"duration_s\":%g,\"keep_events\":%s,\"ringbuf_mb\":%d,\"stack\":\"%s\","
-		 "\"interval_ns\":%lld,\"follow\":%s}",
+		 "\"interval_ns\":%lld,\"follow\":%s,\"sample_bytes\":%llu}",
 		 r->o.duration_s, r->o.keep_events ? "true" : "false", r->o.ringbuf_mb,
 		 stack_mode_name(r->o.stack_mode), STORE_TIMELINE_INTERVAL_NS,
-		 (r->o.argv && !r->o.no_follow) || r->o.follow ? "true" : "false");
+		 (r->o.argv && !r->o.no_follow) || r->o.follow ? "true" : "false",
+		 (unsigned long long)r->o.sample_bytes);
 	e = store_begin_recording(r->store, &rec);
 	if (!e)
 		e = store_commit(r->store);
@@ -168,10 +170,13 @@ static int start_consumers(struct recorder *r)
 		.interval_ns = STORE_TIMELINE_INTERVAL_NS,
 		.internal_free = internal_free,
 		.ctx = r,
+		.sampled = r->o.sample_bytes != 0,
 	};
 	/* -p without --follow: no tracer holds the processes at an exec or exit; the BPF side
 	 * tells (watch_execs). */
 	int unheld = !r->o.argv && !r->o.follow, e = stacks_new(r->store, &r->stacks);
+
+	sampling_init(&r->sampling, r->o.sample_bytes, r->o.sample_seed);
 
 	if (!e)
 		e = tracker_new(r->store, &to, &r->tracker);
@@ -187,6 +192,7 @@ static int start_consumers(struct recorder *r)
 				     .images = r->images,
 				     .objs_cache = obj_cache_new(),
 				     .t0_mono_ns = r->t0_mono_ns,
+				     .sampled = r->o.sample_bytes != 0,
 				     .err = r->err,
 				     .errlen = ERRLEN };
 	/* -p without --follow: nothing holds the processes at an exec; the BPF side says when. */
@@ -196,6 +202,7 @@ static int start_consumers(struct recorder *r)
 					    .unwinder = r->unwinder,
 					    .max_depth = (uint32_t)r->o.max_depth,
 					    .t0_mono_ns = r->t0_mono_ns,
+					    .sampling = r->o.sample_bytes ? &r->sampling : NULL,
 					    .on_exec = unheld ? record_exec_event : NULL,
 					    .on_exit = unheld ? record_exit_event : NULL,
 					    .ctx = r },
@@ -272,6 +279,8 @@ static int finish(struct recorder *r)
 	};
 	if (!e)
 		e = bpfside_store_programs(r->skel, r->store);
+	if (!e)
+		e = bpfside_store_counters(r->skel, r->store);
 	if (!e)
 		e = bpfside_store_event_counts(r->skel, ds.counts, r->store);
 	if (!e)
@@ -424,7 +433,9 @@ static int start(struct recorder *r)
 	if (!e)
 		e = bpfside_load(&(struct bpfside_opts){ .ringbuf_mb = r->o.ringbuf_mb,
 							 .stack_mode = r->o.stack_mode,
-							 .max_depth = r->o.max_depth },
+							 .max_depth = r->o.max_depth,
+							 .sample_bytes = r->o.sample_bytes,
+							 .sample_seed = r->o.sample_seed },
 				 &r->skel, r->err, ERRLEN);
 	if (!e)
 		e = create_unwinder(r);

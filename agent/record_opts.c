@@ -1,11 +1,15 @@
 /* The options of `heapscope record`, parsed and checked. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/record_opts.h"
+#include "agent/sampling.h"
 #include "bpf/abi.h"
 #include "report/report.h"
 #include "server/server.h"
@@ -27,6 +31,12 @@ static void usage(FILE *f)
 		"                       pointers where there are none (default); fp: frame pointers\n"
 		"                       only; caller: the allocator's caller only (cheapest)\n"
 		"      --max-depth N    frames kept per stack, 1-64 (default 64)\n"
+		"      --sample BYTES   sampled mode: one allocation per BYTES allocated on average\n"
+		"                       (Poisson by bytes; suffix K, M or G; 'default' = 128K), each\n"
+		"                       weighed so that every count and byte total is an unbiased\n"
+		"                       estimate; unsampled calls cost one trap and no event.\n"
+		"                       0: exact (default): every call traced\n"
+		"      --sample-seed N  sampled mode: the same random sequence each run (tests)\n"
 		"      --serve          serve the live dashboard meanwhile (and after, until Ctrl-C)\n"
 		"      --port N         its port (default 7070; 0: any free port)\n"
 		"      --bind ADDR      its address (default 127.0.0.1: this machine only)\n");
@@ -58,6 +68,35 @@ static int parse_positive(const char *s, double *out)
 	errno = 0;
 	*out = strtod(s, &end);
 	return errno || end == s || *end || *out <= 0 ? -EINVAL : 0;
+}
+
+/* --sample: 0, or 1 byte to 4 GiB, with an optional K/M/G (KiB, MiB, GiB) suffix. */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+	static const char *const units[] = { "", "K", "M", "G" };
+	char *end;
+	double v;
+
+	if (!strcmp(s, "default")) {
+		*out = SAMPLING_DEFAULT_BYTES;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v != (double)(uint64_t)v)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++) {
+		if (!strcasecmp(end, units[i]) || (i && (!strcasecmp(end + 1, "iB") ||
+							  !strcasecmp(end + 1, "B")) &&
+						      toupper(*end) == units[i][0])) {
+			v *= (double)(1ULL << (10 * i));
+			if (v > (double)(1ULL << 32))
+				return -EINVAL;
+			*out = (uint64_t)v;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 /* -p 12 or -p 12,34 (and -p repeated): each pid once. */
@@ -107,6 +146,8 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "bind", required_argument, NULL, 'B' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "no-follow", no_argument, NULL, 'n' },
+		{ "sample", required_argument, NULL, 'm' },
+		{ "sample-seed", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -163,6 +204,23 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 			}
 			o->max_depth = (int)v;
 			break;
+		case 'm':
+			if (parse_bytes(optarg, &o->sample_bytes)) {
+				fprintf(stderr,
+					"heapscope: invalid --sample '%s' (bytes: 0 for exact, or 1 to "
+					"4G with an optional K, M or G suffix, or 'default')\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'e':
+			if (parse_positive(optarg, &v) || v != (double)(uint64_t)v) {
+				fprintf(stderr, "heapscope: invalid --sample-seed '%s' (an integer > 0)\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->sample_seed = (uint64_t)v;
+			break;
 		case 'S': o->serve = 1; break;
 		case 'P':
 			if (server_parse_port(optarg, &o->port)) {
@@ -184,6 +242,10 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 	}
 	if ((o->follow && o->argv) || (o->no_follow && !o->argv)) {
 		fprintf(stderr, "heapscope: --follow goes with -p, --no-follow with a command\n");
+		return -EINVAL;
+	}
+	if (o->sample_seed && !o->sample_bytes) {
+		fprintf(stderr, "heapscope: --sample-seed goes with --sample BYTES\n");
 		return -EINVAL;
 	}
 	o->pid = o->npids ? o->pids[0] : 0;

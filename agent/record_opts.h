@@ -3,6 +3,7 @@
 #define HEAPSCOPE_RECORD_OPTS_H
 
 #include <limits.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define RECORD_MAX_PIDS 64
@@ -20,6 +21,8 @@ struct record_opts {
 	int ringbuf_mb;
 	int stack_mode; /* --stack: enum hs_stack_mode */
 	int max_depth;	/* --max-depth: frames per stack */
+	uint64_t sample_bytes; /* --sample: mean bytes between samples, 0 = exact */
+	uint64_t sample_seed;  /* --sample-seed, 0 = random */
 	int serve;	/* --serve: the dashboard of this recording, live */
 	int port;
 	const char *bind;

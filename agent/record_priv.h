@@ -10,6 +10,7 @@
 
 #include "agent/follow.h"
 #include "agent/record_opts.h"
+#include "agent/sampling.h"
 #include "agent/target.h"
 
 #define ERRLEN 16384
@@ -41,6 +42,7 @@ struct recorder {
 	struct bpf_link *exec_link; /* -p without --follow: execs seen by the BPF side */
 	struct bpf_link *exit_link; /* and exits */
 	struct drain *drain;
+	struct sampling sampling; /* --sample: weighs each sample */
 	int fail;	      /* the recording's first error (the store's), 0 if none */
 	uint64_t cut_mono_ns; /* the stop, 0 while recording */
 	struct server *server;

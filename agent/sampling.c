@@ -45,8 +45,8 @@ int64_t sampling_weight(struct sampling *s, uint64_t size)
 
 void sampling_log2_table(uint32_t *out)
 {
-	for (int i = 0; i < SAMPLING_LOG2_ENTRIES; i++) {
-		double v = log2(1.0 + (double)i / (1 << SAMPLING_LOG2_BITS)) * 4294967296.0;
+	for (int i = 0; i < HS_LOG2_ENTRIES; i++) {
+		double v = log2(1.0 + (double)i / (1 << HS_LOG2_BITS)) * 4294967296.0;
 
 		out[i] = v >= 4294967295.0 ? 0xffffffffu : (uint32_t)llround(v);
 	}

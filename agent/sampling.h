@@ -8,12 +8,10 @@
 
 #include <stdint.h>
 
+#include "bpf/abi.h"
+
 /* The default rate: see README "Sampled or exact". */
 #define SAMPLING_DEFAULT_BYTES (128 * 1024)
-
-/* The BPF side's exponential draw: -log2(u) in fixed point from a table of log2(1 + i/N). */
-#define SAMPLING_LOG2_BITS 10
-#define SAMPLING_LOG2_ENTRIES ((1 << SAMPLING_LOG2_BITS) + 1)
 
 struct sampling {
 	uint64_t mean_bytes; /* R */
@@ -30,8 +28,7 @@ double sampling_probability(uint64_t mean_bytes, uint64_t size);
  * odds that keep its expectation 1/p(s) (an integer weight keeps every aggregate an integer). */
 int64_t sampling_weight(struct sampling *s, uint64_t size);
 
-/* The table the BPF side draws countdowns with: log2(1 + i / 2^SAMPLING_LOG2_BITS) in 32-bit
- * fixed point, SAMPLING_LOG2_ENTRIES values. */
+/* The table the BPF side draws countdowns with (bpf/abi.h): HS_LOG2_ENTRIES values. */
 void sampling_log2_table(uint32_t *out);
 
 /* R * ln 2 split for the BPF side's integer arithmetic: whole part and 20-bit fraction. */

@@ -205,6 +205,10 @@ static int do_free(struct tracker *t, const struct tracker_free *f, int from_rea
 		t->stats.untracked_frees++;
 		return 0;
 	}
+	if (t->o.sampled) {
+		t->stats.untracked_frees++;
+		return 0;
+	}
 	if (t->o.internal_free && t->o.internal_free(t->o.ctx, f->site))
 		return 0;
 	fb = u64map_get(t->freed, block_key(f->from.heap, f->addr));

@@ -11,6 +11,8 @@ struct tracker;
 struct tracker_opts {
 	int traced_from_start; /* every image from its start (or as each event says) */
 	int keep_events;       /* also store every raw event */
+	int sampled;	       /* --sample: only sampled blocks are known, so a free of another
+				* is no misuse: every unknown free is an untracked one */
 	int64_t interval_ns;   /* timeline resolution */
 	/* 1 when a free made at site comes from the allocator's own code: glibc flushing its
 	 * thread cache at thread exit frees chunks the program had already freed. Such a free is

@@ -51,6 +51,11 @@ enum hs_counter {
 	HS_CNT_NO_MAPPING,	/* a walk met code outside the mapping table: time to refresh it */
 	HS_CNT_FP_FALLBACK,	/* frames taken from the frame pointer where CFI had no row */
 	HS_CNT_DEFERRED,	/* walks handed to the agent with a copy of the stack */
+	/* Sampled mode (--sample). */
+	HS_CNT_SAMPLE_SKIPPED,	/* outermost allocations not sampled: no event, no walk */
+	HS_CNT_SAMPLE_TAKEN,	/* allocations sampled (each makes an alloc event) */
+	HS_CNT_SAMPLE_NESTED,	/* allocator calls inside another's (not counted twice) */
+	HS_CNT_SAMPLE_TABLE_FULL, /* a sampled block that could not be remembered: lost */
 	/* Per event type t (enum hs_event_type), at HS_CNT_EVENT(t, what): every event a program
 	 * emitted, could not reserve (dropped), or did not send because it came after the cut. */
 	HS_CNT_EVENTS,
@@ -236,5 +241,23 @@ _Static_assert(sizeof(struct hs_proc) == 8, "process entry layout");
 #define HS_COOKIE(func, pushes) (((__u64)(pushes) << 8) | (__u64)(func))
 #define HS_COOKIE_FUNC(c) ((__u32)((c)&0xff))
 #define HS_COOKIE_PUSHES(c) ((__u32)(((c) >> 8) & 0xff))
+/* Sampled mode also needs, for an allocator function that calls others (realloc -> malloc,
+ * operator new -> malloc), where its code is: a call returning into it is nested, not counted.
+ * The probe is `delta` bytes into the function, which is `size` bytes long. */
+#define HS_COOKIE_NESTS (1ULL << 48)
+#define HS_COOKIE_SPAN(delta, size) (((__u64)((delta)&0xff) << 40) | ((__u64)((size)&0xffffff) << 16))
+#define HS_COOKIE_DELTA(c) (((c) >> 40) & 0xff)
+#define HS_COOKIE_SIZE(c) (((c) >> 16) & 0xffffff)
+
+/* Sampled mode's exponential draw: log2(1 + i / 2^HS_LOG2_BITS) in 32-bit fixed point. */
+#define HS_LOG2_BITS 10
+#define HS_LOG2_ENTRIES ((1 << HS_LOG2_BITS) + 1)
+
+/* Key of the BPF side's table of sampled live blocks. */
+struct hs_sampled_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 addr;
+};
 
 #endif

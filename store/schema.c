@@ -119,6 +119,9 @@ static const char SCHEMA_SQL[] =
 	 * (else 0): what tracing cost the target, per probe hit. */
 	"CREATE TABLE bpf_programs(name TEXT PRIMARY KEY, runs INTEGER NOT NULL,"
 	"  run_time_ns INTEGER NOT NULL);"
+	/* The BPF side's other counters (bpf/abi.h enum hs_counter): sample_skipped (allocations
+	 * not sampled: no event), sample_taken, sample_nested, sample_table_full, dropped... */
+	"CREATE TABLE bpf_counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	/* Sites of the blocks still live at the end; growth = share of the recording's tenths
 	 * in which those blocks were allocated (1: still growing at the end). */
 	"CREATE TABLE leak_sites(site INTEGER PRIMARY KEY, blocks INTEGER NOT NULL,"

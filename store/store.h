@@ -124,6 +124,7 @@ int store_insert_site_hist(struct store *s, int64_t site, const char *kind, int 
 			   int64_t hi, int64_t count);
 int store_insert_cross_thread(struct store *s, int64_t site, int64_t free_site, int64_t blocks);
 int store_insert_bpf_program(struct store *s, const char *name, int64_t runs, int64_t run_time_ns);
+int store_insert_bpf_counter(struct store *s, const char *name, int64_t value);
 int store_insert_leak_site(struct store *s, const struct store_leak_site *l);
 int store_insert_process(struct store *s, const struct store_process *p);
 /* exit_status < 0: none. */

@@ -27,6 +27,7 @@ enum stmt_id {
 	ST_CROSS_THREAD,
 	ST_LEAK_SITE,
 	ST_BPF_PROGRAM,
+	ST_BPF_COUNTER,
 	ST_PROCESS,
 	ST_PROCESS_END,
 	ST_NOTICE,
@@ -67,6 +68,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
 			 " VALUES (?,?,?,?,?)",
 	[ST_BPF_PROGRAM] =
 		"INSERT OR REPLACE INTO bpf_programs(name, runs, run_time_ns) VALUES (?,?,?)",
+	[ST_BPF_COUNTER] = "INSERT OR REPLACE INTO bpf_counters(name, value) VALUES (?,?)",
 	[ST_PROCESS] = "INSERT INTO processes(id, pid, ppid, exe, command, allocator, start_ts)"
 		       " VALUES (?,?,?,?,?,?,?)",
 	[ST_PROCESS_END] = "UPDATE processes SET end_ts = ?, end_reason = ?, exit_status = ?"
@@ -518,6 +520,15 @@ int store_insert_bpf_program(struct store *s, const char *name, int64_t runs, in
 	bind_text(st, 1, name);
 	sqlite3_bind_int64(st, 2, runs);
 	sqlite3_bind_int64(st, 3, run_time_ns);
+	return run(st);
+}
+
+int store_insert_bpf_counter(struct store *s, const char *name, int64_t value)
+{
+	sqlite3_stmt *st = s->st[ST_BPF_COUNTER];
+
+	bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, value);
 	return run(st);
 }
 

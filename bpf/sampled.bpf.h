@@ -1,0 +1,302 @@
+/* Sampled mode (record --sample BYTES): Poisson sampling by bytes (agent/sampling.h). Included at
+ * the end of heapscope.bpf.c, whose walker, ring buffer and counters it shares.
+ *
+ * One uprobe session program serves every allocation function: at the entry it charges the
+ * thread's byte countdown and, for the great majority of calls, which are not sampled, returns
+ * 1: the kernel then skips the return probe, so an unsampled call costs one trap and these few
+ * instructions, no walk and no event. A sampled call walks its stack and returns 0; its return
+ * sends the event and remembers the block in `sampled_live`. A free costs one delete from that
+ * table, and sends an event only when the block was a sampled one. */
+
+extern bool bpf_session_is_return(void) __ksym __weak;
+
+/* R * ln 2, split in a whole part and a 20-bit fraction (agent/sampling.c): a countdown is
+ * R * -ln(u) = R * ln 2 * -log2(u). 0: exact mode, these programs are not loaded. */
+const volatile __u64 sample_whole = 0;
+const volatile __u64 sample_frac20 = 0;
+/* Non-zero: each thread's random sequence starts from this and its offset in its process
+ * (tests: the same sampled calls run after run). 0: from the kernel's random numbers. */
+const volatile __u64 sample_seed = 0;
+const volatile __u32 sample_log2[HS_LOG2_ENTRIES] = { 0 };
+
+/* Blocks sampled and not yet freed, by process and address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20); /* entries allocated as used */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hs_sampled_key);
+	__type(value, __u8);
+} sampled_live SEC(".maps");
+
+static __always_inline __u64 splitmix64(__u64 *state)
+{
+	__u64 z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* Index of the highest set bit of v (v > 0). */
+static __always_inline __u32 top_bit(__u64 v)
+{
+	__u32 n = 0, s;
+
+	s = (v >> 32 != 0) << 5, v >>= s, n += s;
+	s = (v >> 16 != 0) << 4, v >>= s, n += s;
+	s = (v >> 8 != 0) << 3, v >>= s, n += s;
+	s = (v >> 4 != 0) << 2, v >>= s, n += s;
+	s = (v >> 2 != 0) << 1, v >>= s, n += s;
+	return n + (__u32)(v >> 1);
+}
+
+/* An exponential number of bytes of mean R: R * -ln(u), u uniform in (0, 1], without floats.
+ * u = v / 2^32 with v in [1, 2^32]; -log2(u) = 32 - log2(v), log2(v) = its top bit plus the
+ * table's log2 of the mantissa, interpolated (error < 2e-7). */
+static __always_inline __s64 draw_countdown(struct inflight *f)
+{
+	__u64 v = (splitmix64(&f->rng) >> 32) + 1, m, frac, lo, hi, neg_log2, l20;
+	__u32 top = top_bit(v), idx;
+
+	m = v << (63 - top);				      /* 1.xxx with the point after bit 63 */
+	idx = (__u32)(m >> (63 - HS_LOG2_BITS)) & ((1 << HS_LOG2_BITS) - 1);
+	frac = (m >> (63 - HS_LOG2_BITS - 22)) & ((1 << 22) - 1); /* between idx and idx + 1 */
+	lo = sample_log2[idx];
+	hi = sample_log2[idx + 1]; /* idx < 2^HS_LOG2_BITS: the table has one more */
+	neg_log2 = ((__u64)(32 - top) << 32) - (lo + (((hi - lo) * frac) >> 22)); /* Q32 */
+	l20 = neg_log2 >> 12;
+	return (__s64)(((l20 * sample_whole) >> 20) + ((l20 * sample_frac20) >> 40));
+}
+
+/* A thread's first call: its random state, then its first countdown. */
+static __always_inline void start_thread(struct inflight *f)
+{
+	__u64 id = bpf_get_current_pid_tgid(), seed;
+
+	if (sample_seed) {
+		seed = sample_seed ^ (((__u64)((__u32)id - (__u32)(id >> 32))) * 0xD1B54A32D192ED03ULL);
+	} else {
+		seed = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	}
+	f->rng = seed ? seed : 1;
+	f->countdown = draw_countdown(f);
+}
+
+/* Bytes asked for, from the entry arguments (decode_result's rules at the entry). */
+static __always_inline __u64 request_size(__u32 func, struct pt_regs *ctx)
+{
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a2 = PT_REGS_PARM3(ctx), limit;
+
+	switch (func) {
+	case HS_FN_CALLOC:
+		return a0 * a1;
+	case HS_FN_REALLOC:
+	case HS_FN_ALIGNED_ALLOC:
+	case HS_FN_MEMALIGN:
+		return a1;
+	case HS_FN_REALLOCARRAY:
+		limit = ~0ULL;
+		asm volatile("" : "+r"(limit));
+		return a1 && a2 > limit / a1 ? 0 : a1 * a2; /* overflow: fails, allocates nothing */
+	case HS_FN_POSIX_MEMALIGN:
+		return a2;
+	default:
+		return a0;
+	}
+}
+
+/* 1 when this call is inside another allocator call the thread is making (operator new ->
+ * malloc, realloc(NULL, n) -> malloc) or was tail-jumped into from one (operator new[] ->
+ * operator new): its bytes were charged once already. Notes where this function's code is when
+ * it calls others. */
+static __always_inline int nested_call(struct inflight *f, struct pt_regs *ctx, __u64 cookie,
+				       __u32 func, __u64 ra_at)
+{
+	__u64 ra = 0, lo = f->outer_lo, hi = f->outer_hi, ra_at0 = f->outer_ra_at,
+	      ra0 = f->outer_ra;
+	__u32 func0 = f->outer_func;
+
+	if (!lo && !(cookie & HS_COOKIE_NESTS))
+		return 0; /* this thread never entered a function that calls others */
+	bpf_probe_read_user(&ra, sizeof(ra), (void *)ra_at);
+	if (cookie & HS_COOKIE_NESTS) {
+		f->outer_lo = PT_REGS_IP(ctx) - HS_COOKIE_DELTA(cookie);
+		f->outer_hi = f->outer_lo + HS_COOKIE_SIZE(cookie);
+		f->outer_ra_at = ra_at;
+		f->outer_ra = ra;
+		f->outer_func = func;
+	}
+	if (!lo)
+		return 0;
+	return (ra >= lo && ra < hi) || (ra_at == ra_at0 && ra == ra0 && func != func0);
+}
+
+/* The old block of a realloc/reallocarray, when it is a sampled one. */
+static __always_inline int sampled_block(__u64 addr)
+{
+	struct hs_sampled_key k = { .pid = (__u32)(bpf_get_current_pid_tgid() >> 32),
+				    .addr = addr };
+
+	return addr && bpf_map_lookup_elem(&sampled_live, &k) != NULL;
+}
+
+/* The entry: 1 skips the return (not sampled), 0 runs it. */
+static __always_inline int sampled_entry(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), sp = PT_REGS_SP(ctx), size, cut = cut_ns;
+	__u32 func = HS_COOKIE_FUNC(cookie), pushes = HS_COOKIE_PUSHES(cookie);
+	struct inflight *f = thread_state(HS_EV_ALLOC);
+	int sampled, old_sampled = 0;
+
+	if (!f)
+		return 1;
+	if (f->sp && sp <= f->sp)
+		return 1; /* inside a sampled call, whose return is pending */
+	if (!f->rng)
+		start_thread(f);
+	if (nested_call(f, ctx, cookie, func, sp + 8 * (__u64)pushes)) {
+		count(HS_CNT_SAMPLE_NESTED);
+		return 1;
+	}
+	size = request_size(func, ctx);
+	f->countdown -= (__s64)size;
+	sampled = f->countdown < 0;
+	if (sampled)
+		f->countdown = draw_countdown(f);
+	if (func == HS_FN_REALLOC || func == HS_FN_REALLOCARRAY)
+		old_sampled = sampled_block(PT_REGS_PARM1(ctx));
+	if (!sampled && !old_sampled) {
+		count(HS_CNT_SAMPLE_SKIPPED);
+		return 1;
+	}
+	if (cut && bpf_ktime_get_ns() >= cut)
+		return 1;
+	f->sp = sp;
+	f->func = func;
+	f->sampled = sampled;
+	f->old_sampled = old_sampled;
+	f->args[0] = PT_REGS_PARM1(ctx);
+	f->args[1] = PT_REGS_PARM2(ctx);
+	f->args[2] = PT_REGS_PARM3(ctx);
+	f->stack_id = capture_stack(ctx, pushes);
+	f->ts_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* A sampled block ended by a realloc that was not itself sampled. */
+static __always_inline void send_sampled_free(struct inflight *f, __u64 addr, __u64 now)
+{
+	struct hs_free_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		dropped(HS_EV_FREE);
+		return;
+	}
+	fill_hdr(&e->hdr, HS_EV_FREE, now);
+	e->func = f->func;
+	e->pad = 0;
+	e->addr = addr;
+	e->stack_id = f->stack_id;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_FREE);
+}
+
+/* The return of a call the entry kept: a sampled allocation, or a realloc of a sampled block. */
+static __always_inline int sampled_return(struct pt_regs *ctx)
+{
+	struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	struct hs_sampled_key k = { .pid = (__u32)(bpf_get_current_pid_tgid() >> 32) };
+	struct hs_alloc_event r, *e;
+	__u64 now = bpf_ktime_get_ns(), old = 0;
+	__u8 one = 1;
+
+	if (!f || !f->sp)
+		return 0;
+	f->sp = 0;
+	decode_result(f, PT_REGS_RC(ctx), &r);
+	if (f->old_sampled && (r.addr || r.size == 0)) { /* the old block is gone */
+		old = r.old_addr;
+		k.addr = old;
+		bpf_map_delete_elem(&sampled_live, &k);
+	}
+	if (!f->sampled) {
+		if (old && !after_cut(now, HS_EV_FREE))
+			send_sampled_free(f, old, now);
+		return 0;
+	}
+	count(HS_CNT_SAMPLE_TAKEN);
+	if (after_cut(now, HS_EV_ALLOC))
+		return 0;
+	if (r.addr) {
+		k.addr = r.addr;
+		if (bpf_map_update_elem(&sampled_live, &k, &one, BPF_ANY)) {
+			count(HS_CNT_SAMPLE_TABLE_FULL);
+			dropped(HS_EV_ALLOC);
+			if (old)
+				send_sampled_free(f, old, now);
+			return 0;
+		}
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		dropped(HS_EV_ALLOC);
+		return 0;
+	}
+	fill_hdr(&e->hdr, HS_EV_ALLOC, now);
+	e->func = f->func;
+	e->pad = 0;
+	e->addr = r.addr;
+	e->size = r.size;
+	e->old_addr = f->old_sampled ? r.old_addr : 0;
+	e->stack_id = f->stack_id;
+	e->dur_ns = now - f->ts_ns;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_ALLOC);
+	return 0;
+}
+
+/* Attached as a uprobe session (BPF_TRACE_UPROBE_SESSION) to every allocation function. */
+SEC("uprobe")
+int alloc_sampled(struct pt_regs *ctx)
+{
+	if (bpf_session_is_return())
+		return sampled_return(ctx);
+	return sampled_entry(ctx);
+}
+
+/* Every free/delete: only a sampled block's makes an event. */
+SEC("uprobe")
+int free_sampled(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx), sp = PT_REGS_SP(ctx);
+	struct hs_sampled_key k = { .pid = (__u32)(bpf_get_current_pid_tgid() >> 32), .addr = ptr };
+	struct hs_free_event *e;
+	struct inflight *f;
+	__u64 stack_id, now;
+	__u8 one = 1;
+
+	if (!ptr || bpf_map_delete_elem(&sampled_live, &k))
+		return 0; /* not a sampled block: the common case */
+	f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (f && f->sp && sp <= f->sp) { /* realloc(p, 0) freeing p: its return reports it */
+		bpf_map_update_elem(&sampled_live, &k, &one, BPF_ANY);
+		return 0;
+	}
+	now = bpf_ktime_get_ns();
+	if (after_cut(now, HS_EV_FREE))
+		return 0;
+	stack_id = capture_stack(ctx, HS_COOKIE_PUSHES(cookie));
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		dropped(HS_EV_FREE);
+		return 0;
+	}
+	fill_hdr(&e->hdr, HS_EV_FREE, now);
+	e->func = HS_COOKIE_FUNC(cookie);
+	e->pad = 0;
+	e->addr = ptr;
+	e->stack_id = stack_id;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_FREE);
+	return 0;
+}
