@@ -254,6 +254,7 @@ static int load(struct store_reader *r, const struct report_opts *o, struct repo
 
 	d->views = o->views;
 	d->group = o->group;
+	d->sample_bytes = store_reader_sample_bytes(r);
 	if (d->views & VIEW_SUMMARY)
 		e = an_summary(r, &d->summary);
 	if (!e && (d->views & VIEW_SITES))
@@ -308,7 +309,14 @@ static int render(FILE *out, const struct report_opts *o, const struct report_da
 	case FMT_TEXT: return report_text(out, d);
 	case FMT_CSV: return report_csv(out, d);
 	case FMT_PPROF: return report_pprof(out, d);
-	case FMT_COLLAPSED: return report_collapsed(out, &d->sites, o->value);
+	case FMT_COLLAPSED:
+		/* The format has no place for a note: the values are estimates, said here. */
+		if (d->sample_bytes)
+			fprintf(stderr,
+				"heapscope: note: a sampled recording (1 sample per %" PRId64
+				" bytes on average): the stacks' values are estimates\n",
+				d->sample_bytes);
+		return report_collapsed(out, &d->sites, o->value);
 	case FMT_HTML: return render_html(out, d);
 	case FMT_JSON:
 		j = json_new_file(out, 1);

@@ -41,8 +41,9 @@ struct pprof {
 	size_t nlocs, locs_cap;
 	struct psample *samples;
 	size_t nsamples, samples_cap;
-	int64_t time_ns, duration_ns;
+	int64_t time_ns, duration_ns, period;
 	uint32_t types[PPROF_NVALUES][2], period_type[2], default_type;
+	uint32_t comment; /* string index, 0: none */
 };
 
 /* Protobuf wire types. */
@@ -166,6 +167,7 @@ struct pprof *pprof_new(void)
 	if (!err)
 		err = value_type(p, "space", "bytes", p->period_type);
 	p->default_type = p->types[PPROF_INUSE_SPACE][0];
+	p->period = 1; /* every allocation is recorded */
 	if (err) {
 		pprof_free(p);
 		return NULL;
@@ -254,6 +256,20 @@ int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int dept
 	s->depth = (size_t)depth;
 	memcpy(s->values, values, sizeof(s->values));
 	return 0;
+}
+
+int pprof_set_sampling(struct pprof *p, int64_t sample_bytes)
+{
+	char text[160];
+
+	if (sample_bytes <= 0)
+		return 0;
+	snprintf(text, sizeof(text),
+		 "estimated: sampled every %" PRId64 " bytes on average; counts and bytes are"
+		 " estimates (each sample weighted by the blocks it stands for)",
+		 sample_bytes);
+	p->period = sample_bytes;
+	return str_id(p, text, &p->comment);
 }
 
 void pprof_set_time(struct pprof *p, int64_t time_nanos, int64_t duration_nanos)
@@ -383,7 +399,9 @@ static void enc_trailer(const struct pprof *p, struct buf *out, struct buf *s)
 	pb_uint(out, 9, (uint64_t)p->time_ns);
 	pb_uint(out, 10, (uint64_t)p->duration_ns);
 	enc_value_type(out, s, 11, p->period_type);
-	pb_uint(out, 12, 1); /* every allocation is recorded: no sampling period */
+	pb_uint(out, 12, (uint64_t)p->period);
+	if (p->comment)
+		pb_uint(out, 13, p->comment); /* repeated int64 comment: one, unpacked */
 	pb_uint(out, 14, p->default_type);
 }
 

@@ -40,6 +40,10 @@ struct pprof *pprof_new(void);
  */
 int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int depth,
 		     const int64_t values[PPROF_NVALUES]);
+/* A sampled recording (sample_bytes > 0): the period becomes the mean bytes between samples (as
+ * Go's heap profiles give their rate) and a comment says the values are estimates; the values
+ * themselves are already scaled. Returns 0 or -ENOMEM. */
+int pprof_set_sampling(struct pprof *p, int64_t sample_bytes);
 /* Wall-clock start of the recording and its length; 0 leaves a field out. */
 void pprof_set_time(struct pprof *p, int64_t time_nanos, int64_t duration_nanos);
 /*

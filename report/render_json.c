@@ -74,7 +74,16 @@ static void kv_opt_pos(struct json *j, const char *key, int64_t v)
 		json_kv_null(j, key);
 }
 
-static void process(struct json *j, const struct an_process *p)
+/* A sampled recording's misuse counts are null: not checked, not zero. */
+static void kv_errors(struct json *j, const char *key, int64_t v, int64_t sample_bytes)
+{
+	if (sample_bytes)
+		json_kv_null(j, key);
+	else
+		json_kv_int(j, key, v);
+}
+
+static void process(struct json *j, const struct an_process *p, int64_t sample_bytes)
 {
 	json_obj_begin(j);
 	json_kv_int(j, "id", p->id);
@@ -91,7 +100,7 @@ static void process(struct json *j, const struct an_process *p)
 	json_kv_int(j, "frees", p->frees);
 	json_kv_int(j, "live_blocks", p->live_blocks);
 	json_kv_int(j, "live_bytes", p->live_bytes);
-	json_kv_int(j, "errors", p->errors);
+	kv_errors(j, "errors", p->errors, sample_bytes);
 	json_obj_end(j);
 }
 
@@ -142,7 +151,7 @@ static void summary_processes(struct json *j, const struct an_summary *s)
 	json_key(j, "processes");
 	json_arr_begin(j);
 	for (size_t i = 0; i < s->nprocs; i++)
-		process(j, &s->procs[i]);
+		process(j, &s->procs[i], s->sample_bytes);
 	json_arr_end(j);
 	json_key(j, "notices");
 	json_arr_begin(j);
@@ -180,11 +189,25 @@ void report_json_summary(struct json *j, const struct an_summary *s)
 	json_kv_int(j, "untracked_frees", s->untracked_frees);
 	json_kv_int(j, "stack_collisions", s->stack_collisions);
 	json_kv_int(j, "stack_map_full", s->stack_map_full);
-	json_kv_int(j, "double_frees", s->double_frees);
-	json_kv_int(j, "invalid_frees", s->invalid_frees);
+	kv_errors(j, "double_frees", s->double_frees, s->sample_bytes);
+	kv_errors(j, "invalid_frees", s->invalid_frees, s->sample_bytes);
 	json_key(j, "stacks");
 	stack_quality(j, &s->stacks);
 	summary_processes(j, s);
+	if (s->sample_bytes) {
+		json_key(j, "sampling");
+		report_json_sampling(j, s->sample_bytes);
+		json_kv_bool(j, "estimated", 1);
+	}
+	json_obj_end(j);
+}
+
+void report_json_sampling(struct json *j, int64_t sample_bytes)
+{
+	json_obj_begin(j);
+	json_kv_str(j, "mode", "sampled");
+	json_kv_int(j, "mean_bytes", sample_bytes);
+	json_kv_bool(j, "errors_checked", 0);
 	json_obj_end(j);
 }
 
@@ -264,7 +287,7 @@ static void bucket_label(const struct an_bucket *b, int lifetimes, char *buf, si
 		snprintf(buf, len, "%s - %s", lo, hi);
 }
 
-void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes)
+void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes, int64_t sample_bytes)
 {
 	char label[96];
 
@@ -286,6 +309,8 @@ void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes)
 	json_arr_end(j);
 	if (lifetimes)
 		json_kv_int(j, "live", h->live);
+	if (sample_bytes)
+		json_kv_bool(j, "estimated", 1);
 	json_obj_end(j);
 }
 
@@ -346,9 +371,35 @@ void report_json_advice(struct json *j, const struct an_advices *a)
 	json_arr_end(j);
 }
 
+/* A sampled recording: "sampling" first, then which sections are estimates ("estimated": true
+ * per section; errors are not estimated but unchecked: sampling.errors_checked). */
+static void sampled_sections(struct json *j, const struct report_data *d)
+{
+	static const struct {
+		unsigned view;
+		const char *name;
+	} sections[] = {
+		{ VIEW_SUMMARY, "summary" },	 { VIEW_LEAKS, "leaks" },
+		{ VIEW_SITES, "sites" },	 { VIEW_LIFETIMES, "lifetimes" },
+		{ VIEW_SIZES, "sizes" },	 { VIEW_TIMELINE, "timeline" },
+		{ VIEW_ADVICE, "advice" },
+	};
+
+	json_key(j, "sampling");
+	report_json_sampling(j, d->sample_bytes);
+	json_key(j, "estimated");
+	json_obj_begin(j);
+	for (size_t i = 0; i < sizeof(sections) / sizeof(*sections); i++)
+		if (d->views & sections[i].view)
+			json_kv_bool(j, sections[i].name, 1);
+	json_obj_end(j);
+}
+
 void report_json(struct json *j, const struct report_data *d)
 {
 	json_obj_begin(j);
+	if (d->sample_bytes)
+		sampled_sections(j, d);
 	if (d->views & VIEW_SUMMARY) {
 		json_key(j, "summary");
 		report_json_summary(j, &d->summary);
@@ -367,11 +418,11 @@ void report_json(struct json *j, const struct report_data *d)
 	}
 	if (d->views & VIEW_LIFETIMES) {
 		json_key(j, "lifetimes");
-		report_json_hist(j, &d->lifetimes, 1);
+		report_json_hist(j, &d->lifetimes, 1, d->sample_bytes);
 	}
 	if (d->views & VIEW_SIZES) {
 		json_key(j, "sizes");
-		report_json_hist(j, &d->sizes, 0);
+		report_json_hist(j, &d->sizes, 0, d->sample_bytes);
 	}
 	if (d->views & VIEW_TIMELINE) {
 		json_key(j, "timeline");

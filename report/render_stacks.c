@@ -1,5 +1,6 @@
 /* The sites as whole stacks for other tools: collapsed stacks (flamegraph.pl, speedscope) and
- * pprof profiles (go tool pprof, Pyroscope, Parca). */
+ * pprof profiles (go tool pprof, Pyroscope, Parca). A sampled recording's values are the sites'
+ * estimates (sums of weights), as every other format's. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ int report_pprof(FILE *out, const struct report_data *d)
 {
 	struct pprof *p = pprof_new();
 	struct pprof_frame frames[256];
-	int err = p ? 0 : -ENOMEM;
+	int err = p ? pprof_set_sampling(p, d->sample_bytes) : -ENOMEM;
 
 	for (size_t i = 0; i < d->sites.n && !err; i++) {
 		const struct an_site *s = &d->sites.v[i];

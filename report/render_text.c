@@ -24,6 +24,26 @@ void report_fmt_bytes(int64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 }
 
+/* Whole units when the rate is a round number ("128 KiB", not "128.0 KiB"). */
+void report_fmt_sampling(int64_t sample_bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB" };
+	int64_t v = sample_bytes;
+	char rate[32];
+	int u = 0;
+
+	while (u < 3 && v >= 1024 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (v < 1024)
+		snprintf(rate, sizeof(rate), "%" PRId64 " %s", v, units[u]);
+	else
+		report_fmt_bytes(sample_bytes, rate, sizeof(rate));
+	snprintf(buf, len, "1 sample per %s allocated on average — counts and bytes are estimates",
+		 rate);
+}
+
 void report_fmt_ns(int64_t ns, char *buf, size_t len)
 {
 	if (ns < 0)
@@ -137,6 +157,10 @@ static void notices_text(FILE *out, const struct an_summary *s)
 
 static void errors_line(FILE *out, const struct an_summary *s)
 {
+	if (s->sample_bytes) {
+		fprintf(out, "  errors        " REPORT_MISUSE_UNCHECKED "\n");
+		return;
+	}
 	fprintf(out, "  errors        %" PRId64 " double frees, %" PRId64 " invalid frees",
 		s->double_frees, s->invalid_frees);
 	if (s->unreliable_errors)
@@ -145,7 +169,7 @@ static void errors_line(FILE *out, const struct an_summary *s)
 	fputc('\n', out);
 }
 
-static void summary_text(FILE *out, const struct an_summary *s)
+static void summary_text(FILE *out, const struct an_summary *s, const char *est)
 {
 	char live[32], peak[32], total[32], dur[32];
 
@@ -153,7 +177,7 @@ static void summary_text(FILE *out, const struct an_summary *s)
 	report_fmt_bytes(s->peak_bytes, peak, sizeof(peak));
 	report_fmt_bytes(s->alloc_bytes, total, sizeof(total));
 	report_fmt_ns(s->duration_ns, dur, sizeof(dur));
-	fprintf(out, "== Summary\n");
+	fprintf(out, "== Summary%s\n", est);
 	fprintf(out, "  target        pid %d (%s): %s\n", s->pid, s->mode ? s->mode : "?",
 		s->command ? s->command : "?");
 	fprintf(out, "  recording     %s, %s\n", dur,
@@ -188,11 +212,11 @@ static const char *opt_int(int v, int min, char *buf, size_t len)
 }
 
 /* One row per program image: only worth a section when there are several. */
-static void processes_text(FILE *out, const struct an_summary *s)
+static void processes_text(FILE *out, const struct an_summary *s, const char *est)
 {
-	char start[32], end[32], live[32], status[16], ppid[16];
+	char start[32], end[32], live[32], status[16], ppid[16], errs[24];
 
-	fprintf(out, "\n== Processes (%zu program images)\n", s->nprocs);
+	fprintf(out, "\n== Processes%s (%zu program images)\n", est, s->nprocs);
 	fprintf(out, "  %8s %8s %10s %10s %-14s %6s %10s %10s %10s %10s %6s  %s\n", "pid", "ppid",
 		"start", "end", "ended", "status", "allocs", "frees", "live", "live bytes",
 		"errors", "command");
@@ -202,24 +226,26 @@ static void processes_text(FILE *out, const struct an_summary *s)
 		report_fmt_ns(p->start_ts, start, sizeof(start));
 		report_fmt_ns(p->end_ts, end, sizeof(end));
 		report_fmt_bytes(p->live_bytes, live, sizeof(live));
+		/* Sampled: misuse is not checked, so no count (not even 0). */
+		snprintf(errs, sizeof(errs), s->sample_bytes ? "-" : "%" PRId64, p->errors);
 		fprintf(out,
 			"  %8d %8s %10s %10s %-14s %6s %10" PRId64 " %10" PRId64 " %10" PRId64
-			" %10s %6" PRId64 "  %s\n",
+			" %10s %6s  %s\n",
 			p->pid, opt_int(p->ppid, 1, ppid, sizeof(ppid)), start, end,
 			p->end_reason ? p->end_reason : "running",
 			opt_int(p->exit_status, 0, status, sizeof(status)), p->allocs, p->frees,
-			p->live_blocks, live, p->errors,
+			p->live_blocks, live, errs,
 			p->command ? p->command :
 			p->exe	   ? p->exe :
 				     "?");
 	}
 }
 
-static void leaks_text(FILE *out, const struct an_leaks *l)
+static void leaks_text(FILE *out, const struct an_leaks *l, const char *est)
 {
 	char bytes[32], age[32];
 
-	fprintf(out, "\n== Leak suspects (still live at the end, best suspect first)\n");
+	fprintf(out, "\n== Leak suspects%s (still live at the end, best suspect first)\n", est);
 	if (!l->n)
 		fprintf(out, "  none\n");
 	for (size_t i = 0; i < l->n; i++) {
@@ -238,12 +264,12 @@ static void leaks_text(FILE *out, const struct an_leaks *l)
 	}
 }
 
-static void sites_text(FILE *out, const struct report_data *d)
+static void sites_text(FILE *out, const struct report_data *d, const char *est)
 {
 	char bytes[32], live[32], p50[32], p99[32], a50[32];
 
-	fprintf(out, "\n== Sites by %s (%zu of %zu)\n", AN_GROUP_NAMES[d->group], d->sites.n,
-		d->sites.total);
+	fprintf(out, "\n== Sites by %s%s (%zu of %zu)\n", AN_GROUP_NAMES[d->group], est,
+		d->sites.n, d->sites.total);
 	fprintf(out, "  %10s %10s %10s %10s %10s %10s %10s %6s  %s\n", "allocs", "bytes", "frees",
 		"live", "life p50", "life p99", "alloc p50", "temp", "where");
 	for (size_t i = 0; i < d->sites.n; i++) {
@@ -268,7 +294,8 @@ static void sites_text(FILE *out, const struct report_data *d)
 	}
 }
 
-static void hist_text(FILE *out, const char *title, const struct an_hist *h, int lifetimes)
+static void hist_text(FILE *out, const char *title, const char *est, const struct an_hist *h,
+		      int lifetimes)
 {
 	int64_t max = h->live;
 	char lo[32], hi[32];
@@ -276,7 +303,7 @@ static void hist_text(FILE *out, const char *title, const struct an_hist *h, int
 	for (int i = 0; i < h->n; i++)
 		if (h->b[i].count > max)
 			max = h->b[i].count;
-	fprintf(out, "\n== %s\n", title);
+	fprintf(out, "\n== %s%s\n", title, est);
 	for (int i = 0; i < h->n; i++) {
 		int bar = max ? (int)(40 * h->b[i].count / max) : 0;
 
@@ -296,10 +323,14 @@ static void hist_text(FILE *out, const char *title, const struct an_hist *h, int
 		fprintf(out, "  %24s %10" PRId64 "\n", "still live", h->live);
 }
 
-static void errors_text(FILE *out, const struct an_errors *e)
+static void errors_text(FILE *out, const struct an_errors *e, int64_t sample_bytes)
 {
 	size_t unreliable = 0;
 
+	if (sample_bytes) {
+		fprintf(out, "\n== Allocator misuse\n  " REPORT_MISUSE_UNCHECKED "\n");
+		return;
+	}
 	for (size_t i = 0; i < e->n; i++)
 		unreliable += e->v[i].unreliable != 0;
 	if (unreliable)
@@ -331,9 +362,9 @@ static void errors_text(FILE *out, const struct an_errors *e)
 	}
 }
 
-static void advice_text(FILE *out, const struct an_advices *a)
+static void advice_text(FILE *out, const struct an_advices *a, const char *est)
 {
-	fprintf(out, "\n== Allocator advice\n");
+	fprintf(out, "\n== Allocator advice%s\n", est);
 	if (!a->n)
 		fprintf(out, "  none\n");
 	for (size_t i = 0; i < a->n; i++) {
@@ -346,11 +377,11 @@ static void advice_text(FILE *out, const struct an_advices *a)
 	}
 }
 
-static void timeline_text(FILE *out, const struct an_timeline *t)
+static void timeline_text(FILE *out, const struct an_timeline *t, const char *est)
 {
 	char ts[32], live[32];
 
-	fprintf(out, "\n== Timeline\n  %10s %12s %12s %10s %10s\n", "time", "live bytes",
+	fprintf(out, "\n== Timeline%s\n  %10s %12s %12s %10s %10s\n", est, "time", "live bytes",
 		"live blocks", "allocs", "frees");
 	for (size_t i = 0; i < t->n; i++) {
 		report_fmt_ns(t->v[i].ts, ts, sizeof(ts));
@@ -360,25 +391,33 @@ static void timeline_text(FILE *out, const struct an_timeline *t)
 	}
 }
 
+/* A sampled recording says so first, and marks each section of numbers "(estimated)". */
 int report_text(FILE *out, const struct report_data *d)
 {
+	const char *est = d->sample_bytes ? " (estimated)" : "";
+	char line[160];
+
+	if (d->sample_bytes) {
+		report_fmt_sampling(d->sample_bytes, line, sizeof(line));
+		fprintf(out, "SAMPLED: %s\n\n", line);
+	}
 	if (d->views & VIEW_SUMMARY)
-		summary_text(out, &d->summary);
+		summary_text(out, &d->summary, est);
 	if ((d->views & VIEW_SUMMARY) && d->summary.nprocs > 1)
-		processes_text(out, &d->summary);
+		processes_text(out, &d->summary, est);
 	if (d->views & VIEW_LEAKS)
-		leaks_text(out, &d->leaks);
+		leaks_text(out, &d->leaks, est);
 	if (d->views & VIEW_ERRORS)
-		errors_text(out, &d->errors);
+		errors_text(out, &d->errors, d->sample_bytes);
 	if (d->views & VIEW_SITES)
-		sites_text(out, d);
+		sites_text(out, d, est);
 	if (d->views & VIEW_LIFETIMES)
-		hist_text(out, "Lifetimes", &d->lifetimes, 1);
+		hist_text(out, "Lifetimes", est, &d->lifetimes, 1);
 	if (d->views & VIEW_SIZES)
-		hist_text(out, "Requested sizes", &d->sizes, 0);
+		hist_text(out, "Requested sizes", est, &d->sizes, 0);
 	if (d->views & VIEW_ADVICE)
-		advice_text(out, &d->advice);
+		advice_text(out, &d->advice, est);
 	if (d->views & VIEW_TIMELINE)
-		timeline_text(out, &d->timeline);
+		timeline_text(out, &d->timeline, est);
 	return ferror(out) ? -EIO : 0;
 }

@@ -24,6 +24,9 @@ enum report_view {
 struct report_data {
 	unsigned views;
 	enum an_group group;
+	/* store_reader_sample_bytes: 0 exact; else every count and byte total is an estimate and
+	 * misuse is not checked, which every format says. */
+	int64_t sample_bytes;
 	struct an_summary summary;
 	struct an_sites sites;
 	struct an_leaks leaks;
@@ -47,13 +50,18 @@ int report_option_once(int c, const struct option *longopts, unsigned long long 
 /* A frame's "file", "line" (null when unknown) and "module" keys, as every frame shows them. */
 void report_json_frame_place(struct json *j, const struct an_frame *f);
 
-/* JSON of each analysis, as the stable contract documented in the README. */
+/* JSON of each analysis, as the stable contract documented in the README. A sampled recording
+ * (sample_bytes > 0) adds "sampling" and "estimated": true to the summary, "estimated": true to
+ * a histogram; an exact one's JSON has neither. */
 void report_json_summary(struct json *j, const struct an_summary *s);
+/* {"mode": "sampled", "mean_bytes": N, "errors_checked": false}: what a sampled recording's
+ * numbers are. */
+void report_json_sampling(struct json *j, int64_t sample_bytes);
 void report_json_sites(struct json *j, const struct an_sites *s);
 /* One element of report_json_sites' array: the API's site object. */
 void report_json_site(struct json *j, const struct an_site *s);
 void report_json_leaks(struct json *j, const struct an_leaks *l);
-void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes);
+void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes, int64_t sample_bytes);
 void report_json_errors(struct json *j, const struct an_errors *e);
 void report_json_timeline(struct json *j, const struct an_timeline *t);
 void report_json_advice(struct json *j, const struct an_advices *a);
@@ -70,6 +78,11 @@ int report_pprof(FILE *out, const struct report_data *d);
 
 /* Human units: "1.5 KiB", "12.3 ms". */
 void report_fmt_bytes(int64_t bytes, char *buf, size_t len);
+/* A sampled recording's one-line warning, "1 sample per 128 KiB allocated on average — counts
+ * and bytes are estimates" (no newline). */
+void report_fmt_sampling(int64_t sample_bytes, char *buf, size_t len);
+/* Where misuse is shown for a sampled recording. */
+#define REPORT_MISUSE_UNCHECKED "not checked in sampled mode: only sampled blocks are tracked"
 void report_fmt_ns(int64_t ns, char *buf, size_t len);
 
 #endif

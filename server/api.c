@@ -80,6 +80,14 @@ static const struct param_spec FLAME_P[] = {
 	{ NULL },
 };
 
+/* A sampled recording's objects say their numbers are estimates ("estimated": true; arrays are
+ * covered by /api/summary's "sampling", which the dashboard reads first). */
+static void kv_estimated(struct json *j, struct store_reader *r)
+{
+	if (store_reader_sample_bytes(r))
+		json_kv_bool(j, "estimated", 1);
+}
+
 /*
  * Each route runs its analysis, then writes the whole response with the one writer it is given
  * (nothing is written when the analysis fails): 0 or a negative errno, with a message in err
@@ -116,6 +124,7 @@ static int run_sites(struct store_reader *r, const struct api_args *a, struct js
 		json_kv_int(j, "total", (int64_t)s.total);
 		json_key(j, "sites");
 		report_json_sites(j, &s);
+		kv_estimated(j, r);
 		json_obj_end(j);
 	}
 	an_sites_free(&s);
@@ -126,6 +135,7 @@ struct site_detail {
 	struct an_sites sites;
 	struct an_hist lifetimes, sizes;
 	struct an_timeline timeline;
+	int64_t sample_bytes;
 };
 
 /* {"site": {...}, "lifetimes", "sizes", "timeline"}: the site object is exactly report's. */
@@ -135,18 +145,20 @@ static void render_site(struct json *j, const struct site_detail *d)
 	json_key(j, "site");
 	report_json_site(j, &d->sites.v[0]);
 	json_key(j, "lifetimes");
-	report_json_hist(j, &d->lifetimes, 1);
+	report_json_hist(j, &d->lifetimes, 1, d->sample_bytes);
 	json_key(j, "sizes");
-	report_json_hist(j, &d->sizes, 0);
+	report_json_hist(j, &d->sizes, 0, d->sample_bytes);
 	json_key(j, "timeline");
 	report_json_timeline(j, &d->timeline);
+	if (d->sample_bytes)
+		json_kv_bool(j, "estimated", 1);
 	json_obj_end(j);
 }
 
 static int run_site(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
 {
 	struct an_sites_query q = { .group = AN_BY_STACK, .limit = 1, .site = a->id };
-	struct site_detail d = { 0 };
+	struct site_detail d = { .sample_bytes = store_reader_sample_bytes(r) };
 	int e = an_sites(r, &q, &d.sites);
 
 	if (!e && d.sites.n == 0) {
@@ -188,7 +200,7 @@ static int run_hist(struct store_reader *r, const struct api_args *a, struct jso
 	int e = lt ? an_lifetimes(r, a->site, &h) : an_sizes(r, a->site, &h);
 
 	if (!e)
-		report_json_hist(j, &h, lt);
+		report_json_hist(j, &h, lt, store_reader_sample_bytes(r));
 	return e;
 }
 

@@ -20,6 +20,12 @@ int store_reader_open(const char *path, struct store_reader **out, char *err, si
 void store_reader_close(struct store_reader *r);
 const char *store_reader_errmsg(const struct store_reader *r);
 
+/* recording.sample_bytes: 0 for an exact recording (every call traced), else a sampled one's
+ * mean bytes between samples. Then every count and byte total of every analysis is an estimate
+ * (each sampled block stands for `weight` blocks; sums are of weights), and misuse (double and
+ * invalid frees) is not checked: only sampled blocks are tracked. */
+int64_t store_reader_sample_bytes(const struct store_reader *r);
+
 /* Restricts every analysis of r to one process: its allocations and errors (allocations.pid,
  * errors.pid) and the stacks of its program images (stacks.proc), so the per-site aggregates
  * follow (allocations whose stack was lost name no image: they drop out of those). pid 0 lifts
@@ -107,7 +113,8 @@ struct an_summary {
 	int pid;
 	char *mode, *command, *exe, *allocator, *end_reason; /* end_reason NULL while recording */
 	int64_t start_time_ns, duration_ns;
-	int exit_status; /* -1: none */
+	int exit_status;      /* -1: none */
+	int64_t sample_bytes; /* store_reader_sample_bytes: 0 exact, else counts are estimates */
 	/* Under a pid filter, that process's: its peak replayed from its allocations (a scan and a
 	 * sort) unless it is the only process traced. */
 	int64_t allocs, frees, alloc_bytes, live_blocks, live_bytes, peak_bytes, peak_ts;

@@ -40,8 +40,9 @@ static const char *const COUNTS_SQL =
 	" FROM site_stats s JOIN stacks k ON k.id = s.site WHERE k.proc IS NOT NULL"
 	" GROUP BY k.proc";
 static const char *const COUNTS_LIVE_SQL =
-	"SELECT proc, count(*), count(free_ts), count(*) - count(free_ts),"
-	" coalesce(sum(CASE WHEN free_ts IS NULL THEN size END), 0) FROM allocations"
+	"SELECT proc, sum(weight), coalesce(sum(CASE WHEN free_ts IS NOT NULL THEN weight END), 0),"
+	" coalesce(sum(CASE WHEN free_ts IS NULL THEN weight END), 0),"
+	" coalesce(sum(CASE WHEN free_ts IS NULL THEN size * weight END), 0) FROM allocations"
 	" WHERE proc IS NOT NULL GROUP BY proc";
 
 static int load_process(sqlite3_stmt *st, struct an_process *p)

@@ -101,12 +101,24 @@ int store_reader_open(const char *path, struct store_reader **out, char *err, si
 		snprintf(err, errlen, "%s is not a heapscope recording (%s)", path,
 			 sqlite3_errcode(r->db) == SQLITE_NOTADB ? "not an SQLite database" :
 								   "no recording table");
+	/* Written with the recording row, before any allocation: a sampled recording is sampled
+	 * from its first row. No row yet (the recorder is starting) reads as exact. */
+	if (!e && rd_scalar(r, "SELECT sample_bytes FROM recording WHERE id = 1", 0,
+			    &r->sample_bytes)) {
+		snprintf(err, errlen, "cannot read %s: %s", path, r->errmsg);
+		e = -EIO;
+	}
 	if (e) {
 		store_reader_close(r);
 		return e;
 	}
 	*out = r;
 	return 0;
+}
+
+int64_t store_reader_sample_bytes(const struct store_reader *r)
+{
+	return r->sample_bytes > 0 ? r->sample_bytes : 0;
 }
 
 void store_reader_close(struct store_reader *r)
@@ -223,8 +235,8 @@ static void count(struct store_reader *r, const char *sql, int64_t *out, int *er
 static void live_so_far(struct store_reader *r, struct an_summary *s, int *err)
 {
 	if (r->pid) {
-		count(r, ALLOC_ROWS("count(*)") " AND free_ts IS NULL", &s->live_blocks, err);
-		count(r, ALLOC_ROWS("sum(size)") " AND free_ts IS NULL", &s->live_bytes, err);
+		count(r, ALLOC_ROWS("sum(weight)") " AND free_ts IS NULL", &s->live_blocks, err);
+		count(r, ALLOC_ROWS("sum(size * weight)") " AND free_ts IS NULL", &s->live_bytes, err);
 		return;
 	}
 	count(r, "SELECT live_blocks FROM timeline ORDER BY ts DESC", &s->live_blocks, err);
@@ -244,9 +256,10 @@ static int summary_counts(struct store_reader *r, struct an_summary *s)
 		count(r, SITE_SUM("live_blocks"), &s->live_blocks, &err);
 		count(r, SITE_SUM("live_bytes"), &s->live_bytes, &err);
 	} else {
-		count(r, ALLOC_ROWS("count(*)"), &s->allocs, &err);
-		count(r, ALLOC_ROWS("count(free_ts)"), &s->frees, &err);
-		count(r, ALLOC_ROWS("sum(size)"), &s->alloc_bytes, &err);
+		count(r, ALLOC_ROWS("sum(weight)"), &s->allocs, &err);
+		count(r, ALLOC_ROWS("sum(CASE WHEN free_ts IS NOT NULL THEN weight END)"), &s->frees,
+		      &err);
+		count(r, ALLOC_ROWS("sum(size * weight)"), &s->alloc_bytes, &err);
 		live_so_far(r, s, &err);
 	}
 	count(r, ERRORS_WHERE("kind = 'double_free'"), &s->double_frees, &err);
@@ -262,8 +275,8 @@ static int summary_counts(struct store_reader *r, struct an_summary *s)
 static const char *const ONLY_PID_SQL =
 	"SELECT NOT EXISTS (SELECT 1 FROM processes WHERE pid <> :pid)";
 static const char *const PID_EVENTS_SQL =
-	"SELECT alloc_ts AS ts, 1 AS k, size FROM allocations WHERE pid = :pid"
-	" UNION ALL SELECT free_ts, 0, -size FROM allocations WHERE pid = :pid"
+	"SELECT alloc_ts AS ts, 1 AS k, size * weight FROM allocations WHERE pid = :pid"
+	" UNION ALL SELECT free_ts, 0, -size * weight FROM allocations WHERE pid = :pid"
 	" AND free_ts IS NOT NULL ORDER BY ts, k";
 
 static int pid_peak(struct store_reader *r, struct an_summary *s)
@@ -338,6 +351,7 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 		err = rd_done(r, st, rc);
 	sqlite3_finalize(st);
 	s->pid_filter = r->pid;
+	s->sample_bytes = store_reader_sample_bytes(r);
 	if (!err)
 		err = summary_counts(r, s);
 	if (!err && r->pid)
@@ -508,18 +522,20 @@ static int timeline_all(struct store_reader *r, int64_t from, struct an_timeline
 	return err;
 }
 
-static void add_delta(struct an_timeline *t, int64_t from, int64_t ts, int64_t bytes, int alloc)
+/* A block of a sampled recording stands for `weight` blocks (1 in exact mode). */
+static void add_delta(struct an_timeline *t, int64_t from, int64_t ts, int64_t bytes,
+		      int64_t weight, int alloc)
 {
 	int64_t i = ts <= from ? 0 : (ts - from - 1) / t->resolution_ns;
 
 	if (i >= (int64_t)t->n)
 		return;
 	if (alloc) {
-		t->v[i].allocs++;
-		t->v[i].alloc_bytes += bytes;
+		t->v[i].allocs += weight;
+		t->v[i].alloc_bytes += bytes * weight;
 	} else {
-		t->v[i].frees++;
-		t->v[i].free_bytes += bytes;
+		t->v[i].frees += weight;
+		t->v[i].free_bytes += bytes * weight;
 	}
 }
 
@@ -532,7 +548,7 @@ static int timeline_scan(struct store_reader *r, int64_t site, int64_t from, str
 	int err, rc;
 
 	err = rd_prepare(r,
-			 "SELECT size, alloc_ts, free_ts FROM allocations"
+			 "SELECT size, alloc_ts, free_ts, weight FROM allocations"
 			 " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_ROW("pid"),
 			 &st);
 	if (err)
@@ -541,16 +557,16 @@ static int timeline_scan(struct store_reader *r, int64_t site, int64_t from, str
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t size = sqlite3_column_int64(st, 0), a = sqlite3_column_int64(st, 1);
 		int freed = sqlite3_column_type(st, 2) != SQLITE_NULL;
-		int64_t f = sqlite3_column_int64(st, 2);
+		int64_t f = sqlite3_column_int64(st, 2), w = sqlite3_column_int64(st, 3);
 
 		if (a <= from && (!freed || f > from)) {
-			base_bytes += size;
-			base_blocks++;
+			base_bytes += size * w;
+			base_blocks += w;
 		}
 		if (a > from)
-			add_delta(t, from, a, size, 1);
+			add_delta(t, from, a, size, w, 1);
 		if (freed && f > from)
-			add_delta(t, from, f, size, 0);
+			add_delta(t, from, f, size, w, 0);
 	}
 	err = rd_done(r, st, rc);
 	sqlite3_finalize(st);

@@ -8,7 +8,8 @@
 
 struct store_reader {
 	sqlite3 *db;
-	int pid; /* store_reader_set_pid: only this process (0: all) */
+	int pid;	      /* store_reader_set_pid: only this process (0: all) */
+	int64_t sample_bytes; /* recording.sample_bytes, read at open (fixed for a recording) */
 	char errmsg[512];
 };
 

@@ -437,7 +437,7 @@ static const char *LEAKS_SQL =
 	"SELECT site, blocks, bytes, oldest_ts, growth FROM leak_sites WHERE ?1 = 0"
 	" AND " RD_PID_STACK("site");
 static const char *OLD_LEAKS_SQL =
-	"SELECT site, count(*), sum(size), min(alloc_ts), 0 FROM allocations"
+	"SELECT site, sum(weight), sum(size * weight), min(alloc_ts), 0 FROM allocations"
 	" WHERE free_ts IS NULL AND alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
 	" FROM timeline)) FROM recording) - ?1 AND " RD_PID_ROW("pid") " GROUP BY site";
 

@@ -1,5 +1,6 @@
 /* Stack quality: how far the recorded call stacks reach and why the others stop, weighted by the
- * allocations made at each site (read from site_stats, never by scanning the allocations). */
+ * allocations made at each site (read from site_stats, never by scanning the allocations; a
+ * sampled recording's allocations are its estimates: sums of weights). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 static const char *const SQL_SITES = QUALITY_SQL("site_stats");
 /* Until the recorder first publishes site_stats, the allocation rows written so far. */
 static const char *const SQL_LIVE =
-	QUALITY_SQL("(SELECT site, count(*) AS allocs FROM allocations GROUP BY site)");
+	QUALITY_SQL("(SELECT site, sum(weight) AS allocs FROM allocations GROUP BY site)");
 
 /* What to do about the reason that cuts most stacks short, one line each. */
 static const struct {
