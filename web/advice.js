@@ -41,5 +41,6 @@ export function mount(root, ctx) {
 		noun: 'suggestion',
 		empty: 'Nothing to suggest: no pool, arena, batching, realloc-churn or cross-thread pattern stood out.',
 		item: (a) => item(a, ctx),
+		summary: ctx.summary(),
 	});
 }

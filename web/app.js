@@ -2,7 +2,7 @@
 // status, and the 2-second refresh of the current view while the recording is live.
 import { getJson } from './api.js';
 import { clear, el } from './dom.js';
-import { arr, fmtCount, fmtDur, fmtWallClock, num, str } from './format.js';
+import { arr, fmtBytes, fmtCount, fmtDur, fmtWallClock, num, sampling, samplingText, str } from './format.js';
 import * as overview from './overview.js';
 import * as sites from './sites.js';
 import * as leaks from './leaks.js';
@@ -131,6 +131,13 @@ function renderHeader(s) {
 		badge.title = '';
 	}
 	badge.hidden = !badge.textContent;
+
+	// A sampled recording: every number on every view is an estimate, said once up here too.
+	const smp = sampling(s);
+	const sb = document.getElementById('sampling');
+	sb.textContent = smp ? `Sampled · estimates · 1 per ${fmtBytes(smp.mean_bytes)}` : '';
+	sb.title = smp ? samplingText(smp) : '';
+	sb.hidden = !smp;
 
 	const errs = (num(s.double_frees) || 0) + (num(s.invalid_frees) || 0);
 	const errCount = document.getElementById('nav-errors-count');

@@ -1,6 +1,6 @@
 // DOM helpers shared by the views: elements built from text only (never HTML from data),
 // stacks, notes, a tooltip and a segmented control.
-import { arr, basename, frameLoc, frameName } from './format.js';
+import { arr, basename, frameLoc, frameName, sampling, samplingText } from './format.js';
 
 // el('td', {class: 'num', text: '12'}, [children]): attributes named on* become listeners,
 // `text` becomes textContent, null/false attributes and children are skipped.
@@ -39,10 +39,18 @@ export function errorNote(err) {
 	return el('div', { class: 'note error', role: 'alert' }, String(err && err.message ? err.message : err));
 }
 
+// The "Sampled · estimates" badge beside the title of anything that shows a count or a byte total
+// of a sampled recording (summary s); null for an exact recording.
+export function estBadge(s) {
+	const m = sampling(s);
+	return m ? el('span', { class: 'badge est', 'data-estimated': '', title: samplingText(m), text: 'Sampled · estimates' }) : null;
+}
+
 // A panel with a title, an optional subtitle and a body: the card every view is built from.
-export function panel(title, sub, body, attrs) {
+// Given the summary of a sampled recording, its title carries the estimates badge.
+export function panel(title, sub, body, attrs, summary) {
 	return el('section', Object.assign({ class: 'panel' }, attrs || {}), [
-		el('div', { class: 'panel-hd' }, [el('h2', { text: title }), sub ? el('p', { class: 'sub', text: sub }) : null]),
+		el('div', { class: 'panel-hd' }, [el('h2', null, [title, estBadge(summary)]), sub ? el('p', { class: 'sub', text: sub }) : null]),
 		body,
 	]);
 }

@@ -1,7 +1,7 @@
 // Errors: double and invalid frees (/api/errors), each with the bad free's stack, the block's
 // allocation stack and, for a double free, the first free's stack.
 import { el, stackList } from './dom.js';
-import { arr, fmtAddr, fmtCount, fmtDur, num, str } from './format.js';
+import { arr, fmtAddr, fmtCount, fmtDur, MISUSE_UNCHECKED, num, sampling, str } from './format.js';
 import { mountItemList } from './itemlist.js';
 
 const KINDS = { double_free: 'double free', invalid_free: 'invalid free' };
@@ -29,13 +29,16 @@ function item(e, i) {
 }
 
 export function mount(root, ctx) {
+	// A sampled recording tracks only its sampled blocks: a free of another one looks like any
+	// free, so misuse cannot be told (the list is empty, which must not read as "none").
+	const sampled = !!sampling(ctx.summary());
 	return mountItemList(root, ctx, {
 		id: 'errors',
 		title: 'Errors',
 		text: 'Double and invalid frees seen while recording; glibc usually aborts the program on the first one.',
 		path: '/api/errors',
 		noun: 'error',
-		empty: 'No double or invalid frees were seen.',
+		empty: sampled ? MISUSE_UNCHECKED : 'No double or invalid frees were seen.',
 		item,
 		// Only errors found after the first lost event are in doubt; each is marked.
 		warning: (items) => {

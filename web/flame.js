@@ -32,7 +32,7 @@ export function mount(root, ctx, params) {
 		el('div', null, [
 			el('div', { class: 'controls' }, [el('span', { text: 'Weight' }), weightBox, searchInput, matches, el('span', { class: 'spacer' }), resetBtn]),
 			crumbs, errBox, el('div', { class: 'flamewrap' }, canvas),
-		]), { id: 'flame' }));
+		]), { id: 'flame' }, ctx.summary()));
 	const fg = createFlameGraph(canvas, {
 		fmt: (v) => o.weight.fmt(v),
 		onZoom: (names) => ctx.go({ zoom: names.length ? names.join(SEP) : null }),

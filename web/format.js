@@ -158,3 +158,17 @@ export const GROUPS = [
 	{ value: 'function', label: 'Function' },
 	{ value: 'file', label: 'File' },
 ];
+
+// A sampled recording's {mode, mean_bytes} (summary.sampling), or null for an exact one: then
+// every count and byte total is an estimate and misuse is not checked.
+export function sampling(s) {
+	const m = s && s.sampling;
+	return m && m.mode === 'sampled' && num(m.mean_bytes) > 0 ? m : null;
+}
+
+// "1 sample per 128 KiB allocated on average: counts and bytes are estimates."
+export function samplingText(m) {
+	return `Sampled recording: 1 sample per ${fmtBytes(m.mean_bytes)} allocated on average; counts and bytes are estimates.`;
+}
+
+export const MISUSE_UNCHECKED = 'Not checked in sampled mode: only sampled blocks are tracked.';

@@ -4,12 +4,13 @@ import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel } from './dom.js';
 import { arr, fmtCount } from './format.js';
 
-// spec: {id, title, text, path, noun (singular), empty, item(x, i), warning(items) -> text or null}
+// spec: {id, title, text, path, noun (singular), empty, item(x, i), warning(items) -> text or null,
+// summary (a sampled recording's: the title's estimates badge)}
 export function mountItemList(root, ctx, spec) {
 	const req = requests();
 	const body = el('div', { class: 'items', id: spec.id + '-body' });
 	const sub = el('span', { class: 'muted', id: spec.id + '-count' });
-	root.append(panel(spec.title, spec.text, el('div', null, [el('div', { class: 'controls' }, sub), body])));
+	root.append(panel(spec.title, spec.text, el('div', null, [el('div', { class: 'controls' }, sub), body]), { id: spec.id + '-panel' }, spec.summary));
 
 	async function load() {
 		const run = req.begin();

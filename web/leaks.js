@@ -22,7 +22,7 @@ export function mount(root, ctx, params) {
 	let o = opts(params);
 	const req = requests();
 	const sparkCache = new Map(); // site -> canvas, kept across live refreshes until redrawn
-	const panelSite = createSitePanel(() => ctx.go({ site: null }));
+	const panelSite = createSitePanel(() => ctx.go({ site: null }), ctx.summary);
 	const ageInput = el('input', { type: 'number', min: 0, step: 'any', id: 'min-age', value: o.minAge || '', placeholder: '0', 'aria-label': 'Minimum age in seconds' });
 	ageInput.addEventListener('change', () => ctx.go({ min_age: Number(ageInput.value) > 0 ? ageInput.value : null }, { replace: true }));
 	const count = el('span', { class: 'muted', id: 'leaks-count' });
@@ -33,7 +33,7 @@ export function mount(root, ctx, params) {
 		el('div', null, [
 			el('div', { class: 'controls' }, [groupBox, el('label', null, ['Older than', ageInput, 's']), el('span', { class: 'spacer' }), count]),
 			tableBox,
-		])));
+		]), null, ctx.summary()));
 
 	function row(l, i) {
 		const f = topFrame(l.frames);

@@ -27,8 +27,8 @@ export function mount(root, ctx, params) {
 			ltSub,
 			el('div', { class: 'controls' }, [el('span', { text: `Split by the top ${TOP} sites by` }), byBox]),
 			ltBox, legendBox,
-		]), { id: 'lifetimes' }),
-		panel('Requested sizes', null, el('div', null, [szSub, szBox]), { id: 'sizes' }),
+		]), { id: 'lifetimes' }, ctx.summary()),
+		panel('Requested sizes', null, el('div', null, [szSub, szBox]), { id: 'sizes' }, ctx.summary()),
 	);
 
 	function drop() {

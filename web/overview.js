@@ -3,12 +3,13 @@
 // from/to) and the top leak suspects and sites.
 import { getJson, requests } from './api.js';
 import { INCRS, timeChart } from './charts.js';
-import { clear, cssVar, el, errorNote, note, panel } from './dom.js';
-import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtPct, fmtRate, num, plural, shortLoc, siteName, str, topFrame } from './format.js';
+import { clear, cssVar, el, errorNote, estBadge, note, panel } from './dom.js';
+import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtPct, fmtRate, MISUSE_UNCHECKED, num, plural, sampling, shortLoc, siteName, str, topFrame } from './format.js';
 
-function card(key, label, value, raw, detail, cls) {
+// est: the summary of a sampled recording, whose numbers are estimates (the label's badge).
+function card(key, label, value, raw, detail, cls, est) {
 	return el('div', { class: 'card' + (cls ? ' ' + cls : ''), 'data-card': key }, [
-		el('div', { class: 'k', text: label }),
+		el('div', { class: 'k' }, [label, estBadge(est)]),
 		el('div', { class: 'v', text: value, title: value, 'data-value': raw === null || raw === undefined ? null : String(raw) }),
 		detail ? el('div', { class: 'd', text: detail, title: detail }) : null,
 	]);
@@ -19,27 +20,31 @@ function renderCards(box, s) {
 	const dropped = num(s.dropped_events);
 	const errs = (num(s.double_frees) || 0) + (num(s.invalid_frees) || 0);
 	const lost = (num(s.stack_collisions) || 0) + (num(s.stack_map_full) || 0);
+	// A sampled recording's counts are estimates; its misuse is not checked at all.
+	const est = sampling(s) ? s : null;
 	box.append(
 		card('dropped', 'Dropped events', fmtCount(dropped), dropped,
 			dropped > 0 ? 'data incomplete' : 'none lost', dropped > 0 ? 'bad' : dropped === 0 ? 'good' : null),
 		card('duration', s.live ? 'Recording for' : 'Duration', fmtDur(s.duration_ns), s.duration_ns,
 			s.live ? 'live' : s.end_reason ? String(s.end_reason) + (num(s.exit_status) !== null ? ', status ' + s.exit_status : '') : null),
-		card('allocs', 'Allocations', fmtCount(s.allocs), s.allocs, fmtBytes(s.alloc_bytes) + ' allocated'),
-		card('frees', 'Frees', fmtCount(s.frees), s.frees, num(s.untracked_frees) ? fmtCount(s.untracked_frees) + ' untracked' : null),
-		card('live_blocks', 'Live blocks', fmtCount(s.live_blocks), s.live_blocks, s.live ? 'now' : 'at the end', num(s.live_blocks) > 0 ? 'warn' : null),
-		card('live_bytes', 'Live bytes', fmtBytes(s.live_bytes), s.live_bytes, s.live ? 'now' : 'at the end', num(s.live_bytes) > 0 ? 'warn' : null),
-		card('peak', 'Peak live', fmtBytes(s.peak_bytes), s.peak_bytes, num(s.peak_ts) !== null ? 'at +' + fmtDur(s.peak_ts) : null),
-		card('errors', 'Errors', fmtCount(errs), errs,
-			`${fmtCount(num(s.double_frees) || 0)} double, ${fmtCount(num(s.invalid_frees) || 0)} invalid`, errs > 0 ? 'bad' : null),
+		card('allocs', 'Allocations', fmtCount(s.allocs), s.allocs, fmtBytes(s.alloc_bytes) + ' allocated', null, est),
+		card('frees', 'Frees', fmtCount(s.frees), s.frees, num(s.untracked_frees) ? fmtCount(s.untracked_frees) + ' untracked' : null, null, est),
+		card('live_blocks', 'Live blocks', fmtCount(s.live_blocks), s.live_blocks, s.live ? 'now' : 'at the end', num(s.live_blocks) > 0 ? 'warn' : null, est),
+		card('live_bytes', 'Live bytes', fmtBytes(s.live_bytes), s.live_bytes, s.live ? 'now' : 'at the end', num(s.live_bytes) > 0 ? 'warn' : null, est),
+		card('peak', 'Peak live', fmtBytes(s.peak_bytes), s.peak_bytes, num(s.peak_ts) !== null ? 'at +' + fmtDur(s.peak_ts) : null, null, est),
+		est
+			? card('errors', 'Errors', 'n/a', null, MISUSE_UNCHECKED, null)
+			: card('errors', 'Errors', fmtCount(errs), errs,
+				`${fmtCount(num(s.double_frees) || 0)} double, ${fmtCount(num(s.invalid_frees) || 0)} invalid`, errs > 0 ? 'bad' : null),
 	);
 	if (lost > 0) box.append(card('stacks_lost', 'Stacks lost', fmtCount(lost), lost, 'collisions / full map', 'warn'));
-	if (s.stacks) box.append(stacksCard(s.stacks));
+	if (s.stacks) box.append(stacksCard(s.stacks, est));
 }
 
 // Stack quality, a strip across the cards: the share of allocations whose stack reaches the
 // program's entry; beside it the depth, what cut the others short (in allocations) and the
 // store's hint when too few are complete.
-function stacksCard(q) {
+function stacksCard(q, est) {
 	const allocs = num(q.allocs) || 0;
 	const share = allocs ? num(q.complete_allocs_share) : null;
 	const mean = num(q.mean_depth);
@@ -48,7 +53,7 @@ function stacksCard(q) {
 	const depth = allocs ? `mean depth ${mean === null ? '–' : mean.toFixed(1)} frames, p99 ${fmtCount(q.p99_depth)}` : 'no allocations yet';
 	return el('div', { class: 'card stackq' + (q.hint ? ' warn' : allocs ? ' good' : ''), 'data-card': 'stacks' }, [
 		el('div', null, [
-			el('div', { class: 'k', text: `Stacks reaching entry · ${q.mode || '?'}` }),
+			el('div', { class: 'k' }, [`Stacks reaching entry · ${q.mode || '?'}`, estBadge(est)]),
 			el('div', { class: 'v', text: fmtPct(share), 'data-value': share === null ? null : String(share) }),
 		]),
 		el('div', null, [
@@ -102,7 +107,7 @@ function renderProcesses(panelEl, box, s) {
 			el('td', { class: 'num', text: fmtCount(p.frees) }),
 			el('td', { class: 'num', 'data-key': 'live_blocks', 'data-value': String(p.live_blocks), text: fmtCount(p.live_blocks) }),
 			el('td', { class: 'num', text: fmtBytes(p.live_bytes) }),
-			el('td', { class: 'num' + (num(p.errors) > 0 ? ' bad' : ''), text: fmtCount(p.errors) }),
+			el('td', { class: 'num' + (num(p.errors) > 0 ? ' bad' : ''), text: num(p.errors) === null ? '–' : fmtCount(p.errors), title: num(p.errors) === null ? MISUSE_UNCHECKED : null }),
 		]))),
 	]));
 }
@@ -119,16 +124,17 @@ export function mount(root, ctx, params) {
 	const leaksBox = el('div', { id: 'top-leaks' });
 	const sitesBox = el('div', { id: 'top-sites' });
 	const procBox = el('div', { class: 'tablewrap' });
+	const s0 = ctx.summary(); // sampled or exact: fixed for a recording
 	const procPanel = panel('Processes', 'Every traced program image: a process, and the same pid again after each exec. Counts come from the call sites of each image.',
-		procBox, { id: 'processes', hidden: true });
+		procBox, { id: 'processes', hidden: true }, s0);
 	root.append(
 		cards,
 		procPanel,
 		panel('Heap over time', 'Live bytes (area, left axis), allocations and frees per second (right axis). Drag across the chart to zoom in; double-click to zoom out.',
-			el('div', null, [el('div', { class: 'controls' }, [range, reset]), chartBox]), { id: 'timeline' }),
+			el('div', null, [el('div', { class: 'controls' }, [range, reset]), chartBox]), { id: 'timeline' }, s0),
 		el('div', { class: 'grid2' }, [
-			panel('Top leak suspects', null, leaksBox),
-			panel('Largest allocation sites', 'by bytes allocated', sitesBox),
+			panel('Top leak suspects', null, leaksBox, { id: 'top-leaks-panel' }, s0),
+			panel('Largest allocation sites', 'by bytes allocated', sitesBox, { id: 'top-sites-panel' }, s0),
 		]),
 	);
 	let chart = null;

@@ -39,7 +39,10 @@ function sites(d, q) {
 	});
 	const offset = intParam(q, 'offset', 0);
 	const limit = intParam(q, 'limit', 50);
-	return { total: all.length, sites: all.slice(offset, offset + limit) };
+	const page = { total: all.length, sites: all.slice(offset, offset + limit) };
+	// As the server says it of a sampled recording's sites.
+	if (d.sampling) page.estimated = true;
+	return page;
 }
 
 function leaks(d, q) {

@@ -2,7 +2,7 @@
 // lifetime and size histograms and its live bytes over time (GET /api/site?id=N).
 import { getJson, requests } from './api.js';
 import { histChart, INCRS, lifetimeBuckets, sizeBuckets, timeChart } from './charts.js';
-import { clear, cssVar, el, errorNote, note, stackList } from './dom.js';
+import { clear, cssVar, el, errorNote, estBadge, note, stackList } from './dom.js';
 import { fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtPct, frameLoc, num, siteName, topFrame } from './format.js';
 
 function stat(label, value, detail) {
@@ -13,9 +13,10 @@ function stat(label, value, detail) {
 	]);
 }
 
-// createSitePanel(onClose): {show(id, group), sync(id), refresh(), hide(), destroy()}; the drawer is
-// appended to document.body while shown.
-export function createSitePanel(onClose) {
+// createSitePanel(onClose, summary): {show(id, group), sync(id), refresh(), hide(), destroy()}; the
+// drawer is appended to document.body while shown. summary() is the recording's summary: a
+// sampled one's numbers and charts carry the estimates badge.
+export function createSitePanel(onClose, summary) {
 	const box = el('aside', { class: 'drawer', id: 'site-panel', role: 'dialog', 'aria-label': 'Call site' });
 	let charts = [];
 	let id = null;
@@ -68,12 +69,14 @@ export function createSitePanel(onClose) {
 	function render(d) {
 		const s = d.site || {};
 		const f = topFrame(s.frames);
+		const sm = summary ? summary() : null;
+		const h3 = (text) => el('h3', null, [text, estBadge(sm)]);
 		dropCharts();
 		clear(box);
 		box.append(
 			header(siteName(s), frameLoc(f) || (f && f.module) || ''),
 			el('div', { class: 'muted', text: `site #${s.site}` + (num(s.sites) > 1 ? ` · one of the ${s.sites} stacks of this group` : '') }),
-			el('h3', { text: 'Numbers' }),
+			h3('Numbers'),
 			el('div', { class: 'cards' }, [
 				stat('Allocations', fmtCount(s.allocs), fmtBytes(s.bytes)),
 				stat('Size', fmtBytes(s.avg_size), `${fmtBytes(s.min_size)} … ${fmtBytes(s.max_size)}`),
@@ -97,7 +100,7 @@ export function createSitePanel(onClose) {
 		const tlBox = el('div', { class: 'chart', id: 'site-timeline' });
 		const ltBox = el('div', { class: 'chart', id: 'site-lifetimes' });
 		const szBox = el('div', { class: 'chart', id: 'site-sizes' });
-		box.append(el('h3', { text: 'Live bytes over time' }), tlBox, el('h3', { text: 'Lifetimes' }), ltBox, el('h3', { text: 'Requested sizes' }), szBox);
+		box.append(h3('Live bytes over time'), tlBox, h3('Lifetimes'), ltBox, h3('Requested sizes'), szBox);
 
 		const pts = (Array.isArray(d.timeline) ? d.timeline : []).filter((p) => num(p.ts) !== null);
 		if (pts.length) {

@@ -40,7 +40,7 @@ export function mount(root, ctx, params) {
 	let o = opts(params);
 	const req = requests();
 	let timer = 0;
-	const panelSite = createSitePanel(() => ctx.go({ site: null }));
+	const panelSite = createSitePanel(() => ctx.go({ site: null }), ctx.summary);
 
 	const fnInput = el('input', { type: 'search', id: 'filter-function', placeholder: 'function contains…', value: o.fn, 'aria-label': 'Filter by function' });
 	const fileInput = el('input', { type: 'search', id: 'filter-file', placeholder: 'file contains…', value: o.file, 'aria-label': 'Filter by file' });
@@ -59,7 +59,7 @@ export function mount(root, ctx, params) {
 		el('div', null, [
 			el('div', { class: 'controls' }, [el('span', { text: 'Group by' }), groupBox, fnInput, fileInput, el('span', { class: 'spacer' }), count]),
 			tableBox, pager,
-		])));
+		]), null, ctx.summary()));
 
 	function sortBy(k) {
 		if (o.sort === k) ctx.go({ sort: k, order: o.order === 'desc' ? 'asc' : 'desc', page: null });
