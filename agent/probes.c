@@ -199,8 +199,9 @@ static int create_multi_link(struct probes *p, struct bpf_program *prog, pid_t p
  * those calls are charged once (bpf/sampled.bpf.h). */
 static uint64_t nesting_cookie(const struct target *t, const struct elf_func *fn, uint32_t delta)
 {
-	int nests = t->func == HS_FN_REALLOC || t->func == HS_FN_REALLOCARRAY ||
-		    t->func == HS_FN_NEW || t->func == HS_FN_NEW_ARRAY;
+	/* glibc's memalign family relays small alignments to malloc, realloc(NULL, n) is malloc,
+	 * reallocarray is realloc, operator new calls malloc: only malloc and calloc are leaves. */
+	int nests = t->kind == ALLOC && t->func != HS_FN_MALLOC && t->func != HS_FN_CALLOC;
 
 	if (!nests || delta > 0xff || !fn->size || fn->size > 0xffffff)
 		return 0;

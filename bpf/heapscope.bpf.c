@@ -67,8 +67,9 @@ struct inflight {
 	__u64 rng;		     /* this thread's random state, 0 before its first call */
 	__u64 outer_lo, outer_hi;    /* code of the last allocator function entered that calls
 				      * others: a call returning into it is nested */
-	__u64 outer_ra_at, outer_ra; /* where its return address was, and what: a tail jump from it
-				      * enters the next function with both unchanged */
+	__u64 outer_ra_at, outer_ra; /* the call last charged: where its return address was, and
+				      * what (a tail jump from it enters the next function with both
+				      * unchanged) */
 	__u32 outer_func;
 	__u8 sampled;	  /* the call in progress was sampled */
 	__u8 old_sampled; /* its realloc'ed block was a sampled one */

@@ -105,30 +105,42 @@ static __always_inline __u64 request_size(__u32 func, struct pt_regs *ctx)
 	}
 }
 
+/* Where a return probe sends returns: the process's uprobe page. A return probe on the function
+ * that tail-jumped here (ours, or another tracer's: the kernel prepares every consumer's return,
+ * whichever process it filters on) has put this address in place of the caller's. */
+static __always_inline __u64 return_trampoline(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(t, mm, uprobes_state.xol_area, vaddr);
+}
+
 /* 1 when this call is inside another allocator call the thread is making (operator new ->
- * malloc, realloc(NULL, n) -> malloc) or was tail-jumped into from one (operator new[] ->
- * operator new): its bytes were charged once already. Notes where this function's code is when
- * it calls others. */
+ * malloc, realloc(NULL, n) -> malloc) or was tail-jumped into from the call last charged
+ * (operator new[] -> operator new: same return address, same slot, another function; a loop
+ * calling one function again is the same function): its bytes were charged once already. */
 static __always_inline int nested_call(struct inflight *f, struct pt_regs *ctx, __u64 cookie,
 				       __u32 func, __u64 ra_at)
 {
-	__u64 ra = 0, lo = f->outer_lo, hi = f->outer_hi, ra_at0 = f->outer_ra_at,
-	      ra0 = f->outer_ra;
-	__u32 func0 = f->outer_func;
+	__u64 ra = 0, lo = f->outer_lo;
+	int nested;
 
 	if (!lo && !(cookie & HS_COOKIE_NESTS))
 		return 0; /* this thread never entered a function that calls others */
 	bpf_probe_read_user(&ra, sizeof(ra), (void *)ra_at);
-	if (cookie & HS_COOKIE_NESTS) {
+	nested = lo && ((ra >= lo && ra < f->outer_hi) ||
+			(ra_at == f->outer_ra_at && func != f->outer_func &&
+			 (ra == f->outer_ra || ra == return_trampoline())));
+	if (cookie & HS_COOKIE_NESTS) { /* calls returning into it are nested from now on */
 		f->outer_lo = PT_REGS_IP(ctx) - HS_COOKIE_DELTA(cookie);
 		f->outer_hi = f->outer_lo + HS_COOKIE_SIZE(cookie);
+	}
+	if (!nested) {
 		f->outer_ra_at = ra_at;
 		f->outer_ra = ra;
 		f->outer_func = func;
 	}
-	if (!lo)
-		return 0;
-	return (ra >= lo && ra < hi) || (ra_at == ra_at0 && ra == ra0 && func != func0);
+	return nested;
 }
 
 /* The old block of a realloc/reallocarray, when it is a sampled one. */
