@@ -79,26 +79,33 @@ void record_progress(struct recorder *r, int final)
 	struct drain_stats ds;
 	double elapsed = (end - r->t0_mono_ns) / (double)NS_PER_S;
 	struct tracker_stats s;
-	char live[32];
+	char live[32], rate[32], est[2] = "", sampled[96] = "";
 
 	tracker_get_stats(r->tracker, &s);
 	drain_get_stats(r->drain, &ds);
 	report_fmt_bytes(s.live_bytes, live, sizeof(live));
+	if (r->o.sample_bytes) { /* every number below is an estimate: say so, with the rate */
+		report_fmt_bytes((int64_t)r->o.sample_bytes, rate, sizeof(rate));
+		snprintf(est, sizeof(est), "~");
+		snprintf(sampled, sizeof(sampled), " (sampled, 1 per %s: estimates)", rate);
+	}
 	if (!final) {
 		fprintf(stderr,
-			"\r\033[Kheapscope: %.0fs  %lu events/s  live %ld blocks, %s  dropped %ld",
-			elapsed, (unsigned long)(ds.events - r->last_events), (long)s.live_blocks,
-			live, (long)bpfside_counter(r->skel, HS_CNT_DROPPED));
+			"\r\033[Kheapscope: %.0fs  %lu events/s  live %s%ld blocks, %s%s  dropped %ld",
+			elapsed, (unsigned long)(ds.events - r->last_events), est,
+			(long)s.live_blocks, est, live,
+			(long)bpfside_counter(r->skel, HS_CNT_DROPPED));
 		r->last_events = ds.events;
 		return;
 	}
 	if (r->tty)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr,
-		"heapscope: %s after %.1fs: %ld allocations, %ld frees, %ld still live (%s), "
+		"heapscope: %s after %.1fs: %s%ld allocations, %s%ld frees, %s%ld still live (%s%s)%s, "
 		"%ld errors, %ld dropped events -> %s\n",
-		r->end_reason, elapsed, (long)s.allocs, (long)s.frees, (long)s.live_blocks, live,
-		(long)s.errors, (long)bpfside_counter(r->skel, HS_CNT_DROPPED), r->o.output);
+		r->end_reason, elapsed, est, (long)s.allocs, est, (long)s.frees, est,
+		(long)s.live_blocks, est, live, sampled, (long)s.errors,
+		(long)bpfside_counter(r->skel, HS_CNT_DROPPED), r->o.output);
 }
 
 static void on_signal(struct recorder *r)
