@@ -12,14 +12,26 @@
 /* Longest idle gap filled with timeline rows; past it the series just resumes. */
 #define MAX_GAP_ROWS 100000
 
+/* Freed addresses remembered for double-free detection: a 4-way set-associative table of
+ * 65,536 (1.5 MiB, allocated once). An address is forgotten when it is allocated again or when
+ * four newer frees land in its set; a second free of a forgotten address reads as an invalid
+ * free, not a double free (tracker_stats.freed_forgotten counts the addresses forgotten). */
+#define FREED_WAYS 4
+#define FREED_SETS 16384
+
+/* 44 bytes (52 with its key in the map): the live set is the recorder's only memory that
+ * grows with the traced program. pid and heap are the image's (struct proc_info). */
 struct live_block {
-	int64_t id, alloc_ts, alloc_ns, site;
-	uint64_t size;
-	int32_t func, tid;
-	int32_t chain; /* reallocs this block's contents have been through */
-	int32_t pid, proc, heap;
-	uint32_t weight; /* blocks it stands for: 1 exact, sampled mode more */
-};
+	int64_t alloc_ts;
+	uint64_t id : 48, chain : 16; /* chain: reallocs its contents went through (saturates) */
+	uint64_t size : 56, func : 8;
+	uint32_t site, tid;
+	uint32_t alloc_ns; /* saturates at 4.29 s */
+	uint32_t weight;   /* blocks it stands for: 1 exact, sampled mode more */
+	uint32_t proc;
+} __attribute__((packed, aligned(4)));
+
+_Static_assert(sizeof(struct live_block) == 44, "live_block grew");
 
 /* Blocks are keyed by address within their program image: user addresses fit in 48 bits, and
  * two processes (or one before and after an exec) may hand out the same address. */
@@ -34,19 +46,33 @@ static uint64_t key_addr(uint64_t key)
 }
 
 struct freed_block {
-	int64_t alloc_id, free_site;
+	uint64_t key; /* 0: empty */
+	int64_t alloc_id;
+	int32_t free_site;
+	uint32_t seq; /* when it was freed, to replace the oldest of a set */
+};
+
+/* What every block of one image shares. */
+struct proc_info {
+	int32_t pid, heap;
 };
 
 struct tracker {
 	struct store *st;
 	struct tracker_opts o;
-	struct u64map *live, *freed;
+	struct u64map *live;
+	struct freed_block *freed; /* FREED_SETS sets of FREED_WAYS */
+	uint32_t freed_seq;
 	int64_t next_id;
 	struct tracker_stats stats;
 	struct store_timeline bucket; /* the interval being filled */
 	int64_t bucket_idx;
 	struct sitestats *sites;
-	struct u64map *last_alloc; /* tid + 1 -> address of the thread's latest allocation */
+	/* tid + 1 -> address of the thread's latest allocation, while that block is live */
+	struct u64map *last_alloc;
+	struct u64map *procs; /* proc + 1 -> struct proc_info */
+	int64_t cached_proc;  /* the last image seen, and its info (-1: none) */
+	struct proc_info cached;
 	int64_t peak_live_bytes, peak_ts;
 };
 
@@ -59,11 +85,13 @@ int tracker_new(struct store *st, const struct tracker_opts *o, struct tracker *
 	t->st = st;
 	t->o = *o;
 	t->live = u64map_new(sizeof(struct live_block));
-	t->freed = u64map_new(sizeof(struct freed_block));
+	t->freed = calloc(FREED_SETS * FREED_WAYS, sizeof(*t->freed));
 	t->next_id = 1;
 	t->sites = sitestats_new();
 	t->last_alloc = u64map_new(sizeof(uint64_t));
-	if (!t->live || !t->freed || !t->sites || !t->last_alloc) {
+	t->procs = u64map_new(sizeof(struct proc_info));
+	t->cached_proc = -1;
+	if (!t->live || !t->freed || !t->sites || !t->last_alloc || !t->procs) {
 		tracker_free(t);
 		return -ENOMEM;
 	}
@@ -76,10 +104,82 @@ void tracker_free(struct tracker *t)
 	if (!t)
 		return;
 	u64map_free(t->live);
-	u64map_free(t->freed);
+	free(t->freed);
 	u64map_free(t->last_alloc);
+	u64map_free(t->procs);
 	sitestats_free(t->sites);
 	free(t);
+}
+
+static struct freed_block *freed_set(struct tracker *t, uint64_t key)
+{
+	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
+
+	return t->freed + ((h >> 32) & (FREED_SETS - 1)) * FREED_WAYS;
+}
+
+static struct freed_block *freed_find(struct tracker *t, uint64_t key)
+{
+	struct freed_block *set = freed_set(t, key);
+
+	for (int i = 0; i < FREED_WAYS; i++)
+		if (set[i].key == key)
+			return &set[i];
+	return NULL;
+}
+
+/* Remembers a freed address, in place of the oldest of its set when the set is full. */
+static void freed_note(struct tracker *t, uint64_t key, int64_t alloc_id, int64_t free_site)
+{
+	struct freed_block *set = freed_set(t, key), *slot = &set[0];
+
+	for (int i = 0; i < FREED_WAYS; i++) {
+		if (set[i].key == key || !set[i].key) {
+			slot = &set[i];
+			break;
+		}
+		if ((int32_t)(set[i].seq - slot->seq) < 0)
+			slot = &set[i];
+	}
+	if (slot->key && slot->key != key)
+		t->stats.freed_forgotten++;
+	*slot = (struct freed_block){ key, alloc_id, (int32_t)free_site, t->freed_seq++ };
+}
+
+/* An address allocated again is no longer a freed one. */
+static void freed_forget(struct tracker *t, uint64_t key)
+{
+	struct freed_block *fb = freed_find(t, key);
+
+	if (fb)
+		fb->key = 0;
+}
+
+/* The pid and heap of the image proc (whose blocks the tracker holds). */
+static struct proc_info proc_info(struct tracker *t, int64_t proc)
+{
+	struct proc_info *p;
+
+	if (proc == t->cached_proc)
+		return t->cached;
+	p = u64map_get(t->procs, (uint64_t)proc + 1);
+	return p ? *p : (struct proc_info){ 0 };
+}
+
+static int note_proc(struct tracker *t, const struct tracker_origin *o)
+{
+	struct proc_info *p;
+	int created;
+
+	if (o->proc == t->cached_proc && o->pid == t->cached.pid && o->heap == t->cached.heap)
+		return 0;
+	p = u64map_put(t->procs, (uint64_t)o->proc + 1, &created);
+	if (!p)
+		return -ENOMEM;
+	*p = (struct proc_info){ o->pid, (int32_t)o->heap };
+	t->cached_proc = o->proc;
+	t->cached = *p;
+	return 0;
 }
 
 static int flush_bucket(struct tracker *t)
@@ -135,7 +235,7 @@ static void find_containing(uint64_t start, void *value, void *arg)
 	struct live_block *b = value;
 
 	if (s->key > start && s->key < start + b->size)
-		s->found_id = b->id;
+		s->found_id = (int64_t)b->id;
 }
 
 /* A free of an address we never returned: an error when the process was traced from its start
@@ -144,53 +244,62 @@ static void find_containing(uint64_t start, void *value, void *arg)
 static int unknown_free(struct tracker *t, const struct tracker_free *f)
 {
 	struct interior_search s = { block_key(f->from.heap, f->addr), 0 };
-	struct freed_block *fb;
-	int created;
 
 	if (!f->from.traced_from_start && !t->o.traced_from_start) {
 		t->stats.untracked_frees++;
-		fb = u64map_put(t->freed, s.key, &created);
-		if (!fb)
-			return -ENOMEM;
-		*fb = (struct freed_block){ 0, f->site };
+		freed_note(t, s.key, 0, f->site);
 		return 0;
 	}
 	u64map_each(t->live, find_containing, &s);
 	return report_error(t, "invalid_free", f, s.found_id, 0);
 }
 
+/* The latest allocation of a thread is remembered only while it is live: once freed, it can
+ * make no later free temporary, and the map stays as small as the live set. */
+static int was_latest(struct tracker *t, const struct live_block *b, uint64_t addr)
+{
+	uint64_t *last = u64map_get(t->last_alloc, (uint64_t)b->tid + 1);
+
+	if (!last || *last != addr)
+		return 0;
+	u64map_remove(t->last_alloc, (uint64_t)b->tid + 1);
+	return 1;
+}
+
 /* Completes the live block at addr as freed by f. 1 if it was live. */
 static int close_block(struct tracker *t, const struct tracker_free *f, int *err)
 {
-	uint64_t key = block_key(f->from.heap, f->addr), *last;
-	struct live_block *b = u64map_get(t->live, key);
-	struct freed_block *fb;
+	uint64_t key = block_key(f->from.heap, f->addr);
+	struct live_block b;
 	struct store_alloc row;
-	int created, tid;
+	int tid, latest;
+	int64_t w, bytes;
 
-	if (!b)
+	if (!u64map_take(t->live, key, &b))
 		return 0;
-	tid = f->func == HS_FN_COUNT ? b->tid : f->tid; /* an exec is no other thread's free */
-	row = (struct store_alloc){ b->id,	 f->addr,     b->size, b->func + 1, b->tid,
-				    b->alloc_ts, b->alloc_ns, f->ts,   b->site,	    f->site,
-				    f->func + 1, tid,	      b->pid,  b->proc,	    b->weight };
-	last = u64map_get(t->last_alloc, (uint64_t)b->tid + 1);
-	*err = sitestats_free_block(t->sites, b->site, b->size, b->weight, b->alloc_ts, b->tid,
-				    f->ts, f->site, tid, b->tid == tid && last && *last == f->addr);
-	t->stats.frees += b->weight;
-	t->stats.live_blocks -= b->weight;
-	t->stats.live_bytes -= (int64_t)b->size * b->weight;
-	t->bucket.frees += b->weight;
-	t->bucket.free_bytes += (int64_t)b->size * b->weight;
-	u64map_remove(t->live, key);
+	w = b.weight;
+	bytes = (int64_t)b.size * w;
+	tid = f->func == HS_FN_COUNT ? (int)b.tid : f->tid; /* an exec is no other thread's free */
+	row = (struct store_alloc){ (int64_t)b.id, f->addr,
+				    b.size,	   (int)b.func + 1,
+				    (int)b.tid,	   b.alloc_ts,
+				    b.alloc_ns,	   f->ts,
+				    b.site,	   f->site,
+				    f->func + 1,   tid,
+				    0,		   b.proc,
+				    w };
+	row.pid = proc_info(t, b.proc).pid;
+	latest = was_latest(t, &b, f->addr);
+	*err = sitestats_free_block(t->sites, b.site, b.size, w, b.alloc_ts, (int)b.tid, f->ts,
+				    f->site, tid, latest && (int)b.tid == tid);
+	t->stats.frees += w;
+	t->stats.live_blocks -= w;
+	t->stats.live_bytes -= bytes;
+	t->bucket.frees += w;
+	t->bucket.free_bytes += bytes;
 	if (!*err)
 		*err = store_insert_alloc(t->st, &row);
-	fb = u64map_put(t->freed, key, &created);
-	if (!fb) {
-		*err = -ENOMEM;
-		return 1;
-	}
-	*fb = (struct freed_block){ row.id, f->site };
+	freed_note(t, key, row.id, f->site);
 	return 1;
 }
 
@@ -205,13 +314,9 @@ static int do_free(struct tracker *t, const struct tracker_free *f, int from_rea
 		t->stats.untracked_frees++;
 		return 0;
 	}
-	if (t->o.sampled) {
-		t->stats.untracked_frees++;
-		return 0;
-	}
 	if (t->o.internal_free && t->o.internal_free(t->o.ctx, f->site))
 		return 0;
-	fb = u64map_get(t->freed, block_key(f->from.heap, f->addr));
+	fb = freed_find(t, block_key(f->from.heap, f->addr));
 	if (fb)
 		return report_error(t, "double_free", f, fb->alloc_id, fb->free_site);
 	return unknown_free(t, f);
@@ -227,35 +332,43 @@ int tracker_on_free(struct tracker *t, const struct tracker_free *f)
 	return err ? err : do_free(t, f, 0);
 }
 
+static uint32_t clamp_u32(int64_t v)
+{
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
 static int open_block(struct tracker *t, const struct tracker_alloc *a, int chain)
 {
 	struct tracker_free missed = { .ts = a->ts, .addr = a->addr, .func = -1, .from = a->from };
 	uint64_t key = block_key(a->from.heap, a->addr), *last;
 	int64_t w = a->weight > 0 ? a->weight : 1, bytes = (int64_t)a->size * w;
 	struct live_block *b;
-	int created, err = 0;
+	int created, err = note_proc(t, &a->from);
 
-	/* Still live means its free was lost (dropped event): close it without a free site. */
-	if (u64map_get(t->live, key))
-		close_block(t, &missed, &err);
-	u64map_remove(t->freed, key);
+	if (err)
+		return err;
 	b = u64map_put(t->live, key, &created);
+	if (b && !created) {
+		/* Still live means its free was lost (dropped event): close it without a free site. */
+		close_block(t, &missed, &err);
+		b = u64map_put(t->live, key, &created);
+	}
+	freed_forget(t, key);
 	last = b ? u64map_put(t->last_alloc, (uint64_t)a->tid + 1, &created) : NULL;
 	if (!last)
 		return -ENOMEM;
 	*last = a->addr;
-	*b = (struct live_block){ t->next_id++,
-				  a->ts,
-				  a->dur_ns,
-				  a->site,
-				  a->size,
-				  a->func,
-				  a->tid,
-				  chain,
-				  a->from.pid,
-				  (int32_t)a->from.proc,
-				  (int32_t)a->from.heap,
-				  (uint32_t)w };
+	b = u64map_get(t->live, key); /* the put above may have moved it */
+	*b = (struct live_block){ .alloc_ts = a->ts,
+				  .id = (uint64_t)t->next_id++,
+				  .chain = chain < 0xffff ? (unsigned)chain : 0xffff,
+				  .size = a->size,
+				  .func = (unsigned)a->func,
+				  .site = (uint32_t)a->site,
+				  .tid = (uint32_t)a->tid,
+				  .alloc_ns = clamp_u32(a->dur_ns),
+				  .weight = (uint32_t)w,
+				  .proc = (uint32_t)a->from.proc };
 	t->stats.allocs += w;
 	t->stats.alloc_bytes += bytes;
 	t->stats.live_blocks += w;
@@ -299,6 +412,7 @@ int tracker_on_alloc(struct tracker *t, const struct tracker_alloc *a)
 }
 
 struct image_blocks {
+	struct tracker *t;
 	int32_t heap;
 	uint64_t *keys;
 	size_t n, cap;
@@ -310,7 +424,7 @@ static void collect_image(uint64_t key, void *value, void *arg)
 	struct image_blocks *ib = arg;
 	const struct live_block *b = value;
 
-	if (b->heap != ib->heap || ib->err)
+	if (ib->err || proc_info(ib->t, b->proc).heap != ib->heap)
 		return;
 	if (ib->n == ib->cap) {
 		size_t cap = ib->cap ? 2 * ib->cap : 256;
@@ -328,7 +442,7 @@ static void collect_image(uint64_t key, void *value, void *arg)
 
 int tracker_release_image(struct tracker *t, int64_t proc, int pid, int64_t ts)
 {
-	struct image_blocks ib = { .heap = (int32_t)proc };
+	struct image_blocks ib = { .t = t, .heap = (int32_t)proc };
 	int err = advance(t, ts);
 
 	if (!err)
@@ -363,10 +477,21 @@ static void collect_live(uint64_t key, void *value, void *arg)
 {
 	struct finish_ctx *c = arg;
 	struct live_block *b = value;
-	struct store_alloc row = {
-		b->id, key_addr(key), b->size, b->func + 1, b->tid, b->alloc_ts, b->alloc_ns,
-		-1,    b->site,	      0,       0,	    0,	    b->pid,	 b->proc, b->weight
-	};
+	struct store_alloc row = { (int64_t)b->id,
+				   key_addr(key),
+				   b->size,
+				   (int)b->func + 1,
+				   (int)b->tid,
+				   b->alloc_ts,
+				   b->alloc_ns,
+				   -1,
+				   b->site,
+				   0,
+				   0,
+				   0,
+				   proc_info(c->t, b->proc).pid,
+				   b->proc,
+				   b->weight };
 	struct leak_acc *l;
 	int created, tenth;
 
@@ -382,7 +507,7 @@ static void collect_live(uint64_t key, void *value, void *arg)
 	if (created || b->alloc_ts < l->oldest_ts)
 		l->oldest_ts = b->alloc_ts;
 	l->blocks += b->weight;
-	l->bytes += (int64_t)b->size * b->weight;
+	l->bytes += (int64_t)b->size * (int64_t)b->weight;
 	tenth = c->end_ts > 0 ? (int)(b->alloc_ts * 10 / c->end_ts) : 0;
 	l->tenths |= 1u << (tenth < 0 ? 0 : tenth > 9 ? 9 : tenth);
 }

@@ -52,6 +52,9 @@ struct tracker_free {
 struct tracker_stats {
 	int64_t allocs, frees, live_blocks, live_bytes, alloc_bytes, untracked_frees, errors;
 	int64_t peak_live_bytes, peak_ts;
+	/* freed addresses forgotten before being allocated again (the double-free table is
+	 * bounded, see tracker.c): a later second free of one reads as an invalid free */
+	int64_t freed_forgotten;
 };
 
 /* The tracker writes into st (not owned). 0 or -ENOMEM. Free with tracker_free. */

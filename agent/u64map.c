@@ -1,14 +1,55 @@
-/* Open-addressing hash map from a non-zero 64-bit key to a fixed-size value (linear probing,
- * backward-shift deletion, so there are no tombstones to slow down a long recording). */
+/* Open-addressing hash map from a non-zero 64-bit key to a fixed-size value: a dense array of
+ * entries (key, value) and an index of 32-bit entry numbers (linear probing, backward-shift
+ * deletion, so there are no tombstones to slow down a long recording). A removal moves the last
+ * entry into the hole, and both arrays shrink as the map empties, so the memory held follows the
+ * entries held now, not the most ever held: ~entry size + 5..11 bytes of index per entry. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "agent/u64map.h"
 
+#define MIN_SLOTS 1024u /* index slots: one page */
+
 struct u64map {
-	size_t value_size, slot_size, cap, count;
-	unsigned char *slots; /* each slot: uint64_t key (0 = empty), then the value */
+	size_t value_size, entry_size;
+	size_t count, ecap; /* entries in use, entries the array has room for */
+	size_t mask;	    /* index slots - 1 */
+	uint32_t *index;    /* per slot: 0 empty, else entry number + 1 */
+	unsigned char *entries;
 };
+
+/* The arrays are mapped pages, not heap blocks: growing one (mremap) copies nothing and leaves
+ * the pages not yet used untouched, and shrinking one gives its pages back to the system, which
+ * a heap block freed in the middle of the heap would not. */
+static size_t page_round(size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (bytes + page - 1) & ~(page - 1);
+}
+
+static void *pages_new(size_t bytes)
+{
+	void *p = mmap(NULL, page_round(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void pages_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, page_round(bytes));
+}
+
+static void *pages_resize(void *p, size_t old_bytes, size_t new_bytes)
+{
+	void *q = mremap(p, page_round(old_bytes), page_round(new_bytes), MREMAP_MAYMOVE);
+
+	return q == MAP_FAILED ? NULL : q;
+}
 
 static uint64_t mix(uint64_t k)
 {
@@ -18,16 +59,16 @@ static uint64_t mix(uint64_t k)
 	return k;
 }
 
-static unsigned char *slot(const struct u64map *m, size_t i)
+static unsigned char *entry(const struct u64map *m, size_t e)
 {
-	return m->slots + i * m->slot_size;
+	return m->entries + e * m->entry_size;
 }
 
-static uint64_t slot_key(const struct u64map *m, size_t i)
+static uint64_t entry_key(const struct u64map *m, size_t e)
 {
 	uint64_t k;
 
-	memcpy(&k, slot(m, i), sizeof(k));
+	memcpy(&k, entry(m, e), sizeof(k));
 	return k;
 }
 
@@ -38,11 +79,15 @@ struct u64map *u64map_new(size_t value_size)
 	if (!m)
 		return NULL;
 	m->value_size = value_size;
-	m->slot_size = (sizeof(uint64_t) + value_size + 7) & ~(size_t)7;
-	m->cap = 1024;
-	m->slots = calloc(m->cap, m->slot_size);
-	if (!m->slots) {
-		free(m);
+	/* 4-byte aligned entries: a value with 8-byte members has a size that is a multiple of 8,
+	 * so its entries stay 8-byte aligned; a packed value saves the padding. */
+	m->entry_size = (sizeof(uint64_t) + value_size + 3) & ~(size_t)3;
+	m->mask = MIN_SLOTS - 1;
+	m->ecap = page_round(MIN_SLOTS / 2 * m->entry_size) / m->entry_size;
+	m->index = pages_new(MIN_SLOTS * sizeof(uint32_t));
+	m->entries = pages_new(m->ecap * m->entry_size);
+	if (!m->index || !m->entries) {
+		u64map_free(m);
 		return NULL;
 	}
 	return m;
@@ -52,85 +97,141 @@ void u64map_free(struct u64map *m)
 {
 	if (!m)
 		return;
-	free(m->slots);
+	pages_free(m->index, (m->mask + 1) * sizeof(uint32_t));
+	pages_free(m->entries, m->ecap * m->entry_size);
 	free(m);
 }
 
+/* The index slot holding key, or the empty slot where it would go. */
 static size_t find(const struct u64map *m, uint64_t key)
 {
-	size_t i = mix(key) & (m->cap - 1);
-	uint64_t k;
+	size_t i = mix(key) & m->mask;
+	uint32_t e;
 
-	while ((k = slot_key(m, i)) && k != key)
-		i = (i + 1) & (m->cap - 1);
+	while ((e = m->index[i]) && entry_key(m, e - 1) != key)
+		i = (i + 1) & m->mask;
 	return i;
 }
 
 void *u64map_get(const struct u64map *m, uint64_t key)
 {
-	size_t i = find(m, key);
+	uint32_t e = m->index[find(m, key)];
 
-	return slot_key(m, i) ? slot(m, i) + sizeof(uint64_t) : NULL;
+	return e ? entry(m, e - 1) + sizeof(uint64_t) : NULL;
 }
 
-static int grow(struct u64map *m)
+/* A new index of slots slots (a power of two) over the same entries. */
+static int reindex(struct u64map *m, size_t slots)
 {
-	struct u64map bigger = *m;
+	uint32_t *index = pages_new(slots * sizeof(uint32_t));
+	size_t mask = slots - 1;
 
-	bigger.cap = m->cap * 2;
-	bigger.slots = calloc(bigger.cap, m->slot_size);
-	if (!bigger.slots)
+	if (!index)
 		return -1;
-	for (size_t i = 0; i < m->cap; i++) {
-		uint64_t k = slot_key(m, i);
+	for (size_t e = 0; e < m->count; e++) {
+		size_t i = mix(entry_key(m, e)) & mask;
 
-		if (k)
-			memcpy(slot(&bigger, find(&bigger, k)), slot(m, i), m->slot_size);
+		while (index[i])
+			i = (i + 1) & mask;
+		index[i] = (uint32_t)(e + 1);
 	}
-	free(m->slots);
-	*m = bigger;
+	pages_free(m->index, (m->mask + 1) * sizeof(uint32_t));
+	m->index = index;
+	m->mask = mask;
+	return 0;
+}
+
+static int resize_entries(struct u64map *m, size_t ecap)
+{
+	unsigned char *p = pages_resize(m->entries, m->ecap * m->entry_size, ecap * m->entry_size);
+
+	if (!p)
+		return -1;
+	m->entries = p;
+	m->ecap = ecap;
 	return 0;
 }
 
 void *u64map_put(struct u64map *m, uint64_t key, int *created)
 {
 	size_t i;
+	unsigned char *p;
 
 	*created = 0;
-	if ((m->count + 1) * 4 > m->cap * 3 && grow(m))
+	if ((m->count + 1) * 4 > (m->mask + 1) * 3 && reindex(m, (m->mask + 1) * 2))
 		return NULL;
 	i = find(m, key);
-	if (!slot_key(m, i)) {
-		memcpy(slot(m, i), &key, sizeof(key));
-		memset(slot(m, i) + sizeof(key), 0, m->value_size);
-		m->count++;
-		*created = 1;
+	if (m->index[i])
+		return entry(m, m->index[i] - 1) + sizeof(uint64_t);
+	if (m->count == m->ecap && resize_entries(m, m->ecap * 2))
+		return NULL;
+	p = entry(m, m->count);
+	memcpy(p, &key, sizeof(key));
+	memset(p + sizeof(key), 0, m->value_size);
+	m->index[i] = (uint32_t)++m->count;
+	*created = 1;
+	return p + sizeof(uint64_t);
+}
+
+/* Empties slot i, shifting later members of its probe run back when their home allows it. */
+static void unslot(struct u64map *m, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		j = (j + 1) & m->mask;
+		if (!m->index[j])
+			break;
+		size_t home = mix(entry_key(m, m->index[j] - 1)) & m->mask;
+
+		if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+			m->index[i] = m->index[j];
+			i = j;
+		}
 	}
-	return slot(m, i) + sizeof(uint64_t);
+	m->index[i] = 0;
+}
+
+/* Removes the entry in index slot i. */
+static void remove_at(struct u64map *m, size_t i)
+{
+	size_t last = m->count - 1, e = m->index[i] - 1;
+
+	unslot(m, i);
+	if (e != last) { /* the last entry fills the hole: its slot now points there */
+		i = mix(entry_key(m, last)) & m->mask;
+		while (m->index[i] != last + 1)
+			i = (i + 1) & m->mask;
+		m->index[i] = (uint32_t)(e + 1);
+		memcpy(entry(m, e), entry(m, last), m->entry_size);
+	}
+	m->count--;
+	/* Shrink with hysteresis (grown at 3/4 full, shrunk below 1/8 and 1/4), so a map that
+	 * hovers around a size does not resize back and forth. A failed shrink changes nothing. */
+	if (m->mask + 1 > MIN_SLOTS && m->count * 8 < m->mask + 1)
+		reindex(m, (m->mask + 1) / 2);
+	if (m->ecap * m->entry_size > 4 * page_round(1) && m->count * 4 < m->ecap)
+		resize_entries(m, m->ecap / 2);
 }
 
 int u64map_remove(struct u64map *m, uint64_t key)
 {
-	size_t mask = m->cap - 1, i = find(m, key), j = i;
-	uint64_t k;
+	size_t i = find(m, key);
 
-	if (!slot_key(m, i))
+	if (!m->index[i])
 		return 0;
-	/* Shift later members of the probe run back into the hole when their home allows it. */
-	for (;;) {
-		j = (j + 1) & mask;
-		k = slot_key(m, j);
-		if (!k)
-			break;
-		size_t home = mix(k) & mask;
+	remove_at(m, i);
+	return 1;
+}
 
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			memcpy(slot(m, i), slot(m, j), m->slot_size);
-			i = j;
-		}
-	}
-	memset(slot(m, i), 0, sizeof(uint64_t));
-	m->count--;
+int u64map_take(struct u64map *m, uint64_t key, void *out)
+{
+	size_t i = find(m, key);
+
+	if (!m->index[i])
+		return 0;
+	memcpy(out, entry(m, m->index[i] - 1) + sizeof(uint64_t), m->value_size);
+	remove_at(m, i);
 	return 1;
 }
 
@@ -142,10 +243,6 @@ size_t u64map_count(const struct u64map *m)
 void u64map_each(const struct u64map *m, void (*fn)(uint64_t key, void *value, void *arg),
 		 void *arg)
 {
-	for (size_t i = 0; i < m->cap; i++) {
-		uint64_t k = slot_key(m, i);
-
-		if (k)
-			fn(k, slot(m, i) + sizeof(uint64_t), arg);
-	}
+	for (size_t e = 0; e < m->count; e++)
+		fn(entry_key(m, e), entry(m, e) + sizeof(uint64_t), arg);
 }
