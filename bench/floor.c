@@ -1,10 +1,15 @@
 /* The benchmark floor's loader: attaches a hit counter to the probe sites a heapscope recording
- * lists, launches a command held before exec, and prints how many hits each kind of probe took.
+ * lists, launches a command held before exec (or attaches to a running process), and prints how
+ * many hits each kind of probe took and what the program cost (kernel BPF statistics).
  *
- * usage: floor RECORDING.db -- CMD [ARGS...]
+ * usage: floor [--only SYM[,SYM...]] RECORDING.db (-- CMD [ARGS...] | -p PID)
+ * --only: entry probes on those symbols only, at the offsets heapscope chose (the "floor2" of
+ * `make bench`: malloc and free entries). -p: runs until PID exits or floor gets SIGINT/SIGTERM.
  * The command's own output passes through; floor's summary goes to stderr. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +41,18 @@ struct module_sites {
 struct sites {
 	struct module_sites mods[MAX_MODULES];
 	int nmods, total;
+	const char *only; /* NULL, or ",sym,sym," whose entries alone are probed */
 };
+
+static int wanted(const struct sites *s, const char *symbol)
+{
+	char key[256];
+
+	if (!s->only)
+		return 1;
+	snprintf(key, sizeof(key), ",%s,", symbol);
+	return strstr(s->only, key) != NULL;
+}
 
 static struct module_sites *module_for(struct sites *s, const char *path)
 {
@@ -52,11 +68,16 @@ static struct module_sites *module_for(struct sites *s, const char *path)
 static int add_site(struct sites *s, const char *module, const char *symbol, int64_t delta,
 		    int retprobe)
 {
-	struct module_sites *m = module_for(s, module);
+	struct module_sites *m;
 	struct elf_file *ef;
 	struct elf_func fn;
 	int e;
 
+	if (!wanted(s, symbol))
+		return 0;
+	if (s->only)
+		retprobe = 0;
+	m = module_for(s, module);
 	if (!m)
 		return -E2BIG;
 	e = elfsym_open(module, &ef);
@@ -172,20 +193,73 @@ static void print_hits(struct floor_bpf *skel)
 		(unsigned long long)sum[1]);
 }
 
+/* The kernel's statistics of the program (zero unless kernel.bpf_stats_enabled=1). */
+static void print_cost(struct floor_bpf *skel)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.count_hit), &info, &len))
+		return;
+	fprintf(stderr, "floor: runs=%llu run_time_ns=%llu\n", (unsigned long long)info.run_cnt,
+		(unsigned long long)info.run_time_ns);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* -p: until pid exits or a SIGINT/SIGTERM, which are blocked outside ppoll so none is missed. */
+static int wait_attached(pid_t pid, const sigset_t *old)
+{
+	struct pollfd pfd = { .events = POLLIN };
+
+	pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd.fd < 0)
+		return -errno;
+	while (!stop && ppoll(&pfd, 1, NULL, old) < 0 && errno == EINTR)
+		;
+	close(pfd.fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct sites sites;
+	static char only[512];
+	struct sigaction sa = { .sa_handler = on_stop };
 	struct floor_bpf *skel = NULL;
 	int fds[2 * MAX_MODULES], nfds = 0, go = -1, status = 0, e;
-	pid_t pid = -1;
+	pid_t pid = -1, attach_pid = 0;
+	sigset_t stops, old;
 
-	if (argc < 4 || strcmp(argv[2], "--")) {
-		fprintf(stderr, "usage: floor RECORDING.db -- CMD [ARGS...]\n");
+	if (argc > 2 && !strcmp(argv[1], "--only")) {
+		snprintf(only, sizeof(only), ",%s,", argv[2]);
+		sites.only = only;
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc == 4 && !strcmp(argv[2], "-p"))
+		attach_pid = (pid_t)atoi(argv[3]);
+	if (argc < 4 || (strcmp(argv[2], "--") && attach_pid <= 0)) {
+		fprintf(stderr,
+			"usage: floor [--only SYM[,SYM...]] RECORDING.db (-- CMD [ARGS...] | -p PID)\n");
 		return 2;
 	}
 	e = read_sites(argv[1], &sites);
 	if (e)
 		return 1;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stops, &old);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	skel = floor_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "floor: cannot open the BPF object\n");
@@ -199,6 +273,22 @@ int main(int argc, char **argv)
 			strerror(-e));
 		goto cleanup;
 	}
+	if (attach_pid) {
+		e = attach_sites(skel, &sites, attach_pid, fds, &nfds);
+		if (e)
+			goto cleanup;
+		fprintf(stderr, "floor: %d probes on pid %d\n", sites.total, (int)attach_pid);
+		e = wait_attached(attach_pid, &old);
+		if (e) {
+			fprintf(stderr, "floor: cannot watch pid %d: %s\n", (int)attach_pid,
+				strerror(-e));
+			goto cleanup;
+		}
+		print_hits(skel);
+		print_cost(skel);
+		goto cleanup;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	e = spawn_held(argv + 3, &pid, &go);
 	if (!e)
 		e = attach_sites(skel, &sites, pid, fds, &nfds);
@@ -213,6 +303,7 @@ int main(int argc, char **argv)
 		;
 	pid = -1;
 	print_hits(skel);
+	print_cost(skel);
 cleanup:
 	if (go >= 0)
 		close(go); /* a child still held sees EOF and exits without running */

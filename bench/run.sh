@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# heapscope benchmarks (`make bench`): allocbench bare / floor / traced / entry probes, store
-# ingest, and sqlite3 bare / traced / heaptrack. Prints ratios; never fails on a figure.
+# heapscope benchmarks (`make bench`): the overhead table (allocbench with 1 and 2 threads,
+# sqlite3, cc1, redis-server attached; under the floors, heapscope's modes and heaptrack) with the
+# recorder's own cost, store ingest, reports, the server, process trees and the stop cut; on
+# request, the older allocbench series (bare / floor / traced / bpftrace entry probes), stack
+# modes and sqlite3 series. Prints ratios; never fails on a figure.
 #
-# Knobs (environment): BENCH_OPS (2000000), BENCH_RUNS (5, default mix), BENCH_MIX_RUNS (3,
+# Knobs (environment): BENCH_ROUNDS (3, the table's interleaved rounds), BENCH_TABLE_OPS
+# (1000000, allocbench in the table), BENCH_REDIS_REQUESTS (50000 per redis-benchmark test),
+# BENCH_REDIS_PORT (6390), BENCH_OPS (2000000), BENCH_RUNS (5, default mix), BENCH_MIX_RUNS (3,
 # --mix), BENCH_STACK_RUNS (3, stack modes), BENCH_SQLITE_RUNS (3), BENCH_INGEST_ROWS (2000000),
-# BENCH_ONLY (a space-separated subset of: alloc mix stack ingest sqlite report serve tree cut).
+# BENCH_REPORT_OPS (10000000), BENCH_ONLY (a space-separated subset of: table alloc mix stack
+# ingest sqlite report serve tree cut; default: table ingest report serve tree cut).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -25,7 +31,7 @@ INGEST_ROWS=${BENCH_INGEST_ROWS:-2000000}
 if [ -z "${MAKELEVEL:-}" ]; then
 	make -s bench-bins || exit 1
 fi
-for bin in "$HS" "$AB" "$FLOOR" "$INGEST"; do
+for bin in "$HS" "$AB" "$FLOOR" "$INGEST" "$BUILD/bench/selfstat"; do
 	[ -x "$bin" ] || { echo "bench: $bin is missing: run make bench-bins" >&2; exit 1; }
 done
 for tool in bpftrace heaptrack sqlite3; do
@@ -414,6 +420,325 @@ cut_bench() {
 	} >>"$RESULTS"
 }
 
+# ---- The overhead table (BENCH_ONLY=table): every workload under every configuration, in
+# BENCH_ROUNDS interleaved rounds; each cell is the median over rounds of that round's ratio to
+# the round's own bare run. Configurations:
+#   floor     the floor program (bench/floor.c) counting hits on all of heapscope's probes
+#   floor2    the same with only two entry probes: malloc and free, at heapscope's offsets
+#   dwarf     heapscope record (default: full stacks)
+#   caller    heapscope record --stack=caller
+#   sampled   heapscope record --sample SAMPLING_DEFAULT_BYTES (agent/sampling.h)
+#   heaptrack heaptrack (LD_PRELOAD; -p: injected with gdb)
+# kernel.bpf_stats_enabled is on for the whole section (every BPF configuration pays its two
+# clock reads per program run alike).
+TABLE_CFGS="bare floor floor2 dwarf caller sampled heaptrack"
+TABLE_WORKLOADS="ab1 ab2 sqlite cc1 redis"
+CC1=/usr/lib/gcc/x86_64-linux-gnu/12/cc1
+CC1_INPUT=$BUILD/bench/cc1_input.i
+SELFSTAT=$BUILD/bench/selfstat
+TABLE_OPS=${BENCH_TABLE_OPS:-1000000}
+REDIS_REQUESTS=${BENCH_REDIS_REQUESTS:-50000}
+REDIS_PORT=${BENCH_REDIS_PORT:-6390}
+
+# The sampled column exists once record has --sample; its default rate is the header's.
+sample_bytes() {
+	local expr
+	"$HS" record --help 2>&1 | grep -q -- --sample || return 1
+	expr=$(sed -n 's/^#define SAMPLING_DEFAULT_BYTES[[:space:]]*(\{0,1\}\([0-9 *]*\))\{0,1\}.*/\1/p' \
+		agent/sampling.h 2>/dev/null)
+	[ -n "$expr" ] || return 1
+	echo $((expr))
+}
+
+workload_label() {
+	case $1 in
+	ab1) echo "allocbench --ops $TABLE_OPS, 1 thread" ;;
+	ab2) echo "allocbench --ops $TABLE_OPS, 2 threads" ;;
+	sqlite) echo "sqlite3 shell, $SQL_SCRIPT" ;;
+	cc1) echo "cc1 -O2 $(basename "$CC1_INPUT") ($(wc -l <"$CC1_INPUT") lines)" ;;
+	redis) echo "redis-server attached: redis-benchmark req/s" ;;
+	esac
+}
+
+# Runs one workload (in the foreground; stdin from the SQL script for sqlite) behind the
+# configuration's wrapper: "$@" is the wrapper, then --, then nothing: the workload is $W_CMD.
+workload_cmd() {
+	case $1 in
+	ab1) W_CMD=("$AB" --ops "$TABLE_OPS") ;;
+	ab2) W_CMD=("$AB" --ops "$TABLE_OPS" --threads 2) ;;
+	sqlite) W_CMD=(sqlite3 :memory:) ;;
+	cc1) W_CMD=("$CC1" -quiet -O2 "$CC1_INPUT" -o /dev/null) ;;
+	esac
+}
+
+# The wrapper of a configuration for a launched command (array T_PRE), or for an attach (-p).
+cfg_prefix() {
+	local cfg=$1 db=$2 ss=$3
+	case $cfg in
+	bare) T_PRE=() ;;
+	floor) T_PRE=("$FLOOR" "$PROBES_DB") ;;
+	floor2) T_PRE=("$FLOOR" --only malloc,free "$PROBES_DB") ;;
+	dwarf) T_PRE=("$SELFSTAT" "$ss" -- "$HS" record -o "$db") ;;
+	caller) T_PRE=("$SELFSTAT" "$ss" -- "$HS" record --stack=caller -o "$db") ;;
+	sampled) T_PRE=("$SELFSTAT" "$ss" -- "$HS" record --sample "$SAMPLE_BYTES" -o "$db") ;;
+	heaptrack) T_PRE=(heaptrack -o "$TMP/ht") ;;
+	esac
+}
+
+# After a heapscope run: what the recording holds and what the recorder cost; after a floor run,
+# its program's kernel statistics. Lines "W CFG ROUND ..." in $TMP/cost and $TMP/bpf.
+table_stats() {
+	local w=$1 cfg=$2 i=$3 db=$4 ss=$5 log=$6 row
+	case $cfg in
+	floor | floor2)
+		sed -n 's/^floor: runs=\([0-9]*\) run_time_ns=\([0-9]*\)/\1 \2/p' "$log.err" |
+			awk -v k="$w $cfg $i" '{ print k, "count_hit", $1, $2 }' >>"$TMP/bpf" ;;
+	dwarf | caller | sampled)
+		row=$(sqlite3 -separator ' ' "$db" "SELECT (SELECT count(*) FROM allocations),
+			(SELECT coalesce(sum(weight), 0) FROM allocations),
+			(SELECT count(*) FROM allocations WHERE free_ts IS NULL),
+			(SELECT coalesce(max(live_blocks), 0) FROM timeline), dropped_events FROM recording" \
+			2>>"$log.err")
+		if [ -z "$row" ] || [ ! -s "$ss" ]; then
+			note "table $w/$cfg round $i: no recording or no recorder statistics ($(tail -1 "$log.err"))"
+			return
+		fi
+		echo "$w $cfg $i $row $(cat "$ss")" >>"$TMP/cost"
+		sqlite3 -separator ' ' "$db" "SELECT '$w $cfg $i', name, runs, run_time_ns
+			FROM bpf_programs WHERE runs > 0" >>"$TMP/bpf" 2>>"$log.err" ;;
+	esac
+}
+
+# One launched workload under one configuration: appends "W CFG ROUND value" to $TMP/tab, the
+# value being allocbench's ops/s or the wall seconds of the whole run (tracer start and end
+# included).
+table_launch() {
+	local w=$1 cfg=$2 i=$3 log=$LOGS/table.$1.$2.$3 db=$TMP/t.db ss=$TMP/ss rc t0 t1 v
+	rm -rf "$db"* "$ss" "$TMP"/ht*
+	workload_cmd "$w"
+	cfg_prefix "$cfg" "$db" "$ss"
+	[ "$cfg" = bare ] || [ "$cfg" = heaptrack ] || T_PRE+=(--)
+	[ $i = 1 ] && cmdline "${T_PRE[*]} ${W_CMD[*]}$([ "$w" = sqlite ] && echo " < $SQL_SCRIPT")"
+	t0=$(date +%s%N)
+	if [ "$w" = sqlite ]; then
+		"${T_PRE[@]}" "${W_CMD[@]}" <"$SQL_SCRIPT" >"$log.out" 2>"$log.err"
+	else
+		"${T_PRE[@]}" "${W_CMD[@]}" >"$log.out" 2>"$log.err" </dev/null
+	fi
+	rc=$?
+	t1=$(date +%s%N)
+	case $w in
+	ab1 | ab2) v=$(ops_of "$log.out") ;;
+	*) v=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }') ;;
+	esac
+	if [ "$rc" != 0 ] || [ -z "$v" ]; then
+		note "table $w/$cfg round $i: exit status $rc ($(tail -1 "$log.err"))"
+		v=NA
+	fi
+	echo "$w $cfg $i $v" >>"$TMP/tab"
+	printf '  %-6s %-9s round %d: %s %s\n' "$w" "$cfg" "$i" "$v" \
+		"$(case $w in ab*) echo ops/s ;; *) echo s ;; esac)" >&2
+	table_stats "$w" "$cfg" "$i" "$db" "$ss" "$log"
+}
+
+# redis-benchmark's requests/s over its tests (total requests / total time).
+redis_rps() {
+	redis-benchmark -p "$REDIS_PORT" -q -n "$REDIS_REQUESTS" -c 20 -t set,get --csv \
+		2>/dev/null | awk -F'"' -v n="$REDIS_REQUESTS" 'NR > 1 && $4 > 0 { t += n / $4; k++ }
+		END { if (k) printf "%.0f\n", k * n / t }'
+}
+
+# Polls for the pattern $1 for up to $2 tenths of a second in the files $3...
+wait_for() {
+	local pat=$1 n=$2 i
+	shift 2
+	for ((i = 0; i < n; i++)); do
+		grep -qs "$pat" "$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A fresh redis-server per configuration and round: bare requests/s, then the tracer attached
+# (-p), requests/s again, then the server shut down (which ends the tracer). Appends
+# "redis CFG ROUND bare_rps traced_rps" to $TMP/redis.
+table_redis() {
+	local cfg=$1 i=$2 log=$LOGS/table.redis.$1.$2 db=$TMP/t.db ss=$TMP/ss rpid tpid bare traced
+	local marker t
+	rm -rf "$db"* "$ss" "$TMP"/ht*
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+		>"$log.server" 2>&1 &
+	rpid=$!
+	wait_for "Ready to accept connections" 100 "$log.server" || {
+		note "table redis/$cfg round $i: redis-server did not start ($(tail -1 "$log.server"))"
+		kill "$rpid" 2>/dev/null
+		wait "$rpid" 2>/dev/null
+		return
+	}
+	bare=$(redis_rps)
+	cfg_prefix "$cfg" "$db" "$ss"
+	case $cfg in
+	floor | floor2) T_PRE+=(-p "$rpid"); marker='probes on pid' ;;
+	dwarf | caller | sampled) T_PRE+=(-p "$rpid"); marker='recording pid' ;;
+	heaptrack) T_PRE+=(-p "$rpid"); marker='injection finished' ;;
+	esac
+	[ $i = 1 ] && cmdline "${T_PRE[*]}   (redis-server --port $REDIS_PORT --save '' --appendonly no;" \
+		"redis-benchmark -p $REDIS_PORT -q -n $REDIS_REQUESTS -c 20 -t set,get --csv)"
+	"${T_PRE[@]}" >"$log.out" 2>"$log.err" </dev/null &
+	tpid=$!
+	if wait_for "$marker" 300 "$log.err" "$log.out"; then
+		traced=$(redis_rps)
+	else
+		note "table redis/$cfg round $i: the tracer did not attach ($(tail -1 "$log.err"))"
+	fi
+	redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null
+	# heaptrack's gdb may hold on; the others end with their target.
+	for ((t = 0; t < 300; t++)); do kill -0 "$tpid" 2>/dev/null || break; sleep 0.1; done
+	kill -INT "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+	echo "redis $cfg $i ${bare:-NA} ${traced:-NA}" >>"$TMP/redis"
+	printf '  %-6s %-9s round %d: bare %s, traced %s req/s\n' redis "$cfg" "$i" "${bare:-NA}" \
+		"${traced:-NA}" >&2
+	table_stats redis "$cfg" "$i" "$db" "$ss" "$log"
+}
+
+# The median over rounds of the per-round slowdown of W under CFG (x bare), or NA.
+table_cell() {
+	local w=$1 cfg=$2
+	if [ "$w" = redis ]; then
+		awk -v c="$cfg" '$2 == c && $4 != "NA" && $5 != "NA" && $5 > 0 { print $4 / $5 }' \
+			"$TMP/redis" | median
+		return
+	fi
+	awk -v w="$w" -v c="$cfg" '$1 == w && $2 == "bare" { b[$3] = $4 }
+		$1 == w && $2 == c { v[$3] = $4 }
+		END { for (i in v) if (v[i] != "NA" && b[i] != "NA" && b[i] > 0 && v[i] > 0)
+			print (w ~ /^ab/) ? b[i] / v[i] : v[i] / b[i] }' "$TMP/tab" | median
+}
+
+table_bench() {
+	local rounds=${BENCH_ROUNDS:-3} i w cfg stats_was cells c
+	SAMPLE_BYTES=$(sample_bytes) || SAMPLE_BYTES=
+	[ -x "$CC1" ] || { note "table: $CC1 not found (gcc 12): the cc1 row is skipped"; }
+	command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
+		note "table: redis-server or redis-benchmark not found (make deps): no redis row"
+	stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+	sysctl -qw kernel.bpf_stats_enabled=1 || note "table: cannot enable kernel.bpf_stats_enabled"
+	: >"$TMP/tab"; : >"$TMP/redis"; : >"$TMP/cost"; : >"$TMP/bpf"
+	# redis uses jemalloc: the floors attach where heapscope attaches to it.
+	REDIS_PROBES_DB=$TMP/redis_probes.db
+	echo "table: $rounds interleaved rounds of $TABLE_CFGS" \
+		"(sampled: ${SAMPLE_BYTES:-n/a, no --sample yet})" >&2
+	for ((i = 1; i <= rounds; i++)); do
+		for w in $TABLE_WORKLOADS; do
+			[ "$w" = cc1 ] && [ ! -x "$CC1" ] && continue
+			for cfg in $TABLE_CFGS; do
+				[ "$cfg" = sampled ] && [ -z "$SAMPLE_BYTES" ] && continue
+				if [ "$w" = redis ]; then
+					[ "$cfg" = bare ] && continue
+					command -v redis-server >/dev/null || continue
+					PROBES_DB=$REDIS_PROBES_DB
+					[ -f "$PROBES_DB" ] || redis_probes
+					table_redis "$cfg" "$i"
+				else
+					PROBES_DB=$TMP/probes.db
+					table_launch "$w" "$cfg" "$i"
+				fi
+			done
+		done
+	done
+	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	table_print "$rounds"
+}
+
+# The probe list of heapscope on redis (jemalloc), from a one-second attached recording.
+redis_probes() {
+	local rpid log=$LOGS/redis_probes
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+		>"$log.server" 2>&1 &
+	rpid=$!
+	if wait_for "Ready to accept connections" 100 "$log.server"; then
+		"$HS" record -p "$rpid" --duration 1 -o "$REDIS_PROBES_DB" >"$log.out" 2>"$log.err" ||
+			note "table: the redis reference recording failed ($(tail -1 "$log.err"))"
+	fi
+	redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null
+}
+
+table_print() {
+	local rounds=$1 w cfg v line
+	{
+		echo "== overhead table: x bare, median over $rounds interleaved rounds of each round's" \
+			"ratio to its own bare run"
+		echo "   (allocbench: bare ops/s / traced ops/s; sqlite3, cc1: traced / bare wall" \
+			"seconds, tracer start and end included; redis: bare / traced req/s, and traced" \
+			"req/s as a % of bare)"
+		echo
+		echo "| workload | floor | floor2 | heapscope dwarf | heapscope caller | heapscope sampled | heaptrack |"
+		echo "|---|---|---|---|---|---|---|"
+		for w in $TABLE_WORKLOADS; do
+			line="| $(workload_label "$w") |"
+			for cfg in floor floor2 dwarf caller sampled heaptrack; do
+				if [ "$cfg" = sampled ] && [ -z "$SAMPLE_BYTES" ]; then
+					line+=" n/a (no --sample yet) |"
+					continue
+				fi
+				v=$(table_cell "$w" "$cfg")
+				if [ "$v" = NA ]; then
+					line+=" NA |"
+				elif [ "$w" = redis ]; then
+					line+=" $(awk -v r="$v" 'BEGIN { printf "%.2f× (%.0f%%)", r, 100 / r }') |"
+				else
+					line+=" $(awk -v r="$v" 'BEGIN { printf "%.2f×", r }') |"
+				fi
+			done
+			echo "$line"
+		done
+		echo
+		echo "   sampled = --sample ${SAMPLE_BYTES:-(absent)}; bare medians:" \
+			"$(for w in ab1 ab2; do printf '%s %s ops/s, ' "$w" \
+				"$(awk -v w=$w '$1 == w && $2 == "bare" && $4 != "NA" { print $4 }' "$TMP/tab" | median)"; done)" \
+			"$(for w in sqlite cc1; do printf '%s %s s, ' "$w" \
+				"$(awk -v w=$w '$1 == w && $2 == "bare" && $4 != "NA" { print $4 }' "$TMP/tab" | median)"; done)" \
+			"redis $(awk '$4 != "NA" { print $4 }' "$TMP/redis" | median) req/s"
+		echo
+		echo "== recorder cost (median over rounds; CPU = the heapscope process's own user+sys," \
+			"not the target's; RSS = its VmHWM)"
+		printf '  %-8s %-8s %12s %14s %10s %12s %12s %14s %8s\n' workload mode allocs \
+			"CPU us/alloc" "peak RSS" "live@end" "RSS/live@end" "peak live" "RSS/peak live" dropped
+		for w in $TABLE_WORKLOADS; do
+			for cfg in dwarf caller sampled; do
+				awk -v w="$w" -v c="$cfg" '$1 == w && $2 == c' "$TMP/cost" | table_cost_row
+			done
+		done
+		echo "  (sampled: allocs = rows stored; their weights estimate the calls made)"
+		echo
+		echo "== BPF time per program run (kernel.bpf_stats_enabled; median over rounds):" \
+			"ns/run, runs per round"
+		awk '{ print $1, $2, $4 }' "$TMP/bpf" | sort -u | while read -r w cfg prog; do
+			awk -v w="$w" -v c="$cfg" -v p="$prog" '$1 == w && $2 == c && $4 == p && $5 > 0 {
+				print $6 / $5, $5 }' "$TMP/bpf" | sort -g | awk -v k="$w $cfg $prog" '
+				{ ns[NR] = $1; r[NR] = $2 } END { if (NR) printf "  %-34s %8.0f ns %12d runs\n",
+					k, ns[int((NR + 1) / 2)], r[int((NR + 1) / 2)] }'
+		done
+	} >>"$RESULTS"
+}
+
+# stdin: the cost lines of one workload and mode ("W CFG ROUND rows weight live_end peak_live
+# dropped user sys rss_kib"); prints one row of medians.
+table_cost_row() {
+	awk '{ n++; rows[n] = $4; cpu[n] = ($9 + $10) * 1e6 / ($4 > 0 ? $4 : 1); rss[n] = $11
+		le[n] = $6; pl[n] = $7; dr[n] = $8; w = $1; c = $2; wt[n] = $5 }
+	function med(a,   i, j, t, b) { for (i = 1; i <= n; i++) b[i] = a[i]
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
+		return b[int((n + 1) / 2)] }
+	END { if (!n) exit
+		r = med(rss); l = med(le); p = med(pl)
+		printf "  %-8s %-8s %12d %14.2f %7.1f MiB %10d %9.1f KiB %12d %10.2f KiB %8d\n", w, c,
+			med(rows), med(cpu), r / 1024, l, l ? r / l : 0, p, p ? r / p : 0, med(dr) }'
+}
+
 start=$(date +%s)
 echo "heapscope bench: $(uname -r), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')" >&2
 
@@ -424,8 +749,9 @@ if ! "$HS" record -o "$TMP/probes.db" -- "$AB" --ops 1000 >"$LOGS/probes.out" 2>
 	exit 1
 fi
 
-ONLY=" ${BENCH_ONLY:-alloc mix stack ingest sqlite report serve tree cut} "
+ONLY=" ${BENCH_ONLY:-table ingest report serve tree cut} "
 want() { [[ $ONLY == *" $1 "* ]]; }
+want table && table_bench
 want alloc && alloc_series default "$RUNS" --ops "$OPS"
 want mix && alloc_series mix "$MIX_RUNS" --ops "$OPS" --mix
 want stack && stack_modes_bench

@@ -1,12 +1,19 @@
-# Benchmarks (bench/ -> build/bench/): allocbench, the BPF floor, the store ingest program.
-# `make bench` runs bench/run.sh, which prints ratios and never fails on a figure.
+# Benchmarks (bench/ -> build/bench/): allocbench, the BPF floor, the store ingest program, the
+# recorder's cost meter (selfstat), the soak workload (steady) and the cc1 workload's input.
+# `make bench` runs bench/run.sh, which prints ratios and never fails on a figure; `make soak`
+# runs bench/soak.sh (a long recording; prints the recorder's RSS over time).
 ALLOCBENCH_SRC := $(CURDIR)/../shared/bench/allocbench.c
-BENCH_BINS := $(BUILD)/bench/allocbench $(BUILD)/bench/floor $(BUILD)/bench/ingest
+ZLIB_EXAMPLES := /usr/share/doc/zlib1g-dev/examples
+BENCH_BINS := $(BUILD)/bench/allocbench $(BUILD)/bench/floor $(BUILD)/bench/ingest \
+	$(BUILD)/bench/selfstat $(BUILD)/bench/steady $(BUILD)/bench/cc1_input.i
 
 bench-bins: $(BUILD)/heapscope $(BENCH_BINS)
 
 bench: bench-bins
 	bench/run.sh
+
+soak: $(BUILD)/heapscope $(BUILD)/bench/selfstat $(BUILD)/bench/steady
+	bench/soak.sh
 
 $(BUILD)/bench/allocbench: $(ALLOCBENCH_SRC)
 	@mkdir -p $(@D)
@@ -25,4 +32,12 @@ $(BUILD)/bench/ingest: bench/ingest.c $(BUILD)/libheapscope.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libheapscope.a $(LDLIBS)
 
-.PHONY: bench-bins
+$(BUILD)/bench/selfstat $(BUILD)/bench/steady: $(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(BUILD)/bench/cc1_input.i: bench/cc1_input.c
+	@mkdir -p $(@D)
+	$(CC) -E -w -I$(ZLIB_EXAMPLES) -o $@ $<
+
+.PHONY: bench-bins soak
