@@ -101,6 +101,37 @@ if db_ok "attach" "$T/attach.db"; then
 		"$(q "$T/attach.db" "SELECT count(*) FROM event_counts WHERE emitted != stored + after_cut")" 0
 fi
 
+# Every test program, sampled: every report format says its numbers are estimates; pprof's
+# values are the weighted ones (go tool pprof -top -sample_index=alloc_space, in bytes).
+for exe in "$PROGS"/*; do
+	p=$(basename "$exe")
+	[ -x "$exe" ] && [ "${p%.so}" = "$p" ] || continue
+	case $p in signal_batch | exec_on_signal | sample_sites) continue ;; esac # signals; above
+	db="$T/prog-$p.db"
+	case $p in
+	churn) record "$p" --sample 512 -o "$db" -- "$exe" 1 ;;
+	spawn_exec) record "$p" --sample 512 -o "$db" -- "$exe" spawn "$PROGS/leaks3" ;;
+	*) record "$p" --sample 512 -o "$db" -- "$exe" ;;
+	esac
+	db_ok "$p sampled" "$db" || continue
+	"$HS" report -d "$db" >"$T/$p.txt" 2>"$T/$p.rerr"
+	expect_match "$p: text says sampled first" "$(head -1 "$T/$p.txt")" "^SAMPLED: 1 sample per 512 B"
+	expect_eq "$p: every text section with numbers says estimated" 		"$(grep '^== ' "$T/$p.txt" | grep -v -e '(estimated)' -e '^== Allocator misuse$' | head -3)" ""
+	"$HS" report -d "$db" --format json >"$T/$p.json" 2>>"$T/$p.rerr"
+	expect_eq "$p: JSON says sampled" "$(jq -r '.sampling.mode + " " + (.sampling.mean_bytes|tostring)' "$T/$p.json")" "sampled 512"
+	"$HS" report -d "$db" --format csv >"$T/$p.csv" 2>>"$T/$p.rerr"
+	expect_match "$p: CSV has the estimated column" "$(head -1 "$T/$p.csv")" "estimated"
+	if command -v go >/dev/null; then
+		"$HS" report -d "$db" --format pprof -o "$T/$p.pb.gz" 2>>"$T/$p.rerr"
+		top=$(go tool pprof -top -unit=B -sample_index=alloc_space "$T/$p.pb.gz" 2>&1 |
+			sed -n 's/.* of \([0-9]*\)B total.*/\1/p' | head -1)
+		want=$(q "$db" "SELECT coalesce(sum(size * weight), 'none') FROM allocations") # none: empty
+		expect_eq "$p: pprof alloc_space total is the weighted estimate" "${top:-none}" "$want"
+	else
+		not_ok "$p: go is not installed (make deps): cannot read the pprof profile"
+	fi
+done
+
 # Bad values: one line, exit status 2 or 1, no file.
 for bad in -1 1.5 4097G x 12Q; do
 	record "bad $bad" --sample "$bad" -o "$T/bad.db" -- true
