@@ -23,7 +23,7 @@ void bpfside_note_libbpf(const char *fmt, va_list args)
 	libbpf_last[strcspn(libbpf_last, "\n")] = '\0';
 }
 
-static void load_error(int e, char *err, size_t errlen)
+static void load_error(int e, int sampled, char *err, size_t errlen)
 {
 	if (e == -EPERM || e == -EACCES)
 		snprintf(err, errlen,
@@ -33,9 +33,10 @@ static void load_error(int e, char *err, size_t errlen)
 	else
 		snprintf(err, errlen,
 			 "cannot load the BPF programs into the kernel: %s (libbpf: %s); "
-			 "heapscope needs Linux >= 6.6 with BTF (/sys/kernel/btf/vmlinux); "
+			 "heapscope needs Linux >= %s with BTF (/sys/kernel/btf/vmlinux); "
 			 "HEAPSCOPE_DEBUG=1 shows the verifier log",
-			 strerror(-e), libbpf_last);
+			 strerror(-e), libbpf_last,
+			 sampled ? "6.13 for --sample (uprobe sessions)" : "6.6");
 }
 
 int bpfside_load(const struct bpfside_opts *o, struct heapscope_bpf **out, char *err, size_t errlen)
@@ -66,7 +67,7 @@ int bpfside_load(const struct bpfside_opts *o, struct heapscope_bpf **out, char 
 	if (!e)
 		e = heapscope_bpf__load(skel);
 	if (e) {
-		load_error(e, err, errlen);
+		load_error(e, o->sample_bytes != 0, err, errlen);
 		heapscope_bpf__destroy(skel);
 		return e;
 	}
