@@ -22,11 +22,56 @@ const volatile __u32 sample_log2[HS_LOG2_ENTRIES] = { 0 };
 /* Blocks sampled and not yet freed, by process and address. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 20); /* entries allocated as used */
+	__uint(max_entries, 1 << 18); /* entries allocated as used */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct hs_sampled_key);
 	__type(value, __u8);
 } sampled_live SEC(".maps");
+
+/* A counting filter in front of that table: how many sampled live blocks hash to each slot. A
+ * free whose slot is 0 is not a sampled block's, known from one small array read instead of a
+ * lookup in the big table (a cache miss). A block is counted before it enters the table and
+ * after it leaves, so a block in the table always has a non-zero slot. */
+#define FILTER_BITS 14
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << FILTER_BITS); /* 64 KiB */
+	__type(key, __u32);
+	__type(value, __u32);
+} sampled_filter SEC(".maps");
+
+static __always_inline __u32 *filter_slot(__u64 addr)
+{
+	__u32 i = (__u32)(((addr >> 4) * 0x9E3779B97F4A7C15ULL) >> (64 - FILTER_BITS));
+
+	return bpf_map_lookup_elem(&sampled_filter, &i);
+}
+
+static __always_inline int remember_sampled(struct hs_sampled_key *k)
+{
+	__u32 *slot = filter_slot(k->addr);
+	__u8 one = 1;
+
+	if (!slot)
+		return -1;
+	__sync_fetch_and_add(slot, 1);
+	if (bpf_map_update_elem(&sampled_live, k, &one, BPF_ANY)) {
+		__sync_fetch_and_add(slot, (__u32)-1);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 when k was a sampled live block, now forgotten. */
+static __always_inline int forget_sampled(struct hs_sampled_key *k)
+{
+	__u32 *slot = filter_slot(k->addr);
+
+	if (!slot || !*slot || bpf_map_delete_elem(&sampled_live, k))
+		return -1;
+	__sync_fetch_and_add(slot, (__u32)-1);
+	return 0;
+}
 
 static __always_inline __u64 splitmix64(__u64 *state)
 {
@@ -220,7 +265,6 @@ static __always_inline int sampled_return(struct pt_regs *ctx)
 	struct hs_sampled_key k = { .pid = (__u32)(bpf_get_current_pid_tgid() >> 32) };
 	struct hs_alloc_event r, *e;
 	__u64 now = bpf_ktime_get_ns(), old = 0;
-	__u8 one = 1;
 
 	if (!f || !f->sp)
 		return 0;
@@ -229,7 +273,7 @@ static __always_inline int sampled_return(struct pt_regs *ctx)
 	if (f->old_sampled && (r.addr || r.size == 0)) { /* the old block is gone */
 		old = r.old_addr;
 		k.addr = old;
-		bpf_map_delete_elem(&sampled_live, &k);
+		forget_sampled(&k);
 	}
 	if (!f->sampled) {
 		if (old && !after_cut(now, HS_EV_FREE))
@@ -241,7 +285,7 @@ static __always_inline int sampled_return(struct pt_regs *ctx)
 		return 0;
 	if (r.addr) {
 		k.addr = r.addr;
-		if (bpf_map_update_elem(&sampled_live, &k, &one, BPF_ANY)) {
+		if (remember_sampled(&k)) {
 			count(HS_CNT_SAMPLE_TABLE_FULL);
 			dropped(HS_EV_ALLOC);
 			if (old)
@@ -285,13 +329,12 @@ int free_sampled(struct pt_regs *ctx)
 	struct hs_free_event *e;
 	struct inflight *f;
 	__u64 stack_id, now;
-	__u8 one = 1;
 
-	if (!ptr || bpf_map_delete_elem(&sampled_live, &k))
+	if (!ptr || forget_sampled(&k))
 		return 0; /* not a sampled block: the common case */
 	f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	if (f && f->sp && sp <= f->sp) { /* realloc(p, 0) freeing p: its return reports it */
-		bpf_map_update_elem(&sampled_live, &k, &one, BPF_ANY);
+		remember_sampled(&k);
 		return 0;
 	}
 	now = bpf_ktime_get_ns();
