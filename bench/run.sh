@@ -6,7 +6,7 @@
 # modes and sqlite3 series. Prints ratios; never fails on a figure.
 #
 # Knobs (environment): BENCH_ROUNDS (3, the table's interleaved rounds), BENCH_TABLE_OPS
-# (1000000, allocbench in the table), BENCH_REDIS_REQUESTS (50000 per redis-benchmark test),
+# (500000, allocbench in the table), BENCH_REDIS_REQUESTS (50000 per redis-benchmark test),
 # BENCH_REDIS_PORT (6390), BENCH_OPS (2000000), BENCH_RUNS (5, default mix), BENCH_MIX_RUNS (3,
 # --mix), BENCH_STACK_RUNS (3, stack modes), BENCH_SQLITE_RUNS (3), BENCH_INGEST_ROWS (2000000),
 # BENCH_REPORT_OPS (10000000), BENCH_ONLY (a space-separated subset of: table alloc mix stack
@@ -436,7 +436,7 @@ TABLE_WORKLOADS="ab1 ab2 sqlite cc1 redis"
 CC1=/usr/lib/gcc/x86_64-linux-gnu/12/cc1
 CC1_INPUT=$BUILD/bench/cc1_input.i
 SELFSTAT=$BUILD/bench/selfstat
-TABLE_OPS=${BENCH_TABLE_OPS:-1000000}
+TABLE_OPS=${BENCH_TABLE_OPS:-500000}
 REDIS_REQUESTS=${BENCH_REDIS_REQUESTS:-50000}
 REDIS_PORT=${BENCH_REDIS_PORT:-6390}
 
@@ -603,6 +603,12 @@ table_redis() {
 	table_stats redis "$cfg" "$i" "$db" "$ss" "$log"
 }
 
+# Whether W ran under CFG and failed every time.
+table_failed() {
+	awk -v w="$1" -v c="$2" '$1 == w && $2 == c { n++; if ($4 != "NA" && (w != "redis" || $5 != "NA")) ok++ }
+		END { exit !(n && !ok) }' "$TMP/tab" "$TMP/redis"
+}
+
 # The median over rounds of the per-round slowdown of W under CFG (x bare), or NA.
 table_cell() {
 	local w=$1 cfg=$2
@@ -685,7 +691,9 @@ table_print() {
 					continue
 				fi
 				v=$(table_cell "$w" "$cfg")
-				if [ "$v" = NA ]; then
+				if [ "$v" = NA ] && table_failed "$w" "$cfg"; then
+					line+=" failed (notes) |"
+				elif [ "$v" = NA ]; then
 					line+=" NA |"
 				elif [ "$w" = redis ]; then
 					line+=" $(awk -v r="$v" 'BEGIN { printf "%.2f× (%.0f%%)", r, 100 / r }') |"
@@ -705,14 +713,15 @@ table_print() {
 		echo
 		echo "== recorder cost (median over rounds; CPU = the heapscope process's own user+sys," \
 			"not the target's; RSS = its VmHWM)"
-		printf '  %-8s %-8s %12s %14s %10s %12s %12s %14s %8s\n' workload mode allocs \
-			"CPU us/alloc" "peak RSS" "live@end" "RSS/live@end" "peak live" "RSS/peak live" dropped
+		printf '  %-8s %-8s %9s %7s %8s %10s %9s %13s %9s %13s %7s\n' workload mode allocs \
+			"CPU s" "us/alloc" "peak RSS" "live@end" "RSS/live@end" "peak live" "RSS/peak live" dropped
 		for w in $TABLE_WORKLOADS; do
 			for cfg in dwarf caller sampled; do
 				awk -v w="$w" -v c="$cfg" '$1 == w && $2 == c' "$TMP/cost" | table_cost_row
 			done
 		done
-		echo "  (sampled: allocs = rows stored; their weights estimate the calls made)"
+		echo "  (allocs = allocation rows stored; us/alloc = CPU s / allocs, fixed costs included;" \
+			"sampled: the rows are the samples, whose weights estimate the calls made)"
 		echo
 		echo "== BPF time per program run (kernel.bpf_stats_enabled; median over rounds):" \
 			"ns/run, runs per round"
@@ -728,15 +737,15 @@ table_print() {
 # stdin: the cost lines of one workload and mode ("W CFG ROUND rows weight live_end peak_live
 # dropped user sys rss_kib"); prints one row of medians.
 table_cost_row() {
-	awk '{ n++; rows[n] = $4; cpu[n] = ($9 + $10) * 1e6 / ($4 > 0 ? $4 : 1); rss[n] = $11
+	awk '{ n++; rows[n] = $4; cs[n] = $9 + $10; cpu[n] = cs[n] * 1e6 / ($4 > 0 ? $4 : 1); rss[n] = $11
 		le[n] = $6; pl[n] = $7; dr[n] = $8; w = $1; c = $2; wt[n] = $5 }
 	function med(a,   i, j, t, b) { for (i = 1; i <= n; i++) b[i] = a[i]
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
 		return b[int((n + 1) / 2)] }
 	END { if (!n) exit
 		r = med(rss); l = med(le); p = med(pl)
-		printf "  %-8s %-8s %12d %14.2f %7.1f MiB %10d %9.1f KiB %12d %10.2f KiB %8d\n", w, c,
-			med(rows), med(cpu), r / 1024, l, l ? r / l : 0, p, p ? r / p : 0, med(dr) }'
+		printf "  %-8s %-8s %9d %7.2f %8.2f %6.1f MiB %9d %9.1f KiB %9d %9.1f KiB %7d\n", w, c,
+			med(rows), med(cs), med(cpu), r / 1024, l, l ? r / l : 0, p, p ? r / p : 0, med(dr) }'
 }
 
 start=$(date +%s)
