@@ -67,9 +67,10 @@ struct inflight {
 	__u64 rng;		     /* this thread's random state, 0 before its first call */
 	__u64 outer_lo, outer_hi;    /* code of the last allocator function entered that calls
 				      * others: a call returning into it is nested */
-	__u64 outer_ra_at, outer_ra; /* the call last charged: where its return address was, and
-				      * what (a tail jump from it enters the next function with both
-				      * unchanged) */
+	__u64 nests_ra_at;	     /* where that function's return address was */
+	__u64 outer_ra_at, outer_ra; /* the last such call charged: where its return address was,
+				      * and what (a tail jump from it enters the next function with
+				      * both unchanged) */
 	__u32 outer_func;
 	__u8 sampled;	  /* the call in progress was sampled */
 	__u8 old_sampled; /* its realloc'ed block was a sampled one */
@@ -240,13 +241,15 @@ struct {
 	__type(value, struct rule_cache);
 } rule_cache SEC(".maps");
 
-/* Stack bytes are read in blocks: a user read costs ~70 ns whatever its size up to a few hundred
- * bytes, ~250 ns for 4 KiB. At the probe, 256 bytes from the return address hold the caller's
- * frame and often its own return address; past the first few frames the walk copies the next
- * 4 KiB and reads the rest of a deep stack from that copy (shallow stacks never pay for it). */
-#define WINDOW_AFTER 4	  /* frames walked with single reads first */
+/* Stack bytes are read in chunks: a user read costs ~70 ns up to a few hundred bytes (the
+ * fixed cost dominates), ~250 ns for 4 KiB, and frames are ~100 bytes apart but the gaps between
+ * them can be large (a frame with a big local buffer). So the walk copies CHUNK_BYTES at the
+ * probe, and each word it then needs outside that copy starts the next copy: a few frames per
+ * read, and a gap costs one read, not a copy of what it spans. */
 #define WINDOW_WORDS 512 /* 4 KiB */
-#define INITIAL_WORDS 32 /* read at the probe */
+#ifndef CHUNK_BYTES
+#define CHUNK_BYTES 512
+#endif
 struct stack_window {
 	__u64 w[WINDOW_WORDS];
 };
@@ -262,43 +265,47 @@ struct dwarf_walk {
 	struct unwind_regs regs; /* the frame being left: its return address, rsp and rbp */
 	__u64 gen;		 /* mapping table generation */
 	__u64 win_lo;		 /* user address of win->w[0] */
-	__u64 win_words;	 /* words copied into win, 0 before the copy or if it failed */
-	__u64 big;		 /* the 4 KiB copy was made (or tried) */
+	__u64 win_words;	 /* words copied into win, 0 if the copy failed */
 	struct hs_stack *st;
 	struct hs_mappings *maps;
 	struct rule_cache *cache;
 	struct stack_window *win;
 };
 
-/* Copies the stack from the frame's sp into the window; near the stack's top, where 4 KiB are
- * not all mapped, the walk goes on with single reads. */
-static __always_inline void fill_window(struct dwarf_walk *w)
+/* Copies CHUNK_BYTES of the stack from lo into the window, but not past the page holding the
+ * last of the n words needed there: that page is mapped, the next may not be (the stack's top). */
+static __always_inline void fill_window(struct dwarf_walk *w, __u64 lo, __u32 n)
 {
-	w->big = 1;
+	__u64 bytes = (((lo + 8 * (__u64)n - 1) | 4095) + 1) - lo;
+
+	if (bytes > CHUNK_BYTES)
+		bytes = CHUNK_BYTES;
+	asm volatile("" : "+r"(bytes)); /* one bound check, where the verifier needs it */
+	w->win_lo = lo;
 	w->win_words = 0;
-	if (!bpf_probe_read_user(w->win, sizeof(*w->win), (void *)w->regs.sp)) {
-		w->win_lo = w->regs.sp;
-		w->win_words = WINDOW_WORDS;
-	}
+	if (bytes >= 8 && bytes <= 8 * WINDOW_WORDS &&
+	    !bpf_probe_read_user(w->win->w, bytes, (void *)lo))
+		w->win_words = bytes / 8;
 }
 
 /* The frame step's read hook (bpf/unwind_step.h), src a struct dwarf_walk: the n user words at
- * addr, from the window when it holds them. The window is filled here, at the first read of a
- * deep enough walk, so that a walk ending on a STOP row never pays for it. */
+ * addr, from the window, copied from addr on when it does not hold them. */
 static __always_inline long unwind_read_words(void *src, __u64 addr, __u64 *out, __u32 n)
 {
 	struct dwarf_walk *w = src;
-	__u64 off;
+	__u64 off = (addr - w->win_lo) >> 3;
 
-	if (!w->big && w->st->depth >= WINDOW_AFTER)
-		fill_window(w);
-	off = (addr - w->win_lo) >> 3;
-	if (addr >= w->win_lo && !(addr & 7) && off + n <= w->win_words) {
-		for (__u32 i = 0; i < UNWIND_RBP_REACH && i < n; i++)
-			out[i] = w->win->w[(off + i) & (WINDOW_WORDS - 1)];
-		return 0;
+	if (addr < w->win_lo || (addr & 7) || off + n > w->win_words) {
+		if (addr & 7)
+			return bpf_probe_read_user(out, n * 8, (void *)addr);
+		fill_window(w, addr, n);
+		if (n > w->win_words) /* not resident */
+			return bpf_probe_read_user(out, n * 8, (void *)addr);
+		off = 0;
 	}
-	return bpf_probe_read_user(out, n * 8, (void *)addr);
+	for (__u32 i = 0; i < UNWIND_RBP_REACH && i < n; i++)
+		out[i] = w->win->w[(off + i) & (WINDOW_WORDS - 1)];
+	return 0;
 }
 
 static __always_inline void unwind_fp_taken(void *src)
@@ -442,15 +449,12 @@ static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *s
 		st->end = HS_END_NO_MAPPING;
 		return;
 	}
-	/* The return address and the caller's frame in one read: a small frame's own return
-	 * address is in it too. */
-	if (!bpf_probe_read_user(w.win, INITIAL_WORDS * 8, (void *)ra_at)) {
-		w.win_lo = ra_at;
-		w.win_words = INITIAL_WORDS;
+	/* The return address and the first frames above it in one read. */
+	fill_window(&w, ra_at, 1);
+	if (w.win_words)
 		st->frames[0] = w.win->w[0];
-	} else {
+	else
 		bpf_probe_read_user(&st->frames[0], sizeof(st->frames[0]), (void *)ra_at);
-	}
 	w.regs.pc = st->frames[0];
 	st->end = HS_END_DEPTH;
 	bpf_loop(HS_MAX_FRAMES, dwarf_frame, &w, 0);

@@ -161,29 +161,33 @@ static __always_inline __u64 return_trampoline(void)
 }
 
 /* 1 when this call is inside another allocator call the thread is making (operator new ->
- * malloc, realloc(NULL, n) -> malloc) or was tail-jumped into from the call last charged
+ * malloc, realloc(NULL, n) -> malloc) or was tail-jumped into from the last such call charged
  * (operator new[] -> operator new: same return address, same slot, another function; a loop
  * calling one function again is the same function): its bytes were charged once already. */
 static __always_inline int nested_call(struct inflight *f, struct pt_regs *ctx, __u64 cookie,
 				       __u32 func, __u64 ra_at)
 {
 	__u64 ra = 0, lo = f->outer_lo;
-	int nested;
+	int nests = (cookie & HS_COOKIE_NESTS) != 0, nested;
 
-	if (!lo && !(cookie & HS_COOKIE_NESTS))
-		return 0; /* this thread never entered a function that calls others */
+	/* A call above the last function that calls others (in the stack) is neither inside it
+	 * nor tail-jumped from it: no need to read its return address. Only such functions
+	 * tail-jump into others. */
+	if (!nests && (!lo || ra_at > f->nests_ra_at))
+		return 0;
 	bpf_probe_read_user(&ra, sizeof(ra), (void *)ra_at);
 	nested = lo && ((ra >= lo && ra < f->outer_hi) ||
 			(ra_at == f->outer_ra_at && func != f->outer_func &&
 			 (ra == f->outer_ra || ra == return_trampoline())));
-	if (cookie & HS_COOKIE_NESTS) { /* calls returning into it are nested from now on */
+	if (nests) { /* calls returning into it are nested from now on */
 		f->outer_lo = PT_REGS_IP(ctx) - HS_COOKIE_DELTA(cookie);
 		f->outer_hi = f->outer_lo + HS_COOKIE_SIZE(cookie);
-	}
-	if (!nested) {
-		f->outer_ra_at = ra_at;
-		f->outer_ra = ra;
-		f->outer_func = func;
+		f->nests_ra_at = ra_at;
+		if (!nested) {
+			f->outer_ra_at = ra_at;
+			f->outer_ra = ra;
+			f->outer_func = func;
+		}
 	}
 	return nested;
 }
@@ -193,8 +197,9 @@ static __always_inline int sampled_block(__u64 addr)
 {
 	struct hs_sampled_key k = { .pid = (__u32)(bpf_get_current_pid_tgid() >> 32),
 				    .addr = addr };
+	__u32 *slot = filter_slot(addr);
 
-	return addr && bpf_map_lookup_elem(&sampled_live, &k) != NULL;
+	return addr && slot && *slot && bpf_map_lookup_elem(&sampled_live, &k) != NULL;
 }
 
 /* The entry: 1 skips the return (not sampled), 0 runs it. */
