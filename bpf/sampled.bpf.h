@@ -205,18 +205,21 @@ static __always_inline int sampled_block(__u64 addr)
 /* The entry: 1 skips the return (not sampled), 0 runs it. */
 static __always_inline int sampled_entry(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), sp = PT_REGS_SP(ctx), size, cut = cut_ns;
+	__u64 cookie = bpf_get_attach_cookie(ctx), size, cut = cut_ns;
 	__u32 func = HS_COOKIE_FUNC(cookie), pushes = HS_COOKIE_PUSHES(cookie);
+	__u64 ra_at = PT_REGS_SP(ctx) + 8 * (__u64)pushes; /* the function's entry sp */
 	struct inflight *f = thread_state(HS_EV_ALLOC);
 	int sampled, old_sampled = 0;
 
 	if (!f)
 		return 1;
-	if (f->sp && sp <= f->sp)
-		return 1; /* inside a sampled call, whose return is pending */
+	/* Inside a sampled call whose return is pending, or tail-jumped from it: entry sps, not
+	 * the probes', are compared (two functions' probes may follow different pushes). */
+	if (f->sp && ra_at <= f->sp)
+		return 1;
 	if (!f->rng)
 		start_thread(f);
-	if (nested_call(f, ctx, cookie, func, sp + 8 * (__u64)pushes)) {
+	if (nested_call(f, ctx, cookie, func, ra_at)) {
 		count(HS_CNT_SAMPLE_NESTED);
 		return 1;
 	}
@@ -233,7 +236,7 @@ static __always_inline int sampled_entry(struct pt_regs *ctx)
 	}
 	if (cut && bpf_ktime_get_ns() >= cut)
 		return 1;
-	f->sp = sp;
+	f->sp = ra_at;
 	f->func = func;
 	f->sampled = sampled;
 	f->old_sampled = old_sampled;
@@ -329,7 +332,7 @@ int alloc_sampled(struct pt_regs *ctx)
 SEC("uprobe")
 int free_sampled(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx), sp = PT_REGS_SP(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx);
 	struct hs_sampled_key k = { .pid = (__u32)(bpf_get_current_pid_tgid() >> 32), .addr = ptr };
 	struct hs_free_event *e;
 	struct inflight *f;
@@ -338,7 +341,8 @@ int free_sampled(struct pt_regs *ctx)
 	if (!ptr || forget_sampled(&k))
 		return 0; /* not a sampled block: the common case */
 	f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (f && f->sp && sp <= f->sp) { /* realloc(p, 0) freeing p: its return reports it */
+	if (f && f->sp && PT_REGS_SP(ctx) + 8 * HS_COOKIE_PUSHES(cookie) <= f->sp) {
+		/* realloc(p, 0) freeing p: its return reports it */
 		remember_sampled(&k);
 		return 0;
 	}
