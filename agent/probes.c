@@ -99,7 +99,7 @@ static int is_libc(const char *path)
 	return !strncmp(base, "libc.so", 7) || !strncmp(base, "ld-linux", 8);
 }
 
-static int defines_malloc(const char *path)
+static int defines_func(const char *path, const char *symbol)
 {
 	struct elf_file *ef;
 	struct elf_func fn;
@@ -107,9 +107,14 @@ static int defines_malloc(const char *path)
 
 	if (elfsym_open(path, &ef))
 		return 0;
-	found = !elfsym_find_func(ef, "malloc", &fn);
+	found = !elfsym_find_func(ef, symbol, &fn);
 	elfsym_close(ef);
 	return found;
+}
+
+static int defines_malloc(const char *path)
+{
+	return defines_func(path, "malloc");
 }
 
 int probes_find_allocator(const struct obj_list *objs, char *out, size_t len, char *err,
@@ -351,7 +356,11 @@ int probes_attach(struct heapscope_bpf *skel, pid_t pid, const char *allocator,
 		  size_t errlen)
 {
 	struct probes *p = calloc(1, sizeof(*p));
-	const char *cxx = find_object(objs, "libstdc++", SYSTEM_LIBSTDCXX);
+	/* jemalloc and tcmalloc bring their own operator new and delete, which come first in the
+	 * lookup order (they are preloaded or linked before libstdc++) and do not call malloc. */
+	const char *cxx = !is_libc(allocator) && defines_func(allocator, "_Znwm") ?
+				  allocator :
+				  find_object(objs, "libstdc++", SYSTEM_LIBSTDCXX);
 	int e;
 
 	if (!p)

@@ -64,6 +64,14 @@ for rate in 4096 65536; do
 		"400 400"
 done
 
+# Other allocators (preloaded through an exec): jemalloc and tcmalloc bring their own operator
+# new and delete, probed instead of libstdc++'s.
+for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4; do
+	record "$lib" --sample 4096 --sample-seed 11 -o "$T/$lib.db" -- \
+		env LD_PRELOAD="/usr/lib/x86_64-linux-gnu/$lib" "$PROGS/sample_sites"
+	db_ok "$lib" "$T/$lib.db" && bounds "$lib" "$T/$lib.db" --sites "$SITES"
+done
+
 # The same seed samples the same calls.
 record "sites again" --sample 4096 --sample-seed 11 -o "$T/again.db" -- "$PROGS/sample_sites"
 expect_eq "same seed: same sampled sizes, same estimate" \
