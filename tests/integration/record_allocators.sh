@@ -34,6 +34,26 @@ for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4; do
 	check "$lib" "$T/$lib.db" "$lib\$"
 done
 
+CXX_FUNCS=$(for f in plain_new_delete unsized_delete array_new_delete sized_array_delete nothrow_new \
+	nothrow_array aligned_new cxx_malloc leak_widgets leak_buffers; do
+	printf "f.function LIKE '%%%s%%' OR " "$f"
+done)
+CXX_FUNCS="(${CXX_FUNCS% OR })"
+# C++ under a preloaded jemalloc or tcmalloc: they bring their own operator new and delete (first
+# in the lookup order, not calling malloc), which are the ones probed: cxx_new's 41 rows and 31
+# frees, no false invalid free.
+for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4; do
+	LD_PRELOAD=/usr/lib/x86_64-linux-gnu/$lib "$HS" record -o "$T/cxx-$lib.db" -- "$PROGS/cxx_new" \
+		>/dev/null 2>&1
+	expect_eq "C++ under $lib: operator new/delete probed in it" \
+		"$(q "$T/cxx-$lib.db" "SELECT count(DISTINCT module) FROM probes WHERE symbol = '_Znwm'")|$(
+			q "$T/cxx-$lib.db" "SELECT module FROM probes WHERE symbol = '_Znwm'" | grep -c "$lib")" "1|1"
+	expect_eq "C++ under $lib: cxx_new's rows, frees and no errors" \
+		"$(q "$T/cxx-$lib.db" "SELECT count(*), count(a.free_ts), (SELECT count(*) FROM errors)
+		  FROM allocations a JOIN site_frames f ON f.site = a.site AND f.pos = 0
+		  WHERE $CXX_FUNCS")" "41|31|0"
+done
+
 cc -static -O1 -g -fno-omit-frame-pointer -o "$T/leaks3-static" "$TOP/tests/progs/leaks3.c"
 "$HS" record -o "$T/static.db" -- "$T/leaks3-static" 0 >/dev/null 2>&1
 check static "$T/static.db" 'leaks3-static$'
