@@ -5,8 +5,9 @@
  * thread's byte countdown and, for the great majority of calls, which are not sampled, returns
  * 1: the kernel then skips the return probe, so an unsampled call costs one trap and these few
  * instructions, no walk and no event. A sampled call walks its stack and returns 0; its return
- * sends the event and remembers the block in `sampled_live`. A free costs one delete from that
- * table, and sends an event only when the block was a sampled one. */
+ * sends the event and remembers the block in `sampled_live`. A free costs one read of a small
+ * counting filter in front of that table, and sends an event only when the block was a sampled
+ * one. */
 
 extern bool bpf_session_is_return(void) __ksym __weak;
 
