@@ -134,7 +134,12 @@ expect_eq "html: the embedded summary has the sampling" \
 	"$(grep -c '"sampling":{"mode":"sampled","mean_bytes":4096' "$T/s.html")" 1
 
 # --- The API and the dashboard.
-url_line() { grep -ho 'http://[0-9.:]*/' "$1" 2>/dev/null | head -1; }
+# url_line FILE: the first http://ADDR:PORT/ the server printed; fails while there is none.
+url_line() {
+	local u
+	u=$(grep -ho 'http://[0-9.:]*/' "$1" 2>/dev/null | head -1)
+	[ -n "$u" ] && echo "$u"
+}
 serve() {
 	"$HS" serve -d "$1" --port 0 >"$T/serve.out" 2>&1 &
 	SPID=$!
