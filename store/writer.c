@@ -12,8 +12,14 @@
 #include "store/schema.h"
 #include "store/store.h"
 
+/* Allocation rows go in by ALLOC_BATCH per statement: one statement run per row cost as much as
+ * the row itself (ALLOC_COLS * ALLOC_BATCH stays below SQLite's 999-parameter limit of old). */
+#define ALLOC_COLS 15
+#define ALLOC_BATCH 64
+
 enum stmt_id {
 	ST_ALLOC,
+	ST_ALLOC_BATCH,
 	ST_FRAME,
 	ST_STACK,
 	ST_STACK_FRAME,
@@ -39,6 +45,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
 	[ST_ALLOC] = "INSERT INTO allocations(id, addr, size, func, tid, alloc_ts, free_ts, site,"
 		     " free_site, free_func, free_tid, alloc_ns, pid, proc, weight)"
 		     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_ALLOC_BATCH] = NULL, /* ST_ALLOC's, ALLOC_BATCH times: alloc_batch_sql */
 	[ST_FRAME] = "INSERT INTO frames(id, addr, module_id, rel_addr, function, file, line)"
 		     " VALUES (?,?,?,?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stacks(id, depth, walk_end, proc) VALUES (?,?,?,?)",
@@ -82,7 +89,11 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	int in_txn;
+	int npending; /* allocation rows not yet inserted */
+	struct store_alloc pending[ALLOC_BATCH];
 };
+
+static int flush_allocs(struct store *s);
 
 static int sql_errno(int rc)
 {
@@ -104,22 +115,49 @@ static int exec(struct store *s, const char *sql)
 }
 
 /* A recording is written by one process and may be read while it grows (WAL); losing the last
- * transaction in a power cut is acceptable, so no fsync per commit. */
+ * transaction in a power cut is acceptable, so no fsync per commit. The page cache is bounded
+ * (8 MiB): rows arrive in nearly ascending id order, so the pages written are the last few of
+ * each table, and a bigger cache only grows the recorder's memory, not its speed. */
 static int configure(struct store *s)
 {
 	static const char pragmas[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
-				      "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;";
+				      "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;";
 	int rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : sql_errno(rc);
 }
 
+/* ST_ALLOC's statement with ALLOC_BATCH rows of values. NULL when out of memory. */
+static char *alloc_batch_sql(void)
+{
+	const char *one = strstr(STMT_SQL[ST_ALLOC], " VALUES ") + strlen(" VALUES ");
+	size_t head = (size_t)(one - STMT_SQL[ST_ALLOC]), row = strlen(one);
+	char *sql = malloc(head + ALLOC_BATCH * (row + 1) + 1), *p;
+
+	if (!sql)
+		return NULL;
+	memcpy(sql, STMT_SQL[ST_ALLOC], head);
+	p = sql + head;
+	for (int i = 0; i < ALLOC_BATCH; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, one, row);
+		p += row;
+	}
+	*p = '\0';
+	return sql;
+}
+
 static int prepare_all(struct store *s)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
-		int rc = sqlite3_prepare_v3(s->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT,
-					    &s->st[i], NULL);
+		char *batch = i == ST_ALLOC_BATCH ? alloc_batch_sql() : NULL;
+		int rc = i == ST_ALLOC_BATCH && !batch ?
+				 SQLITE_NOMEM :
+				 sqlite3_prepare_v3(s->db, batch ? batch : STMT_SQL[i], -1,
+						    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
 
+		free(batch);
 		if (rc != SQLITE_OK)
 			return sql_errno(rc);
 	}
@@ -156,7 +194,9 @@ int store_create(const char *path, struct store **out, char *errbuf, size_t errl
 		return err;
 	}
 	close(fd);
-	err = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	/* One thread writes through this connection: no mutex per call (readers have their own). */
+	err = sqlite3_open_v2(path, &s->db,
+			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (err != SQLITE_OK) {
 		int sys = s->db ? sqlite3_system_errno(s->db) : 0;
 
@@ -198,6 +238,8 @@ int store_close(struct store *s)
 	if (!s)
 		return 0;
 	if (s->in_txn)
+		err = flush_allocs(s);
+	if (s->in_txn && !err)
 		err = exec(s, "COMMIT");
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
@@ -333,33 +375,56 @@ int store_insert_stack(struct store *s, int64_t id, int depth, const char *walk_
 	return err;
 }
 
-int store_insert_alloc(struct store *s, const struct store_alloc *a)
+/* Binds row a to the ALLOC_COLS parameters from col + 1 on. */
+static void bind_alloc(sqlite3_stmt *st, int col, const struct store_alloc *a)
 {
-	sqlite3_stmt *st = s->st[ST_ALLOC];
 	int live = a->free_ts < 0;
 
-	sqlite3_bind_int64(st, 1, a->id);
-	sqlite3_bind_int64(st, 2, (int64_t)a->addr);
-	sqlite3_bind_int64(st, 3, (int64_t)a->size);
-	sqlite3_bind_int(st, 4, a->func);
-	sqlite3_bind_int(st, 5, a->tid);
-	sqlite3_bind_int64(st, 6, a->alloc_ts);
+	sqlite3_bind_int64(st, col + 1, a->id);
+	sqlite3_bind_int64(st, col + 2, (int64_t)a->addr);
+	sqlite3_bind_int64(st, col + 3, (int64_t)a->size);
+	sqlite3_bind_int(st, col + 4, a->func);
+	sqlite3_bind_int(st, col + 5, a->tid);
+	sqlite3_bind_int64(st, col + 6, a->alloc_ts);
 	if (live) {
-		for (int col = 7; col <= 11; col++)
-			if (col != 8)
-				sqlite3_bind_null(st, col);
+		for (int c = 7; c <= 11; c++)
+			if (c != 8)
+				sqlite3_bind_null(st, col + c);
 	} else {
-		sqlite3_bind_int64(st, 7, a->free_ts);
-		bind_opt_id(st, 9, a->free_site);
-		bind_opt_id(st, 10, a->free_func);
-		sqlite3_bind_int(st, 11, a->free_tid);
+		sqlite3_bind_int64(st, col + 7, a->free_ts);
+		bind_opt_id(st, col + 9, a->free_site);
+		bind_opt_id(st, col + 10, a->free_func);
+		sqlite3_bind_int(st, col + 11, a->free_tid);
 	}
-	bind_opt_id(st, 8, a->site);
-	sqlite3_bind_int64(st, 12, a->alloc_ns);
-	sqlite3_bind_int(st, 13, a->pid);
-	bind_opt_id(st, 14, a->proc);
-	sqlite3_bind_int64(st, 15, a->weight ? a->weight : 1);
-	return run(st);
+	bind_opt_id(st, col + 8, a->site);
+	sqlite3_bind_int64(st, col + 12, a->alloc_ns);
+	sqlite3_bind_int(st, col + 13, a->pid);
+	bind_opt_id(st, col + 14, a->proc);
+	sqlite3_bind_int64(st, col + 15, a->weight ? a->weight : 1);
+}
+
+/* Inserts the pending allocation rows: a full batch in one statement, a partial one row by row. */
+static int flush_allocs(struct store *s)
+{
+	int n = s->npending, err = 0;
+
+	s->npending = 0;
+	if (n == ALLOC_BATCH) {
+		for (int i = 0; i < n; i++)
+			bind_alloc(s->st[ST_ALLOC_BATCH], i * ALLOC_COLS, &s->pending[i]);
+		return run(s->st[ST_ALLOC_BATCH]);
+	}
+	for (int i = 0; i < n && !err; i++) {
+		bind_alloc(s->st[ST_ALLOC], 0, &s->pending[i]);
+		err = run(s->st[ST_ALLOC]);
+	}
+	return err;
+}
+
+int store_insert_alloc(struct store *s, const struct store_alloc *a)
+{
+	s->pending[s->npending++] = *a;
+	return s->npending == ALLOC_BATCH ? flush_allocs(s) : 0;
 }
 
 int store_insert_error(struct store *s, const struct store_error *e)
@@ -579,8 +644,11 @@ int store_clear_leak_sites(struct store *s)
 
 int store_commit(struct store *s)
 {
-	int err = exec(s, "COMMIT");
+	int err = flush_allocs(s);
 
+	if (err)
+		return err;
+	err = exec(s, "COMMIT");
 	s->in_txn = 0;
 	if (err)
 		return err;

@@ -140,6 +140,40 @@ static void test_double_and_invalid_free(void **state)
 	done(f, db);
 }
 
+/* The freed-address table is bounded: a double free is caught while its address is among the
+ * recently freed ones; one forgotten (many frees later) is still an error, as an invalid free,
+ * and the forgetting is counted. The live set's memory comes back as blocks are freed. */
+static void test_double_free_bound(void **state)
+{
+	struct fixture *f = open_fixture(1);
+	struct tracker_stats s;
+	sqlite3 *db;
+	(void)state;
+
+	alloc(f, 1 * MS, HS_FN_MALLOC, 0x10, 16, 0);
+	release(f, 1 * MS, 0x10, 3);
+	for (uint64_t i = 1; i <= 300000; i++) {
+		alloc(f, 2 * MS, HS_FN_MALLOC, 0x100000 + i * 0x20, 16, 0);
+		release(f, 2 * MS, 0x100000 + i * 0x20, 3);
+	}
+	alloc(f, 3 * MS, HS_FN_MALLOC, 0x50, 16, 0);
+	release(f, 3 * MS, 0x50, 3);
+	release(f, 4 * MS, 0x50, 4);  /* recent: a double free */
+	release(f, 4 * MS, 0x10, 5);  /* 300,001 frees ago: forgotten, an invalid free */
+	tracker_get_stats(f->t, &s);
+	assert_true(s.freed_forgotten > 0);
+	assert_int_equal(s.live_blocks, 0);
+	db = close_fixture(f, 10 * MS);
+	assert_int_equal(q(db, "SELECT count(*) FROM errors"), 2);
+	assert_int_equal(q(db, "SELECT count(*) FROM errors WHERE kind = 'double_free' AND site = 4"
+			       " AND alloc_id = 300002 AND prev_free_site = 3"),
+			 1);
+	assert_int_equal(q(db, "SELECT count(*) FROM errors WHERE kind = 'invalid_free' AND site = 5"),
+			 1);
+	assert_int_equal(q(db, "SELECT count(*) FROM allocations"), 300002);
+	done(f, db);
+}
+
 static void test_attach_mode_untracked(void **state)
 {
 	struct fixture *f = open_fixture(0);
@@ -228,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_realloc_semantics),
 		cmocka_unit_test(test_double_and_invalid_free),
+		cmocka_unit_test(test_double_free_bound),
 		cmocka_unit_test(test_attach_mode_untracked),
 		cmocka_unit_test(test_allocator_internal_free),
 		cmocka_unit_test(test_timeline),

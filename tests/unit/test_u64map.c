@@ -1,4 +1,5 @@
-/* Unit tests of the agent's hash map: insert, lookup, removal with backward shift, growth. */
+/* Unit tests of the agent's hash map: insert, lookup, removal with backward shift, growth and
+ * shrinking. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +42,34 @@ static void test_put_get_remove(void **state)
 	u64map_free(m);
 }
 
+/* Removal moves the last entry into the hole and the map shrinks as it empties: every key left
+ * must stay reachable with its value, and take returns the value it removes. */
+static void test_shrink_and_take(void **state)
+{
+	struct u64map *m = u64map_new(sizeof(uint64_t));
+	uint64_t v;
+	int created;
+	(void)state;
+
+	for (uint64_t k = 1; k <= 200000; k++)
+		*(uint64_t *)u64map_put(m, k * 48, &created) = k;
+	for (uint64_t k = 1; k <= 200000; k++) {
+		if (k % 1000 == 0)
+			continue;
+		assert_int_equal(u64map_take(m, k * 48, &v), 1);
+		assert_int_equal(v, k);
+	}
+	assert_int_equal(u64map_take(m, 48, &v), 0);
+	assert_int_equal(u64map_count(m), 200);
+	for (uint64_t k = 1000; k <= 200000; k += 1000)
+		assert_int_equal(*(uint64_t *)u64map_get(m, k * 48), k);
+	for (uint64_t k = 1; k <= 5000; k++) /* and it grows again */
+		*(uint64_t *)u64map_put(m, k * 7 + 1, &created) = k;
+	for (uint64_t k = 1; k <= 5000; k++)
+		assert_int_equal(*(uint64_t *)u64map_get(m, k * 7 + 1), k);
+	u64map_free(m);
+}
+
 static void count_entry(uint64_t key, void *value, void *arg)
 {
 	(void)key;
@@ -65,6 +94,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_remove),
+		cmocka_unit_test(test_shrink_and_take),
 		cmocka_unit_test(test_each),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
