@@ -276,6 +276,7 @@ static int finish(struct recorder *r)
 		.unwind_files_no_cfi = us.files_no_cfi,
 		.cut_ts = record_since_start(r, r->cut_mono_ns),
 		.first_drop_ts = record_since_start(r, r->skel->bss->first_drop_ns),
+		.freed_forgotten = s.freed_forgotten,
 	};
 	if (!e)
 		e = bpfside_store_programs(r->skel, r->store);

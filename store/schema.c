@@ -35,6 +35,9 @@ static const char SCHEMA_SQL[] =
 	 * > 0, every count and byte total is an estimate: each allocations row stands for `weight`
 	 * blocks (see agent/sampling.c), and aggregates are sums of weights. */
 	"  sample_bytes INTEGER NOT NULL DEFAULT 0,"
+	/* Freed addresses forgotten by the double-free check (it remembers the last 64k frees):
+	 * a second free of one of them is reported as an invalid free, not a double free. */
+	"  freed_forgotten INTEGER NOT NULL DEFAULT 0,"
 	"  heapscope_version TEXT NOT NULL);"
 	/* Every traced program image: a process, and again after each exec (same pid). */
 	"CREATE TABLE processes(id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER,"

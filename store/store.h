@@ -84,6 +84,7 @@ struct store_end {
 	int64_t peak_live_bytes, peak_ts;
 	int64_t fp_fallback_frames, unwind_files, unwind_files_no_cfi;
 	int64_t cut_ts, first_drop_ts; /* < 0: none */
+	int64_t freed_forgotten;	/* freed addresses the double-free check let go of */
 };
 
 struct store_site_stats {

@@ -666,7 +666,7 @@ int store_end_recording(struct store *s, const struct store_end *e)
 		" dropped_events = ?, untracked_frees = ?, stack_collisions = ?,"
 		" stack_map_full = ?, peak_live_bytes = ?, peak_ts = ?,"
 		" fp_fallback_frames = ?, unwind_files = ?, unwind_files_no_cfi = ?,"
-		" cut_ts = ?, first_drop_ts = ? WHERE id = 1",
+		" cut_ts = ?, first_drop_ts = ?, freed_forgotten = ? WHERE id = 1",
 		-1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -688,6 +688,7 @@ int store_end_recording(struct store *s, const struct store_end *e)
 	sqlite3_bind_int64(st, 12, e->unwind_files_no_cfi);
 	bind_opt_ts(st, 13, e->cut_ts);
 	bind_opt_ts(st, 14, e->first_drop_ts);
+	sqlite3_bind_int64(st, 15, e->freed_forgotten);
 	rc = run(st);
 	sqlite3_finalize(st);
 	return rc ? rc : store_commit(s);
