@@ -241,17 +241,17 @@ struct {
 	__type(value, struct rule_cache);
 } rule_cache SEC(".maps");
 
-/* Stack bytes are read in chunks: a user read costs ~70 ns up to a few hundred bytes (the
- * fixed cost dominates), ~250 ns for 4 KiB, and frames are ~100 bytes apart but the gaps between
- * them can be large (a frame with a big local buffer). So the walk copies CHUNK_BYTES at the
- * probe, and each word it then needs outside that copy starts the next copy: a few frames per
- * read, and a gap costs one read, not a copy of what it spans. */
+/* Stack bytes are read in chunks. A user read costs ~85 ns whatever its size, 4 KiB only ~25 ns
+ * more than 8 bytes (measured on kernel 6.18, bench/stackcost.sh's workloads), so the walk
+ * copies 4 KiB at the probe, and each word it then needs outside the copy starts the next copy:
+ * a gap between frames (a frame with a big local buffer) costs one read, not a copy of what it
+ * spans. A copy that runs past the stack's top fails whole; it is made again up to the end of
+ * the page holding the words needed, and that page's end is remembered so that the next walks
+ * stop their copies there. */
 #define WINDOW_WORDS 512 /* 4 KiB */
-#ifndef CHUNK_BYTES
-#define CHUNK_BYTES 512
-#endif
 struct stack_window {
 	__u64 w[WINDOW_WORDS];
+	__u64 top; /* the start of a page above a stack that a copy failed on: copies stop there */
 };
 
 struct {
@@ -272,20 +272,31 @@ struct dwarf_walk {
 	struct stack_window *win;
 };
 
-/* Copies CHUNK_BYTES of the stack from lo into the window, but not past the page holding the
- * last of the n words needed there: that page is mapped, the next may not be (the stack's top). */
+static __always_inline int copy_window(struct dwarf_walk *w, __u64 lo, __u64 bytes)
+{
+	asm volatile("" : "+r"(bytes)); /* the bound check where the verifier needs it */
+	if (bytes < 8 || bytes > 8 * WINDOW_WORDS ||
+	    bpf_probe_read_user(w->win->w, bytes, (void *)lo))
+		return 0;
+	w->win_words = bytes / 8;
+	return 1;
+}
+
+/* Copies up to 4 KiB of the stack from lo into the window, for n words needed at lo. */
 static __always_inline void fill_window(struct dwarf_walk *w, __u64 lo, __u32 n)
 {
-	__u64 bytes = (((lo + 8 * (__u64)n - 1) | 4095) + 1) - lo;
+	__u64 page_end = ((lo + 8 * (__u64)n - 1) | 4095) + 1, top = w->win->top;
 
-	if (bytes > CHUNK_BYTES)
-		bytes = CHUNK_BYTES;
-	asm volatile("" : "+r"(bytes)); /* one bound check, where the verifier needs it */
 	w->win_lo = lo;
 	w->win_words = 0;
-	if (bytes >= 8 && bytes <= 8 * WINDOW_WORDS &&
-	    !bpf_probe_read_user(w->win->w, bytes, (void *)lo))
-		w->win_words = bytes / 8;
+	if (top >= page_end && top - lo < 8 * WINDOW_WORDS) { /* a stack's top is near */
+		copy_window(w, lo, top - lo);
+		return;
+	}
+	if (copy_window(w, lo, 8 * WINDOW_WORDS))
+		return;
+	if (copy_window(w, lo, page_end - lo))
+		w->win->top = page_end;
 }
 
 /* The frame step's read hook (bpf/unwind_step.h), src a struct dwarf_walk: the n user words at
@@ -299,7 +310,7 @@ static __always_inline long unwind_read_words(void *src, __u64 addr, __u64 *out,
 		if (addr & 7)
 			return bpf_probe_read_user(out, n * 8, (void *)addr);
 		fill_window(w, addr, n);
-		if (n > w->win_words) /* not resident */
+		if (n > w->win_words) /* not resident, or not the stack */
 			return bpf_probe_read_user(out, n * 8, (void *)addr);
 		off = 0;
 	}
@@ -449,7 +460,7 @@ static __always_inline void walk_dwarf(__u64 ra_at, __u64 fp, struct hs_stack *s
 		st->end = HS_END_NO_MAPPING;
 		return;
 	}
-	/* The return address and the first frames above it in one read. */
+	/* The return address and the frames above it in one read. */
 	fill_window(&w, ra_at, 1);
 	if (w.win_words)
 		st->frames[0] = w.win->w[0];
