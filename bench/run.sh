@@ -704,11 +704,9 @@ table_print() {
 			echo "$line"
 		done
 		echo
-		echo "   sampled = --sample ${SAMPLE_BYTES:-(absent)}; bare medians:" \
-			"$(for w in ab1 ab2; do printf '%s %s ops/s, ' "$w" \
-				"$(awk -v w=$w '$1 == w && $2 == "bare" && $4 != "NA" { print $4 }' "$TMP/tab" | median)"; done)" \
-			"$(for w in sqlite cc1; do printf '%s %s s, ' "$w" \
-				"$(awk -v w=$w '$1 == w && $2 == "bare" && $4 != "NA" { print $4 }' "$TMP/tab" | median)"; done)" \
+		bare_med() { awk -v w="$1" '$1 == w && $2 == "bare" && $4 != "NA" { print $4 }' "$TMP/tab" | median; }
+		echo "   sampled = --sample ${SAMPLE_BYTES:-(absent)}; bare medians: ab1 $(bare_med ab1) ops/s," \
+			"ab2 $(bare_med ab2) ops/s, sqlite $(bare_med sqlite) s, cc1 $(bare_med cc1) s," \
 			"redis $(awk '$4 != "NA" { print $4 }' "$TMP/redis" | median) req/s"
 		echo
 		echo "== recorder cost (median over rounds; CPU = the heapscope process's own user+sys," \
