@@ -187,6 +187,7 @@ void report_json_summary(struct json *j, const struct an_summary *s)
 	json_kv_int(j, "peak_ts", s->peak_ts);
 	json_kv_int(j, "dropped_events", s->dropped_events);
 	json_kv_int(j, "untracked_frees", s->untracked_frees);
+	json_kv_int(j, "freed_forgotten", s->freed_forgotten);
 	json_kv_int(j, "stack_collisions", s->stack_collisions);
 	json_kv_int(j, "stack_map_full", s->stack_map_full);
 	kv_errors(j, "double_frees", s->double_frees, s->sample_bytes);

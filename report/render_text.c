@@ -194,6 +194,11 @@ static void summary_text(FILE *out, const struct an_summary *s, const char *est)
 	fprintf(out, "  live at end   %" PRId64 " blocks, %s\n", s->live_blocks, live);
 	fprintf(out, "  peak live     %s\n", peak);
 	errors_line(out, s);
+	if (s->freed_forgotten)
+		fprintf(out,
+			"  double-free   checked against the last 65536 frees; %" PRId64
+			" older freed addresses forgotten (a free of one is an invalid free)\n",
+			s->freed_forgotten);
 	fprintf(out, "  untracked     %" PRId64 " frees of blocks allocated before tracing began\n",
 		s->untracked_frees);
 	fprintf(out, "  dropped       %" PRId64 " events%s\n", s->dropped_events,

@@ -121,6 +121,8 @@ struct an_summary {
 	int64_t dropped_events, untracked_frees, stack_collisions, stack_map_full;
 	int64_t double_frees, invalid_frees;
 	int64_t unreliable_errors; /* errors at or after first_drop_ts: may be spurious */
+	int64_t freed_forgotten;   /* freed addresses the double-free check let go of: a later
+				    * free of one is reported as an invalid free */
 	struct an_stack_quality stacks;
 	int pid_filter;		       /* store_reader_set_pid's pid; 0: the whole recording */
 	int64_t cut_ts, first_drop_ts; /* -1: none (still recording / nothing lost) */

@@ -321,7 +321,7 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 			 "SELECT pid, mode, command, exe, allocator, end_reason, start_time_ns,"
 			 " coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0), exit_status,"
 			 " dropped_events, untracked_frees, stack_collisions, stack_map_full,"
-			 " peak_live_bytes, peak_ts, cut_ts, first_drop_ts"
+			 " peak_live_bytes, peak_ts, cut_ts, first_drop_ts, freed_forgotten"
 			 " FROM recording WHERE id = 1",
 			 &st);
 	if (err)
@@ -346,6 +346,7 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 		s->peak_ts = sqlite3_column_int64(st, 14);
 		s->cut_ts = opt_ts(st, 15);
 		s->first_drop_ts = opt_ts(st, 16);
+		s->freed_forgotten = sqlite3_column_int64(st, 17);
 	}
 	if (!err)
 		err = rd_done(r, st, rc);
