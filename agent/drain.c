@@ -233,6 +233,8 @@ int drain_consume(struct drain *d)
 	if (d->err)
 		return d->err;
 	n = ring_buffer__consume(d->rb);
+	if (d->o.wakeup_sent)
+		*d->o.wakeup_sent = 0; /* caught up: the next event past the mark may wake us */
 	return d->err ? d->err : n;
 }
 

@@ -27,6 +27,7 @@ struct drain_opts {
 	uint32_t max_depth;	   /* --max-depth */
 	uint64_t t0_mono_ns;	   /* CLOCK_MONOTONIC at the start of the recording */
 	struct sampling *sampling; /* --sample: weighs each sampled allocation; NULL exact */
+	volatile uint32_t *wakeup_sent; /* the BPF side's latch, cleared after each read */
 	/* Attach mode: a traced process exec'd (HS_EV_EXEC), at ts (ns since start); 0 or -errno
 	 * of the store. Later events of pid are the new program's. NULL: ignored. */
 	int (*on_exec)(void *ctx, uint32_t pid, int64_t ts);

@@ -203,6 +203,7 @@ static int start_consumers(struct recorder *r)
 					    .max_depth = (uint32_t)r->o.max_depth,
 					    .t0_mono_ns = r->t0_mono_ns,
 					    .sampling = r->o.sample_bytes ? &r->sampling : NULL,
+					    .wakeup_sent = &r->skel->bss->wakeup_sent,
 					    .on_exec = unheld ? record_exec_event : NULL,
 					    .on_exit = unheld ? record_exit_event : NULL,
 					    .ctx = r },

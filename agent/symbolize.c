@@ -19,9 +19,20 @@
 /* From libstdc++ (linked with -lstdc++); declared here so the agent stays plain C. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
+/* A function's address range and its name (interned). */
+struct fn_range {
+	uint64_t lo, hi;
+	const char *name;
+};
+
 struct module_rec {
 	struct sym_module pub;
 	int in_dwfl; /* in s->dwfl now (an unmapped module stays until something overlaps it) */
+	/* Functions found so far, sorted by address: libdwfl's dwfl_module_addrinfo scans every
+	 * symbol of the module (cc1 has ~100k), and a function's other return addresses fall in
+	 * the range it already found. */
+	struct fn_range *fns;
+	size_t nfns, cap_fns;
 };
 
 struct strset {
@@ -484,6 +495,7 @@ void sym_close(struct symbolizer *s)
 	strset_free(&s->names);
 	for (int i = 0; i < s->nmods; i++) {
 		free((char *)s->mods[i]->pub.path);
+		free(s->mods[i]->fns);
 		free(s->mods[i]);
 	}
 	free(s->mods);
@@ -535,17 +547,63 @@ static int source_line(struct symbolizer *s, Dwfl_Line *line, struct sym_info *o
 	return out->file ? 0 : -ENOMEM;
 }
 
-/* Function and file:line of pc in mod; -ENOMEM. */
-static int describe_pc(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_info *out)
+/* Where pc's function is, or would go, in m's sorted ranges: *pos is the first range above pc. */
+static const struct fn_range *fn_find(const struct module_rec *m, uint64_t pc, size_t *pos)
+{
+	size_t lo = 0, hi = m->nfns;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->fns[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return lo && pc < m->fns[lo - 1].hi ? &m->fns[lo - 1] : NULL;
+}
+
+static int fn_insert(struct module_rec *m, size_t pos, uint64_t lo, uint64_t hi, const char *name)
+{
+	if (m->nfns == m->cap_fns) {
+		size_t cap = m->cap_fns ? 2 * m->cap_fns : 64;
+		struct fn_range *v = realloc(m->fns, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		m->fns = v;
+		m->cap_fns = cap;
+	}
+	memmove(m->fns + pos + 1, m->fns + pos, (m->nfns - pos) * sizeof(*m->fns));
+	m->fns[pos] = (struct fn_range){ lo, hi, name };
+	m->nfns++;
+	return 0;
+}
+
+/* Function and file:line of pc in mod (record m); -ENOMEM. */
+static int describe_pc(struct symbolizer *s, Dwfl_Module *mod, struct module_rec *m, uint64_t pc,
+		       struct sym_info *out)
 {
 	Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+	const struct fn_range *known;
 	const char *name;
 	GElf_Off off;
 	GElf_Sym sym;
+	size_t pos;
 
-	name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
-	if (name && !(out->function = function_name(s, name)))
-		return -ENOMEM;
+	known = fn_find(m, pc, &pos);
+	if (known) {
+		out->function = known->name;
+	} else {
+		name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+		if (name && !(out->function = function_name(s, name)))
+			return -ENOMEM;
+		/* A sized symbol holding pc: the rest of its range is the same function. */
+		if (name && off < sym.st_size && off <= pc &&
+		    fn_insert(m, pos, pc - off, pc - off + sym.st_size, out->function))
+			return -ENOMEM;
+	}
 	return line ? source_line(s, line, out) : 0;
 }
 
@@ -567,7 +625,7 @@ static int resolve(struct symbolizer *s, uint64_t addr, struct sym_info *out)
 		return 0;
 	out->module = idx;
 	out->rel_addr = addr - s->mods[idx]->pub.bias;
-	return describe_pc(s, mod, pc, out);
+	return describe_pc(s, mod, s->mods[idx], pc, out);
 }
 
 int sym_lookup(struct symbolizer *s, uint64_t addr, struct sym_info *out)

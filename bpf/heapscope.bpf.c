@@ -161,10 +161,17 @@ static __always_inline void emitted(__u32 type)
 	count(HS_CNT_EVENT(type, HS_EVC_EMITTED));
 }
 
+/* Set by the wakeup sent, cleared by the consumer once it has read the ring buffer: while the
+ * consumer is catching up, the data stays above wakeup_bytes, and a wakeup per event would each
+ * raise an interrupt (a VM exit on a virtual machine: microseconds per probe). */
+__u32 wakeup_sent = 0;
+
 static __always_inline __u64 wakeup_flag(void)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
-										   BPF_RB_NO_WAKEUP;
+	if (wakeup_sent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	wakeup_sent = 1;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* ts: the event's instant (bpf_ktime_get_ns), taken by the caller where it already has one. */
