@@ -143,7 +143,6 @@ url_line() {
 serve() {
 	"$HS" serve -d "$1" --port 0 >"$T/serve.out" 2>&1 &
 	SPID=$!
-	# Each server writes its own file: a slow start never reads the previous one's URL.
 	wait_for "serve $1" 30 url_line "$T/serve.out" ||
 		sed 's/^/#   serve: /' "$T/serve.out" | head -5
 	URL=$(url_line "$T/serve.out")
