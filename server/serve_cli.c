@@ -15,18 +15,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: heapscope serve -d FILE [--port N] [--bind ADDR]\n"
-		   "  --port N     TCP port (default 7070; 0: any free port, printed)\n"
-		   "  --bind ADDR  numeric address to listen on (default 127.0.0.1: this machine\n"
-		   "               only; 0.0.0.0 or :: for every interface)\n");
+	fprintf(f,
+		"usage: heapscope serve -d FILE [--port N] [--bind ADDR] [--allow-host NAME]...\n"
+		"  --port N           TCP port (default 7070; 0: any free port, printed)\n"
+		"  --bind ADDR        numeric address to listen on (default 127.0.0.1: this\n"
+		"                     machine only; 0.0.0.0 or :: for every interface)\n"
+		"  --allow-host NAME  also answer requests for NAME (the Host header), besides\n"
+		"                     localhost, the loopback addresses and ADDR (repeatable)\n");
 }
 
-static int parse_opts(int argc, char **argv, struct server_opts *o)
+static int parse_opts(int argc, char **argv, struct server_opts *o, const char **allow)
 {
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "bind", required_argument, NULL, 'b' },
+		{ "allow-host", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -34,14 +38,20 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 	unsigned long long seen = 0;
 	int c;
 
-	*o = (struct server_opts){ .bind = SERVER_DEFAULT_BIND, .port = SERVER_DEFAULT_PORT };
+	*o = (struct server_opts){ .bind = SERVER_DEFAULT_BIND,
+				   .port = SERVER_DEFAULT_PORT,
+				   .allow_hosts = allow };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:p:b:h", longopts, NULL)) != -1) {
-		if (report_option_once(c, longopts, &seen))
+		if (c != 'a' && report_option_once(c, longopts, &seen)) /* --allow-host adds */
 			return -EINVAL;
 		switch (c) {
 		case 'd': o->db_path = optarg; break;
 		case 'b': o->bind = optarg; break;
+		case 'a':
+			if (server_add_allow_host(allow, optarg))
+				return -EINVAL;
+			break;
 		case 'p':
 			if (server_parse_port(optarg, &o->port)) {
 				fprintf(stderr, "heapscope: --port must be 0-65535, not '%s'\n",
@@ -85,13 +95,14 @@ static int check_recording(const char *path)
 
 int serve_main(int argc, char **argv)
 {
+	const char *allow[SERVER_ALLOW_HOSTS_MAX + 1] = { NULL };
 	struct server_opts o;
 	struct server *s;
 	char err[512];
 	sigset_t stop;
 	int e, sig;
 
-	if (parse_opts(argc, argv, &o))
+	if (parse_opts(argc, argv, &o, allow))
 		return 2;
 	if (check_recording(o.db_path))
 		return 1;

@@ -1,5 +1,6 @@
-/* The HTTP server: libmicrohttpd with one thread per connection (bounded), the checks every
- * request passes (URL length, method, Host, path), the dashboard's assets and the API routes. */
+/* The HTTP server: libmicrohttpd with one thread per connection (bounded, see guard.c), the
+ * checks every request passes (URL length, Host, Origin, method, path), the dashboard's assets
+ * and the API routes. */
 #include "server/server.h"
 
 #include <arpa/inet.h>
@@ -16,13 +17,13 @@
 
 #include "server/api.h"
 #include "server/assets.h"
+#include "server/guard.h"
+#include "server/hosts.h"
 #include "server/params.h"
 
-#define URL_MAX 4096	    /* raw request target, query included: longer is 414 */
-#define PATH_LEN_MAX 512    /* decoded path: longer is 400 */
-#define CONNECTION_LIMIT 64 /* threads, since each connection has one */
-#define PER_IP_LIMIT 32
-#define TIMEOUT_S 30		 /* idle connections are closed */
+#define URL_MAX 4096		 /* raw request target, query included: longer is 414 */
+#define PATH_LEN_MAX 512	 /* decoded path: longer is 400 */
+#define TIMEOUT_S 30		 /* idle connections are closed (slow readers of a response) */
 #define MEMORY_LIMIT (32 * 1024) /* per connection: request line and headers must fit */
 
 static const char CSP[] =
@@ -33,7 +34,9 @@ struct server {
 	struct MHD_Daemon *d;
 	char *db_path;
 	int port;
-	int loopback; /* bound to a loopback address: the Host header must name this machine */
+	int loopback; /* bound to a loopback address */
+	struct hosts hosts;
+	struct guard *guard;
 };
 
 /* What the raw request target looked like before the library decoded it. */
@@ -122,7 +125,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls, (void)c, (void)toe;
+	(void)cls, (void)toe;
+	guard_request_done(c);
 	free(*con_cls);
 	*con_cls = NULL;
 }
@@ -141,23 +145,23 @@ static int path_ok(const char *url)
 	return 1;
 }
 
-/* A page on another site could otherwise read the API through a DNS name rebound to
- * 127.0.0.1: when bound to loopback, only loopback names are accepted in Host. */
-static int host_ok(const struct server *s, struct MHD_Connection *c)
+/* A page on another site could otherwise read the API through a DNS name rebound to this
+ * machine (Host), or send its visitors' browsers here (Origin). */
+static enum MHD_Result check_host(struct server *s, struct MHD_Connection *c, int *refused)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	size_t n;
+	const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
 
-	if (!s->loopback || !h)
-		return 1;
-	if (!strncmp(h, "[::1]", 5))
-		return h[5] == '\0' || h[5] == ':';
-	n = strcspn(h, ":");
-	if (n == 9 && !strncmp(h, "localhost", 9))
-		return 1;
-	if (n < 4 || n > 15 || strncmp(h, "127.", 4))
-		return 0;
-	return strspn(h, "0123456789.") == n;
+	*refused = 1;
+	if (!hosts_host_ok(&s->hosts, h))
+		return reply_error(c, MHD_HTTP_MISDIRECTED_REQUEST,
+				   "Host is not a name of this server (DNS rebinding guard); "
+				   "start it with --allow-host NAME to answer NAME");
+	if (!hosts_origin_ok(o, h))
+		return reply_error(c, 403,
+				   "cross-origin request refused: Origin is not this server");
+	*refused = 0;
+	return MHD_YES;
 }
 
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -206,6 +210,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct server *s = cls;
 	struct request *rq = *con_cls;
+	enum MHD_Result ret;
+	int refused;
 
 	(void)version, (void)upload;
 	if (*upload_size) { /* a body after our answer (405) was queued: discard it */
@@ -216,6 +222,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_error(c, 503, "out of memory");
 	if (rq->url_len > URL_MAX)
 		return reply_error(c, 414, "URL longer than 4096 bytes");
+	ret = check_host(s, c, &refused);
+	if (refused)
+		return ret;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_error(c, 405, "only GET and HEAD are served");
 	/* Answering in the first call (headers only) would make the library close the
@@ -224,8 +233,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq->headers_seen = 1;
 		return MHD_YES;
 	}
-	if (!host_ok(s, c))
-		return reply_error(c, 403, "Host is not a loopback name (DNS rebinding guard)");
+	guard_request_received(c);
 	if (rq->bad_escape || !path_ok(url))
 		return reply_error(c, 400, "bad path");
 	return route(s, c, url);
@@ -300,15 +308,37 @@ static struct MHD_Daemon *start_daemon(struct server *s, int fd, int v6)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)TIMEOUT_S,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
-			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
-			     on_completed, s, MHD_OPTION_END);
+	if (guard_start(&s->guard)) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return NULL;
+	}
+	d = MHD_start_daemon(flags, 0, guard_accept, s->guard, on_request, s,
+			     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+			     (unsigned)GUARD_CONNECTION_LIMIT, MHD_OPTION_NOTIFY_CONNECTION,
+			     guard_notify, s->guard, MHD_OPTION_CONNECTION_TIMEOUT,
+			     (unsigned)TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			     (size_t)MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return d;
+}
+
+/* One line, since the recording holds the traced programs' command lines, paths and stacks. */
+static void warn_exposed(const struct server *s, const char *bind_addr)
+{
+	const char *v6 = strchr(bind_addr, ':');
+	char names[512] = "";
+	size_t k = 0;
+
+	for (int i = 0; i < s->hosts.nallow && k < sizeof(names); i++)
+		k += (size_t)snprintf(names + k, sizeof(names) - k, ", %s", s->hosts.allow[i]);
+	fprintf(stderr,
+		"heapscope: warning: --bind %s is not loopback: anyone who can reach %s%s%s:%d can "
+		"read this recording (command lines, file paths, stacks); Host names answered: "
+		"localhost, 127.0.0.1, [::1], %s%s%s%s%s\n",
+		bind_addr, v6 ? "[" : "", bind_addr, v6 ? "]" : "", s->port, v6 ? "[" : "",
+		bind_addr, v6 ? "]" : "", names,
+		s->hosts.nallow ? "" : " (more with --allow-host NAME)");
 }
 
 int server_start(const struct server_opts *o, struct server **out, char *err, size_t errlen)
@@ -325,6 +355,14 @@ int server_start(const struct server_opts *o, struct server **out, char *err, si
 	e = listen_on(s, bind_addr, o->port < 0 ? SERVER_DEFAULT_PORT : o->port, &fd, err, errlen);
 	if (e)
 		goto fail;
+	e = hosts_init(&s->hosts, bind_addr, o->allow_hosts);
+	if (e) {
+		snprintf(err, errlen,
+			 e == -ENOMEM ? "cannot start the server: out of memory" :
+					"cannot start the server: a bad --allow-host name");
+		close(fd);
+		goto fail;
+	}
 	s->d = start_daemon(s, fd, strchr(bind_addr, ':') != NULL);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot start the HTTP server (libmicrohttpd) on %s port %d",
@@ -333,6 +371,8 @@ int server_start(const struct server_opts *o, struct server **out, char *err, si
 		e = -EIO;
 		goto fail;
 	}
+	if (!s->loopback)
+		warn_exposed(s, bind_addr);
 	*out = s;
 	return 0;
 fail:
@@ -346,6 +386,8 @@ void server_stop(struct server *s)
 		return;
 	if (s->d)
 		MHD_stop_daemon(s->d);
+	guard_stop(s->guard);
+	hosts_free(&s->hosts);
 	free(s->db_path);
 	free(s);
 }
@@ -353,6 +395,29 @@ void server_stop(struct server *s)
 int server_port(const struct server *s)
 {
 	return s->port;
+}
+
+int server_add_allow_host(const char **hosts, const char *name)
+{
+	int n = 0;
+
+	while (n < SERVER_ALLOW_HOSTS_MAX && hosts[n])
+		n++;
+	if (!hosts_name_ok(name)) {
+		fprintf(stderr,
+			"heapscope: --allow-host needs a host name or numeric address without a "
+			"port (e.g. dash.example.com or 192.0.2.7), not '%s'\n",
+			name);
+		return -EINVAL;
+	}
+	if (n == SERVER_ALLOW_HOSTS_MAX) {
+		fprintf(stderr, "heapscope: at most %d --allow-host names\n",
+			SERVER_ALLOW_HOSTS_MAX);
+		return -EINVAL;
+	}
+	hosts[n] = name;
+	hosts[n + 1] = NULL;
+	return 0;
 }
 
 int server_parse_port(const char *s, int *port)

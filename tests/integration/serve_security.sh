@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # heapscope serve under hostile requests: path traversal (plain, percent-encoded, backslashes,
 # absolute), NUL, very long URLs and query strings, bad and oversized parameters, unknown
-# routes, other methods, foreign Host names. Each gets its 4xx and never a file from outside
+# routes, other methods, foreign Host names and Origins. Each gets its 4xx and never a file from outside
 # the embedded table; the server stays up throughout.
 . "$(dirname "$0")/../lib.sh"
 
@@ -103,15 +103,19 @@ expect_eq "HEAD is allowed like GET" "$code" 200
 code=$(curl -s --max-time 10 -I -o "$T/h" -w '%{http_code}' "$URL/nope")
 expect_eq "HEAD of an unknown route is 404" "$code" 404
 
-# --- DNS rebinding: a loopback server answers only loopback Host names.
+# --- DNS rebinding: a loopback server answers only loopback Host names (any port: an ssh
+# tunnel forwards another); other sites' pages (Origin) are refused. More in serve_exposure.sh.
 for h in localhost 127.0.0.1 "[::1]"; do
 	code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H "Host: $h:1234" "$URL/api/summary")
 	expect_eq "Host $h accepted" "$code" 200
 done
-for h in evil.example 127.0.0.1.evil.example localhost.evil.example; do
+for h in evil.example 127.0.0.1.evil.example localhost.evil.example "[::1].evil.example" "::1" \
+	"127.0.0.1:80:80" "[::1"; do
 	code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H "Host: $h" "$URL/api/summary")
-	expect_eq "Host $h refused" "$code" 403
+	expect_eq "Host $h refused" "$code" 421
 done
+req "Origin of another site" 403 -H 'Origin: http://evil.example' '/api/summary'
+req "Origin of another site, POST" 403 -H 'Origin: http://evil.example' -X POST -d 'x=1' '/api/summary'
 
 # --- Still serving after all of it.
 code=$(curl -s --max-time 10 -o "$T/body" -w '%{http_code}' "$URL/api/summary")
