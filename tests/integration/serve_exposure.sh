@@ -92,20 +92,23 @@ status "0.0.0.0: Origin evil.example.com refused" 403 "http://$REMOTE:$PORT/api/
 status "0.0.0.0: same Origin" 200 "http://$REMOTE:$PORT/api/summary" -H "Origin: http://$REMOTE:$PORT"
 
 # --- Slow requests: 40 connections from 127.0.0.1 and 20 from $REMOTE, each sending a request
-# line and then one header line every 2 s, never ending the request.
+# line and then one header line every 2 s, never ending the request; and 2 from 127.0.0.1 sending
+# their body (Content-Length: 100000) one byte every 2 s.
 cat >"$T/trickle.py" <<'PY'
 import select, socket, sys, time
 port, ready = int(sys.argv[1]), sys.argv[2]
 conns = []  # [group, socket, connected at, closed at]
 for g in sys.argv[3:]:
-    n, addr = g.split("=")
+    n, addr = g.split("=")  # ADDR or ADDR/body
+    body = addr.endswith("/body")
     for _ in range(int(n)):
-        s = socket.create_connection((addr, port), timeout=5)
+        s = socket.create_connection((addr.split("/")[0], port), timeout=5)
         s.setblocking(False)
         c = [addr, s, time.monotonic(), None]
         conns.append(c)
         try:
-            s.send(b"GET /api/summary HTTP/1.1\r\nHost: localhost\r\n")
+            s.send(b"GET /api/summary HTTP/1.1\r\nHost: localhost\r\n" +
+                   (b"Content-Length: 100000\r\n\r\n" if body else b""))
         except OSError:
             c[3] = c[2]
 def poll_closed():
@@ -132,7 +135,7 @@ while time.monotonic() - start < 25 and any(c[3] is None for c in conns):
         for c in conns:
             if c[3] is None:
                 try:
-                    c[1].send(b"X-Trickle: 1\r\n")
+                    c[1].send(b"x" if c[0].endswith("/body") else b"X-Trickle: 1\r\n")
                 except OSError:
                     c[3] = now
 for addr in dict.fromkeys(c[0] for c in conns):
@@ -140,7 +143,7 @@ for addr in dict.fromkeys(c[0] for c in conns):
     print(addr, sum(c[0] == addr and c[3] is None for c in conns), len(held),
           "%.1f %.1f" % (min(held), max(held)) if held else "- -")
 PY
-python3 "$T/trickle.py" "$PORT" "$T/ready" 40=127.0.0.1 "20=$REMOTE" >"$T/trickle.out" 2>"$T/trickle.err" &
+python3 "$T/trickle.py" "$PORT" "$T/ready" 40=127.0.0.1 "20=$REMOTE" 2=127.0.0.1/body >"$T/trickle.out" 2>"$T/trickle.err" &
 TPID=$!
 wait_for "trickling connections: all opened" 20 test -s "$T/ready"
 cat "$T/ready" | sed 's/^/# open after 1 s: /'
@@ -148,6 +151,7 @@ expect_eq "trickling: all 40 from 127.0.0.1 held (loopback: no limit but the tot
 	"$(awk '$1 == "127.0.0.1" { print $2 }' "$T/ready")" 40
 expect_eq "trickling: 8 of 20 from $REMOTE held (8 per address)" \
 	"$(awk -v a="$REMOTE" '$1 == a { print $2 }' "$T/ready")" 8
+expect_eq "trickling: both slow bodies held" "$(awk '$1 == "127.0.0.1/body" { print $2 }' "$T/ready")" 2
 w=$(curl -s --max-time 10 -o "$T/body" -w '%{http_code} %{time_total}' "$L")
 expect_eq "trickling: a request from 127.0.0.1 is answered" "${w% *}" 200
 expect_eq "trickling: at once (under 2 s)" "$(awk -v t="${w#* }" 'BEGIN { print (t < 2) }')" 1
@@ -160,7 +164,8 @@ cat "$T/trickle.out" | sed 's/^/# still open, closed after 1 s, their lifetimes 
 # 30 s idle timeout, which the trickle keeps resetting.
 while read -r addr open closed lo hi; do
 	expect_eq "trickling from $addr: none left open" "$open" 0
-	expect_eq "trickling from $addr: closed after 1 s" "$closed" "$([ "$addr" = 127.0.0.1 ] && echo 40 || echo 8)"
+	case $addr in 127.0.0.1) n=40 ;; */body) n=2 ;; *) n=8 ;; esac
+	expect_eq "trickling from $addr: closed after 1 s" "$closed" "$n"
 	expect_eq "trickling from $addr: closed by the deadline (9.5-11.5 s: $lo-$hi)" \
 		"$(awk -v lo="$lo" -v hi="$hi" 'BEGIN { print (lo >= 9.5 && hi <= 11.5) }')" 1
 done <"$T/trickle.out"
