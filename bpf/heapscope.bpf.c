@@ -720,11 +720,52 @@ static __always_inline void decode_result(struct inflight *f, __u64 rc, struct h
 	}
 }
 
+/* The allocation event of f's call, its result decoded in r; ts: the instant the cut was
+ * checked against. Lost (counted) when the ring buffer is full. */
+static __always_inline void send_alloc(const struct inflight *f, const struct hs_alloc_event *r,
+				       __u64 ts)
+{
+	struct hs_alloc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		dropped(HS_EV_ALLOC);
+		return;
+	}
+	fill_hdr(&e->hdr, HS_EV_ALLOC, ts);
+	e->func = f->func;
+	e->pad = 0;
+	e->addr = r->addr;
+	e->size = r->size;
+	e->old_addr = r->old_addr;
+	e->stack_id = f->stack_id;
+	e->dur_ns = ts - f->ts_ns;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_ALLOC);
+}
+
+/* A free event (func: enum hs_func); its stack, when it has one, was sent before. */
+static __always_inline void send_free(__u32 func, __u64 addr, __u64 stack_id, __u64 ts)
+{
+	struct hs_free_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		dropped(HS_EV_FREE);
+		return;
+	}
+	fill_hdr(&e->hdr, HS_EV_FREE, ts);
+	e->func = func;
+	e->pad = 0;
+	e->addr = addr;
+	e->stack_id = stack_id;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	emitted(HS_EV_FREE);
+}
+
 SEC("uretprobe")
 int alloc_exit(struct pt_regs *ctx)
 {
 	struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	struct hs_alloc_event *e;
+	struct hs_alloc_event r;
 	__u64 now = bpf_ktime_get_ns();
 
 	/* Returning to the outermost caller puts sp above the entry sp; a nested return does not. */
@@ -734,19 +775,8 @@ int alloc_exit(struct pt_regs *ctx)
 	f->skip_free = 0; /* an allocation happened: a pointer seen in delete may be reused */
 	if (after_cut(now, HS_EV_ALLOC))
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		dropped(HS_EV_ALLOC);
-		return 0;
-	}
-	fill_hdr(&e->hdr, HS_EV_ALLOC, now);
-	e->func = f->func;
-	e->pad = 0;
-	decode_result(f, PT_REGS_RC(ctx), e);
-	e->stack_id = f->stack_id;
-	e->dur_ns = now - f->ts_ns;
-	bpf_ringbuf_submit(e, wakeup_flag());
-	emitted(HS_EV_ALLOC);
+	decode_result(f, PT_REGS_RC(ctx), &r);
+	send_alloc(f, &r, now);
 	return 0;
 }
 
@@ -754,9 +784,8 @@ SEC("uprobe")
 int free_enter(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx), sp = PT_REGS_SP(ctx);
-	__u64 stack_id, now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns();
 	__u32 func = HS_COOKIE_FUNC(cookie);
-	struct hs_free_event *e;
 	struct inflight *f;
 
 	if (!ptr)
@@ -773,19 +802,7 @@ int free_enter(struct pt_regs *ctx)
 	if (after_cut(now, HS_EV_FREE))
 		return 0;
 	/* The stack goes first: its event must reach user space before the free that uses it. */
-	stack_id = capture_stack(ctx, HS_COOKIE_PUSHES(cookie));
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		dropped(HS_EV_FREE);
-		return 0;
-	}
-	fill_hdr(&e->hdr, HS_EV_FREE, now); /* the instant the cut was checked against */
-	e->func = func;
-	e->pad = 0;
-	e->addr = ptr;
-	e->stack_id = stack_id;
-	bpf_ringbuf_submit(e, wakeup_flag());
-	emitted(HS_EV_FREE);
+	send_free(func, ptr, capture_stack(ctx, HS_COOKIE_PUSHES(cookie)), now);
 	return 0;
 }
 

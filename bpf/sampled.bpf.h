@@ -249,30 +249,12 @@ static __always_inline int sampled_entry(struct pt_regs *ctx)
 	return 0;
 }
 
-/* A sampled block ended by a realloc that was not itself sampled. */
-static __always_inline void send_sampled_free(struct inflight *f, __u64 addr, __u64 now)
-{
-	struct hs_free_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		dropped(HS_EV_FREE);
-		return;
-	}
-	fill_hdr(&e->hdr, HS_EV_FREE, now);
-	e->func = f->func;
-	e->pad = 0;
-	e->addr = addr;
-	e->stack_id = f->stack_id;
-	bpf_ringbuf_submit(e, wakeup_flag());
-	emitted(HS_EV_FREE);
-}
-
 /* The return of a call the entry kept: a sampled allocation, or a realloc of a sampled block. */
 static __always_inline int sampled_return(struct pt_regs *ctx)
 {
 	struct inflight *f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct hs_sampled_key k = { .pid = (__u32)(bpf_get_current_pid_tgid() >> 32) };
-	struct hs_alloc_event r, *e;
+	struct hs_alloc_event r;
 	__u64 now = bpf_ktime_get_ns(), old = 0;
 
 	if (!f || !f->sp)
@@ -286,7 +268,7 @@ static __always_inline int sampled_return(struct pt_regs *ctx)
 	}
 	if (!f->sampled) {
 		if (old && !after_cut(now, HS_EV_FREE))
-			send_sampled_free(f, old, now);
+			send_free(f->func, old, f->stack_id, now);
 		return 0;
 	}
 	count(HS_CNT_SAMPLE_TAKEN);
@@ -298,25 +280,13 @@ static __always_inline int sampled_return(struct pt_regs *ctx)
 			count(HS_CNT_SAMPLE_TABLE_FULL);
 			dropped(HS_EV_ALLOC);
 			if (old)
-				send_sampled_free(f, old, now);
+				send_free(f->func, old, f->stack_id, now);
 			return 0;
 		}
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		dropped(HS_EV_ALLOC);
-		return 0;
-	}
-	fill_hdr(&e->hdr, HS_EV_ALLOC, now);
-	e->func = f->func;
-	e->pad = 0;
-	e->addr = r.addr;
-	e->size = r.size;
-	e->old_addr = f->old_sampled ? r.old_addr : 0;
-	e->stack_id = f->stack_id;
-	e->dur_ns = now - f->ts_ns;
-	bpf_ringbuf_submit(e, wakeup_flag());
-	emitted(HS_EV_ALLOC);
+	if (!f->old_sampled)
+		r.old_addr = 0; /* an unsampled block: not the consumer's to free */
+	send_alloc(f, &r, now);
 	return 0;
 }
 
@@ -335,9 +305,8 @@ int free_sampled(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx);
 	struct hs_sampled_key k = { .pid = (__u32)(bpf_get_current_pid_tgid() >> 32), .addr = ptr };
-	struct hs_free_event *e;
 	struct inflight *f;
-	__u64 stack_id, now;
+	__u64 now;
 
 	if (!ptr || forget_sampled(&k))
 		return 0; /* not a sampled block: the common case */
@@ -350,18 +319,6 @@ int free_sampled(struct pt_regs *ctx)
 	now = bpf_ktime_get_ns();
 	if (after_cut(now, HS_EV_FREE))
 		return 0;
-	stack_id = capture_stack(ctx, HS_COOKIE_PUSHES(cookie));
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		dropped(HS_EV_FREE);
-		return 0;
-	}
-	fill_hdr(&e->hdr, HS_EV_FREE, now);
-	e->func = HS_COOKIE_FUNC(cookie);
-	e->pad = 0;
-	e->addr = ptr;
-	e->stack_id = stack_id;
-	bpf_ringbuf_submit(e, wakeup_flag());
-	emitted(HS_EV_FREE);
+	send_free(HS_COOKIE_FUNC(cookie), ptr, capture_stack(ctx, HS_COOKIE_PUSHES(cookie)), now);
 	return 0;
 }
