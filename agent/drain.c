@@ -6,6 +6,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "agent/clock.h"
 #include "agent/drain.h"
 #include "agent/images.h"
 #include "agent/sampling.h"
@@ -15,6 +16,14 @@
 #include "agent/unwind.h"
 #include "bpf/abi.h"
 
+/* How long one drain_consume may take events. libbpf's consume returns only once the ring buffer
+ * is empty, which a target producing faster than we store never lets happen: the recorder's loop
+ * (its once-a-second commit, signals, the duration) would wait behind it for the whole
+ * recording. Time, not a count: after lost events, frees of unknown blocks each scan the live
+ * set. The clock is read every CLOCK_EVERY events (a vDSO call, ~20 ns). */
+#define CONSUME_BUDGET_NS 50000000ULL
+#define CLOCK_EVERY 64
+
 struct drain {
 	struct drain_opts o;
 	struct ring_buffer *rb;
@@ -22,6 +31,9 @@ struct drain {
 	int err;	      /* first error from the store, 0 if none */
 	int modules_changed;  /* a module event arrived since the owner last asked */
 	uint64_t cut_mono_ns; /* 0 while recording */
+	uint64_t deadline_ns; /* CLOCK_MONOTONIC: this drain_consume stops taking events then */
+	unsigned taken;	      /* events taken by this drain_consume */
+	int pending;	      /* the last drain_consume stopped at its deadline */
 };
 
 static int64_t since_start(struct drain *d, uint64_t ts_ns)
@@ -197,7 +209,9 @@ static int on_event(void *ctx, void *data, size_t size)
 		c->stored++;
 	if (err && !d->err)
 		d->err = err;
-	return err; /* stops consuming: the store failed (e.g. disk full) */
+	if (!err && ++d->taken % CLOCK_EVERY == 0 && clock_ns(CLOCK_MONOTONIC) >= d->deadline_ns)
+		return -EAGAIN; /* this event is taken; the rest waits for the next call */
+	return err;		/* stops consuming: the store failed (e.g. disk full) */
 }
 
 int drain_new(const struct drain_opts *o, int map_fd, struct drain **out)
@@ -232,10 +246,20 @@ int drain_consume(struct drain *d)
 
 	if (d->err)
 		return d->err;
+	d->deadline_ns = clock_ns(CLOCK_MONOTONIC) + CONSUME_BUDGET_NS;
+	d->taken = 0;
 	n = ring_buffer__consume(d->rb);
+	d->pending = n == -EAGAIN && !d->err;
+	if (d->pending)
+		return (int)d->taken;
 	if (d->o.wakeup_sent)
 		*d->o.wakeup_sent = 0; /* caught up: the next event past the mark may wake us */
 	return d->err ? d->err : n;
+}
+
+int drain_pending(const struct drain *d)
+{
+	return d->pending;
 }
 
 int drain_error(const struct drain *d)

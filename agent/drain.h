@@ -48,9 +48,12 @@ struct drain;
 int drain_new(const struct drain_opts *o, int map_fd, struct drain **out);
 void drain_free(struct drain *d);
 
-/* Consumes every event available now: how many, or the first error of the store (the drain
- * then stops: nothing more is taken). */
+/* Consumes the events available now, for at most 50 ms (see drain_pending): how many,
+ * or the first error of the store (the drain then stops: nothing more is taken). */
 int drain_consume(struct drain *d);
+
+/* 1 when the last drain_consume stopped at its time limit with events still waiting. */
+int drain_pending(const struct drain *d);
 
 /* The first error of the store, 0 if none. */
 int drain_error(const struct drain *d);

@@ -246,6 +246,22 @@ static int drain_to_cut(struct recorder *r)
 	return e;
 }
 
+/* Writing failed (disk full): the file keeps what was committed, and its end says so (end
+ * reason error, a write_failed notice), written in the space the store kept for it. */
+void record_write_failed(struct recorder *r, int e)
+{
+	char why[512];
+
+	if (r->end_written)
+		return;
+	snprintf(why, sizeof(why),
+		 "writing the recording failed at %.1fs: %s%s; the counts are those stored until "
+		 "then",
+		 r->committed_ts / (double)NS_PER_S, e == -ENOSPC ? "disk full, " : "",
+		 strerror(-e));
+	r->end_written = !store_fail_recording(r->store, r->committed_ts, why);
+}
+
 /* Stops the probes, drains what is left and writes the end of the recording. */
 static int finish(struct recorder *r)
 {
@@ -289,10 +305,18 @@ static int finish(struct recorder *r)
 		e = tracker_finish(r->tracker, end.duration_ns);
 	if (!e)
 		e = store_end_recording(r->store, &end);
+	r->end_written = !e;
+	if (e)
+		record_write_failed(r, e);
 	if (e)
 		snprintf(r->err, ERRLEN,
-			 "writing %s failed: %s%s; the recording up to that point is kept",
-			 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e));
+			 "writing %s failed: %s%s; the recording up to %.1fs is kept%s",
+			 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e),
+			 r->committed_ts / (double)NS_PER_S,
+			 r->end_written ? " (end reason error)" :
+					  " (without its end: it reads as cut short)");
+	if (!e && store_count_errors_from(r->store, end.first_drop_ts, &r->unreliable_errors))
+		r->unreliable_errors = 0;
 	if (!e)
 		record_progress(r, 1);
 	return e;
@@ -454,6 +478,7 @@ static int start(struct recorder *r)
 	if (!e)
 		e = open_store(r);
 	r->t0_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	r->last_progress_ns = r->t0_mono_ns;
 	r->t0_wall_ns = (int64_t)clock_ns(CLOCK_REALTIME);
 	if (!e)
 		e = write_header(r);

@@ -20,6 +20,7 @@
 
 #define POLL_MS 10	    /* how often the ring buffer is drained without a wakeup */
 #define INTERRUPT_GRACE_S 2 /* launch mode: how long a signalled command may take */
+#define FIRST_TICK_NS 200000000L
 
 static int epoll_add(int epfd, int fd)
 {
@@ -52,7 +53,8 @@ void record_signals(sigset_t *set)
 
 int record_loop_setup(struct recorder *r)
 {
-	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
+	/* The first tick soon: a recording killed in its first second keeps its first rows. */
+	struct itimerspec tick = { { 1, 0 }, { 0, FIRST_TICK_NS } };
 	sigset_t set;
 	int e;
 
@@ -79,7 +81,7 @@ void record_progress(struct recorder *r, int final)
 	struct drain_stats ds;
 	double elapsed = (end - r->t0_mono_ns) / (double)NS_PER_S;
 	struct tracker_stats s;
-	char live[32], rate[32], est[2] = "", sampled[96] = "";
+	char live[32], rate[32], est[2] = "", sampled[96] = "", unreliable[80] = "";
 
 	tracker_get_stats(r->tracker, &s);
 	drain_get_stats(r->drain, &ds);
@@ -90,21 +92,29 @@ void record_progress(struct recorder *r, int final)
 		snprintf(sampled, sizeof(sampled), " (sampled, 1 per %s: estimates)", rate);
 	}
 	if (!final) {
+		double since = (end - r->last_progress_ns) / (double)NS_PER_S;
+
 		fprintf(stderr,
-			"\r\033[Kheapscope: %.0fs  %lu events/s  live %s%ld blocks, %s%s  dropped %ld",
-			elapsed, (unsigned long)(ds.events - r->last_events), est,
+			"\r\033[Kheapscope: %.0fs  %.0f events/s  live %s%ld blocks, %s%s  dropped %ld",
+			elapsed, since > 0 ? (ds.events - r->last_events) / since : 0.0, est,
 			(long)s.live_blocks, est, live,
 			(long)bpfside_counter(r->skel, HS_CNT_DROPPED));
 		r->last_events = ds.events;
+		r->last_progress_ns = end;
 		return;
 	}
 	if (r->tty)
 		fputs("\r\033[K", stderr);
+	/* Errors after a lost event may be spurious: a missed allocation or free makes a correct
+	 * free look wrong. */
+	if (r->unreliable_errors)
+		snprintf(unreliable, sizeof(unreliable),
+			 " (%ld unreliable: after events were lost)", (long)r->unreliable_errors);
 	fprintf(stderr,
 		"heapscope: %s after %.1fs: %s%ld allocations, %s%ld frees, %s%ld still live (%s%s)%s, "
-		"%ld errors, %ld dropped events -> %s\n",
+		"%ld errors%s, %ld dropped events -> %s\n",
 		r->end_reason, elapsed, est, (long)s.allocs, est, (long)s.frees, est,
-		(long)s.live_blocks, est, live, sampled, (long)s.errors,
+		(long)s.live_blocks, est, live, sampled, (long)s.errors, unreliable,
 		(long)bpfside_counter(r->skel, HS_CNT_DROPPED), r->o.output);
 }
 
@@ -171,8 +181,11 @@ static void on_tick(struct recorder *r)
 
 	if (read(r->timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
-	/* Readers of the file (a dashboard, a report) see the recording so far. */
 	r->ticks++;
+	if (record_failed(r)) /* the file is ended (record_write_failed): nothing more goes in */
+		goto progress;
+	/* Readers of the file (a dashboard, a report) see the recording so far: every second, so
+	 * a recorder killed loses at most the last one. */
 	tracker_get_stats(r->tracker, &s);
 	drain_get_stats(r->drain, &ds);
 	e = tracker_publish(r->tracker, ds.last_ts, r->ticks % 2 == 0);
@@ -182,8 +195,11 @@ static void on_tick(struct recorder *r)
 					  record_since_start(r, r->skel->bss->first_drop_ns));
 	if (!e)
 		e = store_commit(r->store);
+	if (!e)
+		r->committed_ts = record_since_start(r, now);
 	if (e && !r->fail)
 		r->fail = e;
+progress:
 	if (r->tty)
 		record_progress(r, 0);
 	resync_if_lost(r);
@@ -198,9 +214,12 @@ static void recording_failed(struct recorder *r)
 	int e = record_failed(r);
 
 	record_detach_all(r);
-	snprintf(r->err, ERRLEN,
-		 "writing %s failed: %s%s; the recording up to that point is kept%s", r->o.output,
-		 e == -ENOSPC ? "disk full, " : "", strerror(-e),
+	record_write_failed(r, e);
+	snprintf(r->err, ERRLEN, "writing %s failed: %s%s; the recording up to %.1fs is kept%s%s",
+		 r->o.output, e == -ENOSPC ? "disk full, " : "", strerror(-e),
+		 r->committed_ts / (double)NS_PER_S,
+		 r->end_written ? " (end reason error)" :
+				  " (without its end: it reads as cut short)",
 		 r->launched && !r->root_done ? "; the command goes on untraced" : "");
 	if (r->tty)
 		fputs("\r\033[K", stderr);
@@ -220,7 +239,8 @@ void record_loop(struct recorder *r)
 			if (!r->launched || r->root_done)
 				break;
 		}
-		n = epoll_wait(r->epfd, evs, 8, POLL_MS);
+		/* Behind on the ring buffer: look at the other sources without waiting. */
+		n = epoll_wait(r->epfd, evs, 8, drain_pending(r->drain) ? 0 : POLL_MS);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 

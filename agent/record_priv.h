@@ -43,8 +43,11 @@ struct recorder {
 	struct bpf_link *exit_link; /* and exits */
 	struct drain *drain;
 	struct sampling sampling; /* --sample: weighs each sample */
-	int fail;	      /* the recording's first error (the store's), 0 if none */
-	uint64_t cut_mono_ns; /* the stop, 0 while recording */
+	int fail;		  /* the recording's first error (the store's), 0 if none */
+	int end_written;      /* the end is in the file (store_end_recording or _fail_recording) */
+	int64_t committed_ts; /* the last commit, ns since the start: what the file holds */
+	int64_t unreliable_errors; /* errors at or after the first lost event */
+	uint64_t cut_mono_ns;	   /* the stop, 0 while recording */
 	struct server *server;
 	char url[128];
 	pid_t pid; /* the first process */
@@ -55,7 +58,7 @@ struct recorder {
 	int64_t t0_wall_ns;
 	int tty, err_reported, interrupts;
 	uint64_t ticks;
-	uint64_t last_events;
+	uint64_t last_events, last_progress_ns; /* at the last progress line */
 };
 
 /* record.c */
@@ -64,7 +67,8 @@ void record_drain_all(struct recorder *r);	      /* every event in the ring buff
 void record_sync_tables(struct recorder *r, int all); /* unwind tables of changed images */
 void record_stop(struct recorder *r, const char *reason);		/* the cut, once */
 int64_t record_since_start(const struct recorder *r, uint64_t mono_ns); /* -1 for 0 */
-void record_detach_all(struct recorder *r); /* every image's probes, at once */
+void record_detach_all(struct recorder *r);	     /* every image's probes, at once */
+void record_write_failed(struct recorder *r, int e); /* the end after writing failed */
 
 /* record_loop.c */
 void record_signals(sigset_t *set); /* the signals taken through the signalfd */

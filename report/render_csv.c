@@ -141,12 +141,14 @@ static void summary_csv(FILE *out, const struct an_summary *s)
 	const struct an_stack_quality *q = &s->stacks;
 
 	fprintf(out,
-		"pid,mode,command,duration_ns,allocs,frees,alloc_bytes,live_blocks,live_bytes,"
+		"pid,mode,command,end_reason,duration_ns,allocs,frees,alloc_bytes,live_blocks,live_bytes,"
 		"peak_bytes,dropped_events,untracked_frees,double_frees,invalid_frees,stack_mode,"
 		"stacks_complete_allocs_share,stacks_mean_depth,stacks_p99_depth%s\n",
 		s->sample_bytes ? ",sample_bytes,estimated" : "");
 	fprintf(out, "%d,%s,", s->pid, s->mode ? s->mode : "");
 	field(out, s->command);
+	fputc(',', out);
+	field(out, s->end_reason);
 	fprintf(out,
 		",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
 		",%" PRId64 ",%" PRId64,

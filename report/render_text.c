@@ -180,8 +180,19 @@ static void summary_text(FILE *out, const struct an_summary *s, const char *est)
 	fprintf(out, "== Summary%s\n", est);
 	fprintf(out, "  target        pid %d (%s): %s\n", s->pid, s->mode ? s->mode : "?",
 		s->command ? s->command : "?");
-	fprintf(out, "  recording     %s, %s\n", dur,
-		s->end_reason ? s->end_reason : "still recording");
+	if (s->cut_short)
+		fprintf(out,
+			"  recording     %s, cut short: the recorder stopped without finishing"
+			" (killed?); counts are those of its last write\n",
+			dur);
+	else if (s->end_reason && !strcmp(s->end_reason, "error"))
+		fprintf(out,
+			"  recording     %s, error: writing failed; counts are those stored until"
+			" then\n",
+			dur);
+	else
+		fprintf(out, "  recording     %s, %s\n", dur,
+			s->end_reason ? s->end_reason : "still recording");
 	if (s->exit_status >= 0)
 		fprintf(out, "  exit status   %d\n", s->exit_status);
 	if (s->pid_filter)

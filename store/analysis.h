@@ -109,9 +109,19 @@ struct an_events {
 
 /* --- Summary ------------------------------------------------------------------------------- */
 
+/* A recording without an end is in progress only while its recorder runs (recording.recorder_*,
+ * or, where that process cannot be seen, a commit at most this long ago). */
+#define STORE_HEARTBEAT_STALE_NS (5 * 1000000000LL)
+
 struct an_summary {
 	int pid;
-	char *mode, *command, *exe, *allocator, *end_reason; /* end_reason NULL while recording */
+	/* end_reason: exited, killed, duration, interrupted, error (writing failed: the counts are
+	 * those stored until then, a "write_failed" notice says why), cut_short (the recorder
+	 * stopped without writing the end, e.g. killed: the counts are those of its last commit,
+	 * at most about a second before); NULL while recording. Processes still running at the
+	 * end of an error or cut_short recording end with it (the same end_reason). */
+	char *mode, *command, *exe, *allocator, *end_reason;
+	int cut_short; /* end_reason is "cut_short" */
 	int64_t start_time_ns, duration_ns;
 	int exit_status;      /* -1: none */
 	int64_t sample_bytes; /* store_reader_sample_bytes: 0 exact, else counts are estimates */

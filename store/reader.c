@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/analysis.h"
+#include "store/liveness.h"
 #include "store/reader_priv.h"
 #include "store/schema.h"
+#include "store/time.h"
 
 int rd_prepare(struct store_reader *r, const char *sql, sqlite3_stmt **st)
 {
@@ -310,6 +313,47 @@ static int64_t opt_ts(sqlite3_stmt *st, int col)
 	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
 }
 
+/* A recording without an end whose recorder no longer runs: the process is gone (when this
+ * system can see it), else its last commit is older than STORE_HEARTBEAT_STALE_NS. Columns from
+ * col: recorder_pid, recorder_start, recorder_where, heartbeat_ns. */
+static int recorder_gone(sqlite3_stmt *st, int col)
+{
+	const char *where = (const char *)sqlite3_column_text(st, col + 2);
+	struct liveness_id id = { .pid = sqlite3_column_int(st, col),
+				  .start_ticks = opt_ts(st, col + 1) };
+	int64_t beat = opt_ts(st, col + 3);
+	struct timespec now;
+	int alive;
+
+	snprintf(id.where, sizeof(id.where), "%s", where ? where : "");
+	alive = liveness_check(&id);
+	if (alive >= 0)
+		return !alive;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return beat > 0 &&
+	       (int64_t)now.tv_sec * NS_PER_S + now.tv_nsec - beat > STORE_HEARTBEAT_STALE_NS;
+}
+
+/* What a recording without its end says of itself: processes still "running" ended with it. */
+static int mark_cut_short(struct an_summary *s)
+{
+	s->cut_short = 1;
+	s->end_reason = strdup("cut_short");
+	return s->end_reason ? 0 : -ENOMEM;
+}
+
+static int end_unfinished_processes(struct an_summary *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		if (s->procs[i].end_reason)
+			continue;
+		s->procs[i].end_reason = strdup(s->end_reason);
+		if (!s->procs[i].end_reason)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int an_summary(struct store_reader *r, struct an_summary *s)
 {
 	sqlite3_stmt *st;
@@ -321,7 +365,8 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 			 "SELECT pid, mode, command, exe, allocator, end_reason, start_time_ns,"
 			 " coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0), exit_status,"
 			 " dropped_events, untracked_frees, stack_collisions, stack_map_full,"
-			 " peak_live_bytes, peak_ts, cut_ts, first_drop_ts, freed_forgotten"
+			 " peak_live_bytes, peak_ts, cut_ts, first_drop_ts, freed_forgotten,"
+			 " recorder_pid, recorder_start, recorder_where, heartbeat_ns"
 			 " FROM recording WHERE id = 1",
 			 &st);
 	if (err)
@@ -347,6 +392,13 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 		s->cut_ts = opt_ts(st, 15);
 		s->first_drop_ts = opt_ts(st, 16);
 		s->freed_forgotten = sqlite3_column_int64(st, 17);
+		if (!err && !s->end_reason && recorder_gone(st, 18)) {
+			int64_t beat = opt_ts(st, 21) - s->start_time_ns;
+
+			err = mark_cut_short(s);
+			if (beat > s->duration_ns) /* its last commit, when no sample says later */
+				s->duration_ns = beat;
+		}
 	}
 	if (!err)
 		err = rd_done(r, st, rc);
@@ -361,6 +413,8 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 		err = an_stack_quality(r, &s->stacks);
 	if (!err)
 		err = rd_summary_processes(r, s);
+	if (!err && (s->cut_short || (s->end_reason && !strcmp(s->end_reason, "error"))))
+		err = end_unfinished_processes(s);
 	if (err)
 		an_summary_free(s);
 	return err;

@@ -16,7 +16,7 @@ static const char SCHEMA_SQL[] =
 	"  allocator TEXT," /* path of the object whose allocator was probed */
 	"  start_time_ns INTEGER NOT NULL,"
 	"  duration_ns INTEGER," /* NULL while recording */
-	"  end_reason TEXT,"	 /* exited, killed, duration, interrupted, error */
+	"  end_reason TEXT,"	 /* exited, killed, duration, interrupted, error; NULL: see below */
 	"  exit_status INTEGER," /* launched command: exit code, or 128 + signal */
 	"  options TEXT,"	 /* JSON */
 	"  dropped_events INTEGER NOT NULL DEFAULT 0,"
@@ -38,6 +38,12 @@ static const char SCHEMA_SQL[] =
 	/* Freed addresses forgotten by the double-free check (it remembers the last 64k frees):
 	 * a second free of one of them is reported as an invalid free, not a double free. */
 	"  freed_forgotten INTEGER NOT NULL DEFAULT 0,"
+	/* The recorder (store/liveness.h): end_reason NULL means recording only while it runs;
+	 * else the recording was cut short (the recorder was killed). recorder_where is the boot
+	 * and pid namespace its pid means something in; heartbeat_ns the wall clock of its last
+	 * commit (at least once a second), for a reader who cannot see the process. */
+	"  recorder_pid INTEGER, recorder_start INTEGER, recorder_where TEXT,"
+	"  heartbeat_ns INTEGER,"
 	"  heapscope_version TEXT NOT NULL);"
 	/* Every traced program image: a process, and again after each exec (same pid). */
 	"CREATE TABLE processes(id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER,"

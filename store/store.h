@@ -145,6 +145,16 @@ int store_commit(struct store *s);
 /* Writes the recording's end, builds the indexes, commits. 0 or -errno. */
 int store_end_recording(struct store *s, const struct store_end *e);
 
+/* After a failed write (disk full): drops what the open transaction held, gives back the
+ * space kept for this, and ends the recording with end_reason "error" at duration_ns (the last
+ * commit: the counts in the file are those of that instant) and a notice "write_failed" saying
+ * why. Nothing else is written after it. 0 or -errno (then the recording stays without an end:
+ * readers see it cut short once the recorder exits). */
+int store_fail_recording(struct store *s, int64_t duration_ns, const char *why);
+
+/* The errors stored with ts >= ts (ts < 0: none). 0 or -errno. */
+int store_count_errors_from(struct store *s, int64_t ts, int64_t *out);
+
 /* Last SQLite error message, for the caller's one-line report. */
 const char *store_errmsg(const struct store *s);
 

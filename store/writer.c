@@ -5,17 +5,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "store/liveness.h"
 #include "store/schema.h"
 #include "store/store.h"
+#include "store/time.h"
 
 /* Allocation rows go in by ALLOC_BATCH per statement: one statement run per row cost as much as
  * the row itself (ALLOC_COLS * ALLOC_BATCH stays below SQLite's 999-parameter limit of old). */
 #define ALLOC_COLS 15
 #define ALLOC_BATCH 64
+
+/* Disk space held (an unlinked file beside the recording) from the start, and given back when
+ * writing fails for want of space, so the recording's end can still be written: a few pages
+ * of WAL for the recording row and a notice. Freed by the kernel if the recorder is killed. */
+#define RESERVE_BYTES (256 * 1024)
 
 enum stmt_id {
 	ST_ALLOC,
@@ -38,6 +46,7 @@ enum stmt_id {
 	ST_PROCESS_END,
 	ST_NOTICE,
 	ST_EVENT_COUNT,
+	ST_HEARTBEAT,
 	ST_COUNT,
 };
 
@@ -83,6 +92,7 @@ static const char *const STMT_SQL[ST_COUNT] = {
 	[ST_NOTICE] = "INSERT INTO notices(proc, kind, message) VALUES (?,?,?)",
 	[ST_EVENT_COUNT] = "INSERT OR REPLACE INTO event_counts(kind, emitted, dropped, received,"
 			   " stored, after_cut) VALUES (?,?,?,?,?,?)",
+	[ST_HEARTBEAT] = "UPDATE recording SET heartbeat_ns = ? WHERE id = 1",
 };
 
 struct store {
@@ -91,6 +101,7 @@ struct store {
 	int in_txn;
 	int npending; /* allocation rows not yet inserted */
 	struct store_alloc pending[ALLOC_BATCH];
+	int reserve_fd; /* RESERVE_BYTES held for the end; -1 none */
 };
 
 static int flush_allocs(struct store *s);
@@ -164,6 +175,44 @@ static int prepare_all(struct store *s)
 	return 0;
 }
 
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* RESERVE_BYTES on the recording's file system, in a file without a name: -1 when that cannot
+ * be had (then a full disk may leave the end unwritten; readers still see the recording cut
+ * short). */
+static int reserve_space(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (posix_fallocate(fd, 0, RESERVE_BYTES)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void release_space(struct store *s)
+{
+	if (s->reserve_fd >= 0)
+		close(s->reserve_fd);
+	s->reserve_fd = -1;
+}
+
 static void remove_files(const char *path)
 {
 	char side[4096];
@@ -183,6 +232,7 @@ int store_create(const char *path, struct store **out, char *errbuf, size_t errl
 
 	if (!s)
 		return -ENOMEM;
+	s->reserve_fd = -1;
 	remove_files(path);
 	/* Created here first: SQLite retries a failed open read-only, which hides the reason
 	 * (a read-only file system would read as "no such file"). */
@@ -221,6 +271,7 @@ int store_create(const char *path, struct store **out, char *errbuf, size_t errl
 		goto fail;
 	}
 	s->in_txn = 1;
+	s->reserve_fd = reserve_space(path);
 	sqlite3_free(msg);
 	*out = s;
 	return 0;
@@ -246,6 +297,7 @@ int store_close(struct store *s)
 	/* Checkpoint so the file is complete on its own, without its -wal. */
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK && !err)
 		err = -EIO;
+	release_space(s);
 	free(s);
 	return err;
 }
@@ -279,17 +331,27 @@ static void bind_text(sqlite3_stmt *st, int col, const char *text)
 		sqlite3_bind_null(st, col);
 }
 
+/* The recording row names its writer (store/liveness.h): readers tell a recording in progress
+ * from one whose recorder died. */
 int store_begin_recording(struct store *s, const struct store_recording *r)
 {
+	struct liveness_id me;
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db,
 				    "INSERT INTO recording(id, pid, mode, command, exe, allocator,"
 				    " start_time_ns, options, heapscope_version, stack_mode,"
-				    " sample_bytes) VALUES (1,?,?,?,?,?,?,?,?,?,?)",
+				    " sample_bytes, recorder_pid, recorder_start, recorder_where,"
+				    " heartbeat_ns) VALUES (1,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 				    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return sql_errno(rc);
+	liveness_self(&me); /* what it could not read stays unknown (NULL) */
+	sqlite3_bind_int(st, 11, me.pid);
+	if (me.start_ticks >= 0)
+		sqlite3_bind_int64(st, 12, me.start_ticks);
+	bind_text(st, 13, me.where[0] ? me.where : NULL);
+	sqlite3_bind_int64(st, 14, wall_ns());
 	sqlite3_bind_int(st, 1, r->pid);
 	bind_text(st, 2, r->mode);
 	bind_text(st, 3, r->command);
@@ -646,6 +708,10 @@ int store_commit(struct store *s)
 {
 	int err = flush_allocs(s);
 
+	if (!err) {
+		sqlite3_bind_int64(s->st[ST_HEARTBEAT], 1, wall_ns());
+		err = run(s->st[ST_HEARTBEAT]);
+	}
 	if (err)
 		return err;
 	err = exec(s, "COMMIT");
@@ -692,4 +758,57 @@ int store_end_recording(struct store *s, const struct store_end *e)
 	rc = run(st);
 	sqlite3_finalize(st);
 	return rc ? rc : store_commit(s);
+}
+
+/* Whatever the failed transaction held is dropped: the file keeps what was committed, and its
+ * end says so. */
+int store_fail_recording(struct store *s, int64_t duration_ns, const char *why)
+{
+	sqlite3_stmt *st = NULL;
+	int err;
+
+	s->npending = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_txn = 0;
+	release_space(s);
+	err = exec(s, "BEGIN");
+	if (err)
+		return err;
+	s->in_txn = 1;
+	if (sqlite3_prepare_v2(s->db,
+			       "UPDATE recording SET end_reason = 'error', duration_ns = ?,"
+			       " heartbeat_ns = ? WHERE id = 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, duration_ns > 0 ? duration_ns : 0);
+	sqlite3_bind_int64(st, 2, wall_ns());
+	err = run(st);
+	sqlite3_finalize(st);
+	if (!err)
+		err = store_insert_notice(s, 0, "write_failed", why);
+	if (!err)
+		err = exec(s, "COMMIT");
+	if (!err)
+		s->in_txn = 0;
+	return err;
+}
+
+int store_count_errors_from(struct store *s, int64_t ts, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = 0;
+	if (ts < 0)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM errors WHERE ts >= ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, ts);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : sql_errno(rc);
 }

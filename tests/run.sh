@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test (unit binaries, then shell integration tests) and closes with "N passed, N failed".
+# Runs every test (unit binaries, then the shell tests of integration/ and faults/) and closes with
+# "N passed, N failed".
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -30,7 +31,7 @@ for t in build/tests/test_*; do
 	failed=$((failed + f))
 done
 
-for t in tests/integration/*.sh; do
+for t in tests/integration/*.sh tests/faults/*.sh; do
 	[ -f "$t" ] || continue
 	echo "== $t"
 	timeout 300 bash "$t" >"$log" 2>&1

@@ -116,8 +116,8 @@ expect_eq "csv: header" "$(head -1 "$T/sites.csv" | cut -d, -f1-4)" "site,key,al
 expect_eq "csv: rows" "$(tail -n +2 "$T/sites.csv" | wc -l)" 6
 rep -d "$T/leaks3.db" --format csv --view summary >"$T/summary.csv"
 expect_eq "csv summary: ends with the stack quality" \
-	"$(head -1 "$T/summary.csv" | cut -d, -f15-)" "stack_mode,stacks_complete_allocs_share,stacks_mean_depth,stacks_p99_depth"
-expect_eq "csv summary: its values" "$(tail -1 "$T/summary.csv" | cut -d, -f15-)" "dwarf,1.0000,5.00,5"
+	"$(head -1 "$T/summary.csv" | cut -d, -f16-)" "stack_mode,stacks_complete_allocs_share,stacks_mean_depth,stacks_p99_depth"
+expect_eq "csv summary: its values" "$(tail -1 "$T/summary.csv" | cut -d, -f16-)" "dwarf,1.0000,5.00,5"
 
 # --- Collapsed stacks: outermost first, totals equal the JSON's.
 rep -d "$T/leaks3.db" --format collapsed >"$T/leaks3.folded"
@@ -248,7 +248,7 @@ echo "hello, not sqlite" >"$T/text.db"
 bad "not sqlite" "not a heapscope recording" -d "$T/text.db"
 cp "$T/leaks3.db" "$T/v99.db"
 sqlite3 "$T/v99.db" "PRAGMA user_version = 99"
-bad "other version" "schema version 99; this heapscope reads version 4" -d "$T/v99.db"
+bad "other version" "schema version 99; this heapscope reads version 5" -d "$T/v99.db"
 bad "unknown view" "unknown view 'bogus'" -d "$T/leaks3.db" --view bogus
 bad "unknown format" "unknown format 'xml'" -d "$T/leaks3.db" --format xml
 bad "negative top" "--top must be an integer >= 0, not '-3'" -d "$T/leaks3.db" --top -3
