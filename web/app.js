@@ -114,7 +114,7 @@ function renderHeader(s) {
 	m('allocator', str(s.allocator).replace(/^.*\//, ''));
 	m('started', fmtWallClock(s.start_time_ns));
 	m(s.live ? 'recording for' : 'duration', num(s.duration_ns) !== null ? fmtDur(s.duration_ns) : '');
-	if (!s.live && s.end_reason) m('ended', str(s.end_reason) + (num(s.exit_status) !== null ? ' (status ' + s.exit_status + ')' : ''));
+	if (!s.live && s.end_reason) m('ended', str(s.end_reason).replace('cut_short', 'cut short') + (num(s.exit_status) !== null ? ' (status ' + s.exit_status + ')' : ''));
 
 	const badge = document.getElementById('status');
 	badge.className = 'status';
@@ -122,6 +122,14 @@ function renderHeader(s) {
 		badge.classList.add('live');
 		badge.textContent = 'LIVE — recording';
 		badge.title = 'The recording is still running; this page refreshes every 2 s.';
+	} else if (s.end_reason === 'cut_short' || s.end_reason === 'error') {
+		// The recorder stopped without finishing (killed, or writing failed): not live, and not
+		// a complete recording either.
+		badge.classList.add('ended');
+		badge.textContent = 'recording cut short';
+		badge.title = s.end_reason === 'error' ?
+			'Writing the recording failed (see the notice); these are the numbers stored until then.' :
+			'The recorder stopped without finishing (killed?); these are the numbers of its last write, at most about a second before.';
 	} else if (state.wasLive) {
 		badge.classList.add('ended');
 		badge.textContent = 'recording ended';
