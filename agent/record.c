@@ -368,7 +368,10 @@ static const char *url(struct recorder *r, char *buf, size_t len)
  * reads the file as any reader would, seeing what the recorder publishes every second. */
 static int start_serving(struct recorder *r)
 {
-	struct server_opts so = { .db_path = r->o.output, .bind = r->o.bind, .port = r->o.port };
+	struct server_opts so = { .db_path = r->o.output,
+				  .bind = r->o.bind,
+				  .port = r->o.port,
+				  .allow_hosts = r->o.allow_hosts };
 	char why[1024];
 	int e;
 

@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		"      --sample-seed N  sampled mode: the same random sequence each run (tests)\n"
 		"      --serve          serve the live dashboard meanwhile (and after, until Ctrl-C)\n"
 		"      --port N         its port (default 7070; 0: any free port)\n"
-		"      --bind ADDR      its address (default 127.0.0.1: this machine only)\n");
+		"      --bind ADDR      its address (default 127.0.0.1: this machine only)\n"
+		"      --allow-host NAME  also answer requests for NAME (repeat)\n");
 }
 
 static const char *const stack_modes[] = {
@@ -144,6 +145,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "serve", no_argument, NULL, 'S' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "bind", required_argument, NULL, 'B' },
+		{ "allow-host", required_argument, NULL, 'A' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "no-follow", no_argument, NULL, 'n' },
 		{ "sample", required_argument, NULL, 'm' },
@@ -162,7 +164,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 				   .max_depth = HS_MAX_FRAMES };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
-		if (c != 'p' && report_option_once(c, longopts, &seen)) /* -p adds pids */
+		if (c != 'p' && c != 'A' && report_option_once(c, longopts, &seen)) /* they add */
 			return -EINVAL;
 		switch (c) {
 		case 'p':
@@ -229,6 +231,10 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 			}
 			break;
 		case 'B': o->bind = optarg; break;
+		case 'A':
+			if (server_add_allow_host(o->allow_hosts, optarg))
+				return -EINVAL;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}

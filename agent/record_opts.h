@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "server/server.h"
+
 #define RECORD_MAX_PIDS 64
 
 struct record_opts {
@@ -26,6 +28,7 @@ struct record_opts {
 	int serve;	/* --serve: the dashboard of this recording, live */
 	int port;
 	const char *bind;
+	const char *allow_hosts[SERVER_ALLOW_HOSTS_MAX + 1]; /* --allow-host, NULL-terminated */
 };
 
 /* Parses argv (argv[0] = "record"); on a bad option prints one line and the usage on stderr and

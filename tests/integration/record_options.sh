@@ -59,4 +59,23 @@ expect_match "no target: message" "$(head -1 "$T/bad2.err")" "needs either -p PI
 "$HS" record -p 12x 2>"$T/bad3.err"
 expect_eq "bad pid: exit 2" "$?" 2
 expect_match "bad pid: message" "$(head -1 "$T/bad3.err")" "invalid pid '12x'"
+"$HS" record --serve --allow-host bad:80 -- true 2>"$T/bad4.err"
+expect_eq "--allow-host with a port: exit 2" "$?" 2
+
+# --- record --serve --allow-host: the live dashboard answers that name, and no other.
+"$HS" record --serve --port 0 --allow-host dash.example -o "$T/ah.db" -- "$PROGS/churn" 3 \
+	>"$T/ah.out" 2>&1 &
+rec=$!
+wait_for "record --serve: URL printed" 15 grep -q 'http://127.0.0.1:[0-9]*/' "$T/ah.out"
+url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$T/ah.out" | head -1)
+port=${url##*:}
+port=${port%/}
+expect_eq "--allow-host: its name is answered" \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H "Host: dash.example:$port" "${url}api/summary")" 200
+expect_eq "--allow-host: another name is not" \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example:$port" "${url}api/summary")" 421
+# The command ends by itself; the dashboard stays until a signal.
+wait_for "record --serve: the dashboard stays" 30 grep -q 'dashboard stays' "$T/ah.out"
+kill -TERM "$rec" 2>/dev/null
+wait "$rec" 2>/dev/null
 finish
