@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# A recording whose file system fills up (a 4 MiB tmpfs): the recorder stops writing, says so in
+# A recording whose file system fills up (a 32 MiB tmpfs): the recorder stops writing, says so in
 # one line and exits 1; the file is sound and ended: end reason error, a write_failed notice, the
 # counts of its last commit (live blocks from the recorder's own aggregates, not 0 for want of
-# rows); the command goes on untraced and is still waited for.
+# rows); the command goes on untraced and is still waited for. 32 MiB so that the first commit
+# (0.2 s of churn, ~5 MB here) always fits and 6 s of churn never does, on faster or slower machines.
 . "$(dirname "$0")/../lib.sh"
 
 MNT=$T/mnt
 mkdir -p "$MNT"
 trap 'umount "$MNT" 2>/dev/null; rm -rf "$T"' EXIT
-if ! mount -t tmpfs -o size=4m tmpfs "$MNT" 2>"$T/mount.err"; then
-	not_ok "cannot mount a 4 MiB tmpfs (root needed): $(head -1 "$T/mount.err")"
+if ! mount -t tmpfs -o size=32m tmpfs "$MNT" 2>"$T/mount.err"; then
+	not_ok "cannot mount a 32 MiB tmpfs (root needed): $(head -1 "$T/mount.err")"
 	finish
 fi
 
 db=$MNT/full.db
-"$HS" record -o "$db" -- "$PROGS/churn" 2 >/dev/null 2>"$T/err"
+"$HS" record -o "$db" -- "$PROGS/churn" 6 >/dev/null 2>"$T/err"
 rc=$?
 expect_eq "exit status 1" "$rc" 1
 expect_match "says the disk is full, once" "$(grep -c 'disk full' "$T/err")" "^1$"
