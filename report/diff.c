@@ -185,7 +185,9 @@ struct diff_opts {
 	const char *output;
 	enum diff_format format;
 	int64_t limit;
-	int limit_set;
+	int limit_set, trend;
+	char **paths; /* --trend: every recording, oldest first */
+	int npaths;
 };
 
 static void usage(FILE *f)
@@ -194,6 +196,7 @@ static void usage(FILE *f)
 		"usage: heapscope diff A.db [B.db] [--format text|json|csv|pprof] [-o OUT]\n"
 		"                      [--limit N] [--a-from S] [--a-to S] [--b-from S] [--b-to S]\n"
 		"                      [--a-label NAME] [--b-label NAME]\n"
+		"       heapscope diff --trend A.db B.db [C.db...] [--limit N]\n"
 		"  per call site: B's allocations, bytes, live blocks and live bytes minus A's,\n"
 		"  the sites that grew most first\n"
 		"  --a-from/--a-to/--b-from/--b-to S  a window of the recording, seconds since its\n"
@@ -202,7 +205,9 @@ static void usage(FILE *f)
 		"  --limit N    sites shown (default 30 for text, all for json and csv)\n"
 		"  --format pprof  a profile of B minus A (negative where it shrank);\n"
 		"               or: go tool pprof -diff_base=A.pb.gz B.pb.gz on\n"
-		"               `heapscope report --format pprof` of each\n");
+		"               `heapscope report --format pprof` of each\n"
+		"  --trend      JSON: live bytes and blocks at the end of each recording (oldest\n"
+		"               first) of the sites holding the most (--limit N of them)\n");
 }
 
 static int parse_seconds(const char *opt, const char *arg, int64_t *ns)
@@ -260,6 +265,7 @@ static int parse_option(int c, struct diff_opts *o)
 	case 'U': return parse_seconds("--b-to", optarg, &o->b.to_ns);
 	case 'L': o->a.label = optarg; return 0;
 	case 'M': o->b.label = optarg; return 0;
+	case 'R': o->trend = 1; return 0;
 	case 'h': usage(stdout); exit(0);
 	default: usage(stderr); return -EINVAL;
 	}
@@ -301,6 +307,25 @@ static int take_paths(int argc, char **argv, struct diff_opts *o)
 	return check_window("a", &o->a) || check_window("b", &o->b) ? -EINVAL : 0;
 }
 
+/* --trend: whole recordings only, in JSON. */
+static int trend_paths(int argc, char **argv, struct diff_opts *o)
+{
+	o->paths = argv + optind;
+	o->npaths = argc - optind;
+	if (o->npaths < 1) {
+		fprintf(stderr, "heapscope: diff --trend needs the recordings, oldest first\n");
+		return -EINVAL;
+	}
+	if (o->a.from_ns >= 0 || o->a.to_ns >= 0 || o->b.from_ns >= 0 || o->b.to_ns >= 0 ||
+	    o->a.label || o->b.label || (o->format != DF_JSON && o->format != DF_TEXT)) {
+		fprintf(stderr, "heapscope: diff --trend takes whole recordings and writes JSON"
+				" (no windows, labels or other formats)\n");
+		return -EINVAL;
+	}
+	o->format = DF_JSON;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct diff_opts *o)
 {
 	static const struct option longopts[] = {
@@ -313,6 +338,7 @@ static int parse_opts(int argc, char **argv, struct diff_opts *o)
 		{ "b-to", required_argument, NULL, 'U' },
 		{ "a-label", required_argument, NULL, 'L' },
 		{ "b-label", required_argument, NULL, 'M' },
+		{ "trend", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -325,7 +351,7 @@ static int parse_opts(int argc, char **argv, struct diff_opts *o)
 	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1)
 		if (report_option_once(c, longopts, &seen) || parse_option(c, o))
 			return -EINVAL;
-	if (take_paths(argc, argv, o))
+	if (o->trend ? trend_paths(argc, argv, o) : take_paths(argc, argv, o))
 		return -EINVAL;
 	if (!o->limit_set)
 		o->limit = o->format == DF_TEXT ? 30 : 0;
@@ -353,29 +379,66 @@ static int render(FILE *out, const struct diff_opts *o, const struct diff_result
 	return -EINVAL;
 }
 
+/* What goes to stdout or the output file. */
+struct output {
+	const struct diff_opts *o;
+	const struct diff_result *r;
+	const char *text; /* or this text, a newline after it */
+	size_t len;
+};
+
+static int render_output(FILE *f, const struct output *w)
+{
+	if (!w->text)
+		return render(f, w->o, w->r);
+	if (fwrite(w->text, 1, w->len, f) != w->len || fputc('\n', f) == EOF)
+		return -EIO;
+	return 0;
+}
+
 /* Renders into OUTPUT.tmp and renames it over OUTPUT: a failed diff leaves no partial file. */
-static int write_output(const struct diff_opts *o, const struct diff_result *r)
+static int write_output(const char *output, const struct output *w)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
 	int e;
 
-	if (!o->output) {
-		e = render(stdout, o, r);
+	if (!output) {
+		e = render_output(stdout, w);
 		return e ? e : fflush(stdout) ? -errno : 0;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", o->output);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", output);
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	e = render(f, o, r);
+	e = render_output(f, w);
 	if (fclose(f) && !e)
 		e = -errno;
-	if (!e && rename(tmp, o->output))
+	if (!e && rename(tmp, output))
 		e = -errno;
 	if (e)
 		unlink(tmp);
 	return e;
+}
+
+/* Writes the trend JSON (and a newline) to stdout or -o. */
+static int trend_main(const struct diff_opts *o)
+{
+	char err[8192], *json;
+	size_t len;
+	int e = diff_trend_json((const char *const *)o->paths, NULL, o->npaths, (int)o->limit,
+				&json, &len, err, sizeof(err));
+
+	if (e) {
+		fprintf(stderr, "heapscope: %s\n", err);
+		return 1;
+	}
+	e = write_output(o->output, &(struct output){ .text = json, .len = len });
+	if (e)
+		fprintf(stderr, "heapscope: cannot write %s: %s\n", o->output ? o->output : "the trend",
+			strerror(-e));
+	free(json);
+	return e ? 1 : 0;
 }
 
 int diff_main(int argc, char **argv)
@@ -387,13 +450,15 @@ int diff_main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return 2;
+	if (o.trend)
+		return trend_main(&o);
 	e = diff_compute(&o.a, &o.b, &r, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "heapscope: %s\n", err);
 		return e == -EINVAL ? 2 : 1;
 	}
 	/* pprof has its comment; text, JSON and CSV say it in their own output. */
-	e = write_output(&o, &r);
+	e = write_output(o.output, &(struct output){ .o = &o, .r = &r });
 	if (e)
 		fprintf(stderr, "heapscope: cannot write %s: %s\n", o.output ? o.output : "the diff",
 			strerror(-e));
