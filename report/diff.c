@@ -267,7 +267,7 @@ static int parse_option(int c, struct diff_opts *o)
 	case 'M': o->b.label = optarg; return 0;
 	case 'R': o->trend = 1; return 0;
 	case 'h': usage(stdout); exit(0);
-	default: usage(stderr); return -EINVAL;
+	default: return -EINVAL; /* getopt said why */
 	}
 }
 
@@ -448,8 +448,10 @@ int diff_main(int argc, char **argv)
 	char err[8192];
 	int e;
 
-	if (parse_opts(argc, argv, &o))
+	if (parse_opts(argc, argv, &o)) {
+		usage(stderr);
 		return 2;
+	}
 	if (o.trend)
 		return trend_main(&o);
 	e = diff_compute(&o.a, &o.b, &r, err, sizeof(err));

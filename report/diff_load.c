@@ -40,8 +40,14 @@ static int add_stack(struct store_reader *r, int64_t site, struct an_stack *stac
 	return diff_table_add(t, idx, key, stack, c);
 }
 
+static int load_window(struct store_reader *r, const struct diff_meta *m, int idx,
+		       struct diff_table *t);
+
+/* From the per-site aggregates, as `report` counts; until a recorder first publishes them (a
+ * recording just started), from the allocation rows. */
 static int load_whole(struct store_reader *r, int idx, struct diff_table *t)
 {
+	const struct diff_meta rows = { .from_ns = 0, .to_ns = -1 };
 	struct an_sites_query q = { .group = AN_BY_STACK, .sort = "site" };
 	struct an_sites sites;
 	int err = an_sites(r, &q, &sites);
@@ -53,6 +59,8 @@ static int load_whole(struct store_reader *r, int idx, struct diff_table *t)
 		if (!diff_counts_zero(&c))
 			err = add_stack(r, s->site, &s->stack, idx, t, &c);
 	}
+	if (!err && !sites.total)
+		err = load_window(r, &rows, idx, t);
 	an_sites_free(&sites);
 	return err;
 }
