@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report/diff_priv.h"
@@ -396,17 +397,35 @@ static int render_output(FILE *f, const struct output *w)
 	return 0;
 }
 
-/* Renders into OUTPUT.tmp and renames it over OUTPUT: a failed diff leaves no partial file. */
+/* Straight into f (stdout, a device or a pipe named by -o), which is closed when not stdout. */
+static int write_direct(FILE *f, const struct output *w)
+{
+	int e;
+
+	if (!f)
+		return -errno;
+	e = render_output(f, w);
+	if (!e && fflush(f))
+		e = -errno;
+	if (f != stdout && fclose(f) && !e)
+		e = -errno;
+	return e;
+}
+
+/* Renders into OUTPUT.tmp and renames it over OUTPUT: a failed diff leaves no partial file.
+ * Only a regular file (or a new one) is replaced so: renaming over /dev/null or a FIFO would
+ * put a file in its place. */
 static int write_output(const char *output, const struct output *w)
 {
 	char tmp[PATH_MAX];
+	struct stat st;
 	FILE *f;
 	int e;
 
-	if (!output) {
-		e = render_output(stdout, w);
-		return e ? e : fflush(stdout) ? -errno : 0;
-	}
+	if (!output)
+		return write_direct(stdout, w);
+	if (!stat(output, &st) && !S_ISREG(st.st_mode))
+		return write_direct(fopen(output, "we"), w);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", output);
 	f = fopen(tmp, "we");
 	if (!f)
