@@ -4,14 +4,14 @@ CC := gcc
 CLANG := clang
 BPFTOOL := bpftool
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Werror -I. -I$(BUILD) -MMD -MP -D_GNU_SOURCE= -DHEAPSCOPE_VERSION=\"0.1.0\"
-LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lz -lpthread -lstdc++ -lm
+LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lcurl -ljson-c -lz -lpthread -lstdc++ -lm
 
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \
-	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev zlib1g-dev libcmocka-dev \
+	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libcmocka-dev \
 	pkg-config g++ bpftrace heaptrack procps libc6-dbg util-linux libjemalloc2 libtcmalloc-minimal4 golang-go jq time gdb python3 \
 	chromium nodejs wrk curl redis-server redis-tools
 
-LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c store/*.c report/*.c server/*.c))
+LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c store/*.c report/*.c server/*.c daemon/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

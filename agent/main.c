@@ -1,4 +1,4 @@
-/* heapscope's entry point: dispatches the subcommands record, report and serve. */
+/* heapscope's entry point: dispatches the subcommands record, report, serve, diff, daemon and ctl. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,9 @@
 
 #include "agent/bpfside.h"
 #include "agent/record.h"
+#include "daemon/ctl.h"
+#include "daemon/daemon.h"
+#include "report/diff.h"
 #include "report/report.h"
 #include "server/server.h"
 
@@ -21,6 +24,12 @@ static void usage(FILE *f)
 		   "           heapscope report -d FILE [--view V] [--format F] [-o OUT]\n"
 		   "  serve    the dashboard and JSON API of a recording over HTTP\n"
 		   "           heapscope serve -d FILE [--port N] [--bind ADDR]\n"
+		   "  diff     per-site deltas between two recordings (or two time windows)\n"
+		   "           heapscope diff A.db B.db [--format text|json|csv|pprof]\n"
+		   "  daemon   the service: recordings and processes in the dashboard, rules\n"
+		   "           heapscope daemon [--data DIR] [--port N] [--config FILE]\n"
+		   "  ctl      talk to a running daemon: list, start, stop, delete, export\n"
+		   "           heapscope ctl list | start -p PID | stop ID | delete ID\n"
 		   "  --version\n"
 		   "Run 'heapscope <command> --help' for a command's options.\n");
 }
@@ -51,6 +60,12 @@ int main(int argc, char **argv)
 		return report_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "serve"))
 		return serve_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "diff"))
+		return diff_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "daemon"))
+		return daemon_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
 		printf("heapscope %s\n", HEAPSCOPE_VERSION);
 		return 0;

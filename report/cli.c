@@ -374,6 +374,33 @@ static int restrict_pid(struct store_reader *r, const struct report_opts *o)
 	return e;
 }
 
+int report_export(const char *db_path, const char *format, FILE *out, char *err, size_t errlen)
+{
+	struct report_opts o = { .db = db_path };
+	struct report_data d = { 0 };
+	struct store_reader *r;
+	int f = lookup(FORMATS, format), e;
+
+	if (f < 0) {
+		snprintf(err, errlen, "unknown format '%s'", format);
+		return -EINVAL;
+	}
+	o.format = (enum format)f;
+	apply_defaults(&o);
+	e = store_reader_open(db_path, &r, err, errlen);
+	if (e)
+		return e;
+	e = load(r, &o, &d);
+	if (e)
+		snprintf(err, errlen, "cannot read %s: %s", db_path,
+			 e == -EIO ? store_reader_errmsg(r) : strerror(-e));
+	else if ((e = render(out, &o, &d)) || (e = fflush(out) ? -errno : 0))
+		snprintf(err, errlen, "cannot write the %s report: %s", format, strerror(-e));
+	unload(&d);
+	store_reader_close(r);
+	return e;
+}
+
 int report_main(int argc, char **argv)
 {
 	struct report_data d = { 0 };

@@ -39,6 +39,11 @@ struct report_data {
 /* Runs the subcommand (argv[0] = "report"); returns the exit status. */
 int report_main(int argc, char **argv);
 
+/* The report of the recording at db_path in format ("text", "json", "csv", "pprof", "collapsed",
+ * "html") with the defaults of `heapscope report --format F`, written to out. 0, or -errno with
+ * a one-line reason in err (-EINVAL: unknown format). Safe from several threads at once. */
+int report_export(const char *db_path, const char *format, FILE *out, char *err, size_t errlen);
+
 struct option;
 /* For getopt_long loops (report's, serve's): an option that takes a value may be given once; a
  * second one is a mistake to point out, never a silent "last one wins" (a repeated flag too,

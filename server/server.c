@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server/api.h"
 #include "server/assets.h"
+#include "server/auth.h"
 #include "server/guard.h"
 #include "server/hosts.h"
 #include "server/params.h"
@@ -33,6 +35,7 @@ static const char NOMEM[] = "{\"error\":\"out of memory\"}";
 struct server {
 	struct MHD_Daemon *d;
 	char *db_path;
+	const struct server_daemon *daemon;
 	int port;
 	int loopback; /* bound to a loopback address */
 	struct hosts hosts;
@@ -44,6 +47,9 @@ struct request {
 	size_t url_len;
 	int bad_escape; /* %00 anywhere, %2f or %5c in the path */
 	int headers_seen;
+	int body_too_big;
+	size_t body_len;
+	char body[SERVER_BODY_MAX + 1]; /* POST/DELETE of the daemon only */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
@@ -64,7 +70,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, DELETE");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -189,9 +195,62 @@ static enum MHD_Result serve_api(struct server *s, struct MHD_Connection *c, con
 	return reply_json(c, &a);
 }
 
-static enum MHD_Result route(struct server *s, struct MHD_Connection *c, const char *url)
+/* A file (a download): streamed from fd by the library, which closes it. */
+static enum MHD_Result reply_file(struct MHD_Connection *c, struct server_reply *d)
+{
+	struct MHD_Response *r;
+	char disposition[192];
+	struct stat st;
+	enum MHD_Result ret;
+
+	if (fstat(d->fd, &st) || !(r = MHD_create_response_from_fd((uint64_t)st.st_size, d->fd))) {
+		close(d->fd);
+		return reply_error(c, 500, "cannot send the file");
+	}
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", d->filename);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				d->type ? d->type : "application/octet-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, d->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result daemon_api(struct server *s, struct MHD_Connection *c, const char *method,
+				  const char *route, const struct request *rq)
+{
+	struct params p = { .n = 0 };
+	struct server_reply d = { .fd = -1 };
+	struct server_request q = { .method = method, .route = route, .params = &p };
+
+	if (rq->body_too_big)
+		return reply_error(c, 413, "request body larger than 16 KiB");
+	if (rq->body_len) {
+		q.body = rq->body;
+		q.body_len = rq->body_len;
+	}
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect, &p);
+	s->daemon->handle(s->daemon->ctx, &q, &d);
+	if (d.fd >= 0)
+		return reply_file(c, &d);
+	if (!d.body)
+		return reply(c, 503, "application/json", NOMEM, strlen(NOMEM),
+			     MHD_RESPMEM_PERSISTENT);
+	return reply(c, d.status, d.type ? d.type : "application/json", d.body, d.len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result route(struct server *s, struct MHD_Connection *c, const char *url,
+			     const char *method, const struct request *rq)
 {
 	const struct asset *a;
+
+	if (s->daemon && !strncmp(url, "/api/", 5))
+		return daemon_api(s, c, method, url + 5, rq);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_error(c, 405, "only the daemon's API takes POST and DELETE");
 
 	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
 		return reply_asset(c, assets_index());
@@ -204,6 +263,39 @@ static enum MHD_Result route(struct server *s, struct MHD_Connection *c, const c
 	return reply_error(c, 404, "not found: the dashboard is at /, the API under /api/");
 }
 
+static int method_ok(const struct server *s, const char *m)
+{
+	if (!strcmp(m, MHD_HTTP_METHOD_GET) || !strcmp(m, MHD_HTTP_METHOD_HEAD))
+		return 1;
+	return s->daemon && (!strcmp(m, MHD_HTTP_METHOD_POST) || !strcmp(m, MHD_HTTP_METHOD_DELETE));
+}
+
+static void keep_body(struct request *rq, const char *data, size_t n)
+{
+	if (rq->body_too_big || n > SERVER_BODY_MAX - rq->body_len) {
+		rq->body_too_big = 1;
+		return;
+	}
+	memcpy(rq->body + rq->body_len, data, n);
+	rq->body_len += n;
+	rq->body[rq->body_len] = 0;
+}
+
+/* The daemon's token, on every request: "/?token=T" logs a browser in (a cookie). */
+static enum MHD_Result check_token(struct server *s, struct MHD_Connection *c, const char *url,
+				   int *refused)
+{
+	const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+
+	*refused = 1;
+	if (t && !strcmp(url, "/") && auth_token_equal(t, s->daemon->token))
+		return auth_login(c, s->daemon->token);
+	if (!auth_request_ok(c, s->daemon->token))
+		return auth_refuse(c, !strncmp(url, "/api/", 5));
+	*refused = 0;
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -214,7 +306,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	int refused;
 
 	(void)version, (void)upload;
-	if (*upload_size) { /* a body after our answer (405) was queued: discard it */
+	if (*upload_size) { /* a body, kept for the daemon (or discarded after an early answer) */
+		if (rq && rq->headers_seen)
+			keep_body(rq, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -225,8 +319,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	ret = check_host(s, c, &refused);
 	if (refused)
 		return ret;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply_error(c, 405, "only GET and HEAD are served");
+	if (s->daemon) {
+		ret = check_token(s, c, url, &refused);
+		if (refused)
+			return ret;
+	}
+	if (!method_ok(s, method))
+		return reply_error(c, 405, s->daemon ? "only GET, HEAD, POST and DELETE are served" :
+						       "only GET and HEAD are served");
 	/* Answering in the first call (headers only) would make the library close the
 	 * connection after the response: answer in the second, keeping it alive. */
 	if (!rq->headers_seen) {
@@ -236,7 +336,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	guard_request_received(c);
 	if (rq->bad_escape || !path_ok(url))
 		return reply_error(c, 400, "bad path");
-	return route(s, c, url);
+	return route(s, c, url, method, rq);
 }
 
 static int parse_addr(const char *bind_addr, int port, struct sockaddr_storage *ss, socklen_t *len,
@@ -347,7 +447,9 @@ int server_start(const struct server_opts *o, struct server **out, char *err, si
 	struct server *s = calloc(1, sizeof(*s));
 	int fd = -1, e;
 
-	if (!s || !(s->db_path = strdup(o->db_path))) {
+	if (s)
+		s->daemon = o->daemon;
+	if (!s || (o->db_path && !(s->db_path = strdup(o->db_path)))) {
 		snprintf(err, errlen, "cannot start the server: out of memory");
 		e = -ENOMEM;
 		goto fail;

@@ -9,9 +9,42 @@
 #define SERVER_ALLOW_HOSTS_MAX 16 /* --allow-host names */
 
 struct server;
+struct params;
+
+/* One API request of the daemon: route is the path after "/api/". */
+struct server_request {
+	const char *method; /* GET, HEAD, POST or DELETE */
+	const char *route;
+	const struct params *params;
+	const char *body; /* NUL-terminated, at most SERVER_BODY_MAX bytes; NULL: none */
+	size_t body_len;
+};
+
+#define SERVER_BODY_MAX (16 * 1024) /* a larger request body is 413 */
+
+/* What the daemon answers: JSON in body, or a file (fd). */
+struct server_reply {
+	unsigned status;
+	char *body; /* malloc'd, the server frees it; NULL with fd < 0: out of memory (503) */
+	size_t len;
+	const char *type;   /* static; NULL: application/json */
+	int fd;		    /* >= 0: send this file from its start instead (the server closes it) */
+	char filename[128]; /* with fd: the attachment's name */
+};
+
+/* The daemon's part: every request (the dashboard's files too) needs the token, as
+ * "Authorization: Bearer TOKEN" or the cookie that visiting /?token=TOKEN sets; the /api/ routes
+ * go to handle (on the server's threads: it must be thread-safe); POST and DELETE are allowed. */
+struct server_daemon {
+	const char *token; /* borrowed; at least 32 characters */
+	void *ctx;
+	void (*handle)(void *ctx, const struct server_request *rq, struct server_reply *out);
+};
 
 struct server_opts {
-	const char *db_path; /* the recording; reopened read-only by every API request */
+	/* the recording; reopened read-only by every API request (NULL with daemon) */
+	const char *db_path;
+	const struct server_daemon *daemon; /* NULL: `serve` (one recording, GET only) */
 	const char *bind;    /* numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
 	int port;	     /* 0: any free port (see server_port); < 0: 7070 */
 	/* --allow-host: more names the Host header may give besides localhost, the loopback

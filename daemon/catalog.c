@@ -1,0 +1,762 @@
+/* The recordings of a data dir and their recorder children. A recorder is `heapscope record -p
+ * PID` in its own process (and process group): a crash in one never takes the daemon or the
+ * others down, and SIGINT gives the clean cut `record` makes on Ctrl-C. What the daemon alone
+ * knows of a recording (its rule, when it started it) is kept beside it in ID.meta, so a
+ * restarted daemon finds everything again. */
+#include "daemon/catalog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/analysis.h"
+
+#define ATTACH_WAIT_MS 30000 /* a recorder attaching to a big process reads many symbol tables */
+#define DELETE_WAIT_MS 10000
+#define POLL_MS 20
+
+extern char **environ;
+
+struct rec {
+	struct catalog_entry e;
+	int ended_reported; /* on_end was called */
+};
+
+struct catalog {
+	pthread_mutex_t lock;
+	char dir[PATH_MAX - 64]; /* DATA/recordings; room left for "/ID.ext" */
+	char self_exe[PATH_MAX];
+	int running_max;
+	int64_t quota_bytes;
+	struct rec *recs; /* oldest first */
+	int n, cap;
+	catalog_end_fn on_end;
+	void *on_end_ctx;
+};
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Ids appear in URLs and file names: letters, digits and '-' only. */
+static int id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n >= CATALOG_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(id[i] == '-' || (id[i] >= '0' && id[i] <= '9') ||
+		      (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static void file_of(const struct catalog *c, const char *id, const char *ext, char *path,
+		    size_t len)
+{
+	snprintf(path, len, "%s/%s%s", c->dir, id, ext);
+}
+
+static int64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (int64_t)st.st_size;
+}
+
+static int64_t recording_size(const struct catalog *c, const char *id)
+{
+	char path[PATH_MAX];
+	int64_t size;
+
+	file_of(c, id, ".db", path, sizeof(path));
+	size = file_size(path);
+	file_of(c, id, ".db-wal", path, sizeof(path));
+	return size + file_size(path);
+}
+
+static struct rec *find(struct catalog *c, const char *id)
+{
+	for (int i = 0; i < c->n; i++)
+		if (!strcmp(c->recs[i].e.id, id))
+			return &c->recs[i];
+	return NULL;
+}
+
+static struct rec *add(struct catalog *c, const char *id)
+{
+	if (c->n == c->cap) {
+		int cap = c->cap ? 2 * c->cap : 16;
+		struct rec *r = realloc(c->recs, (size_t)cap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		c->recs = r;
+		c->cap = cap;
+	}
+	memset(&c->recs[c->n], 0, sizeof(c->recs[0]));
+	snprintf(c->recs[c->n].e.id, CATALOG_ID_MAX, "%s", id);
+	c->recs[c->n].e.exit_status = -1;
+	return &c->recs[c->n++];
+}
+
+static void drop(struct catalog *c, struct rec *r)
+{
+	int i = (int)(r - c->recs);
+
+	memmove(r, r + 1, (size_t)(c->n - i - 1) * sizeof(*r));
+	c->n--;
+}
+
+/* ID.meta: "rule=NAME\npid=N\nstart_ns=N\n". */
+static void write_meta(const struct catalog *c, const struct catalog_entry *e)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	file_of(c, e->id, ".meta", path, sizeof(path));
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "rule=%s\npid=%d\nstart_ns=%" PRId64 "\n", e->rule, e->pid, e->start_ns);
+	fclose(f);
+}
+
+static void read_meta(const struct catalog *c, struct catalog_entry *e)
+{
+	char path[PATH_MAX], line[256];
+	FILE *f;
+
+	file_of(c, e->id, ".meta", path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "rule=", 5))
+			snprintf(e->rule, sizeof(e->rule), "%.*s", (int)sizeof(e->rule) - 1,
+				 line + 5);
+		else if (!strncmp(line, "pid=", 4))
+			e->pid = atoi(line + 4);
+		else if (!strncmp(line, "start_ns=", 9))
+			e->start_ns = strtoll(line + 9, NULL, 10);
+	}
+	fclose(f);
+}
+
+/* What the file says; no lock held (a reader may take a while on a big recording). */
+static void read_stats(const char *path, struct catalog_stats *out)
+{
+	struct store_reader *r;
+	struct an_summary s = { 0 };
+	char err[512];
+
+	memset(out, 0, sizeof(*out));
+	if (access(path, F_OK) || store_reader_open(path, &r, err, sizeof(err)))
+		return;
+	if (!an_summary(r, &s)) {
+		out->valid = 1;
+		snprintf(out->command, sizeof(out->command), "%s", s.command ? s.command : "");
+		snprintf(out->end_reason, sizeof(out->end_reason), "%s",
+			 s.end_reason ? s.end_reason : "");
+		out->sample_bytes = s.sample_bytes;
+		out->duration_ns = s.duration_ns;
+		out->allocs = s.allocs;
+		out->frees = s.frees;
+		out->live_blocks = s.live_blocks;
+		out->live_bytes = s.live_bytes;
+		out->errors = s.double_frees + s.invalid_frees;
+		out->nprocs = (int64_t)s.nprocs;
+		snprintf(out->stack, sizeof(out->stack), "%s", s.stacks.mode ? s.stacks.mode : "");
+	}
+	an_summary_free(&s);
+	store_reader_close(r);
+}
+
+static enum catalog_state ended_state(const struct catalog_stats *s)
+{
+	return s->valid && strcmp(s->end_reason, "cut_short") ? CAT_ENDED : CAT_CUT_SHORT;
+}
+
+static void scan_dir(struct catalog *c)
+{
+	DIR *d = opendir(c->dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char id[CATALOG_ID_MAX], path[PATH_MAX];
+		struct rec *r;
+
+		if (n < 4 || n - 3 >= CATALOG_ID_MAX || strcmp(de->d_name + n - 3, ".db"))
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(n - 3), de->d_name);
+		if (!id_ok(id) || !(r = add(c, id)))
+			continue;
+		read_meta(c, &r->e);
+		file_of(c, id, ".db", path, sizeof(path));
+		read_stats(path, &r->e.stats);
+		r->e.state = ended_state(&r->e.stats);
+		r->ended_reported = 1;
+		if (!r->e.start_ns) {
+			struct stat st;
+
+			if (!stat(path, &st))
+				r->e.start_ns = (int64_t)st.st_mtim.tv_sec * 1000000000;
+		}
+	}
+	closedir(d);
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	if (x->e.start_ns != y->e.start_ns)
+		return x->e.start_ns < y->e.start_ns ? -1 : 1;
+	return strcmp(x->e.id, y->e.id);
+}
+
+static int mkdir_private(const char *path)
+{
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int catalog_open(const struct catalog_opts *o, struct catalog **out, char *err, size_t errlen)
+{
+	struct catalog *c = calloc(1, sizeof(*c));
+	int e;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	if (strlen(o->data_dir) + 12 >= sizeof(c->dir)) {
+		snprintf(err, errlen, "data directory path too long");
+		free(c);
+		return -ENAMETOOLONG;
+	}
+	snprintf(c->dir, sizeof(c->dir), "%s/recordings", o->data_dir);
+	snprintf(c->self_exe, sizeof(c->self_exe), "%s", o->self_exe);
+	c->running_max = o->running_max > 0 ? o->running_max : CATALOG_RUNNING_MAX;
+	c->quota_bytes = o->quota_bytes;
+	e = mkdir_private(o->data_dir);
+	if (!e)
+		e = mkdir_private(c->dir);
+	if (e) {
+		snprintf(err, errlen, "cannot create %s: %s", c->dir, strerror(-e));
+		catalog_close(c);
+		return e;
+	}
+	scan_dir(c);
+	qsort(c->recs, (size_t)c->n, sizeof(c->recs[0]), by_start);
+	*out = c;
+	return 0;
+}
+
+void catalog_close(struct catalog *c)
+{
+	if (!c)
+		return;
+	catalog_stop_all(c, DELETE_WAIT_MS);
+	pthread_mutex_destroy(&c->lock);
+	free(c->recs);
+	free(c);
+}
+
+static void new_id(const struct catalog *c, char id[CATALOG_ID_MAX])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[20];
+	unsigned short rnd = 0;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	do {
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd++;
+		snprintf(id, CATALOG_ID_MAX, "%s-%04x", stamp, rnd);
+	} while (find((struct catalog *)c, id));
+}
+
+static int count_running(const struct catalog *c)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->n; i++)
+		n += c->recs[i].e.state == CAT_RUNNING;
+	return n;
+}
+
+static int64_t total_size(const struct catalog *c)
+{
+	int64_t sum = 0;
+
+	for (int i = 0; i < c->n; i++)
+		sum += recording_size(c, c->recs[i].e.id);
+	return sum;
+}
+
+static int check_request(const struct catalog_request *r, char *err, size_t errlen)
+{
+	const char *stack = r->stack ? r->stack : "dwarf";
+
+	if (r->pid <= 0 || r->pid == getpid()) {
+		snprintf(err, errlen, "pid %d: not a process heapscope can record", r->pid);
+		return -EINVAL;
+	}
+	if (strcmp(stack, "dwarf") && strcmp(stack, "fp") && strcmp(stack, "caller")) {
+		snprintf(err, errlen, "stack must be dwarf, fp or caller, not '%s'", stack);
+		return -EINVAL;
+	}
+	if (!(r->duration_s >= 0 && r->duration_s <= 1e7) || r->sample_bytes < 0) {
+		snprintf(err, errlen, "duration must be 0..1e7 seconds, sample 0 or more bytes");
+		return -EINVAL;
+	}
+	if (kill(r->pid, 0) && errno == ESRCH) {
+		snprintf(err, errlen, "no process %d", r->pid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+/* Refused under the lock: a recorder of the same pid, the limits. */
+static int check_limits(const struct catalog *c, const struct catalog_request *r, char *err,
+			size_t errlen)
+{
+	for (int i = 0; i < c->n; i++) {
+		const struct catalog_entry *e = &c->recs[i].e;
+
+		if (e->state == CAT_RUNNING && e->child == r->pid) {
+			snprintf(err, errlen, "pid %d is one of heapscope's recorders", r->pid);
+			return -EINVAL;
+		}
+		if (e->state == CAT_RUNNING && e->pid == r->pid) {
+			snprintf(err, errlen, "pid %d is already being recorded (%s)", r->pid,
+				 e->id);
+			return -EBUSY;
+		}
+	}
+	if (count_running(c) >= c->running_max) {
+		snprintf(err, errlen, "%d recordings run already: the limit (running_max)",
+			 c->running_max);
+		return -EBUSY;
+	}
+	if (c->quota_bytes && total_size(c) >= c->quota_bytes) {
+		snprintf(err, errlen, "the data directory's quota (%" PRId64 " bytes) is used up: "
+			 "delete recordings first", c->quota_bytes);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+static int spawn_recorder(const struct catalog *c, const char *id,
+			  const struct catalog_request *r, pid_t *child)
+{
+	char db[PATH_MAX], log[PATH_MAX], pid[16], dur[32], sample[32];
+	char *argv[16];
+	int a = 0, e;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+
+	file_of(c, id, ".db", db, sizeof(db));
+	file_of(c, id, ".log", log, sizeof(log));
+	snprintf(pid, sizeof(pid), "%d", r->pid);
+	snprintf(dur, sizeof(dur), "%g", r->duration_s);
+	snprintf(sample, sizeof(sample), "%" PRId64, r->sample_bytes);
+	argv[a++] = (char *)c->self_exe;
+	argv[a++] = "record";
+	argv[a++] = "-p";
+	argv[a++] = pid;
+	argv[a++] = "-o";
+	argv[a++] = db;
+	argv[a++] = "--stack";
+	argv[a++] = (char *)(r->stack ? r->stack : "dwarf");
+	if (r->duration_s > 0) {
+		argv[a++] = "--duration";
+		argv[a++] = dur;
+	}
+	if (r->sample_bytes > 0) {
+		argv[a++] = "--sample";
+		argv[a++] = sample;
+	}
+	argv[a] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigfillset(&dfl);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	/* Its own process group: a Ctrl-C at the daemon's terminal is the daemon's to handle. */
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					      POSIX_SPAWN_SETPGROUP);
+	e = -posix_spawn(child, c->self_exe, &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return e;
+}
+
+/* Under the lock: has the recorder of r exited? Then it is no longer running. */
+static int reap_one(struct catalog *c, struct rec *r)
+{
+	char path[PATH_MAX];
+	int status;
+
+	if (r->e.state != CAT_RUNNING || waitpid(r->e.child, &status, WNOHANG) != r->e.child)
+		return 0;
+	r->e.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	r->e.child = 0;
+	file_of(c, r->e.id, ".db", path, sizeof(path));
+	read_stats(path, &r->e.stats);
+	r->e.state = ended_state(&r->e.stats);
+	return 1;
+}
+
+/* The recorder's last line of output: why it stopped before attaching. */
+static void last_log_line(const struct catalog *c, const char *id, char *out, size_t len)
+{
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+
+	snprintf(out, len, "the recorder exited before attaching");
+	file_of(c, id, ".log", path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0])
+			snprintf(out, len, "%s",
+				 strncmp(line, "heapscope: ", 11) ? line : line + 11);
+	}
+	fclose(f);
+}
+
+/* The recorder says "heapscope: recording pid N ..." once its probes are attached. */
+static int log_says_attached(const struct catalog *c, const char *id)
+{
+	char path[PATH_MAX], line[1024];
+	int found = 0;
+	FILE *f;
+
+	file_of(c, id, ".log", path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "heapscope: recording pid ", 25);
+	fclose(f);
+	return found;
+}
+
+static void remove_files(const struct catalog *c, const char *id)
+{
+	static const char *const exts[] = { ".db", ".db-wal", ".db-shm", ".log", ".meta",
+					    ".db.tmp" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		file_of(c, id, exts[i], path, sizeof(path));
+		unlink(path);
+	}
+}
+
+/* 0 once attached; the recorder's error (and no trace of it) if it exited first. */
+static int wait_attached(struct catalog *c, const char *id, char *err, size_t errlen)
+{
+	for (int waited = 0; waited < ATTACH_WAIT_MS; waited += POLL_MS) {
+		struct rec *r;
+		int running;
+
+		if (log_says_attached(c, id))
+			return 0;
+		pthread_mutex_lock(&c->lock);
+		r = find(c, id);
+		if (r)
+			reap_one(c, r);
+		running = r && r->e.state == CAT_RUNNING;
+		if (r && !running) {
+			last_log_line(c, id, err, errlen);
+			remove_files(c, id);
+			drop(c, r);
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (!running)
+			return r ? -ECHILD : -ENOENT;
+		sleep_ms(POLL_MS);
+	}
+	return 0; /* still attaching: it shows as running, and says later what became of it */
+}
+
+int catalog_start(struct catalog *c, const struct catalog_request *rq, char id[CATALOG_ID_MAX],
+		  char *err, size_t errlen)
+{
+	struct rec *r;
+	pid_t child;
+	int e = check_request(rq, err, errlen);
+
+	if (e)
+		return e;
+	pthread_mutex_lock(&c->lock);
+	e = check_limits(c, rq, err, errlen);
+	if (!e) {
+		new_id(c, id);
+		e = spawn_recorder(c, id, rq, &child);
+		if (e)
+			snprintf(err, errlen, "cannot run %s: %s", c->self_exe, strerror(-e));
+	}
+	if (!e && !(r = add(c, id))) {
+		kill(child, SIGKILL);
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+	}
+	if (!e) {
+		r->e.state = CAT_RUNNING;
+		r->e.pid = rq->pid;
+		r->e.child = child;
+		r->e.start_ns = wall_ns();
+		snprintf(r->e.rule, sizeof(r->e.rule), "%s", rq->rule ? rq->rule : "");
+		write_meta(c, &r->e);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return e ? e : wait_attached(c, id, err, errlen);
+}
+
+int catalog_stop(struct catalog *c, const char *id)
+{
+	struct rec *r;
+	int e = 0;
+
+	pthread_mutex_lock(&c->lock);
+	r = find(c, id);
+	if (!r)
+		e = -ENOENT;
+	else if (r->e.state != CAT_RUNNING)
+		e = -EALREADY;
+	else
+		kill(r->e.child, SIGINT);
+	pthread_mutex_unlock(&c->lock);
+	return e;
+}
+
+/* Under no lock: waits for the recorder of id to exit, SIGKILL after timeout_ms. */
+static void wait_stopped(struct catalog *c, const char *id, int timeout_ms)
+{
+	for (int waited = 0;; waited += POLL_MS) {
+		struct rec *r;
+		int running;
+
+		pthread_mutex_lock(&c->lock);
+		r = find(c, id);
+		if (r)
+			reap_one(c, r);
+		running = r && r->e.state == CAT_RUNNING;
+		if (running && waited >= timeout_ms)
+			kill(r->e.child, SIGKILL);
+		pthread_mutex_unlock(&c->lock);
+		if (!running)
+			return;
+		sleep_ms(POLL_MS);
+	}
+}
+
+int catalog_delete(struct catalog *c, const char *id)
+{
+	struct rec *r;
+
+	if (catalog_stop(c, id) == -ENOENT)
+		return -ENOENT;
+	wait_stopped(c, id, DELETE_WAIT_MS);
+	pthread_mutex_lock(&c->lock);
+	r = find(c, id);
+	if (r) {
+		remove_files(c, id);
+		drop(c, r);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r ? 0 : -ENOENT;
+}
+
+int catalog_path(struct catalog *c, const char *id, char *path, size_t len)
+{
+	int found;
+
+	if (!id_ok(id))
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	found = find(c, id) != NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (!found)
+		return -ENOENT;
+	file_of(c, id, ".db", path, len);
+	return 0;
+}
+
+/* A running recording's numbers change: read them again, outside the lock. */
+static void refresh(struct catalog *c, struct catalog_entry *e)
+{
+	char path[PATH_MAX];
+
+	e->size_bytes = recording_size(c, e->id);
+	if (e->state != CAT_RUNNING && e->stats.valid)
+		return;
+	file_of(c, e->id, ".db", path, sizeof(path));
+	read_stats(path, &e->stats);
+}
+
+int catalog_get(struct catalog *c, const char *id, struct catalog_entry *out)
+{
+	struct rec *r;
+
+	if (!id_ok(id))
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	r = find(c, id);
+	if (r)
+		*out = r->e;
+	pthread_mutex_unlock(&c->lock);
+	if (!r)
+		return -ENOENT;
+	refresh(c, out);
+	return 0;
+}
+
+int catalog_snapshot(struct catalog *c, struct catalog_entry **out)
+{
+	struct catalog_entry *list;
+	int n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->n;
+	list = malloc((size_t)(n ? n : 1) * sizeof(*list));
+	for (int i = 0; list && i < n; i++)
+		list[i] = c->recs[i].e;
+	pthread_mutex_unlock(&c->lock);
+	if (!list)
+		return -ENOMEM;
+	*out = list;
+	return n;
+}
+
+int catalog_list(struct catalog *c, struct catalog_entry **out)
+{
+	int n = catalog_snapshot(c, out);
+
+	for (int i = 0; i < n; i++)
+		refresh(c, &(*out)[i]);
+	return n;
+}
+
+void catalog_on_end(struct catalog *c, catalog_end_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&c->lock);
+	c->on_end = fn;
+	c->on_end_ctx = ctx;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* One ended recording not yet reported, copied out; 0 when there is none. */
+static int next_ended(struct catalog *c, struct catalog_entry *e, char *path, size_t len)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < c->n; i++)
+		reap_one(c, &c->recs[i]);
+	for (int i = 0; !found && i < c->n; i++) {
+		struct rec *r = &c->recs[i];
+
+		if (r->e.state == CAT_RUNNING || r->ended_reported)
+			continue;
+		r->ended_reported = 1;
+		*e = r->e;
+		file_of(c, r->e.id, ".db", path, len);
+		found = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}
+
+void catalog_reap(struct catalog *c)
+{
+	struct catalog_entry e;
+	char path[PATH_MAX];
+
+	while (next_ended(c, &e, path, sizeof(path))) {
+		catalog_end_fn fn;
+		void *ctx;
+
+		pthread_mutex_lock(&c->lock);
+		fn = c->on_end;
+		ctx = c->on_end_ctx;
+		pthread_mutex_unlock(&c->lock);
+		if (fn)
+			fn(ctx, &e, path);
+	}
+}
+
+void catalog_stop_all(struct catalog *c, int timeout_ms)
+{
+	int running = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < c->n; i++)
+		if (c->recs[i].e.state == CAT_RUNNING) {
+			kill(c->recs[i].e.child, SIGINT);
+			running++;
+		}
+	pthread_mutex_unlock(&c->lock);
+	for (int waited = 0; running; waited += POLL_MS) {
+		pthread_mutex_lock(&c->lock);
+		running = 0;
+		for (int i = 0; i < c->n; i++) {
+			struct rec *r = &c->recs[i];
+
+			reap_one(c, r);
+			if (r->e.state != CAT_RUNNING)
+				continue;
+			running++;
+			if (waited >= timeout_ms)
+				kill(r->e.child, SIGKILL);
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (running)
+			sleep_ms(POLL_MS);
+	}
+}
