@@ -37,6 +37,8 @@ static void side_text(FILE *out, const char *name, const struct diff_meta *m)
 	} else {
 		report_fmt_ns(m->from_ns, from, sizeof(from));
 		report_fmt_ns(m->to_ns, to, sizeof(to));
+		if (!m->from_ns)
+			snprintf(from, sizeof(from), "the start");
 		fprintf(out, "  %s  %s: window %s to %s of %s", name, m->label, from, to, dur);
 	}
 	fprintf(out, ", %s\n", m->summary.command ? m->summary.command : "?");
