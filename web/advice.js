@@ -37,7 +37,7 @@ export function mount(root, ctx) {
 		id: 'advice',
 		title: 'Advice',
 		text: 'Patterns in the recording where another allocation strategy may pay off; the numbers behind each are shown.',
-		path: '/api/advice',
+		path: 'advice',
 		noun: 'suggestion',
 		empty: 'Nothing to suggest: no pool, arena, batching, realloc-churn or cross-thread pattern stood out.',
 		item: (a) => item(a, ctx),

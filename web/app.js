@@ -1,8 +1,12 @@
-// The dashboard's shell: a hash router (#/view?params), the header with the recording's
-// status, and the 2-second refresh of the current view while the recording is live.
-import { getJson } from './api.js';
+// The dashboard's shell: a hash router, the header with the recording's status, and the
+// 2-second refresh of the current view while the recording is live. Served by `heapscope serve`
+// (one recording: #/VIEW?params; the HTML report too) or by `heapscope daemon`: then a home page
+// of recordings and processes (#/), each recording's views under #/r/ID/VIEW, #/compare and
+// #/trend; which one it is, GET /api/daemon says.
+import { getJson, offline, sendJson, setRecording } from './api.js';
 import { clear, el } from './dom.js';
 import { arr, fmtBytes, fmtCount, fmtDur, fmtWallClock, num, sampling, samplingText, str } from './format.js';
+import { pageHref, recHref } from './routes.js';
 import * as overview from './overview.js';
 import * as sites from './sites.js';
 import * as leaks from './leaks.js';
@@ -10,6 +14,9 @@ import * as lifetimes from './lifetimes.js';
 import * as flame from './flame.js';
 import * as errors from './errors.js';
 import * as advice from './advice.js';
+import * as home from './home.js';
+import * as compare from './compare.js';
+import * as trend from './trend.js';
 
 const VIEWS = [
 	{ id: 'overview', title: 'Overview', mod: overview },
@@ -20,25 +27,50 @@ const VIEWS = [
 	{ id: 'errors', title: 'Errors', mod: errors },
 	{ id: 'advice', title: 'Advice', mod: advice },
 ];
+// The daemon's own pages (no recording chosen).
+const PAGES = {
+	home: { id: 'home', title: 'Recordings', mod: home },
+	compare: { id: 'compare', title: 'Compare', mod: compare },
+	trend: { id: 'trend', title: 'Trend', mod: trend },
+};
 const REFRESH_MS = 2000;
+// How long a recording just started may take to answer its summary.
+const WAIT_FIRST_MS = 15000;
 
 const state = {
+	daemon: null, // /api/daemon's answer when the daemon serves this page, else null
+	rec: null, // the daemon's recording whose views are shown (null: serve's one recording)
 	summary: null,
 	wasLive: false,
-	current: null, // {id, view, root}
+	current: null, // {id, view}
 	timer: 0,
+	gen: 0, // bumped by every route: a load begun for an older route is dropped
 };
 
+// #/VIEW?params (serve); the daemon adds #/ (home), #/r/ID/VIEW?params, #/compare, #/trend.
+// -> {page: 'rec'|'home'|'compare'|'trend', rec, v (a VIEWS entry), params, known}
 function parseHash() {
 	const h = location.hash.replace(/^#\/?/, '');
 	const q = h.indexOf('?');
-	const id = q >= 0 ? h.slice(0, q) : h;
+	let path = q >= 0 ? h.slice(0, q) : h;
 	const params = new URLSearchParams(q >= 0 ? h.slice(q + 1) : '');
-	const v = VIEWS.find((x) => x.id === id);
-	return { v: v || VIEWS[0], params, known: !!v || id === '' };
+	let rec = null;
+	if (state.daemon) {
+		const m = /^r\/([^/]+)(?:\/(.*))?$/.exec(path);
+		if (!m) {
+			const page = PAGES[path || 'home'];
+			return { page: page ? page.id : 'home', params, known: !!page, v: page || PAGES.home };
+		}
+		rec = decodeURIComponent(m[1]);
+		path = m[2] || '';
+	}
+	const v = VIEWS.find((x) => x.id === path);
+	return { page: 'rec', rec, v: v || VIEWS[0], params, known: !!v || path === '' };
 }
 
+// The hash of a view of the recording shown (serve: #/VIEW; the daemon: #/r/ID/VIEW).
 function hashOf(id, params) {
+	if (state.daemon && state.rec !== null) return recHref(state.rec, id, Object.fromEntries(params));
 	const s = params.toString();
 	return '#/' + id + (s ? '?' + s : '');
 }
@@ -53,7 +85,7 @@ function go(patch, opts = {}) {
 		if (v === null || v === undefined || v === '') params.delete(k);
 		else params.set(k, String(v));
 	}
-	const hash = hashOf(id, params);
+	const hash = cur.page === 'rec' ? hashOf(id, params) : pageHref(id, Object.fromEntries(params));
 	if (hash === location.hash) return;
 	if (opts.replace) location.replace(hash);
 	else location.hash = hash;
@@ -64,6 +96,7 @@ function makeCtx(id, root) {
 		root,
 		go,
 		summary: () => state.summary,
+		daemon: () => state.daemon,
 		href: (view, params) => hashOf(view, new URLSearchParams(params || {})),
 		// Marks the view drawn (tests wait for it), and how many times it has been.
 		ready() {
@@ -73,32 +106,171 @@ function makeCtx(id, root) {
 	};
 }
 
-function route() {
-	const { v, params, known } = parseHash();
-	if (!known) {
-		location.replace(hashOf('overview', new URLSearchParams()));
-		return;
-	}
-	for (const a of document.querySelectorAll('#nav a')) {
-		if (a.dataset.view === v.id) a.setAttribute('aria-current', 'page');
-		else a.removeAttribute('aria-current');
-	}
-	document.title = v.title + ' · heapscope' + (state.summary && state.summary.command ? ' — ' + state.summary.command : '');
+// Shows view v (a VIEWS or PAGES entry) in #view: updated in place when already shown.
+function show(v, params) {
 	if (state.current && state.current.id === v.id) {
 		state.current.view.update(params);
 		return;
 	}
-	if (state.current) state.current.view.destroy();
+	unmount();
 	const main = document.getElementById('view');
-	clear(main);
-	delete main.dataset.ready;
-	delete main.dataset.renders;
 	main.dataset.view = v.id;
 	const root = el('div', { class: 'view view-' + v.id });
 	main.appendChild(root);
 	const view = v.mod.mount(root, makeCtx(v.id, main), params);
 	state.current = { id: v.id, view };
 	window.scrollTo(0, 0);
+}
+
+function unmount() {
+	if (state.current) state.current.view.destroy();
+	state.current = null;
+	const main = document.getElementById('view');
+	clear(main);
+	delete main.dataset.ready;
+	delete main.dataset.renders;
+	delete main.dataset.view;
+}
+
+async function route() {
+	const r = parseHash();
+	const gen = ++state.gen;
+	if (!r.known) {
+		location.replace(r.page === 'rec' ? hashOf('overview', new URLSearchParams()) : pageHref('home'));
+		return;
+	}
+	if (r.page !== 'rec') {
+		leaveRecording();
+		renderDaemonHeader(r.v);
+		document.title = r.v.title + ' · heapscope' + (state.daemon.hostname ? ' — ' + state.daemon.hostname : '');
+		show(r.v, r.params);
+		return;
+	}
+	if (state.daemon && r.rec !== state.rec) {
+		leaveRecording();
+		state.rec = r.rec;
+		setRecording(r.rec);
+		renderRecordingChrome();
+		if (!(await openRecording(gen))) return;
+	}
+	for (const a of document.querySelectorAll('#nav a')) {
+		if (a.dataset.view === r.v.id) a.setAttribute('aria-current', 'page');
+		else a.removeAttribute('aria-current');
+	}
+	document.title = r.v.title + ' · heapscope' + (state.summary && state.summary.command ? ' — ' + state.summary.command : '');
+	show(r.v, r.params);
+}
+
+// The daemon: leaves the recording shown (its view, its live loop) for another page.
+function leaveRecording() {
+	if (!state.daemon || state.rec === null) return;
+	unmount();
+	if (state.timer > 0) clearTimeout(state.timer);
+	state.timer = 0;
+	state.rec = null;
+	state.summary = null;
+	state.wasLive = false;
+	setRecording(null);
+}
+
+// The daemon: loads the summary of the recording just chosen (one that was just started may take
+// a moment to answer), then its header and live loop; false when it failed or a newer route won.
+async function openRecording(gen) {
+	const main = document.getElementById('view');
+	const deadline = Date.now() + WAIT_FIRST_MS;
+	const rec = state.rec;
+	for (;;) {
+		try {
+			const s = await getJson('summary');
+			if (gen !== state.gen || rec !== state.rec) return false;
+			state.summary = s;
+			break;
+		} catch (e) {
+			if (gen !== state.gen || rec !== state.rec) return false;
+			if (e.status === 401 || e.status === 404 || Date.now() > deadline) {
+				showFatal(e, e.status === 404 ? `There is no recording ${rec}.` : null);
+				return false;
+			}
+			if (!main.querySelector('#rec-wait')) main.appendChild(el('div', { class: 'note', id: 'rec-wait', text: `Waiting for recording ${rec} to start…` }));
+			await new Promise((res) => setTimeout(res, 400));
+		}
+	}
+	clear(main);
+	state.wasLive = !!state.summary.live;
+	renderHeader(state.summary);
+	if (state.summary.live) state.timer = setTimeout(tick, REFRESH_MS);
+	return true;
+}
+
+// The daemon's pages: the header names the daemon; no recording, so no status and no tabs.
+function renderDaemonHeader(page) {
+	const d = state.daemon;
+	document.getElementById('back').hidden = page.id === 'home';
+	const cmd = document.getElementById('hdr-cmd');
+	cmd.textContent = page.id === 'home' ? 'Recordings and processes' : page.title;
+	cmd.title = '';
+	const meta = clear(document.getElementById('hdr-meta'));
+	const m = (k, v) => {
+		if (v !== null && v !== undefined && v !== '') meta.appendChild(el('span', null, [k + ' ', el('b', { text: String(v) })]));
+	};
+	m('host', str(d.hostname));
+	m('data', str(d.data_dir));
+	m('recordings at once', num(d.running_max) !== null ? String(d.running_max) : '');
+	m('version', str(d.version));
+	for (const id of ['status', 'sampling', 'nav', 'rec-actions']) document.getElementById(id).hidden = true;
+	clear(document.getElementById('banners'));
+}
+
+// The daemon: the recording's chrome (tabs pointing at its views, the way back home).
+function renderRecordingChrome() {
+	document.getElementById('back').hidden = false;
+	document.getElementById('nav').hidden = false;
+	for (const a of document.querySelectorAll('#nav a')) a.setAttribute('href', hashOf(a.dataset.view, new URLSearchParams()));
+	document.getElementById('hdr-cmd').textContent = 'Recording ' + state.rec;
+	clear(document.getElementById('hdr-meta'));
+	clear(document.getElementById('banners'));
+	for (const id of ['status', 'sampling', 'rec-actions']) document.getElementById(id).hidden = true;
+}
+
+// The daemon: Stop (while live) and the downloads, beside the status.
+function renderRecordingActions(s) {
+	const box = document.getElementById('rec-actions');
+	box.hidden = false;
+	const id = state.rec;
+	// Rebuilt only when it changes: an open menu or a focused button survives the refreshes.
+	const sig = id + (s.live ? ':live' : ':ended');
+	if (box.dataset.sig === sig) return;
+	box.dataset.sig = sig;
+	clear(box);
+	if (s.live) {
+		box.appendChild(el('button', {
+			type: 'button', id: 'hdr-stop', class: 'danger', text: 'Stop recording',
+			title: 'End this recording now, with a clean cut: every event before it is kept.',
+			onclick: async (ev) => {
+				const b = ev.currentTarget;
+				b.disabled = true;
+				b.textContent = 'Stopping…';
+				try {
+					await sendJson('POST', `/api/recordings/${encodeURIComponent(id)}/stop`);
+				} catch (e) {
+					b.disabled = false;
+					b.textContent = 'Stop recording';
+					b.title = String(e.message || e);
+					alertBanner('Cannot stop the recording: ' + (e.message || e));
+					return;
+				}
+				if (state.rec === id && state.timer > 0) {
+					clearTimeout(state.timer);
+					tick();
+				}
+			},
+		}));
+	}
+	box.appendChild(home.downloadMenu(id, 'hdr-download'));
+}
+
+function alertBanner(text) {
+	document.getElementById('banners').appendChild(el('div', { class: 'banner', role: 'alert', text }));
 }
 
 function renderHeader(s) {
@@ -147,6 +319,8 @@ function renderHeader(s) {
 	sb.title = smp ? samplingText(smp) : '';
 	sb.hidden = !smp;
 
+	if (state.daemon) renderRecordingActions(s);
+
 	const errs = (num(s.double_frees) || 0) + (num(s.invalid_frees) || 0);
 	const errCount = document.getElementById('nav-errors-count');
 	errCount.textContent = errs ? fmtCount(errs) : '';
@@ -177,28 +351,70 @@ function renderHeader(s) {
 	});
 }
 
-function showFatal(err) {
+// why: a sentence said instead of the error's own message (null: the message).
+function showFatal(err, why) {
 	const main = document.getElementById('view');
 	clear(main);
-	main.appendChild(el('div', { class: 'banner' }, 'Cannot load the recording: ' + (err && err.message ? err.message : String(err))));
+	const msg = err && err.message ? err.message : String(err);
+	const login = err && err.status === 401;
+	main.appendChild(el('div', { class: 'banner', role: 'alert', id: 'fatal' }, login ?
+		'Not logged in (or the daemon restarted): open the dashboard URL the daemon printed, the one with ?token=…' :
+		(state.daemon ? 'Cannot load the recording: ' : 'Cannot load the recording: ') + (why || msg)));
+	if (state.daemon) main.appendChild(el('p', null, el('a', { href: pageHref('home'), text: '← Back to the recordings' })));
 }
 
 // The live loop: every REFRESH_MS while the recording runs, new summary, then the view.
 async function tick() {
 	state.timer = 0;
+	const rec = state.rec;
 	let s;
 	try {
-		s = await getJson('/api/summary');
+		s = await getJson('summary');
 	} catch (e) {
+		if (rec !== state.rec) return;
 		// A blip (the server busy, a restart): keep trying at the same pace.
 		document.getElementById('status').title = String(e.message || e);
 		state.timer = setTimeout(tick, REFRESH_MS);
 		return;
 	}
+	if (rec !== state.rec || !state.summary) return; // left for another recording or page
 	state.summary = s;
 	renderHeader(s);
 	if (state.current) state.current.view.refresh();
 	if (s.live) state.timer = setTimeout(tick, REFRESH_MS);
+}
+
+// Which server this is: serve (and record --serve) answer /api/summary, the daemon /api/daemon
+// (and 404 to the other: the browser logs a 404 as a console error, so the likelier one is
+// asked first: the daemon when the address or this tab's last visit says so).
+async function detect() {
+	if (offline()) return { summary: await getJson('summary') };
+	let daemonFirst = /^#\/(r\/|compare|trend|$)/.test(location.hash);
+	try {
+		daemonFirst = daemonFirst || sessionStorage.getItem('heapscope-mode') === 'daemon';
+	} catch {
+		// no storage (a sandboxed page): no hint
+	}
+	const asDaemon = async () => {
+		const d = await getJson('/api/daemon');
+		if (!d || d.daemon !== true) throw Object.assign(new Error('/api/daemon: not a heapscope daemon'), { status: 404 });
+		return { daemon: d };
+	};
+	const asServe = async () => ({ summary: await getJson('summary') });
+	const [first, second] = daemonFirst ? [asDaemon, asServe] : [asServe, asDaemon];
+	let found;
+	try {
+		found = await first();
+	} catch (e) {
+		if (e.status !== 404) throw e;
+		found = await second();
+	}
+	try {
+		sessionStorage.setItem('heapscope-mode', found.daemon ? 'daemon' : 'serve');
+	} catch {
+		// no storage: no hint next time
+	}
+	return found;
 }
 
 async function start() {
@@ -207,20 +423,30 @@ async function start() {
 		if (v.id === 'errors') a.appendChild(el('span', { class: 'count', id: 'nav-errors-count', hidden: true }));
 		document.getElementById('nav').appendChild(a);
 	}
+	let found;
 	try {
-		state.summary = await getJson('/api/summary');
+		found = await detect();
 	} catch (e) {
 		showFatal(e);
 		return;
 	}
-	state.wasLive = !!state.summary.live;
-	renderHeader(state.summary);
 	window.addEventListener('hashchange', route);
-	route();
-	if (state.summary.live) state.timer = setTimeout(tick, REFRESH_MS);
+	if (found.daemon) {
+		state.daemon = found.daemon;
+		document.body.classList.add('daemon');
+		document.querySelector('header .brand').setAttribute('href', pageHref('home'));
+		clear(document.getElementById('view'));
+		route();
+	} else {
+		state.summary = found.summary;
+		state.wasLive = !!state.summary.live;
+		renderHeader(state.summary);
+		route();
+		if (state.summary.live) state.timer = setTimeout(tick, REFRESH_MS);
+	}
 	document.addEventListener('visibilitychange', () => {
 		// A hidden tab stops polling; coming back refreshes at once.
-		if (document.hidden && state.timer) {
+		if (document.hidden && state.timer > 0) {
 			clearTimeout(state.timer);
 			state.timer = -1;
 		} else if (!document.hidden && state.timer === -1) {

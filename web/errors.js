@@ -36,7 +36,7 @@ export function mount(root, ctx) {
 		id: 'errors',
 		title: 'Errors',
 		text: 'Double and invalid frees seen while recording; glibc usually aborts the program on the first one.',
-		path: '/api/errors',
+		path: 'errors',
 		noun: 'error',
 		empty: sampled ? MISUSE_UNCHECKED : 'No double or invalid frees were seen.',
 		item,

@@ -57,7 +57,7 @@ export function mount(root, ctx, params) {
 		clear(weightBox).appendChild(seg(WEIGHTS, o.weight.value, (w) => ctx.go({ weight: w }), 'Weight'));
 		let tree;
 		try {
-			tree = await getJson('/api/flame', { weight: o.weight.value }, run.signal);
+			tree = await getJson('flame', { weight: o.weight.value }, run.signal);
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;
 			clear(errBox).appendChild(errorNote(e));

@@ -82,6 +82,14 @@ export function fmtOffset(ns) {
 	return m + 'm' + (s ? s + 's' : '');
 }
 
+// A change with its sign, in f's units: +1.5 MiB, −300 B, 0 B.
+export function fmtSigned(v, f) {
+	v = num(v);
+	if (v === null) return DASH;
+	if (v === 0) return f(0);
+	return (v > 0 ? '+' : '−') + f(Math.abs(v));
+}
+
 export function fmtRate(perSec) {
 	perSec = num(perSec);
 	return perSec === null ? DASH : fmtShort(perSec) + '/s';

@@ -73,7 +73,7 @@ export function mount(root, ctx, params) {
 				const l = queue.shift();
 				let d;
 				try {
-					d = await getJson('/api/site', { id: l.site }, run.signal);
+					d = await getJson('site', { id: l.site }, run.signal);
 				} catch {
 					continue;
 				}
@@ -94,7 +94,7 @@ export function mount(root, ctx, params) {
 		clear(groupBox).appendChild(seg(GROUPS, o.group, (g) => ctx.go({ group: g === 'stack' ? null : g, site: null }), 'Group by'));
 		let leaks;
 		try {
-			leaks = arr(await getJson('/api/leaks', { limit: LIMIT, min_age: o.minAge || null, group: o.group === 'stack' ? null : o.group }, run.signal));
+			leaks = arr(await getJson('leaks', { limit: LIMIT, min_age: o.minAge || null, group: o.group === 'stack' ? null : o.group }, run.signal));
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;
 			clear(tableBox).appendChild(errorNote(e));

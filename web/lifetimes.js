@@ -46,13 +46,13 @@ export function mount(root, ctx, params) {
 		let per;
 		try {
 			[all, sizes, top] = await Promise.all([
-				getJson('/api/lifetimes', null, signal),
-				getJson('/api/sizes', null, signal),
-				getJson('/api/sites', { sort: by, order: 'desc', limit: TOP }, signal),
+				getJson('lifetimes', null, signal),
+				getJson('sizes', null, signal),
+				getJson('sites', { sort: by, order: 'desc', limit: TOP }, signal),
 			]);
 			top = arr(top && top.sites).slice(0, TOP);
 			// The HTML report holds no per-site histograms: then one series for all sites.
-			per = await Promise.all(top.map((s) => getJson('/api/lifetimes', { site: s.site }, signal)))
+			per = await Promise.all(top.map((s) => getJson('lifetimes', { site: s.site }, signal)))
 				.catch((e) => { if (e.unavailable) return null; throw e; });
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;

@@ -167,9 +167,9 @@ export function mount(root, ctx, params) {
 		let st;
 		try {
 			[tl, lk, st] = await Promise.all([
-				getJson('/api/timeline', q, run.signal),
-				getJson('/api/leaks', { limit: 5 }, run.signal),
-				getJson('/api/sites', { sort: 'bytes', order: 'desc', limit: 5 }, run.signal),
+				getJson('timeline', q, run.signal),
+				getJson('leaks', { limit: 5 }, run.signal),
+				getJson('sites', { sort: 'bytes', order: 'desc', limit: 5 }, run.signal),
 			]);
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;

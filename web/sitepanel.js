@@ -41,7 +41,7 @@ export function createSitePanel(onClose, summary) {
 		const run = req.begin();
 		let d;
 		try {
-			d = await getJson('/api/site', { id }, run.signal);
+			d = await getJson('site', { id }, run.signal);
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;
 			dropCharts();

@@ -123,7 +123,7 @@ export function mount(root, ctx, params) {
 		clear(groupBox).appendChild(seg(GROUPS, o.group, (g) => ctx.go({ group: g, page: null, site: null }), 'Group by'));
 		let d;
 		try {
-			d = await getJson('/api/sites', {
+			d = await getJson('sites', {
 				group: o.group, sort: o.sort, order: o.order, function: o.fn, file: o.file, limit: PAGE, offset: o.page * PAGE,
 			}, run.signal);
 		} catch (e) {
