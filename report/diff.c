@@ -73,8 +73,15 @@ static void json_meta(struct json *j, const struct diff_meta *m)
 	json_obj_begin(j);
 	json_kv_str(j, "label", m->label);
 	json_kv_str(j, "path", m->path);
-	json_kv_int(j, "from_ns", m->from_ns);
-	json_kv_int(j, "to_ns", m->to_ns);
+	/* null: that end is the recording's own (its start, its end) */
+	if (m->from_open)
+		json_kv_null(j, "from_ns");
+	else
+		json_kv_int(j, "from_ns", m->from_ns);
+	if (m->to_open)
+		json_kv_null(j, "to_ns");
+	else
+		json_kv_int(j, "to_ns", m->to_ns);
 	json_kv_bool(j, "whole", m->whole);
 	json_kv_bool(j, "sampled", m->sample_bytes > 0);
 	json_kv_bool(j, "estimated", m->sample_bytes > 0);

@@ -18,7 +18,8 @@ struct diff_side {
 int diff_render_json(const struct diff_side *a, const struct diff_side *b, char **out,
 		     size_t *len, char *err, size_t errlen);
 /* Live bytes and blocks of the top sites across recordings (oldest first): JSON into *out.
- * 0 or -errno with err. Safe from several threads at once. */
+ * top <= 0: every site that held live bytes; n 0: no windows, no sites. 0 or -errno with err.
+ * Safe from several threads at once. */
 int diff_trend_json(const char *const *db_paths, const char *const *labels, int n, int top,
 		    char **out, size_t *len, char *err, size_t errlen);
 

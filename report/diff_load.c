@@ -103,7 +103,9 @@ static int set_window(const struct diff_side *side, struct diff_meta *m, char *e
 {
 	int64_t end = m->summary.duration_ns;
 
-	m->whole = side->from_ns < 0 && side->to_ns < 0;
+	m->from_open = side->from_ns < 0;
+	m->to_open = side->to_ns < 0;
+	m->whole = m->from_open && m->to_open;
 	m->from_ns = side->from_ns < 0 ? 0 : side->from_ns;
 	m->to_ns = side->to_ns < 0 ? end : side->to_ns;
 	if (side->to_ns >= 0 && side->to_ns <= m->from_ns) {

@@ -59,6 +59,7 @@ int diff_counts_zero(const struct diff_counts *c);
 struct diff_meta {
 	const char *path, *label;
 	int64_t from_ns, to_ns; /* the window actually compared: [0, duration] when whole */
+	int from_open, to_open; /* that end was not given: the recording's start, its end */
 	int whole;
 	int64_t sample_bytes; /* 0 exact; else its counts are estimates */
 	struct an_summary summary;

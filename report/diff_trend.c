@@ -127,11 +127,11 @@ int diff_trend_json(const char *const *db_paths, const char *const *labels, int 
 	int e = 0, loaded = 0;
 
 	*out = NULL;
-	if (n <= 0) {
-		snprintf(err, errlen, "trend: no recordings given");
+	if (n < 0) {
+		snprintf(err, errlen, "trend: a negative number of recordings");
 		return -EINVAL;
 	}
-	m = calloc((size_t)n, sizeof(*m));
+	m = calloc(n ? (size_t)n : 1, sizeof(*m)); /* none (a rule without windows yet): empty */
 	if (!m)
 		return -ENOMEM;
 	for (; loaded < n && !e; loaded++) {

@@ -208,8 +208,11 @@ static void test_entry_point_errors(void **state)
 	assert_int_equal(diff_render_json(&a, &b, &out, &len, err, sizeof(err)), -ENOENT);
 	assert_null(out);
 	assert_non_null(strstr(err, "cannot read /nonexistent/a.db"));
-	assert_int_equal(diff_trend_json(paths, NULL, 0, 5, &out, &len, err, sizeof(err)),
+	assert_int_equal(diff_trend_json(paths, NULL, -1, 5, &out, &len, err, sizeof(err)),
 			 -EINVAL);
+	assert_int_equal(diff_trend_json(paths, NULL, 0, 5, &out, &len, err, sizeof(err)), 0);
+	assert_string_equal(out, "{\"windows\":[],\"sites\":[]}");
+	free(out);
 	assert_int_equal(diff_trend_json(paths, NULL, 1, 5, &out, &len, err, sizeof(err)),
 			 -ENOENT);
 }
