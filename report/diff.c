@@ -159,8 +159,8 @@ static int json_to_buffer(struct json *j, char **out, size_t *len)
 	return e;
 }
 
-int diff_render_json(const struct diff_side *a, const struct diff_side *b, char **out,
-		     size_t *len, char *err, size_t errlen)
+int diff_render_json(const struct diff_side *a, const struct diff_side *b, char **out, size_t *len,
+		     char *err, size_t errlen)
 {
 	struct diff_result r;
 	struct json *j;
@@ -294,9 +294,10 @@ static int take_paths(int argc, char **argv, struct diff_opts *o)
 	int npaths = argc - optind;
 
 	if (npaths < 1 || npaths > 2) {
-		fprintf(stderr, npaths ? "heapscope: diff compares two recordings, not %d\n" :
-					 "heapscope: diff needs A.db and B.db (or one recording"
-					 " and two windows)\n",
+		fprintf(stderr,
+			npaths ? "heapscope: diff compares two recordings, not %d\n" :
+				 "heapscope: diff needs A.db and B.db (or one recording"
+				 " and two windows)\n",
 			npaths);
 		return -EINVAL;
 	}
@@ -461,8 +462,8 @@ static int trend_main(const struct diff_opts *o)
 	}
 	e = write_output(o->output, &(struct output){ .text = json, .len = len });
 	if (e)
-		fprintf(stderr, "heapscope: cannot write %s: %s\n", o->output ? o->output : "the trend",
-			strerror(-e));
+		fprintf(stderr, "heapscope: cannot write %s: %s\n",
+			o->output ? o->output : "the trend", strerror(-e));
 	free(json);
 	return e ? 1 : 0;
 }
@@ -488,8 +489,8 @@ int diff_main(int argc, char **argv)
 	/* pprof has its comment; text, JSON and CSV say it in their own output. */
 	e = write_output(o.output, &(struct output){ .o = &o, .r = &r });
 	if (e)
-		fprintf(stderr, "heapscope: cannot write %s: %s\n", o.output ? o.output : "the diff",
-			strerror(-e));
+		fprintf(stderr, "heapscope: cannot write %s: %s\n",
+			o.output ? o.output : "the diff", strerror(-e));
 	diff_result_free(&r);
 	return e ? 1 : 0;
 }

@@ -98,8 +98,7 @@ static void sum_totals(const struct diff_table *t, int idx, struct diff_counts *
 }
 
 /* The window made explicit: open ends become the recording's start and end. */
-static int set_window(const struct diff_side *side, struct diff_meta *m, char *err,
-		      size_t errlen)
+static int set_window(const struct diff_side *side, struct diff_meta *m, char *err, size_t errlen)
 {
 	int64_t end = m->summary.duration_ns;
 
@@ -118,8 +117,8 @@ static int set_window(const struct diff_side *side, struct diff_meta *m, char *e
 	return 0;
 }
 
-int diff_load_side(const struct diff_side *side, int idx, struct diff_table *t,
-		   struct diff_meta *m, char *err, size_t errlen)
+int diff_load_side(const struct diff_side *side, int idx, struct diff_table *t, struct diff_meta *m,
+		   char *err, size_t errlen)
 {
 	struct store_reader *r;
 	int e;

@@ -69,8 +69,8 @@ struct diff_meta {
 /* Opens side's recording, adds each of its stacks' counts to t as side idx and describes it
  * in *m (freed with diff_meta_free). 0 or -errno with a one-line reason in err: -ENOENT,
  * -ENOTSUP, -EPROTO (the reader's open errors), -EINVAL (an empty window), -EIO. */
-int diff_load_side(const struct diff_side *side, int idx, struct diff_table *t,
-		   struct diff_meta *m, char *err, size_t errlen);
+int diff_load_side(const struct diff_side *side, int idx, struct diff_table *t, struct diff_meta *m,
+		   char *err, size_t errlen);
 void diff_meta_free(struct diff_meta *m);
 
 /* The comparison of sides 0 (a) and 1 (b) of a folded, growth-sorted table. */

@@ -129,8 +129,8 @@ int diff_text(FILE *out, const struct diff_result *r, size_t limit)
 	fprintf(out,
 		"\n== Sites by growth%s: %zu of %zu (B - A: live bytes, then bytes; --limit N)\n",
 		est, n, r->t.n);
-	fprintf(out, "  %12s %12s %12s %10s %12s  %-6s  %s\n", "live bytes", "live blocks",
-		"bytes", "allocs", "B live bytes", "status", "site");
+	fprintf(out, "  %12s %12s %12s %10s %12s  %-6s  %s\n", "live bytes", "live blocks", "bytes",
+		"allocs", "B live bytes", "status", "site");
 	for (size_t i = 0; i < n; i++)
 		site_row(out, &r->t.v[i]);
 	return ferror(out) ? -EIO : 0;

@@ -101,8 +101,7 @@ static void trend_json(struct json *j, const struct diff_meta *m, const struct d
 	json_obj_end(j);
 }
 
-static int render(const struct diff_meta *m, struct diff_table *t, int top, char **out,
-		  size_t *len)
+static int render(const struct diff_meta *m, struct diff_table *t, int top, char **out, size_t *len)
 {
 	struct json *j = json_new_buffer(0);
 	int e;
@@ -135,7 +134,8 @@ int diff_trend_json(const char *const *db_paths, const char *const *labels, int 
 	if (!m)
 		return -ENOMEM;
 	for (; loaded < n && !e; loaded++) {
-		struct diff_side side = { db_paths[loaded], labels ? labels[loaded] : NULL, -1, -1 };
+		struct diff_side side = { db_paths[loaded], labels ? labels[loaded] : NULL, -1,
+					  -1 };
 
 		e = diff_load_side(&side, loaded, &t, &m[loaded], err, errlen);
 	}

@@ -73,10 +73,11 @@ int diffq_frame_offsets(struct store_reader *r, int64_t site, uint64_t *rel_addr
 
 	for (int i = 0; i < n; i++)
 		rel_addr[i] = 0;
-	err = rd_prepare(r,
-			 "SELECT sf.pos, coalesce(f.rel_addr, 0) FROM stack_frames sf"
-			 " JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ?1 AND sf.pos < ?2",
-			 &st);
+	err = rd_prepare(
+		r,
+		"SELECT sf.pos, coalesce(f.rel_addr, 0) FROM stack_frames sf"
+		" JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ?1 AND sf.pos < ?2",
+		&st);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, site);

@@ -10,8 +10,8 @@ struct store_reader;
 
 /* One stack's counts in a window (a sampled recording's are estimates: sums of weights). */
 struct diffq_site {
-	int64_t site;		       /* stacks.id; 0: the stack was lost */
-	int64_t allocs, bytes;	       /* allocations made in [from_ns, to_ns) */
+	int64_t site;			 /* stacks.id; 0: the stack was lost */
+	int64_t allocs, bytes;		 /* allocations made in [from_ns, to_ns) */
 	int64_t live_blocks, live_bytes; /* allocated before to_ns and not freed before it */
 };
 

@@ -27,7 +27,8 @@ struct fr {
 
 static struct an_stack make_stack(const struct fr *f, int n)
 {
-	struct an_stack s = { .depth = n, .frames = calloc((size_t)n + 1, sizeof(struct an_frame)) };
+	struct an_stack s = { .depth = n,
+			      .frames = calloc((size_t)n + 1, sizeof(struct an_frame)) };
 
 	for (int i = 0; i < n; i++)
 		s.frames[i] = (struct an_frame){ .function = dup_or_null(f[i].fn),
@@ -213,8 +214,7 @@ static void test_entry_point_errors(void **state)
 	assert_int_equal(diff_trend_json(paths, NULL, 0, 5, &out, &len, err, sizeof(err)), 0);
 	assert_string_equal(out, "{\"windows\":[],\"sites\":[]}");
 	free(out);
-	assert_int_equal(diff_trend_json(paths, NULL, 1, 5, &out, &len, err, sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(diff_trend_json(paths, NULL, 1, 5, &out, &len, err, sizeof(err)), -ENOENT);
 }
 
 int main(void)
