@@ -389,7 +389,9 @@ async function tick() {
 // asked first: the daemon when the address or this tab's last visit says so).
 async function detect() {
 	if (offline()) return { summary: await getJson('summary') };
-	let daemonFirst = /^#\/(r\/|compare|trend|$)/.test(location.hash);
+	// The daemon's login (?token=...) redirects to /: a page reached through a redirect is its.
+	const nav = performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
+	let daemonFirst = /^#\/(r\/|compare|trend|$)/.test(location.hash) || !!(nav && nav.redirectCount > 0);
 	try {
 		daemonFirst = daemonFirst || sessionStorage.getItem('heapscope-mode') === 'daemon';
 	} catch {

@@ -3,7 +3,7 @@
 // allocations, live bytes and live blocks from A to B (/api/diff), growth first.
 import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel, seg, stackList } from './dom.js';
-import { arr, fmtBytes, fmtCount, fmtDur, fmtSigned, num, shortLoc, siteName, str, topFrame } from './format.js';
+import { arr, fmtBytes, fmtCount, fmtOffset, fmtSigned, num, shortLoc, siteName, str, topFrame } from './format.js';
 import { pageHref, recHref } from './routes.js';
 
 const PAGE = 200;
@@ -27,11 +27,12 @@ function opts(p) {
 	return o;
 }
 
-// "#12 churn (0 s … 5 s)": one side's name.
+// "ID churn (+0 … +5s)": one side's name, its window when not the whole recording.
 function sideLabel(side, id) {
-	if (!side) return '#' + id;
-	const w = num(side.from_ns) !== null || num(side.to_ns) !== null ? ` (${fmtDur(num(side.from_ns) || 0)} … ${num(side.to_ns) !== null ? fmtDur(side.to_ns) : 'end'})` : '';
-	return (str(side.label) || '#' + id) + w;
+	if (!side) return String(id);
+	const windowed = side.whole === false || (side.whole === undefined && (num(side.from_ns) !== null || num(side.to_ns) !== null));
+	const w = windowed ? ` (+${fmtOffset(num(side.from_ns) || 0)} … ${num(side.to_ns) !== null ? '+' + fmtOffset(side.to_ns) : 'end'})` : '';
+	return (str(side.label) || String(id)) + (side.command ? ' ' + str(side.command) : '') + w;
 }
 
 export function mount(root, ctx, params) {
@@ -81,9 +82,9 @@ export function mount(root, ctx, params) {
 			const want = o[s];
 			clear(p.sel);
 			const ids = list.map((r) => String(r.id));
-			if (want && !ids.includes(want)) p.sel.append(el('option', { value: want, text: '#' + want }));
+			if (want && !ids.includes(want)) p.sel.append(el('option', { value: want, text: want }));
 			for (const r of list) {
-				p.sel.append(el('option', { value: String(r.id), text: `#${r.id} ${str(r.command) || 'pid ' + r.pid}${r.state === 'running' ? ' (live)' : ''}` }));
+				p.sel.append(el('option', { value: String(r.id), text: `${r.id} ${str(r.command) || 'pid ' + r.pid}${r.state === 'running' ? ' (live)' : ''}` }));
 			}
 			p.sel.value = want;
 			p.from.value = o[s + '_from'] === null ? '' : String(o[s + '_from']);
@@ -104,7 +105,7 @@ export function mount(root, ctx, params) {
 		clear(head);
 		const a = d.a || {};
 		const b = d.b || {};
-		const est = a.sampled || b.sampled;
+		const est = a.sampled || b.sampled || a.estimated || b.estimated;
 		const link = (s, id) => el('a', { href: recHref(id, 'overview'), text: sideLabel(s, id) });
 		head.append(el('div', { class: 'compare-sides' }, [
 			el('span', { class: 'side-tag a', text: 'A' }), link(a, o.a),

@@ -25,7 +25,13 @@ export function stateBadge(r) {
 // A sampled recording's numbers are estimates: its badge (null for an exact one).
 function estimated(r) {
 	const b = num(r.sample_bytes);
-	return b > 0 ? el('span', { class: 'badge est', 'data-estimated': '', title: samplingText({ mean_bytes: b }), text: 'estimated' }) : null;
+	if (!(b > 0) && r.estimated !== true) return null;
+	const title = b > 0 ? samplingText({ mean_bytes: b }) : 'Sampled recording: counts and bytes are estimates.';
+	return el('span', { class: 'badge est', 'data-estimated': '', title, text: 'estimated' });
+}
+
+function sampled(r) {
+	return num(r.sample_bytes) > 0 || r.estimated === true;
 }
 
 // downloadMenu(id, domId): a disclosure listing the recording's files (db, pprof, HTML, JSON).
@@ -90,7 +96,7 @@ export function mount(root, ctx) {
 	const recTable = el('table', { id: 'recordings-table' }, [
 		el('thead', null, el('tr', null, [
 			el('th', { class: 'pick' }, el('span', { class: 'sr-only', text: 'Pick to compare' })),
-			th('Recording'), th('State'), th('Target'), th('PIDs'), th('Mode'), th('Started'),
+			th('Recording'), th('State'), th('Target'), th('Mode'), th('Started'),
 			th('Duration', 'num'), th('Size', 'num', 'Size of the recording file'), th('Allocations', 'num'), th('Live bytes', 'num', 'Live now (running) or at the end'),
 			th('Errors', 'num', 'Double and invalid frees'), el('th', null, el('span', { class: 'sr-only', text: 'Actions' })),
 		])),
@@ -172,8 +178,8 @@ export function mount(root, ctx) {
 		const td = (k, cls) => (cells[k] = el('td', { class: cls || null, 'data-key': k }));
 		const tr = el('tr', { 'data-id': id }, [
 			el('td', { class: 'pick' }, cb),
-			el('td', { class: 'id' }, el('a', { href: recHref(id, 'overview'), class: 'open-link', text: '#' + id, title: 'Open recording ' + id })),
-			td('state'), td('command', 'command'), td('pids', 'mono'), td('mode'), td('start', 'muted'),
+			el('td', { class: 'id' }, el('a', { href: recHref(id, 'overview'), class: 'open-link', text: id, title: 'Open recording ' + id })),
+			td('state'), td('command', 'command'), td('mode'), td('start', 'muted'),
 			td('duration', 'num'), td('size', 'num'), td('allocs', 'num'), td('live_bytes', 'num'), td('errors', 'num'),
 			td('actions', 'actions'),
 		]);
@@ -199,10 +205,15 @@ export function mount(root, ctx) {
 				el('button', { type: 'button', 'data-action': 'delete', text: 'Delete', title: 'Delete the recording and its file', onclick: () => remove(r) }),
 			);
 		}
-		const cmd = str(r.command) || (num(r.pid) !== null ? 'pid ' + r.pid : '');
-		set(c.command, cmd, null, cmd);
 		const pids = arr(r.pids).length ? arr(r.pids) : num(r.pid) !== null ? [r.pid] : [];
-		set(c.pids, pids.join(', '));
+		const cmd = str(r.command) || (pids.length ? 'pid ' + pids.join(', ') : '');
+		const pidText = pids.length ? (pids.length === 1 ? 'pid ' : 'pids ') + pids.join(', ') : '';
+		const sigT = cmd + '|' + pidText;
+		if (c.command.dataset.sig !== sigT) {
+			c.command.dataset.sig = sigT;
+			clear(c.command).append(el('span', { class: 'cmdline', text: cmd }), pidText ? el('span', { class: 'pids', 'data-pids': pids.join(','), text: pidText }) : null);
+			c.command.title = cmd + (pidText ? ' (' + pidText + ')' : '');
+		}
 		const mode = str(r.mode) + (r.rule ? ' · rule ' + r.rule : '') + (r.stack ? ' · ' + r.stack : '');
 		set(c.mode, mode);
 		set(c.start, fmtWallClock(num(r.start_ns)));
@@ -210,9 +221,9 @@ export function mount(root, ctx) {
 		set(c.size, fmtBytes(r.size_bytes), r.size_bytes);
 		set(c.allocs, fmtCount(r.allocs), r.allocs, num(r.frees) !== null ? `${fmtCount(r.frees)} frees` : '');
 		set(c.live_bytes, fmtBytes(r.live_bytes), r.live_bytes, num(r.live_blocks) !== null ? `${fmtCount(r.live_blocks)} live blocks` : '');
-		if (num(r.sample_bytes) > 0) set(c.errors, 'n/a', null, 'Not checked in sampled mode: only sampled blocks are tracked.');
+		if (sampled(r)) set(c.errors, 'n/a', null, 'Not checked in sampled mode: only sampled blocks are tracked.');
 		else set(c.errors, fmtCount(r.errors), r.errors, '');
-		c.errors.classList.toggle('bad', num(r.errors) > 0 && !(num(r.sample_bytes) > 0));
+		c.errors.classList.toggle('bad', num(r.errors) > 0 && !sampled(r));
 		const cb = tr.querySelector('input.pick');
 		cb.checked = picked.includes(id);
 	}
@@ -293,15 +304,16 @@ export function mount(root, ctx) {
 		set(c.command, str(p.command) || '[' + p.pid + ']', null, str(p.command));
 		set(c.rss, fmtBytes(p.rss_bytes), p.rss_bytes);
 		set(c.allocator, p.allocator ? basename(p.allocator) : '–', null, p.allocator ? str(p.allocator) : 'No allocator heapscope can probe was found');
-		const sig = `${p.recording}|${p.allocator}`;
+		const sig = `${p.recording}|${p.allocator}|${p.heapscope}`;
 		if (tr._sig === sig) return;
 		tr._sig = sig;
 		const rec = p.recording === null || p.recording === undefined ? null : String(p.recording);
 		tr.dataset.recording = rec || '';
-		clear(c.recording).append(rec ? el('a', { href: recHref(rec, 'overview'), class: 'badge live', title: 'Being recorded: open the recording', text: 'recording #' + rec }) : '');
+		clear(c.recording).append(rec ? el('a', { href: recHref(rec, 'overview'), class: 'badge live', title: 'Being recorded: open recording ' + rec, text: 'recording' }) :
+			p.heapscope ? el('span', { class: 'badge', title: 'heapscope itself: it is not recorded', text: 'heapscope' }) : '');
 		clear(c.actions).append(el('button', {
 			type: 'button', 'data-action': 'record', class: 'primary', text: 'Record…',
-			disabled: !!rec, title: rec ? 'Already being recorded' : `Record pid ${p.pid}`,
+			disabled: !!rec || !!p.heapscope, title: rec ? 'Already being recorded' : p.heapscope ? 'heapscope does not record itself' : `Record pid ${p.pid}`,
 			onclick: () => recordDlg.open(p),
 		}));
 	}
