@@ -261,7 +261,7 @@ static int call(const struct ctl_opts *o, const char *method, const char *path, 
 		return 0;
 	if (json_member(resp->body, "error", said, sizeof(said)))
 		snprintf(said, sizeof(said), "HTTP %ld from %s", resp->status, url);
-	fprintf(stderr, "heapscope: %s\n", said);
+	fprintf(stderr, "heapscope: ctl %s: %s\n", o->command, said);
 	http_response_free(resp);
 	return -1;
 }

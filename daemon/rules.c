@@ -94,10 +94,11 @@ void rules_stop(struct rules *r)
 	free(r);
 }
 
-/* /proc/PID/stat's comm (between the first '(' and the last ')': it may hold both) and ppid. */
+/* /proc/PID/stat's comm (between the first '(' and the last ')': it may hold both) and ppid;
+ * -ESRCH for a zombie. */
 static int read_stat(int pid, struct proc_seen *p)
 {
-	char path[64], buf[512], *open, *close;
+	char path[64], buf[512], *open, *close, state;
 	FILE *f;
 	size_t n;
 
@@ -110,8 +111,10 @@ static int read_stat(int pid, struct proc_seen *p)
 	buf[n] = '\0';
 	open = strchr(buf, '(');
 	close = strrchr(buf, ')');
-	if (!open || !close || close < open || sscanf(close + 1, " %*c %d", &p->ppid) != 1)
+	if (!open || !close || close < open || sscanf(close + 1, " %c %d", &state, &p->ppid) != 2)
 		return -EINVAL;
+	if (state == 'Z' || state == 'X')
+		return -ESRCH; /* exited, not yet reaped by its parent: nothing to attach to */
 	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)(close - open - 1), open + 1);
 	return 0;
 }
