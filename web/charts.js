@@ -57,7 +57,7 @@ function make(box, opts, data) {
 	};
 }
 
-// timeChart(box, {xs, series: [{label, values, scale: 'y'|'rate', color, fill, fmt}],
+// timeChart(box, {xs, series: [{label, values, scale: 'y'|'rate', color, fill, dash, fmt}],
 //   height, onZoom(fromNs, toNs), onReset()}): a time series over ns offsets.
 // Drag to select a range calls onZoom (the caller refetches); double-click calls onReset.
 export function timeChart(box, cfg) {
@@ -90,6 +90,7 @@ export function timeChart(box, cfg) {
 				scale: s.scale,
 				stroke: s.color,
 				width: s.width || 1.5,
+				dash: s.dash,
 				fill: s.fill ? alpha(s.color, 0.14) : undefined,
 				points: { show: false },
 				value: (u, v) => (v === null ? '–' : s.fmt(v)),

@@ -3,7 +3,7 @@
 // so a site that keeps growing from one window to the next stands out. Reloaded every 10 s.
 import { getJson, requests } from './api.js';
 import { INCRS, PALETTE, sparkline, timeChart } from './charts.js';
-import { clear, el, errorNote, note, panel, seg } from './dom.js';
+import { clear, cssVar, el, errorNote, note, panel, seg } from './dom.js';
 import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtSigned, fmtWallClock, num, shortLoc, siteName, str, topFrame } from './format.js';
 import { pageHref } from './routes.js';
 
@@ -34,12 +34,13 @@ export function mount(root, ctx, params) {
 	topSel.addEventListener('change', () => ctx.go({ top: topSel.value === '10' ? null : topSel.value }));
 	const valueBox = el('span');
 	const sub = el('span', { class: 'muted', id: 'trend-windows' });
+	const estBox = el('span');
 	const chartBox = el('div', { class: 'chart', id: 'trend-chart' });
 	const tableBox = el('div', { class: 'tablewrap', id: 'trend-table' });
 	root.append(
 		panel('Trend', 'Each point is one window of the rule\'s continuous recording: the site\'s live bytes at the window\'s end. A line that keeps rising is memory that keeps growing.',
 			el('div', null, [
-				el('div', { class: 'controls' }, [el('span', { text: 'Rule' }), ruleSel, topSel, valueBox, el('span', { class: 'spacer' }), sub, el('a', { href: pageHref('home'), text: '← Recordings' })]),
+				el('div', { class: 'controls' }, [el('span', { text: 'Rule' }), ruleSel, topSel, valueBox, el('span', { class: 'spacer' }), estBox, sub, el('a', { href: pageHref('home'), text: '← Recordings' })]),
 				chartBox,
 			]), { id: 'trend-panel' }),
 		panel('Sites', 'The same sites: first and last window, and the change between them.', tableBox, { id: 'trend-sites' }),
@@ -71,23 +72,35 @@ export function mount(root, ctx, params) {
 		chart = null;
 		clear(chartBox);
 		clear(tableBox);
-		if (!windows.length || !sites.length) {
-			chartBox.append(note(windows.length ? 'No live blocks in any window.' : 'This rule has no finished window yet.'));
+		clear(estBox);
+		// A sampled rule's windows hold estimates.
+		if (windows.some((w) => w.estimated === true)) estBox.append(el('span', { class: 'badge est', 'data-estimated': '', title: 'The rule records sampled: every number is an estimate.', text: 'Sampled · estimates' }));
+		if (!windows.length) {
+			chartBox.append(note('This rule has no finished window yet.'));
+			tableBox.append(note('No window yet.'));
 			ctx.ready();
 			return;
 		}
 		// x: each window's start, from the first one's (ns); the window index when unknown.
 		const t0 = num(windows[0].start_ns);
 		const xs = windows.map((w, i) => (t0 !== null && num(w.start_ns) !== null ? w.start_ns - t0 : i * 1e9));
-		chart = timeChart(chartBox, {
-			xs,
-			height: 300,
-			series: sites.map((s, i) => ({
-				label: str(s.function) || siteName(s),
-				values: arr(s[k]).map((v) => num(v)),
-				scale: 'y', color: PALETTE[i % PALETTE.length], width: 2, fmt: o.value.fmt, axisFmt: o.value.axis, incrs: o.value.incrs,
-			})),
-		});
+		// The whole process's total per window (dashed), when the windows carry it, then the sites.
+		const series = [];
+		if (windows.every((w) => num(w[k]) !== null)) {
+			series.push({ label: 'all sites', values: windows.map((w) => num(w[k])), scale: 'y', color: cssVar('--muted'), width: 1.5, dash: [5, 4], fmt: o.value.fmt, axisFmt: o.value.axis, incrs: o.value.incrs });
+		}
+		sites.forEach((s, i) => series.push({
+			label: str(s.function) || siteName(s),
+			values: arr(s[k]).map((v) => num(v)),
+			scale: 'y', color: PALETTE[i % PALETTE.length], width: 2, fmt: o.value.fmt, axisFmt: o.value.axis, incrs: o.value.incrs,
+		}));
+		if (series.length) chart = timeChart(chartBox, { xs, height: 300, series });
+		else chartBox.append(note('No live blocks at the end of any window.'));
+		if (!sites.length) {
+			tableBox.append(note('No site had live blocks at the end of a window.'));
+			ctx.ready();
+			return;
+		}
 		tableBox.append(el('table', { id: 'trend-sites-table' }, [
 			el('thead', null, el('tr', null, [el('th', { class: 'num', text: '#' }), el('th', { text: 'Function' }), el('th', { text: 'Location' }),
 				el('th', { text: 'Across windows' }), el('th', { class: 'num', text: 'First' }), el('th', { class: 'num', text: 'Last' }), el('th', { class: 'num', text: 'Change' })])),

@@ -34,6 +34,7 @@ cat >"$T/heapscope.conf" <<CONF
 [rule hstrend]
 comm = hstrend
 window = 2
+sample = 0
 keep = 0
 CONF
 mkdir -p "$T/data"
