@@ -157,6 +157,20 @@ static int rule_matches(const struct config_rule *rule, const struct proc_seen *
 	return !rule->cgroup[0] || (p->cgroup[0] && cgroup_matches(rule->cgroup, p->cgroup));
 }
 
+/* Two /proc/PID/exe links name one program, also after it was rebuilt or upgraded in place
+ * (the running one reads "PATH (deleted)"). */
+static int same_exe(const char *a, const char *b)
+{
+	static const char deleted[] = " (deleted)";
+	size_t la = strlen(a), lb = strlen(b), ld = sizeof(deleted) - 1;
+
+	if (la > ld && !strcmp(a + la - ld, deleted))
+		la -= ld;
+	if (lb > ld && !strcmp(b + lb - ld, deleted))
+		lb -= ld;
+	return la == lb && !strncmp(a, b, la);
+}
+
 /* The daemon, its recorders (its children) and any other heapscope are never recorded. */
 static int is_heapscope(const struct rules *r, const struct proc_seen *p)
 {
@@ -170,7 +184,7 @@ static int is_heapscope(const struct rules *r, const struct proc_seen *p)
 	if (n <= 0)
 		return 0;
 	exe[n] = '\0';
-	return r->self_exe[0] && !strcmp(exe, r->self_exe);
+	return r->self_exe[0] && same_exe(exe, r->self_exe);
 }
 
 /* Any running recording of pid (by any rule or by hand), or a recorder that is pid. */
