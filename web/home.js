@@ -3,7 +3,7 @@
 // stack mode and sampling rate), refreshed every 2 s. Rows are kept across refreshes, so a
 // focused button, a checked box or an open menu survives them.
 import { getJson, requests, sendJson } from './api.js';
-import { clear, el, errorNote, note, panel } from './dom.js';
+import { append, clear, el, errorNote, note, panel } from './dom.js';
 import { arr, basename, fmtBytes, fmtCount, fmtDur, fmtWallClock, num, samplingText, str } from './format.js';
 import { DOWNLOADS, downloadHref, pageHref, recHref } from './routes.js';
 
@@ -75,6 +75,14 @@ function set(td, text, value, title) {
 	if (title !== undefined && td.title !== (title || '')) td.title = title || '';
 }
 
+// "2026-12-06 16:15:21 UTC" -> "16:15:21" today, else "12-06 16:15" (the full one is the title).
+function shortWhen(when) {
+	const m = /^(\d{4})-(\d\d-\d\d) (\d\d:\d\d)(:\d\d)/.exec(when);
+	if (!m) return when;
+	const today = new Date().toISOString().slice(0, 10);
+	return today === `${m[1]}-${m[2]}` ? m[3] + m[4] : `${m[2]} ${m[3]}`;
+}
+
 function th(text, cls, title) {
 	return el('th', { class: cls || null, scope: 'col', title: title || null, text });
 }
@@ -96,7 +104,7 @@ export function mount(root, ctx) {
 	const recTable = el('table', { id: 'recordings-table' }, [
 		el('thead', null, el('tr', null, [
 			el('th', { class: 'pick' }, el('span', { class: 'sr-only', text: 'Pick to compare' })),
-			th('Recording'), th('State'), th('Target'), th('Mode'), th('Started'),
+			th('Recording'), th('State'), th('Target'), th('Mode'), th('Started', null, 'UTC'),
 			th('Duration', 'num'), th('Size', 'num', 'Size of the recording file'), th('Allocations', 'num'), th('Live bytes', 'num', 'Live now (running) or at the end'),
 			th('Errors', 'num', 'Double and invalid frees'), el('th', null, el('span', { class: 'sr-only', text: 'Actions' })),
 		])),
@@ -179,7 +187,7 @@ export function mount(root, ctx) {
 		const tr = el('tr', { 'data-id': id }, [
 			el('td', { class: 'pick' }, cb),
 			el('td', { class: 'id' }, el('a', { href: recHref(id, 'overview'), class: 'open-link', text: id, title: 'Open recording ' + id })),
-			td('state'), td('command', 'command'), td('mode'), td('start', 'muted'),
+			td('state'), td('command', 'command'), td('mode', 'mode'), td('start', 'muted'),
 			td('duration', 'num'), td('size', 'num'), td('allocs', 'num'), td('live_bytes', 'num'), td('errors', 'num'),
 			td('actions', 'actions'),
 		]);
@@ -197,13 +205,13 @@ export function mount(root, ctx) {
 			tr._sig = sig;
 			clear(c.state).append(stateBadge(r));
 			const est = estimated(r);
-			if (est) c.state.append(' ', est);
-			clear(c.actions).append(
+			if (est) c.state.append(est);
+			clear(c.actions).append(el('span', { class: 'acts' }, [
 				el('a', { class: 'button', href: recHref(id, 'overview'), 'data-action': 'open', text: 'Open' }),
 				r.state === 'running' ? el('button', { type: 'button', class: 'danger', 'data-action': 'stop', text: 'Stop', title: 'End the recording now, with a clean cut', onclick: (e) => stop(id, e.currentTarget) }) : null,
 				downloadMenu(id),
 				el('button', { type: 'button', 'data-action': 'delete', text: 'Delete', title: 'Delete the recording and its file', onclick: () => remove(r) }),
-			);
+			]));
 		}
 		const pids = arr(r.pids).length ? arr(r.pids) : num(r.pid) !== null ? [r.pid] : [];
 		const cmd = str(r.command) || (pids.length ? 'pid ' + pids.join(', ') : '');
@@ -211,12 +219,16 @@ export function mount(root, ctx) {
 		const sigT = cmd + '|' + pidText;
 		if (c.command.dataset.sig !== sigT) {
 			c.command.dataset.sig = sigT;
-			clear(c.command).append(el('span', { class: 'cmdline', text: cmd }), pidText ? el('span', { class: 'pids', 'data-pids': pids.join(','), text: pidText }) : null);
+			append(clear(c.command), [el('span', { class: 'cmdline', text: cmd }), pidText ? el('span', { class: 'pids', 'data-pids': pids.join(','), text: pidText }) : null]);
 			c.command.title = cmd + (pidText ? ' (' + pidText + ')' : '');
 		}
-		const mode = str(r.mode) + (r.rule ? ' · rule ' + r.rule : '') + (r.stack ? ' · ' + r.stack : '');
-		set(c.mode, mode);
-		set(c.start, fmtWallClock(num(r.start_ns)));
+		const mode = str(r.mode) + (r.stack ? ' · ' + r.stack : '');
+		if (c.mode.dataset.sig !== mode + '|' + r.rule) {
+			c.mode.dataset.sig = mode + '|' + r.rule;
+			append(clear(c.mode), [mode, r.rule ? el('span', { class: 'rule-name', text: 'rule ' + r.rule }) : null]);
+		}
+		const when = fmtWallClock(num(r.start_ns));
+		set(c.start, shortWhen(when), null, when);
 		set(c.duration, num(r.duration_s) !== null ? fmtDur(r.duration_s * 1e9) : '–', r.duration_s);
 		set(c.size, fmtBytes(r.size_bytes), r.size_bytes);
 		set(c.allocs, fmtCount(r.allocs), r.allocs, num(r.frees) !== null ? `${fmtCount(r.frees)} frees` : '');
@@ -311,11 +323,11 @@ export function mount(root, ctx) {
 		tr.dataset.recording = rec || '';
 		clear(c.recording).append(rec ? el('a', { href: recHref(rec, 'overview'), class: 'badge live', title: 'Being recorded: open recording ' + rec, text: 'recording' }) :
 			p.heapscope ? el('span', { class: 'badge', title: 'heapscope itself: it is not recorded', text: 'heapscope' }) : '');
-		clear(c.actions).append(el('button', {
+		clear(c.actions).append(el('span', { class: 'acts' }, el('button', {
 			type: 'button', 'data-action': 'record', class: 'primary', text: 'Record…',
 			disabled: !!rec || !!p.heapscope, title: rec ? 'Already being recorded' : p.heapscope ? 'heapscope does not record itself' : `Record pid ${p.pid}`,
 			onclick: () => recordDlg.open(p),
-		}));
+		})));
 	}
 
 	function drawProcesses() {
