@@ -102,3 +102,20 @@ $(BUILD)/web_assets.o: $(BUILD)/web_assets.S
 
 FORCE:
 .PHONY: FORCE
+
+# `make install` (PREFIX=/usr/local, DESTDIR honoured): the binary, and the systemd unit with its
+# ExecStart pointing at it. `make uninstall` removes both.
+PREFIX ?= /usr/local
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+
+install: $(BUILD)/heapscope
+	install -D -m 0755 $(BUILD)/heapscope $(DESTDIR)$(PREFIX)/bin/heapscope
+	@mkdir -p $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|@PREFIX@|$(PREFIX)|g' dist/heapscope.service > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heapscope.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heapscope.service.tmp
+	mv $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heapscope.service.tmp $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heapscope.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/heapscope $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heapscope.service
+
+.PHONY: install uninstall

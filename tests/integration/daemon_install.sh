@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make install / uninstall: the binary and the systemd unit under DESTDIR and PREFIX, the unit's
+# ExecStart pointing at the installed binary, and systemd-analyze accepting the unit.
+source "$(dirname "$0")/../lib.sh"
+cd "$TOP"
+
+D="$T/destdir"
+make -s install DESTDIR="$D" >"$T/make.out" 2>&1
+expect_eq "make install DESTDIR=...: exit 0" "$?" 0
+expect_eq "the binary in DESTDIR/usr/local/bin, executable" \
+	"$(stat -c %a "$D/usr/local/bin/heapscope" 2>&1)" 755
+expect_eq "the installed binary runs" "$("$D/usr/local/bin/heapscope" --version)" \
+	"$("$HS" --version)"
+UNIT="$D/lib/systemd/system/heapscope.service"
+expect_eq "the unit in DESTDIR/lib/systemd/system, 0644" "$(stat -c %a "$UNIT" 2>&1)" 644
+expect_eq "ExecStart: the PREFIX's binary, daemon mode" "$(grep '^ExecStart=' "$UNIT")" \
+	'ExecStart=/usr/local/bin/heapscope daemon --data /var/lib/heapscope $HEAPSCOPE_OPTS'
+for kv in Type=simple Restart=on-failure StateDirectory=heapscope KillSignal=SIGTERM \
+	TimeoutStopSec=30 WantedBy=multi-user.target; do
+	expect_eq "the unit has $kv" "$(grep -cx "$kv" "$UNIT")" 1
+done
+expect_eq "no User=: root, for the BPF capabilities" "$(grep -c '^User=' "$UNIT")" 0
+expect_eq "no @PREFIX@ left" "$(grep -c '@PREFIX@' "$UNIT")" 0
+
+make -s install DESTDIR="$D" PREFIX=/opt/hs >/dev/null 2>&1
+expect_eq "PREFIX=/opt/hs: the binary there" "$(ls "$D/opt/hs/bin")" heapscope
+expect_match "PREFIX=/opt/hs: ExecStart follows" "$(grep '^ExecStart=' "$UNIT")" \
+	'^ExecStart=/opt/hs/bin/heapscope daemon '
+
+# systemd-analyze checks the unit's keys and that ExecStart is executable: a prefix that exists.
+if command -v systemd-analyze >/dev/null; then
+	make -s install PREFIX="$T/prefix" SYSTEMD_UNIT_DIR="$T/units" >/dev/null 2>&1
+	out=$(systemd-analyze verify "$T/units/heapscope.service" 2>&1 |
+		grep -v -e 'Failed to read \$container' -e '^Found container')
+	expect_eq "systemd-analyze verify: no complaint" "$out" ""
+else
+	not_ok "systemd-analyze is missing (Debian package systemd): the unit is not verified"
+fi
+
+make -s uninstall DESTDIR="$D" >/dev/null 2>&1
+expect_eq "make uninstall: both files gone" \
+	"$(ls "$D/usr/local/bin/heapscope" "$D/lib/systemd/system/heapscope.service" 2>/dev/null | wc -l)" 0
+finish
