@@ -436,6 +436,7 @@ async function start() {
 	if (found.daemon) {
 		state.daemon = found.daemon;
 		document.body.classList.add('daemon');
+		home.dismissMenus();
 		document.querySelector('header .brand').setAttribute('href', pageHref('home'));
 		clear(document.getElementById('view'));
 		route();

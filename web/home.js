@@ -44,6 +44,23 @@ export function downloadMenu(id, domId) {
 	]);
 }
 
+// Open Download menus close on a click elsewhere or on Escape (installed once by the shell).
+export function dismissMenus() {
+	const close = (except) => {
+		for (const d of document.querySelectorAll('details.menu[open]')) if (d !== except) d.removeAttribute('open');
+	};
+	document.addEventListener('click', (e) => close(e.target.closest ? e.target.closest('details.menu') : null));
+	document.addEventListener('keydown', (e) => {
+		if (e.key === 'Escape') close(null);
+	});
+}
+
+// An API error in words: a 401 means the session is gone (the daemon restarted: a new token).
+function failure(e) {
+	if (e && e.status === 401) return el('div', { class: 'banner', role: 'alert', text: 'Not logged in (or the daemon restarted): open the dashboard URL the daemon printed, the one with ?token=…' });
+	return errorNote(e);
+}
+
 // syncRows(tbody, items, key, make, update): one row per item, in order, each made once (make)
 // and updated on every refresh (update(tr, item)); rows of items gone are removed.
 function syncRows(tbody, items, key, make, update) {
@@ -476,14 +493,14 @@ export function mount(root, ctx) {
 			clear(recError);
 			drawRecordings();
 		} else if (rs.reason.name !== 'AbortError') {
-			clear(recError).append(errorNote(rs.reason));
+			clear(recError).append(failure(rs.reason));
 		}
 		if (ps.status === 'fulfilled') {
 			processes = arr(ps.value && ps.value.processes).slice().sort((a, b) => (num(b.rss_bytes) || 0) - (num(a.rss_bytes) || 0) || a.pid - b.pid);
 			clear(procError);
 			drawProcesses();
 		} else if (ps.reason.name !== 'AbortError') {
-			clear(procError).append(errorNote(ps.reason));
+			clear(procError).append(failure(ps.reason));
 		}
 		if (rs.status === 'fulfilled' || ps.status === 'fulfilled') ctx.ready();
 		schedule();
