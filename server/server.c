@@ -69,8 +69,6 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, DELETE");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -90,6 +88,31 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
 
 	api_error(status, msg, &a);
 	return reply_json(c, &a);
+}
+
+/* 405 with the methods this server takes. */
+static enum MHD_Result reply_405(const struct server *s, struct MHD_Connection *c)
+{
+	const char *allow = s->daemon ? "GET, HEAD, POST, DELETE" : "GET, HEAD";
+	char msg[64];
+	struct api_reply a;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	snprintf(msg, sizeof(msg), "only %s are served", allow);
+	api_error(405, msg, &a);
+	if (!a.body)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(a.len, a.body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(a.body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = MHD_queue_response(c, 405, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 static enum MHD_Result reply_asset(struct MHD_Connection *c, const struct asset *a)
@@ -160,7 +183,7 @@ static enum MHD_Result check_host(struct server *s, struct MHD_Connection *c, in
 
 	*refused = 1;
 	if (!hosts_host_ok(&s->hosts, h))
-		return reply_error(c, MHD_HTTP_MISDIRECTED_REQUEST,
+		return reply_error(c, 403,
 				   "Host is not a name of this server (DNS rebinding guard); "
 				   "start it with --allow-host NAME to answer NAME");
 	if (!hosts_origin_ok(o, h))
@@ -250,7 +273,7 @@ static enum MHD_Result route(struct server *s, struct MHD_Connection *c, const c
 	if (s->daemon && !strncmp(url, "/api/", 5))
 		return daemon_api(s, c, method, url + 5, rq);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply_error(c, 405, "only the daemon's API takes POST and DELETE");
+		return reply_405(s, c);
 
 	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
 		return reply_asset(c, assets_index());
@@ -325,8 +348,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return ret;
 	}
 	if (!method_ok(s, method))
-		return reply_error(c, 405, s->daemon ? "only GET, HEAD, POST and DELETE are served" :
-						       "only GET and HEAD are served");
+		return reply_405(s, c);
 	/* Answering in the first call (headers only) would make the library close the
 	 * connection after the response: answer in the second, keeping it alive. */
 	if (!rq->headers_seen) {

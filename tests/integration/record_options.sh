@@ -73,7 +73,7 @@ port=${port%/}
 expect_eq "--allow-host: its name is answered" \
 	"$(curl -s -o /dev/null -w '%{http_code}' -H "Host: dash.example:$port" "${url}api/summary")" 200
 expect_eq "--allow-host: another name is not" \
-	"$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example:$port" "${url}api/summary")" 421
+	"$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example:$port" "${url}api/summary")" 403
 # The command ends by itself; the dashboard stays until a signal.
 wait_for "record --serve: the dashboard stays" 30 grep -q 'dashboard stays' "$T/ah.out"
 kill -TERM "$rec" 2>/dev/null

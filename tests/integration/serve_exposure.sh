@@ -39,12 +39,12 @@ status() {
 serve_start --allow-host dash.example --allow-host '[fd00::7]'
 expect_eq "loopback: no warning" "$(grep -c warning "$T/serve.err")" 0
 L=http://127.0.0.1:$PORT/api/summary
-status "loopback: Host evil.example.com refused" 421 "$L" -H 'Host: evil.example.com'
+status "loopback: Host evil.example.com refused" 403 "$L" -H 'Host: evil.example.com'
 expect_match "loopback: the refusal says why" "$(jq -r .error "$T/body")" 'DNS rebinding.*--allow-host'
-status "loopback: Host evil.example.com:PORT refused" 421 "$L" -H "Host: evil.example.com:$PORT"
-status "loopback: Host localhost.evil.example refused" 421 "$L" -H 'Host: localhost.evil.example'
-status "loopback: Host 127.0.0.1.nip.io refused" 421 "$L" -H 'Host: 127.0.0.1.nip.io'
-status "loopback: Host with a bad port refused" 421 "$L" -H 'Host: localhost:x'
+status "loopback: Host evil.example.com:PORT refused" 403 "$L" -H "Host: evil.example.com:$PORT"
+status "loopback: Host localhost.evil.example refused" 403 "$L" -H 'Host: localhost.evil.example'
+status "loopback: Host 127.0.0.1.nip.io refused" 403 "$L" -H 'Host: 127.0.0.1.nip.io'
+status "loopback: Host with a bad port refused" 403 "$L" -H 'Host: localhost:x'
 for h in localhost "localhost:$PORT" "127.0.0.1:$PORT" "[::1]:$PORT" "dash.example:$PORT" DASH.Example \
 	"[fd00::7]:$PORT" "[fd00:0::7]"; do
 	status "loopback: Host $h accepted" 200 "$L" -H "Host: $h"
@@ -84,8 +84,8 @@ serve_start --bind 0.0.0.0 --allow-host "$REMOTE"
 expect_eq "0.0.0.0: the warning, one line" "$(cat "$T/serve.err" | grep -v '^heapscope: serving ')" \
 	"heapscope: warning: --bind 0.0.0.0 is not loopback: anyone who can reach 0.0.0.0:$PORT can read this recording (command lines, file paths, stacks); Host names answered: localhost, 127.0.0.1, [::1], 0.0.0.0, $REMOTE"
 L=http://127.0.0.1:$PORT/api/summary
-status "0.0.0.0: Host evil.example.com refused" 421 "$L" -H 'Host: evil.example.com'
-status "0.0.0.0: Host evil.example.com refused from $REMOTE" 421 "http://$REMOTE:$PORT/api/summary" -H 'Host: evil.example.com'
+status "0.0.0.0: Host evil.example.com refused" 403 "$L" -H 'Host: evil.example.com'
+status "0.0.0.0: Host evil.example.com refused from $REMOTE" 403 "http://$REMOTE:$PORT/api/summary" -H 'Host: evil.example.com'
 status "0.0.0.0: Host 0.0.0.0:PORT (the printed URL)" 200 "$URL/api/summary"
 status "0.0.0.0: Host $REMOTE (--allow-host)" 200 "http://$REMOTE:$PORT/api/summary"
 status "0.0.0.0: Origin evil.example.com refused" 403 "http://$REMOTE:$PORT/api/summary" -H 'Origin: http://evil.example.com'

@@ -112,7 +112,7 @@ done
 for h in evil.example 127.0.0.1.evil.example localhost.evil.example "[::1].evil.example" "::1" \
 	"127.0.0.1:80:80" "[::1"; do
 	code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H "Host: $h" "$URL/api/summary")
-	expect_eq "Host $h refused" "$code" 421
+	expect_eq "Host $h refused" "$code" 403
 done
 req "Origin of another site" 403 -H 'Origin: http://evil.example' '/api/summary'
 req "Origin of another site, POST" 403 -H 'Origin: http://evil.example' -X POST -d 'x=1' '/api/summary'
