@@ -58,9 +58,19 @@ static int describe_process(struct target *t, pid_t pid, char *err, size_t errle
 {
 	int e;
 
-	if (proc_exists(pid) || proc_exe(pid, t->exe, sizeof(t->exe))) {
+	if (proc_exists(pid)) {
 		snprintf(err, errlen, "no such process: %d", (int)pid);
 		return -ESRCH;
+	}
+	e = proc_exe(pid, t->exe, sizeof(t->exe));
+	if (e == -ENOENT) { /* a kernel thread, or a process gone meanwhile */
+		snprintf(err, errlen, "process %d has no executable to probe (a kernel thread?)",
+			 (int)pid);
+		return -ESRCH;
+	}
+	if (e) {
+		snprintf(err, errlen, "cannot read /proc/%d/exe: %s", (int)pid, strerror(-e));
+		return e;
 	}
 	proc_cmdline(pid, t->command, sizeof(t->command));
 	e = proc_mapped_objects(pid, &t->objs);

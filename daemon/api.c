@@ -353,6 +353,7 @@ static void get_diff(struct daemon_api *d, const struct params *p, struct server
 	struct diff_args a = { .a_from = -1, .a_to = -1, .b_from = -1, .b_to = -1 };
 	char pa[PATH_MAX], pb[PATH_MAX], err[ERR_MAX];
 	struct diff_side sa, sb;
+	int e;
 
 	if (params_parse(p, spec, &a, err, sizeof(err)))
 		return reply_error(out, 400, err);
@@ -362,8 +363,71 @@ static void get_diff(struct daemon_api *d, const struct params *p, struct server
 	sa = (struct diff_side){ pa, a.a, a.a_from, a.a_to };
 	sb = (struct diff_side){ pb, a.b, a.b_from, a.b_to };
 	out->status = 200;
-	if (diff_render_json(&sa, &sb, &out->body, &out->len, err, sizeof(err)))
-		reply_error(out, 500, err);
+	e = diff_render_json(&sa, &sb, &out->body, &out->len, err, sizeof(err));
+	if (e)
+		reply_error(out, e == -EINVAL ? 400 : 500, err);
+}
+
+static const struct config_rule *find_rule(const struct config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->nrules; i++)
+		if (!strcmp(cfg->rules[i].name, name))
+			return &cfg->rules[i];
+	return NULL;
+}
+
+/* A rule's recordings now: how many windows are kept, which pids are being recorded. */
+static void rule_json(struct json *j, const struct config_rule *r, const struct catalog_entry *list,
+		      int n)
+{
+	int windows = 0;
+
+	json_obj_begin(j);
+	json_kv_str(j, "name", r->name);
+	json_kv_str(j, "comm", r->comm[0] ? r->comm : NULL);
+	json_kv_str(j, "cgroup", r->cgroup[0] ? r->cgroup : NULL);
+	json_kv_double(j, "window_s", r->window_s);
+	json_kv_int(j, "sample_bytes", r->sample_bytes);
+	json_kv_bool(j, "estimated", r->sample_bytes > 0);
+	json_kv_str(j, "stack", r->stack);
+	json_kv_int(j, "keep", r->keep);
+	json_kv_int(j, "keep_bytes", r->keep_bytes);
+	json_kv_bool(j, "push", r->push_url[0] != 0); /* the URL may hold credentials */
+	json_key(j, "recording_pids");
+	json_arr_begin(j);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(list[i].rule, r->name))
+			continue;
+		if (list[i].state == CAT_RUNNING)
+			json_int(j, list[i].pid);
+		else
+			windows++;
+	}
+	json_arr_end(j);
+	json_kv_int(j, "windows", windows);
+	json_obj_end(j);
+}
+
+static void get_rules(struct daemon_api *d, struct server_reply *out)
+{
+	struct catalog_entry *list;
+	int n = catalog_snapshot(d->catalog, &list);
+	struct json *j;
+
+	if (n < 0 || !(j = json_new_buffer(0))) {
+		if (n >= 0)
+			free(list);
+		return reply_error(out, 503, "out of memory");
+	}
+	json_obj_begin(j);
+	json_key(j, "rules");
+	json_arr_begin(j);
+	for (int i = 0; i < d->cfg->nrules; i++)
+		rule_json(j, &d->cfg->rules[i], list, n);
+	json_arr_end(j);
+	json_obj_end(j);
+	free(list);
+	reply_json(out, 200, j);
 }
 
 struct trend_args {
@@ -409,6 +473,8 @@ static void get_trend(struct daemon_api *d, const struct params *p, struct serve
 		reply_error(out, 503, "out of memory");
 	else if (params_parse(p, spec, &a, err, sizeof(err)))
 		reply_error(out, 400, err);
+	else if (!find_rule(d->cfg, a.rule))
+		reply_error(out, 404, "no such rule in the daemon's config file");
 	else {
 		n = rule_windows(d, a.rule, paths, ids);
 		for (int i = 0; i < n; i++) {
@@ -448,7 +514,8 @@ void daemon_api_handle(void *ctx, const struct server_request *rq, struct server
 	if (!strncmp(r, "recordings/", 11))
 		return one_recording(d, rq, r + 11, out);
 	if (!get && (!strcmp(r, "daemon") || !strcmp(r, "processes") ||
-		     !strcmp(r, "recordings") || !strcmp(r, "diff") || !strcmp(r, "trend")))
+		     !strcmp(r, "recordings") || !strcmp(r, "diff") || !strcmp(r, "trend") ||
+		     !strcmp(r, "rules")))
 		return reply_error(out, 405, "method not allowed on this route");
 	if (!strcmp(r, "daemon"))
 		return no_params(rq->params, get_daemon, d, out);
@@ -456,6 +523,8 @@ void daemon_api_handle(void *ctx, const struct server_request *rq, struct server
 		return no_params(rq->params, get_processes, d, out);
 	if (!strcmp(r, "recordings"))
 		return no_params(rq->params, get_recordings, d, out);
+	if (!strcmp(r, "rules"))
+		return no_params(rq->params, get_rules, d, out);
 	if (!strcmp(r, "diff"))
 		return get_diff(d, rq->params, out);
 	if (!strcmp(r, "trend"))

@@ -4,6 +4,7 @@
 #define HEAPSCOPE_DAEMON_API_H
 
 #include "daemon/catalog.h"
+#include "daemon/config.h"
 #include "server/server.h"
 
 /* What every request handler shares; read-only after start but for the catalog (which locks). */
@@ -11,6 +12,7 @@ struct daemon_api {
 	struct catalog *catalog;
 	const char *data_dir;
 	int running_max;
+	const struct config *cfg; /* its rules */
 };
 
 /*
@@ -25,6 +27,7 @@ struct daemon_api {
  *   GET    recordings/ID/download?format=db|pprof|html|json|csv|text   the file
  *   GET    recordings/ID/ROUTE?...                serve's API (server/api.h) on that recording
  *   GET    diff?a=ID&b=ID[&a_from&a_to&b_from&b_to=SECONDS]         report/diff.h's JSON
+ *   GET    rules                                  {"rules": [...]} of the config file
  *   GET    trend?rule=NAME[&top=N]                the rule's ended windows, oldest first
  * A server_daemon.handle (ctx: struct daemon_api); thread-safe.
  */

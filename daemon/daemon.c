@@ -182,7 +182,7 @@ static int start_server(struct daemon *d)
 	for (int i = 0; i < d->cfg.nallow_hosts; i++)
 		if (server_add_allow_host(hosts, d->cfg.allow_hosts[i]))
 			return -EINVAL;
-	d->api = (struct daemon_api){ d->catalog, d->cfg.data_dir, d->cfg.running_max };
+	d->api = (struct daemon_api){ d->catalog, d->cfg.data_dir, d->cfg.running_max, &d->cfg };
 	d->sd = (struct server_daemon){ d->token, &d->api, daemon_api_handle };
 	if (server_start(&so, &d->server, err, sizeof(err))) {
 		fprintf(stderr, "heapscope: %s\n", err);

@@ -11,6 +11,7 @@
 
 #include "report/html.h"
 #include "report/json.h"
+#include "report/outfile.h"
 #include "report/report.h"
 #include "store/time.h"
 
@@ -330,31 +331,27 @@ static int render(FILE *out, const struct report_opts *o, const struct report_da
 	return -EINVAL;
 }
 
-/* Renders into OUTPUT.tmp and renames it over OUTPUT: a failed report leaves no partial file. */
+struct rendering {
+	const struct report_opts *o;
+	const struct report_data *d;
+};
+
+static int render_cb(FILE *out, void *ctx)
+{
+	const struct rendering *r = ctx;
+
+	return render(out, r->o, r->d);
+}
+
+/* To stdout or -o (see outfile.h: never a partial file, never a device replaced). */
 static int write_output(const struct report_opts *o, const struct report_data *d)
 {
-	char tmp[PATH_MAX];
-	FILE *f;
-	int e;
+	struct rendering r = { o, d };
+	int e = outfile_write(o->output, render_cb, &r);
 
-	if (!o->output)
-		return render(stdout, o, d) ? -EIO : (fflush(stdout) ? -errno : 0);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", o->output);
-	f = fopen(tmp, "we");
-	if (!f) {
-		e = -errno;
-		fprintf(stderr, "heapscope: cannot write %s: %s\n", o->output, strerror(-e));
-		return e;
-	}
-	e = render(f, o, d);
-	if (fclose(f) && !e)
-		e = -errno;
-	if (!e && rename(tmp, o->output))
-		e = -errno;
-	if (e) {
-		unlink(tmp);
-		fprintf(stderr, "heapscope: cannot write %s: %s\n", o->output, strerror(-e));
-	}
+	if (e)
+		fprintf(stderr, "heapscope: cannot write %s: %s\n", o->output ? o->output : "the report",
+			strerror(-e));
 	return e;
 }
 

@@ -11,6 +11,7 @@
 
 #include "report/diff_priv.h"
 #include "report/json.h"
+#include "report/outfile.h"
 #include "report/report.h"
 #include "store/time.h"
 
@@ -405,47 +406,14 @@ static int render_output(FILE *f, const struct output *w)
 	return 0;
 }
 
-/* Straight into f (stdout, a device or a pipe named by -o), which is closed when not stdout. */
-static int write_direct(FILE *f, const struct output *w)
+static int render_cb(FILE *f, void *w)
 {
-	int e;
-
-	if (!f)
-		return -errno;
-	e = render_output(f, w);
-	if (!e && fflush(f))
-		e = -errno;
-	if (f != stdout && fclose(f) && !e)
-		e = -errno;
-	return e;
+	return render_output(f, w);
 }
 
-/* Renders into OUTPUT.tmp and renames it over OUTPUT: a failed diff leaves no partial file.
- * Only a regular file (or a new one) is replaced so: renaming over /dev/null or a FIFO would
- * put a file in its place. */
 static int write_output(const char *output, const struct output *w)
 {
-	char tmp[PATH_MAX];
-	struct stat st;
-	FILE *f;
-	int e;
-
-	if (!output)
-		return write_direct(stdout, w);
-	if (!stat(output, &st) && !S_ISREG(st.st_mode))
-		return write_direct(fopen(output, "we"), w);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", output);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	e = render_output(f, w);
-	if (fclose(f) && !e)
-		e = -errno;
-	if (!e && rename(tmp, output))
-		e = -errno;
-	if (e)
-		unlink(tmp);
-	return e;
+	return outfile_write(output, render_cb, (void *)w);
 }
 
 /* Writes the trend JSON (and a newline) to stdout or -o. */

@@ -31,6 +31,7 @@
 static const char CSP[] =
 	"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
 static const char NOMEM[] = "{\"error\":\"out of memory\"}";
+static const char NOT_DAEMON[] = "{\"daemon\":false}";
 
 struct server {
 	struct MHD_Daemon *d;
@@ -281,6 +282,10 @@ static enum MHD_Result route(struct server *s, struct MHD_Connection *c, const c
 		a = assets_find(url + 8);
 		return a ? reply_asset(c, a) : reply_error(c, 404, "no such asset");
 	}
+	/* The dashboard asks which server it talks to: serve's answer (the daemon's is its own). */
+	if (!strcmp(url, "/api/daemon"))
+		return reply(c, 200, "application/json", NOT_DAEMON, strlen(NOT_DAEMON),
+			     MHD_RESPMEM_PERSISTENT);
 	if (!strncmp(url, "/api/", 5))
 		return serve_api(s, c, url + 5);
 	return reply_error(c, 404, "not found: the dashboard is at /, the API under /api/");

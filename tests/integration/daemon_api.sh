@@ -170,5 +170,33 @@ expect_eq "restart: states" "$(jq -r ".recordings[] | select(.id == \"$id2\") | 
 expect_eq "restart: SIGTERM'd one ended cleanly" "$(jq -r ".recordings[] | select(.id == \"$id4\") | [.state, .end_reason, .allocs] | join(\" \")" <<<"$list")" "ended interrupted 7"
 expect_eq "restart: the same token" "$TOKEN" "$(cat "$DATA/token")"
 expect_eq "restart: 1 still exact" "$(api "$BASE/api/recordings/$id1/summary" | jq .allocs)" 14
+expect_eq "diff: a window ending before it starts: 400" \
+	"$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/diff?a=$id1&b=$id1&a_from=5&a_to=1")" 400
 kill -TERM "$DP"; wait "$DP"
+
+# --- rules as the dashboard lists them -----------------------------------------------------------
+cat >"$T/conf" <<EOC
+[rule nightly]
+comm = hs-nothing-runs
+window = 10m
+sample = 64K
+keep = 3
+push_url = http://user:secret@127.0.0.1:9/
+EOC
+start_daemon --config "$T/conf"
+rules=$(api "$BASE/api/rules")
+expect_eq "rules: the rule" "$(jq -c '.rules[0] | [.name, .comm, .window_s, .sample_bytes, .estimated, .keep, .windows]' <<<"$rules")" \
+	'["nightly","hs-nothing-runs",600,65536,true,3,0]'
+expect_eq "rules: push URL not shown (credentials)" "$(grep -c secret <<<"$rules")" 0
+expect_eq "trend of a rule: 200" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/trend?rule=nightly")" 200
+expect_eq "trend of no such rule: 404" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/trend?rule=nope")" 404
+kill -TERM "$DP"; wait "$DP"
+
+"$HS" serve -d "$DATA/recordings/$id1.db" --port 0 >"$T/serve.err" 2>&1 &
+SP=$!
+pids+=("$SP")
+wait_for "serve prints its URL" 10 grep -q 'http://' "$T/serve.err"
+SURL=$(grep -o 'http://[^ ]*' "$T/serve.err" | head -1)
+expect_eq "serve: /api/daemon says not a daemon" "$(curl -s "${SURL%/}/api/daemon")" '{"daemon":false}'
+expect_eq "serve: no token needed" "$(code "${SURL%/}/api/summary")" 200
 finish

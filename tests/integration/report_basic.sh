@@ -271,4 +271,11 @@ twice --format --format json --format csv
 twice --db -d "$T/leaks3.db"
 twice --output --output "$T/a" -o "$T/b"
 twice --top --top 1 --top 2
+# -o naming a device or a FIFO writes into it (renaming over it would replace /dev/null).
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/fifo.out" &
+"$HS" report -d "$T/leaks3.db" --view summary -o "$T/fifo"
+wait
+expect_eq "-o FIFO: still a FIFO" "$(stat -c %F "$T/fifo")" fifo
+expect_match "-o FIFO: the report went through it" "$(cat "$T/fifo.out")" 'recording'
 finish
