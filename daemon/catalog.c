@@ -33,6 +33,9 @@ extern char **environ;
 struct rec {
 	struct catalog_entry e;
 	int ended_reported; /* on_end was called */
+	/* A recorder of an earlier daemon (killed without stopping it): not our child, so it is
+	 * watched with kill(pid, 0) instead of waitpid. */
+	int adopted;
 };
 
 struct catalog {
@@ -133,7 +136,7 @@ static void drop(struct catalog *c, struct rec *r)
 	c->n--;
 }
 
-/* ID.meta: "rule=NAME\npid=N\nstart_ns=N\n". */
+/* ID.meta: "rule=NAME\npid=N\nstart_ns=N\nrecorder=N\n". */
 static void write_meta(const struct catalog *c, const struct catalog_entry *e)
 {
 	char path[PATH_MAX];
@@ -143,7 +146,8 @@ static void write_meta(const struct catalog *c, const struct catalog_entry *e)
 	f = fopen(path, "we");
 	if (!f)
 		return;
-	fprintf(f, "rule=%s\npid=%d\nstart_ns=%" PRId64 "\n", e->rule, e->pid, e->start_ns);
+	fprintf(f, "rule=%s\npid=%d\nstart_ns=%" PRId64 "\nrecorder=%d\n", e->rule, e->pid,
+		e->start_ns, (int)e->child);
 	fclose(f);
 }
 
@@ -165,6 +169,8 @@ static void read_meta(const struct catalog *c, struct catalog_entry *e)
 			e->pid = atoi(line + 4);
 		else if (!strncmp(line, "start_ns=", 9))
 			e->start_ns = strtoll(line + 9, NULL, 10);
+		else if (!strncmp(line, "recorder=", 9))
+			e->child = atoi(line + 9);
 	}
 	fclose(f);
 }
@@ -203,6 +209,23 @@ static enum catalog_state ended_state(const struct catalog_stats *s)
 	return s->valid && strcmp(s->end_reason, "cut_short") ? CAT_ENDED : CAT_CUT_SHORT;
 }
 
+/* Found on disk: ended, cut short, or still written by a recorder the previous daemon left
+ * running (the file has no end and its recorder is alive): that one is adopted, to be stopped
+ * and watched like our own. */
+static void adopt_or_end(struct rec *r)
+{
+	const struct catalog_stats *s = &r->e.stats;
+
+	if (s->valid && !s->end_reason[0] && r->e.child > 0 && !kill(r->e.child, 0)) {
+		r->e.state = CAT_RUNNING;
+		r->adopted = 1;
+		return;
+	}
+	r->e.child = 0;
+	r->e.state = ended_state(s);
+	r->ended_reported = 1;
+}
+
 static void scan_dir(struct catalog *c)
 {
 	DIR *d = opendir(c->dir);
@@ -223,8 +246,7 @@ static void scan_dir(struct catalog *c)
 		read_meta(c, &r->e);
 		file_of(c, id, ".db", path, sizeof(path));
 		read_stats(path, &r->e.stats);
-		r->e.state = ended_state(&r->e.stats);
-		r->ended_reported = 1;
+		adopt_or_end(r);
 		if (!r->e.start_ns) {
 			struct stat st;
 
@@ -438,9 +460,16 @@ static int reap_one(struct catalog *c, struct rec *r)
 	char path[PATH_MAX];
 	int status;
 
-	if (r->e.state != CAT_RUNNING || waitpid(r->e.child, &status, WNOHANG) != r->e.child)
+	if (r->e.state != CAT_RUNNING)
 		return 0;
-	r->e.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (r->adopted) {
+		if (!kill(r->e.child, 0) || errno != ESRCH)
+			return 0;
+		status = -1;
+	} else if (waitpid(r->e.child, &status, WNOHANG) != r->e.child) {
+		return 0;
+	}
+	r->e.exit_status = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	r->e.child = 0;
 	file_of(c, r->e.id, ".db", path, sizeof(path));
 	read_stats(path, &r->e.stats);

@@ -192,6 +192,20 @@ expect_eq "trend of a rule: 200" "$(code -H "Authorization: Bearer $TOKEN" "$BAS
 expect_eq "trend of no such rule: 404" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/trend?rule=nope")" 404
 kill -TERM "$DP"; wait "$DP"
 
+# --- the daemon SIGKILLed: its recorder goes on; the next daemon adopts it ------------------------
+start_daemon
+id5=$(start_rec "$b1" | jq -r .id)
+kill -9 "$DP"; wait "$DP" 2>/dev/null
+expect_eq "daemon killed: its recorder still records" "$(pgrep -fc "record -p $b1 -o")" 1
+start_daemon
+expect_eq "restart: the orphan recording is running" "$(state_of "$id5")" running
+kill -USR1 "$b1"; wait_for "b1 batch 4" 5 grep -q 'done 4' "$T/b1.out"
+wait_for "orphan: its batch committed" 5 allocs_are "$id5" 7
+expect_eq "orphan: stop" "$(code -X POST -H "Authorization: Bearer $TOKEN" "$BASE/api/recordings/$id5/stop")" 200
+wait_for "orphan: ended" 15 state_is "$id5" ended
+expect_eq "orphan: ended cleanly, exact" "$(api "$BASE/api/recordings/$id5/summary" | jq -c '[.end_reason, .allocs, .live_bytes]')" '["interrupted",7,300]'
+kill -TERM "$DP"; wait "$DP"
+
 "$HS" serve -d "$DATA/recordings/$id1.db" --port 0 >"$T/serve.err" 2>&1 &
 SP=$!
 pids+=("$SP")
