@@ -142,7 +142,7 @@ static unsigned start_status(int e)
 	case -EINVAL: return 400;
 	case -ESRCH: return 404;
 	case -EBUSY: return 409;
-	case -EDQUOT: return 507;
+	case -EDQUOT: return 409; /* a limit, as running_max: the client's to resolve */
 	case -ECHILD: return 422; /* the recorder ran and refused: its reason */
 	default: return 500;
 	}

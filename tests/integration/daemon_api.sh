@@ -176,6 +176,9 @@ kill -TERM "$DP"; wait "$DP"
 
 # --- rules as the dashboard lists them -----------------------------------------------------------
 cat >"$T/conf" <<EOC
+[daemon]
+quota = 1K
+
 [rule nightly]
 comm = hs-nothing-runs
 window = 10m
@@ -188,6 +191,7 @@ rules=$(api "$BASE/api/rules")
 expect_eq "rules: the rule" "$(jq -c '.rules[0] | [.name, .comm, .window_s, .sample_bytes, .estimated, .keep, .windows]' <<<"$rules")" \
 	'["nightly","hs-nothing-runs",600,65536,true,3,0]'
 expect_eq "rules: push URL not shown (credentials)" "$(grep -c secret <<<"$rules")" 0
+expect_match "quota reached: 409, says so" "$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $TOKEN" -d "{\"pid\": $b1}" "$BASE/api/recordings")" 'quota.* 409$'
 expect_eq "trend of a rule: 200" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/trend?rule=nightly")" 200
 expect_eq "trend of no such rule: 404" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/trend?rule=nope")" 404
 kill -TERM "$DP"; wait "$DP"
