@@ -114,10 +114,15 @@ static void get_processes(struct daemon_api *d, struct server_reply *out)
 	reply_json(out, 200, j);
 }
 
-static void get_recordings(struct daemon_api *d, struct server_reply *out)
+/* {"KEY": [...]} with each(j, d, list, n) writing the elements from the catalog's list (its
+ * files read now when fresh, else as last known). */
+static void reply_catalog(struct daemon_api *d, struct server_reply *out, const char *key,
+			  int fresh,
+			  void (*each)(struct json *, struct daemon_api *, struct catalog_entry *,
+				       int))
 {
 	struct catalog_entry *list;
-	int n = catalog_list(d->catalog, &list);
+	int n = fresh ? catalog_list(d->catalog, &list) : catalog_snapshot(d->catalog, &list);
 	struct json *j;
 
 	if (n < 0 || !(j = json_new_buffer(0))) {
@@ -126,14 +131,26 @@ static void get_recordings(struct daemon_api *d, struct server_reply *out)
 		return reply_error(out, 503, "out of memory");
 	}
 	json_obj_begin(j);
-	json_key(j, "recordings");
+	json_key(j, key);
 	json_arr_begin(j);
-	for (int i = 0; i < n; i++)
-		recording_json(j, &list[i]);
+	each(j, d, list, n);
 	json_arr_end(j);
 	json_obj_end(j);
 	free(list);
 	reply_json(out, 200, j);
+}
+
+static void each_recording(struct json *j, struct daemon_api *d, struct catalog_entry *list,
+			   int n)
+{
+	(void)d;
+	for (int i = 0; i < n; i++)
+		recording_json(j, &list[i]);
+}
+
+static void get_recordings(struct daemon_api *d, struct server_reply *out)
+{
+	reply_catalog(d, out, "recordings", 1, each_recording);
 }
 
 static unsigned start_status(int e)
@@ -408,26 +425,15 @@ static void rule_json(struct json *j, const struct config_rule *r, const struct 
 	json_obj_end(j);
 }
 
-static void get_rules(struct daemon_api *d, struct server_reply *out)
+static void each_rule(struct json *j, struct daemon_api *d, struct catalog_entry *list, int n)
 {
-	struct catalog_entry *list;
-	int n = catalog_snapshot(d->catalog, &list);
-	struct json *j;
-
-	if (n < 0 || !(j = json_new_buffer(0))) {
-		if (n >= 0)
-			free(list);
-		return reply_error(out, 503, "out of memory");
-	}
-	json_obj_begin(j);
-	json_key(j, "rules");
-	json_arr_begin(j);
 	for (int i = 0; i < d->cfg->nrules; i++)
 		rule_json(j, &d->cfg->rules[i], list, n);
-	json_arr_end(j);
-	json_obj_end(j);
-	free(list);
-	reply_json(out, 200, j);
+}
+
+static void get_rules(struct daemon_api *d, struct server_reply *out)
+{
+	reply_catalog(d, out, "rules", 0, each_rule);
 }
 
 struct trend_args {
