@@ -89,7 +89,8 @@ static int by_value_desc(const void *pa, const void *pb)
 
 static void sort_tree(struct flame_node *node)
 {
-	qsort(node->kids, node->n, sizeof(*node->kids), by_value_desc);
+	if (node->n > 1) /* a leaf's kids is NULL, which qsort must not be given even for 0 */
+		qsort(node->kids, node->n, sizeof(*node->kids), by_value_desc);
 	for (size_t i = 0; i < node->n; i++)
 		sort_tree(&node->kids[i]);
 }
