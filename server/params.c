@@ -17,7 +17,8 @@ int params_uint(const char *s, int64_t max, int64_t *out)
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		if (v > (max - (*s - '0')) / 10)
+		/* max - digit < 0 would round (max - digit) / 10 up to 0 and let "8" pass max 7. */
+		if (*s - '0' > max || v > (max - (*s - '0')) / 10)
 			return -EINVAL;
 		v = v * 10 + (*s - '0');
 	}
