@@ -373,7 +373,7 @@ static int restrict_pid(struct store_reader *r, const struct report_opts *o)
 
 int report_export(const char *db_path, const char *format, FILE *out, char *err, size_t errlen)
 {
-	struct report_opts o = { .db = db_path };
+	struct report_opts o = { .db = db_path, .value = "bytes" }; /* as parse_opts' default */
 	struct report_data d = { 0 };
 	struct store_reader *r;
 	int f = lookup(FORMATS, format), e;
