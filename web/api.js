@@ -18,10 +18,12 @@ export function apiPath(route) {
 	return route.startsWith('/') ? route : recordingRoot + route;
 }
 
+// status: the HTTP status (0: no answer); reason: the server's own one line ({"error": ...}).
 export class ApiError extends Error {
-	constructor(message, status) {
+	constructor(message, status, reason) {
 		super(message);
 		this.status = status;
+		this.reason = reason || '';
 	}
 }
 
@@ -76,7 +78,8 @@ async function request(url, init, prefix) {
 	}
 	if (!res.ok) {
 		const why = body && typeof body.error === 'string' ? body.error : res.statusText;
-		throw new ApiError(prefix ? `${prefix}${res.status} ${why}` : why || `${res.status} ${res.statusText}`, res.status);
+		throw new ApiError(prefix ? `${prefix}${res.status} ${why}` : why || `${res.status} ${res.statusText}`, res.status,
+			body && typeof body.error === 'string' ? body.error : '');
 	}
 	return body;
 }

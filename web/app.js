@@ -179,6 +179,20 @@ async function openRecording(gen) {
 	const main = document.getElementById('view');
 	const deadline = Date.now() + WAIT_FIRST_MS;
 	const rec = state.rec;
+	// Asked of the list first: a recording that is not there (deleted, a stale link) is said
+	// without a request that fails.
+	try {
+		const list = arr((await getJson('/api/recordings')).recordings);
+		if (gen !== state.gen || rec !== state.rec) return false;
+		if (!list.some((r) => String(r.id) === rec)) {
+			showFatal(null, `There is no recording ${rec}: it was deleted, or the address is wrong.`);
+			return false;
+		}
+	} catch (e) {
+		if (gen !== state.gen || rec !== state.rec) return false;
+		showFatal(e);
+		return false;
+	}
 	for (;;) {
 		try {
 			const s = await getJson('summary');
@@ -353,13 +367,13 @@ function renderHeader(s) {
 
 // why: a sentence said instead of the error's own message (null: the message).
 function showFatal(err, why) {
+	unmount();
 	const main = document.getElementById('view');
-	clear(main);
-	const msg = err && err.message ? err.message : String(err);
+	const msg = err && err.message ? err.message : String(err || '');
 	const login = err && err.status === 401;
 	main.appendChild(el('div', { class: 'banner', role: 'alert', id: 'fatal' }, login ?
 		'Not logged in (or the daemon restarted): open the dashboard URL the daemon printed, the one with ?token=…' :
-		(state.daemon ? 'Cannot load the recording: ' : 'Cannot load the recording: ') + (why || msg)));
+		'Cannot load the recording: ' + (why || msg)));
 	if (state.daemon) main.appendChild(el('p', null, el('a', { href: pageHref('home'), text: '← Back to the recordings' })));
 }
 
@@ -372,6 +386,15 @@ async function tick() {
 		s = await getJson('summary');
 	} catch (e) {
 		if (rec !== state.rec) return;
+		if (e.status === 404 && state.daemon) {
+			// Deleted while shown (another tab, ctl delete): nothing more to poll.
+			showFatal(null, `There is no recording ${rec} any more: it was deleted.`);
+			return;
+		}
+		if (e.status === 401) {
+			showFatal(e);
+			return;
+		}
 		// A blip (the server busy, a restart): keep trying at the same pace.
 		document.getElementById('status').title = String(e.message || e);
 		state.timer = setTimeout(tick, REFRESH_MS);
@@ -384,39 +407,13 @@ async function tick() {
 	if (s.live) state.timer = setTimeout(tick, REFRESH_MS);
 }
 
-// Which server this is: serve (and record --serve) answer /api/summary, the daemon /api/daemon
-// (and 404 to the other: the browser logs a 404 as a console error, so the likelier one is
-// asked first: the daemon when the address or this tab's last visit says so).
+// Which server this is: the daemon answers /api/daemon {"daemon": true, ...}, serve (and record
+// --serve) {"daemon": false}; the HTML report has no server (its data is in the page).
 async function detect() {
 	if (offline()) return { summary: await getJson('summary') };
-	// The daemon's login (?token=...) redirects to /: a page reached through a redirect is its.
-	const nav = performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
-	let daemonFirst = /^#\/(r\/|compare|trend|$)/.test(location.hash) || !!(nav && nav.redirectCount > 0);
-	try {
-		daemonFirst = daemonFirst || sessionStorage.getItem('heapscope-mode') === 'daemon';
-	} catch {
-		// no storage (a sandboxed page): no hint
-	}
-	const asDaemon = async () => {
-		const d = await getJson('/api/daemon');
-		if (!d || d.daemon !== true) throw Object.assign(new Error('/api/daemon: not a heapscope daemon'), { status: 404 });
-		return { daemon: d };
-	};
-	const asServe = async () => ({ summary: await getJson('summary') });
-	const [first, second] = daemonFirst ? [asDaemon, asServe] : [asServe, asDaemon];
-	let found;
-	try {
-		found = await first();
-	} catch (e) {
-		if (e.status !== 404) throw e;
-		found = await second();
-	}
-	try {
-		sessionStorage.setItem('heapscope-mode', found.daemon ? 'daemon' : 'serve');
-	} catch {
-		// no storage: no hint next time
-	}
-	return found;
+	const d = await getJson('/api/daemon');
+	if (d && d.daemon === true) return { daemon: d };
+	return { summary: await getJson('summary') };
 }
 
 async function start() {

@@ -230,7 +230,12 @@ export function mount(root, ctx, params) {
 			diff = null;
 			clear(head);
 			clear(totals);
-			clear(body).append(errorNote(e));
+			// A bad pick (a window outside a recording, one ending before it starts: 400; a
+			// recording gone: 404) is said in the server's words, beside the pick to fix it.
+			sitesPanel.hidden = true;
+			clear(head).append(e.status === 400 || e.status === 404 ?
+				el('div', { class: 'banner', role: 'alert', id: 'compare-error' }, `Cannot compare these: ${e.reason || e.message}`) :
+				errorNote(e));
 			ctx.ready();
 			return;
 		}

@@ -1,5 +1,6 @@
 // The daemon's home: its recordings, live and finished (open, stop, delete, download, pick two to
-// compare), the rules' trends, and the processes it could record (filter; Record with a duration,
+// compare), the config file's rules (what each records, the processes it records now, its
+// trend), and the processes it could record (filter; Record with a duration,
 // stack mode and sampling rate), refreshed every 2 s. Rows are kept across refreshes, so a
 // focused button, a checked box or an open menu survives them.
 import { getJson, requests, sendJson } from './api.js';
@@ -109,6 +110,7 @@ export function mount(root, ctx) {
 	const picked = []; // recording ids checked for Compare, oldest pick first
 	let recordings = [];
 	let processes = [];
+	let rules = [];
 	let timer = 0;
 	let destroyed = false;
 
@@ -132,8 +134,20 @@ export function mount(root, ctx) {
 		el('div', null, [el('div', { class: 'controls' }, [compareBtn, el('span', { class: 'spacer' }), recCount]), recError, recBox]), { id: 'recordings' }));
 
 	// ---------- rules (continuous recording) ----------
-	const rulesBox = el('div', { class: 'rules', id: 'rules-list' });
-	const rulesPanel = panel('Rules', 'Continuous recordings, one window after another: how each site\'s live bytes move across windows.', rulesBox, { id: 'rules', hidden: true });
+	const rulesError = el('div', { id: 'rules-error' });
+	const rulesBody = el('tbody', { id: 'rules-body' });
+	const rulesEmpty = note('No rules: a [rule NAME] section in the daemon\'s config file (--config) records the processes it matches continuously, one window after another.', 'rules-empty');
+	const rulesTable = el('table', { id: 'rules-table' }, [
+		el('thead', null, el('tr', null, [
+			th('Rule'), th('Matches', null, 'Processes whose /proc/PID/comm equals comm, in the cgroup (v2 path prefix)'),
+			th('Window', 'num', 'Each recording\'s length'), th('Recording', null, 'Call stacks, exact or sampled'),
+			th('Keeps', null, 'Ended windows kept (the oldest are deleted)'), th('Recording now'),
+			th('Windows', 'num', 'Ended windows kept now'), el('th', null, el('span', { class: 'sr-only', text: 'Trend' })),
+		])),
+		rulesBody,
+	]);
+	const rulesPanel = panel('Rules', 'Continuous recordings from the config file: each matching process is recorded window after window; a rule\'s trend shows how its sites\' live bytes move across windows.',
+		el('div', null, [rulesError, el('div', { class: 'tablewrap' }, [rulesTable, rulesEmpty])]), { id: 'rules' });
 	root.append(rulesPanel);
 
 	// ---------- processes ----------
@@ -225,28 +239,33 @@ export function mount(root, ctx) {
 			if (est) c.state.append(est);
 			clear(c.actions).append(el('span', { class: 'acts' }, [
 				el('a', { class: 'button', href: recHref(id, 'overview'), 'data-action': 'open', text: 'Open' }),
-				r.state === 'running' ? el('button', { type: 'button', class: 'danger', 'data-action': 'stop', text: 'Stop', title: 'End the recording now, with a clean cut', onclick: (e) => stop(id, e.currentTarget) }) : null,
+				// An ended row keeps Stop's place (hidden), so the rows' buttons line up.
+				r.state === 'running' ? el('button', { type: 'button', class: 'danger', 'data-action': 'stop', text: 'Stop', title: 'End the recording now, with a clean cut', onclick: (e) => stop(id, e.currentTarget) }) :
+					el('button', { type: 'button', class: 'danger placeholder', 'aria-hidden': 'true', tabindex: -1, disabled: true, text: 'Stop' }),
 				downloadMenu(id),
 				el('button', { type: 'button', 'data-action': 'delete', text: 'Delete', title: 'Delete the recording and its file', onclick: () => remove(r) }),
 			]));
 		}
 		const pids = arr(r.pids).length ? arr(r.pids) : num(r.pid) !== null ? [r.pid] : [];
-		const cmd = str(r.command) || (pids.length ? 'pid ' + pids.join(', ') : '');
 		const pidText = pids.length ? (pids.length === 1 ? 'pid ' : 'pids ') + pids.join(', ') : '';
+		// No command yet (a recording just started has not written it): the pids alone, once.
+		const cmd = str(r.command);
 		const sigT = cmd + '|' + pidText;
 		if (c.command.dataset.sig !== sigT) {
 			c.command.dataset.sig = sigT;
-			append(clear(c.command), [el('span', { class: 'cmdline', text: cmd }), pidText ? el('span', { class: 'pids', 'data-pids': pids.join(','), text: pidText }) : null]);
-			c.command.title = cmd + (pidText ? ' (' + pidText + ')' : '');
+			append(clear(c.command), [cmd ? el('span', { class: 'cmdline', text: cmd }) : null,
+				pidText ? el('span', { class: cmd ? 'pids' : 'pids alone', 'data-pids': pids.join(','), text: pidText }) : null]);
+			c.command.title = cmd ? cmd + (pidText ? ' (' + pidText + ')' : '') : pidText;
 		}
 		const mode = str(r.mode) + (r.stack ? ' · ' + r.stack : '');
 		if (c.mode.dataset.sig !== mode + '|' + r.rule) {
 			c.mode.dataset.sig = mode + '|' + r.rule;
-			append(clear(c.mode), [mode, r.rule ? el('span', { class: 'rule-name', text: 'rule ' + r.rule }) : null]);
+			append(clear(c.mode), [mode, r.rule ? el('a', { class: 'rule-name', href: pageHref('trend', { rule: r.rule }), title: `A window of rule ${r.rule}: its trend`, text: 'rule ' + r.rule }) : null]);
 		}
 		const when = fmtWallClock(num(r.start_ns));
 		set(c.start, shortWhen(when), null, when);
-		set(c.duration, num(r.duration_s) !== null ? fmtDur(r.duration_s * 1e9) : '–', r.duration_s);
+		const dur = num(r.duration_s);
+		set(c.duration, dur > 0 ? fmtDur(dur * 1e9) : r.state === 'running' ? 'starting' : dur === 0 ? '0 s' : '–', r.duration_s);
 		set(c.size, fmtBytes(r.size_bytes), r.size_bytes);
 		set(c.allocs, fmtCount(r.allocs), r.allocs, num(r.frees) !== null ? `${fmtCount(r.frees)} frees` : '');
 		set(c.live_bytes, fmtBytes(r.live_bytes), r.live_bytes, num(r.live_blocks) !== null ? `${fmtCount(r.live_blocks)} live blocks` : '');
@@ -264,19 +283,64 @@ export function mount(root, ctx) {
 		const live = recordings.filter((r) => r.state === 'running').length;
 		recCount.textContent = recordings.length ? `${fmtCount(recordings.length)} recording${recordings.length === 1 ? '' : 's'}` + (live ? `, ${live} live` : '') : '';
 		drawCompare();
-		drawRules();
+	}
+
+	// ---------- rules table ----------
+	function makeRuleRow(rule) {
+		const cells = {};
+		const td = (k, cls) => (cells[k] = el('td', { class: cls || null, 'data-key': k }));
+		const name = str(rule.name);
+		const tr = el('tr', { 'data-rule': name }, [
+			el('td', { class: 'rule-name' }, el('a', { href: pageHref('trend', { rule: name }), text: name, title: `The trend of rule ${name}` })),
+			td('match', 'match'), td('window', 'num'), td('sampling'), td('keep'), td('now', 'now'), td('windows', 'num'),
+			el('td', { class: 'actions' }, el('a', { class: 'button', href: pageHref('trend', { rule: name }), 'data-action': 'trend', text: 'Trend →' })),
+		]);
+		tr._cells = cells;
+		return tr;
+	}
+
+	function updateRuleRow(tr, rule) {
+		const c = tr._cells;
+		const name = str(rule.name);
+		const match = [rule.comm ? `comm ${rule.comm}` : '', rule.cgroup ? `cgroup ${rule.cgroup}` : ''].filter(Boolean).join(' and ');
+		set(c.match, match || '–', null, match);
+		set(c.window, num(rule.window_s) !== null ? fmtDur(rule.window_s * 1e9) : '–', rule.window_s);
+		const smp = num(rule.sample_bytes) > 0;
+		const sig = `${rule.sample_bytes}|${rule.stack}|${rule.push}`;
+		if (c.sampling.dataset.sig !== sig) {
+			c.sampling.dataset.sig = sig;
+			append(clear(c.sampling), [
+				(smp ? `sampled, 1 per ${fmtBytes(rule.sample_bytes)}` : 'exact') + (rule.stack ? ' · ' + str(rule.stack) : ''),
+				smp || rule.estimated === true ? el('span', { class: 'badge est', 'data-estimated': '', title: smp ? samplingText({ mean_bytes: rule.sample_bytes }) : 'Sampled: counts and bytes are estimates.', text: 'estimated' }) : null,
+				rule.push ? el('span', { class: 'sub-line', title: 'Each finished window is pushed as pprof to the profiling backend of the config file', text: 'pushed as pprof' }) : null,
+			]);
+		}
+		const keep = num(rule.keep) > 0 ? `the last ${fmtCount(rule.keep)}` : 'all';
+		set(c.keep, keep + (num(rule.keep_bytes) > 0 ? `, at most ${fmtBytes(rule.keep_bytes)}` : ''));
+		// The processes recorded now, each linked to its running window.
+		const pids = arr(rule.recording_pids).map(String);
+		const nowSig = pids.join(',') + '|' + recordings.filter((r) => r.state === 'running' && String(r.rule) === name).map((r) => r.id).join(',');
+		if (c.now.dataset.sig !== nowSig) {
+			c.now.dataset.sig = nowSig;
+			c.now.dataset.pids = pids.join(',');
+			clear(c.now);
+			if (!pids.length) c.now.append(el('span', { class: 'muted', text: 'no process matches now' }));
+			for (const pid of pids) {
+				const r = recordings.find((x) => x.state === 'running' && String(x.rule) === name && String(x.pid) === pid);
+				c.now.append(r ? el('a', { class: 'badge live', href: recHref(r.id, 'overview'), title: `pid ${pid}: open its window being recorded (${r.id})`, text: `pid ${pid}` }) :
+					el('span', { class: 'badge', text: `pid ${pid}` }));
+			}
+		}
+		const n = num(rule.windows) || 0;
+		set(c.windows, n ? fmtCount(n) : pids.length ? 'first one recording' : 'none yet', n,
+			n ? '' : 'The rule has no ended window yet: its trend starts with the first one.');
+		c.windows.classList.toggle('muted', !n);
 	}
 
 	function drawRules() {
-		const rules = new Map();
-		for (const r of recordings) if (r.rule) rules.set(String(r.rule), (rules.get(String(r.rule)) || 0) + 1);
-		rulesPanel.hidden = !rules.size;
-		const sig = [...rules].map(([k, n]) => k + ':' + n).join('|');
-		if (rulesBox.dataset.sig === sig) return;
-		rulesBox.dataset.sig = sig;
-		clear(rulesBox).append(...[...rules].map(([name, n]) => el('a', { class: 'rule', href: pageHref('trend', { rule: name }), 'data-rule': name }, [
-			el('b', { text: name }), ` · ${fmtCount(n)} window${n === 1 ? '' : 's'} · trend →`,
-		])));
+		syncRows(rulesBody, rules, (r) => r.name, makeRuleRow, updateRuleRow);
+		rulesTable.hidden = !rules.length;
+		rulesEmpty.hidden = !!rules.length;
 	}
 
 	async function stop(id, btn) {
@@ -483,9 +547,10 @@ export function mount(root, ctx) {
 		clearTimeout(timer);
 		timer = 0;
 		const run = req.begin();
-		const [rs, ps] = await Promise.allSettled([
+		const [rs, ps, ru] = await Promise.allSettled([
 			getJson('/api/recordings', null, run.signal),
 			getJson('/api/processes', null, run.signal),
+			getJson('/api/rules', null, run.signal),
 		]);
 		if (run.stale() || destroyed) return;
 		if (rs.status === 'fulfilled') {
@@ -494,6 +559,13 @@ export function mount(root, ctx) {
 			drawRecordings();
 		} else if (rs.reason.name !== 'AbortError') {
 			clear(recError).append(failure(rs.reason));
+		}
+		if (ru.status === 'fulfilled') {
+			rules = arr(ru.value && ru.value.rules);
+			clear(rulesError);
+			drawRules();
+		} else if (ru.reason.name !== 'AbortError') {
+			clear(rulesError).append(failure(ru.reason));
 		}
 		if (ps.status === 'fulfilled') {
 			processes = arr(ps.value && ps.value.processes).slice().sort((a, b) => (num(b.rss_bytes) || 0) - (num(a.rss_bytes) || 0) || a.pid - b.pid);

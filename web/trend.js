@@ -4,7 +4,7 @@
 import { getJson, requests } from './api.js';
 import { INCRS, PALETTE, sparkline, timeChart } from './charts.js';
 import { clear, cssVar, el, errorNote, note, panel, seg } from './dom.js';
-import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtSigned, fmtWallClock, num, shortLoc, siteName, str, topFrame } from './format.js';
+import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtSigned, fmtWallClock, num, shortLoc, siteName, str, topFrame } from './format.js';
 import { pageHref } from './routes.js';
 
 const RELOAD_MS = 10000;
@@ -35,28 +35,32 @@ export function mount(root, ctx, params) {
 	const valueBox = el('span');
 	const sub = el('span', { class: 'muted', id: 'trend-windows' });
 	const estBox = el('span');
+	const info = el('p', { class: 'sub', id: 'trend-rule-info' });
 	const chartBox = el('div', { class: 'chart', id: 'trend-chart' });
 	const tableBox = el('div', { class: 'tablewrap', id: 'trend-table' });
 	root.append(
 		panel('Trend', 'Each point is one window of the rule\'s continuous recording: the site\'s live bytes at the window\'s end. A line that keeps rising is memory that keeps growing.',
 			el('div', null, [
 				el('div', { class: 'controls' }, [el('span', { text: 'Rule' }), ruleSel, topSel, valueBox, el('span', { class: 'spacer' }), estBox, sub, el('a', { href: pageHref('home'), text: '← Recordings' })]),
-				chartBox,
+				info, chartBox,
 			]), { id: 'trend-panel' }),
 		panel('Sites', 'The same sites: first and last window, and the change between them.', tableBox, { id: 'trend-sites' }),
 	);
 
-	async function loadRules() {
-		let rules = [];
-		try {
-			const rs = arr((await getJson('/api/recordings')).recordings);
-			rules = [...new Set(rs.map((r) => r.rule).filter(Boolean).map(String))];
-		} catch {
-			// the select then offers the rule in the address only
-		}
-		if (o.rule && !rules.includes(o.rule)) rules.unshift(o.rule);
-		clear(ruleSel).append(...rules.map((r) => el('option', { value: r, text: r })));
+	let rules = null; // /api/rules' list, once read
+
+	function fillRules() {
+		const names = arr(rules).map((r) => str(r.name));
+		if (o.rule && !names.includes(o.rule)) names.unshift(o.rule);
+		clear(ruleSel).append(...names.map((r) => el('option', { value: r, text: r })));
 		ruleSel.value = o.rule;
+	}
+
+	// What the rule records, in one line (its match, window, sampling), above the chart.
+	function ruleLine(r) {
+		const match = [r.comm ? `comm ${r.comm}` : '', r.cgroup ? `cgroup ${r.cgroup}` : ''].filter(Boolean).join(' and ');
+		const smp = num(r.sample_bytes) > 0 ? `sampled, 1 per ${fmtBytes(r.sample_bytes)}` : 'exact';
+		return `Records ${match || 'the processes it matches'} in windows of ${fmtDur(num(r.window_s) * 1e9)}, ${smp}` + (r.stack ? `, ${r.stack} stacks` : '') + '.';
 	}
 
 	function draw() {
@@ -75,9 +79,15 @@ export function mount(root, ctx, params) {
 		clear(estBox);
 		// A sampled rule's windows hold estimates.
 		if (windows.some((w) => w.estimated === true)) estBox.append(el('span', { class: 'badge est', 'data-estimated': '', title: 'The rule records sampled: every number is an estimate.', text: 'Sampled · estimates' }));
+		const rule = arr(rules).find((r) => str(r.name) === o.rule);
+		if (rule) info.textContent = ruleLine(rule);
 		if (!windows.length) {
-			chartBox.append(note('This rule has no finished window yet.'));
-			tableBox.append(note('No window yet.'));
+			// Waiting: say for what, so an empty chart does not read as broken.
+			const pids = rule ? arr(rule.recording_pids) : [];
+			const why = pids.length ? `its first window is being recorded now (${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')}); it ends in at most ${fmtDur(num(rule.window_s) * 1e9)}.` :
+				'no running process matches it yet. Each one that does is recorded window after window.';
+			chartBox.append(note(`Rule ${o.rule} is waiting for its first window: ${why}`, 'waiting'));
+			tableBox.append(note('No window yet: the sites show once the first one has ended.'));
 			ctx.ready();
 			return;
 		}
@@ -127,40 +137,52 @@ export function mount(root, ctx, params) {
 	async function load() {
 		clearTimeout(timer);
 		const run = req.begin();
-		if (!o.rule) {
-			data = null;
-			clear(chartBox).append(note('Pick a rule.'));
-			ctx.ready();
-			return;
-		}
 		let d;
 		try {
+			// The rules first: a rule the config file does not have is said without a 404.
+			const rs = await getJson('/api/rules', null, run.signal);
+			if (run.stale()) return;
+			const fresh = rules === null;
+			rules = arr(rs && rs.rules);
+			if (fresh) fillRules();
+			if (!o.rule) {
+				data = null;
+				clear(chartBox).append(note(rules.length ? 'Pick a rule.' : 'The daemon\'s config file has no rules: a [rule NAME] section records the processes it matches window after window.'));
+				ctx.ready();
+				return;
+			}
+			if (!rules.some((r) => str(r.name) === o.rule)) throw Object.assign(new Error('no such rule'), { status: 404 });
 			d = await getJson('/api/trend', { rule: o.rule, top: Math.max(...TOPS) }, run.signal);
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;
 			data = null;
+			last = '';
 			if (chart) chart.destroy();
 			chart = null;
-			clear(chartBox).append(errorNote(e));
+			clear(tableBox);
+			info.textContent = '';
+			sub.textContent = '';
+			clear(chartBox).append(e.status === 404 ? el('div', { class: 'note error', role: 'alert', id: 'trend-missing' },
+				`There is no such rule: ${o.rule}. ` + (arr(rules).length ? `The daemon's rules: ${arr(rules).map((r) => str(r.name)).join(', ')}.` : 'The daemon\'s config file has no rules.')) : errorNote(e));
 			ctx.ready();
+			timer = setTimeout(load, RELOAD_MS);
 			return;
 		}
 		if (run.stale()) return;
 		timer = setTimeout(load, RELOAD_MS);
-		const sig = JSON.stringify(d);
+		const sig = JSON.stringify([d, arr(rules).find((r) => str(r.name) === o.rule)]);
 		if (sig === last && data) return; // nothing new: the chart keeps its cursor
 		last = sig;
 		data = d;
 		draw();
 	}
 
-	loadRules();
 	load();
 	return {
 		update(p) {
 			const prev = o;
 			o = opts(p);
-			ruleSel.value = o.rule;
+			if (rules !== null) fillRules();
 			if (prev.rule !== o.rule) {
 				last = '';
 				load();

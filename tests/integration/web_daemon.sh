@@ -2,8 +2,10 @@
 # The daemon's dashboard, end to end: `heapscope daemon` with a rule of 2-second windows, two
 # churn processes (one the rule records, one for the browser), driven by headless Chromium
 # (tests/web/daemon.test.mjs): log in with the printed URL, pick the process, record (exact),
-# watch it live, stop, open every view and the downloads, record again sampled, compare the two
-# and two windows of one, the rule's trend, delete. Without the cookie the API answers 401.
+# watch it live, stop, open every view and the downloads, record again sampled, compare the two,
+# two windows of one and a bad window, the Rules panel (and a rule no process matches: waiting for
+# its first window), the rule's trend, no such rule, delete; not one console error. Without the
+# cookie the API answers 401.
 # Screenshots go to build/screenshots/daemon/.
 . "$(dirname "$0")/../lib.sh"
 
@@ -36,6 +38,13 @@ comm = hstrend
 window = 2
 sample = 0
 keep = 0
+
+[rule idle]
+comm = hs-no-such
+window = 10m
+sample = 64K
+keep = 3
+keep_bytes = 1G
 CONF
 mkdir -p "$T/data"
 "$HS" daemon --data "$T/data" --port 0 --config "$T/heapscope.conf" >"$T/daemon.out" 2>"$T/daemon.err" &
@@ -78,7 +87,8 @@ elif ! command -v node >/dev/null; then
 else
 	rm -rf "$shots"
 	mkdir -p "$shots"
-	(cd "$web" && HS_LOGIN=$LOGIN HS_PID=$CPID HS_RULE=hstrend HS_SHOTS=$shots timeout -k 5 240 \
+	(cd "$web" && HS_LOGIN=$LOGIN HS_PID=$CPID HS_RULE=hstrend HS_RULE_PID=$RPID HS_IDLE_RULE=idle \
+		HS_SHOTS=$shots timeout -k 5 240 \
 		node --test --test-reporter=tap daemon.test.mjs) >"$T/web.tap" 2>&1
 	run_tap web "$T/web.tap" $?
 	n=$(find "$shots" -name '*.png' | wc -l)

@@ -126,6 +126,14 @@ async function api(req, res, path, q) {
 		return json(res, 200, { processes: procs });
 	}
 	if (path === '/api/diff') return json(res, 200, diff(q));
+	if (path === '/api/rules') {
+		return json(res, 200, { rules: [
+			{ name: 'httpd', comm: 'httpd-demo', cgroup: null, window_s: 60, sample_bytes: 131072, estimated: true, stack: 'fp', keep: 6, keep_bytes: 2 ** 31, push: true,
+				recording_pids: recs.filter((r) => r.rule === 'httpd' && running(r).state === 'running').map((r) => r.pid), windows: recs.filter((r) => r.rule === 'httpd' && r.state !== 'running').length },
+			{ name: 'nightly', comm: null, cgroup: '/system.slice/batch.service', window_s: 600, sample_bytes: 0, estimated: false, stack: 'dwarf', keep: 0, keep_bytes: 0, push: false, recording_pids: [], windows: 0 },
+		] });
+	}
+	if (path === '/api/trend' && !['httpd', 'nightly'].includes(q.get('rule'))) return json(res, 404, { error: 'no such rule in the daemon\'s config file' });
 	if (path === '/api/trend') return json(res, 200, trend(q));
 	if (m) {
 		const r = recs.find((x) => x.id === m[1]);

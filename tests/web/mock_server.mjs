@@ -377,6 +377,8 @@ function api(path, q) {
 	// Every route takes pid=N as the server does; this made-up recording answers for all of them.
 	if (q.has('pid') && !/^[1-9]\d{0,9}$/.test(q.get('pid'))) throw new BadRequest(`pid: expected a process id, got "${q.get('pid')}"`);
 	switch (path) {
+	case '/api/daemon': // as `heapscope serve` answers it: not the daemon
+		return { daemon: false };
 	case '/api/summary':
 		return summary();
 	case '/api/sites': {
