@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "daemon/ctl_json.h"
 #include "daemon/daemon.h"
 #include "daemon/http_client.h"
 #include "report/report.h"
@@ -45,160 +46,6 @@ static void usage(FILE *f)
 		"  --url     the daemon (default " CTL_DEFAULT_URL ")\n"
 		"  --data    its data directory, for DATA/token (default " DAEMON_DEFAULT_DATA ")\n"
 		"  --token-file  read the token there instead\n");
-}
-
-/* ------------------------------------------------------------------------------------------
- * A minimal reader of the API's JSON: enough to walk an object's members and read scalars. */
-
-static void skip_ws(const char **p)
-{
-	while (isspace((unsigned char)**p))
-		(*p)++;
-}
-
-/* A string at *p, unescaped into out (\uXXXX outside ASCII becomes '?'). 0 or -EINVAL. */
-static int read_string(const char **p, char *out, size_t len)
-{
-	const char *s = *p;
-	size_t n = 0;
-
-	if (*s++ != '"')
-		return -EINVAL;
-	for (; *s && *s != '"'; s++) {
-		char c = *s;
-
-		if (c == '\\') {
-			c = *++s;
-			if (c == 'u') {
-				unsigned v = 0;
-
-				if (sscanf(s + 1, "%4x", &v) != 1)
-					return -EINVAL;
-				c = v < 0x80 ? (char)v : '?';
-				s += 4;
-			} else if (c == 'n' || c == 't' || c == 'r') {
-				c = ' ';
-			} else if (!c) {
-				return -EINVAL;
-			}
-		}
-		if (n + 1 < len)
-			out[n++] = c;
-	}
-	if (*s != '"')
-		return -EINVAL;
-	out[n] = '\0';
-	*p = s + 1;
-	return 0;
-}
-
-static int skip_value(const char **p);
-
-/* Calls fn for each member of the object at *p; fn reads (or skips) the value. 0 or -EINVAL. */
-static int each_member(const char **p, int (*fn)(void *ctx, const char *key, const char **p),
-		       void *ctx)
-{
-	char key[64];
-
-	skip_ws(p);
-	if (*(*p)++ != '{')
-		return -EINVAL;
-	skip_ws(p);
-	if (**p == '}')
-		return (*p)++, 0;
-	for (;;) {
-		skip_ws(p);
-		if (read_string(p, key, sizeof(key)))
-			return -EINVAL;
-		skip_ws(p);
-		if (*(*p)++ != ':')
-			return -EINVAL;
-		skip_ws(p);
-		if (fn ? fn(ctx, key, p) : skip_value(p))
-			return -EINVAL;
-		skip_ws(p);
-		if (**p == '}')
-			return (*p)++, 0;
-		if (*(*p)++ != ',')
-			return -EINVAL;
-	}
-}
-
-/* A scalar as text: a string unescaped, else the number or literal as written. */
-static int read_scalar(const char **p, char *out, size_t len)
-{
-	size_t n;
-
-	if (**p == '"')
-		return read_string(p, out, len);
-	n = strcspn(*p, ",}] \t\r\n");
-	if (!n || **p == '{' || **p == '[')
-		return -EINVAL;
-	snprintf(out, len, "%.*s", (int)n, *p);
-	*p += n;
-	return 0;
-}
-
-static int skip_value(const char **p)
-{
-	char scratch[64];
-
-	skip_ws(p);
-	if (**p == '{')
-		return each_member(p, NULL, NULL);
-	if (**p == '[') {
-		(*p)++;
-		skip_ws(p);
-		if (**p == ']')
-			return (*p)++, 0;
-		for (;;) {
-			if (skip_value(p))
-				return -EINVAL;
-			skip_ws(p);
-			if (**p == ']')
-				return (*p)++, 0;
-			if (*(*p)++ != ',')
-				return -EINVAL;
-		}
-	}
-	if (**p == '"') { /* a long string: only its end matters */
-		const char *s = *p + 1;
-
-		for (; *s && *s != '"'; s++)
-			if (*s == '\\' && s[1])
-				s++;
-		if (!*s)
-			return -EINVAL;
-		*p = s + 1;
-		return 0;
-	}
-	return read_scalar(p, scratch, sizeof(scratch));
-}
-
-/* The value of one top-level scalar member ("error", "id"). */
-struct wanted {
-	const char *key;
-	char *out;
-	size_t len;
-	int found;
-};
-
-static int take_wanted(void *ctx, const char *key, const char **p)
-{
-	struct wanted *w = ctx;
-
-	if (strcmp(key, w->key))
-		return skip_value(p);
-	w->found = 1;
-	return read_scalar(p, w->out, w->len);
-}
-
-static int json_member(const char *body, const char *key, char *out, size_t len)
-{
-	struct wanted w = { key, out, len, 0 };
-	const char *p = body ? body : "";
-
-	return each_member(&p, take_wanted, &w) || !w.found ? -ENOENT : 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -259,7 +106,7 @@ static int call(const struct ctl_opts *o, const char *method, const char *path, 
 	}
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;
-	if (json_member(resp->body, "error", said, sizeof(said)))
+	if (ctl_json_string(resp->body, "error", said, sizeof(said)))
 		snprintf(said, sizeof(said), "HTTP %ld from %s", resp->status, url);
 	fprintf(stderr, "heapscope: ctl %s: %s\n", o->command, said);
 	http_response_free(resp);
@@ -269,85 +116,50 @@ static int call(const struct ctl_opts *o, const char *method, const char *path, 
 /* ------------------------------------------------------------------------------------------
  * list: one row per recording. */
 
-struct row {
-	char id[CATALOG_ID_MAX], state[16], pid[16], rule[CATALOG_RULE_MAX], start_ns[24],
-		duration_s[24], size_bytes[24], allocs[24], live_bytes[24], errors[24];
-};
-
-static const struct {
-	const char *key;
-	size_t offset, size;
-} ROW_KEYS[] = {
-#define ROW_KEY(k) { #k, offsetof(struct row, k), sizeof(((struct row *)0)->k) }
-	ROW_KEY(id),	     ROW_KEY(state),	  ROW_KEY(pid),	   ROW_KEY(rule),
-	ROW_KEY(start_ns),   ROW_KEY(duration_s), ROW_KEY(size_bytes), ROW_KEY(allocs),
-	ROW_KEY(live_bytes), ROW_KEY(errors),
-#undef ROW_KEY
-};
-
-static int take_row_member(void *ctx, const char *key, const char **p)
+static void fmt_bytes_text(int64_t v, char *out, size_t len)
 {
-	for (size_t i = 0; i < sizeof(ROW_KEYS) / sizeof(ROW_KEYS[0]); i++)
-		if (!strcmp(key, ROW_KEYS[i].key))
-			return read_scalar(p, (char *)ctx + ROW_KEYS[i].offset, ROW_KEYS[i].size);
-	return skip_value(p);
-}
-
-static void fmt_bytes_text(const char *v, char *out, size_t len)
-{
-	if (!strcmp(v, "null") || !*v)
+	if (v < 0)
 		snprintf(out, len, "-");
 	else
-		report_fmt_bytes(strtoll(v, NULL, 10), out, len);
+		report_fmt_bytes(v, out, len);
 }
 
-static void print_row(const struct row *r)
+static void fmt_int_text(int64_t v, char *out, size_t len)
 {
-	char start[32] = "-", dur[32] = "-", size[32], live[32];
-	time_t t = (time_t)(strtoll(r->start_ns, NULL, 10) / 1000000000);
+	if (v < 0)
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%" PRId64, v);
+}
+
+/* A sampled recording's errors are "n/a", as on the dashboard: misuse is not checked then. */
+static void print_row(const struct ctl_recording *r)
+{
+	char start[32] = "-", dur[32] = "-", pid[24], size[32], allocs[24], live[32], errors[24];
+	time_t t = r->start_ns > 0 ? (time_t)(r->start_ns / 1000000000) : 0;
 	struct tm tm;
 
 	if (t > 0 && localtime_r(&t, &tm))
 		strftime(start, sizeof(start), "%Y-%m-%d %H:%M:%S", &tm);
-	if (strcmp(r->duration_s, "null") && r->duration_s[0])
-		snprintf(dur, sizeof(dur), "%.1f s", strtod(r->duration_s, NULL));
+	if (r->duration_s >= 0)
+		snprintf(dur, sizeof(dur), "%.1f s", r->duration_s);
+	fmt_int_text(r->pid, pid, sizeof(pid));
 	fmt_bytes_text(r->size_bytes, size, sizeof(size));
+	fmt_int_text(r->allocs, allocs, sizeof(allocs));
 	fmt_bytes_text(r->live_bytes, live, sizeof(live));
-	printf("%-22s %-9s %7s %-12s %-19s %10s %10s %12s %11s %6s\n", r->id, r->state, r->pid,
-	       strcmp(r->rule, "null") && r->rule[0] ? r->rule : "-", start, dur, size,
-	       strcmp(r->allocs, "null") ? r->allocs : "-", live,
-	       strcmp(r->errors, "null") ? r->errors : "-");
-}
-
-static int print_recordings(void *ctx, const char *key, const char **p)
-{
-	(void)ctx;
-	if (strcmp(key, "recordings"))
-		return skip_value(p);
-	if (*(*p)++ != '[')
-		return -EINVAL;
-	skip_ws(p);
-	if (**p == ']')
-		return (*p)++, 0;
-	for (;;) {
-		struct row r = { 0 };
-
-		if (each_member(p, take_row_member, &r))
-			return -EINVAL;
-		print_row(&r);
-		skip_ws(p);
-		if (**p == ']')
-			return (*p)++, 0;
-		if (*(*p)++ != ',')
-			return -EINVAL;
-	}
+	if (r->sample_bytes > 0)
+		snprintf(errors, sizeof(errors), "n/a");
+	else
+		fmt_int_text(r->errors, errors, sizeof(errors));
+	printf("%-22s %-9s %7s %-12s %-19s %10s %10s %12s %11s %6s\n", r->id, r->state, pid,
+	       r->rule[0] ? r->rule : "-", start, dur, size, allocs, live, errors);
 }
 
 static int cmd_list(const struct ctl_opts *o)
 {
 	struct http_response resp;
-	const char *p;
-	int e;
+	struct ctl_recording *rows;
+	int n;
 
 	if (call(o, "GET", "/api/recordings", NULL, NULL, &resp))
 		return 1;
@@ -358,15 +170,21 @@ static int cmd_list(const struct ctl_opts *o)
 		http_response_free(&resp);
 		return 0;
 	}
+	n = ctl_json_recordings(resp.body, &rows);
+	http_response_free(&resp);
+	if (n < 0) {
+		fprintf(stderr, "heapscope: ctl list: %s\n",
+			n == -ENOMEM ? "out of memory" :
+				       "the daemon's answer to /api/recordings is not the JSON expected "
+				       "(is --url a heapscope daemon?)");
+		return 1;
+	}
 	printf("%-22s %-9s %7s %-12s %-19s %10s %10s %12s %11s %6s\n", "ID", "STATE", "PID",
 	       "RULE", "START", "DURATION", "SIZE", "ALLOCATIONS", "LIVE BYTES", "ERRORS");
-	p = resp.body ? resp.body : "";
-	e = each_member(&p, print_recordings, NULL);
-	http_response_free(&resp);
-	if (e)
-		fprintf(stderr, "heapscope: the daemon's answer to /api/recordings is not the JSON "
-				"expected\n");
-	return e ? 1 : 0;
+	for (int i = 0; i < n; i++)
+		print_row(&rows[i]);
+	free(rows);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -411,7 +229,7 @@ static int cmd_start(const struct ctl_opts *o)
 		return 2;
 	if (call(o, "POST", "/api/recordings", body, NULL, &resp))
 		return 1;
-	if (json_member(resp.body, "id", id, sizeof(id))) {
+	if (ctl_json_string(resp.body, "id", id, sizeof(id))) {
 		fprintf(stderr, "heapscope: the daemon started a recording but did not say its id\n");
 		http_response_free(&resp);
 		return 1;

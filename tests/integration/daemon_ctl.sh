@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# heapscope ctl against a real daemon: start, list, stop, export in every format, delete, and
-# its one-line errors (API errors, a daemon that is not there, an unreadable token, bad usage).
+# heapscope ctl against a real daemon: start, list, stop, export in every format, delete, a
+# sampled recording's errors n/a, and its one-line errors (API errors, a server that is not the
+# daemon, a daemon that is not there, an unreadable token, bad usage).
 source "$(dirname "$0")/../lib.sh"
 
 DPID=
 cleanup() {
-	kill ${APID:-} 2>/dev/null
+	kill ${APID:-} ${HPID:-} 2>/dev/null
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	rm -rf "$T"
 }
@@ -67,6 +68,31 @@ expect_eq "export of a deleted recording: no file" "$(ls "$T" | grep -c gone)" 0
 out=$(ctl start -p 999999999 2>&1)
 expect_eq "start of no process: exit 1" "$?" 1
 expect_eq "start of no process: one line" "$out" "heapscope: ctl start: no process 999999999"
+
+# a sampled recording: its errors are not checked, so list says n/a (as the dashboard does)
+SID=$(ctl start -p $APID --sample 4K --duration 1)
+sampled_ended() { ctl list --json | jq -e ".recordings[] | select(.id == \"$SID\" and .state == \"ended\")"; }
+wait_for "the 1-second sampled recording ends" 15 sampled_ended && ok "sampled recording ended"
+expect_match "list: a sampled recording's errors are n/a" "$(ctl list | grep "^$SID ")" " n/a$"
+expect_eq "delete the sampled one" "$(ctl delete "$SID")" "$SID deleted"
+
+# a server that is not the daemon: an error page that is not JSON (its 501 to a POST), and a
+# 200 that is not the list
+mkdir -p "$T/www/api"
+echo 'hello' >"$T/www/api/recordings"
+(cd "$T/www" && exec python3 -m http.server --bind 127.0.0.1 0 >"$T/http.log" 2>&1) &
+HPID=$!
+wait_for "a plain HTTP server is up" 10 grep -q 'port [0-9]' "$T/http.log"
+HURL=http://127.0.0.1:$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$T/http.log" | head -1)
+out=$("$HS" ctl --url "$HURL" --data "$T/data" list 2>&1)
+expect_eq "not a daemon, 200: exit 1" "$?" 1
+expect_eq "not a daemon, 200: says the answer is not the list" "$out" \
+	"heapscope: ctl list: the daemon's answer to /api/recordings is not the JSON expected (is --url a heapscope daemon?)"
+out=$("$HS" ctl --url "$HURL" --data "$T/data" stop 20261206T000000-0000 2>&1)
+expect_eq "not a daemon, an error page: exit 1" "$?" 1
+expect_eq "not a daemon, an error page: its status and the URL" "$out" \
+	"heapscope: ctl stop: HTTP 501 from $HURL/api/recordings/20261206T000000-0000/stop"
+kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null
 
 # the daemon not there, the token unreadable, wrong token, usage
 out=$("$HS" ctl --url http://127.0.0.1:1 --data "$T/data" list 2>&1)
