@@ -208,7 +208,8 @@ int an_stack_quality(struct store_reader *r, struct an_stack_quality *out)
 		an_stack_quality_free(out);
 		return err;
 	}
-	qsort(out->ends, out->nends, sizeof(*out->ends), cmp_ends);
+	if (out->nends) /* ends is NULL then, which qsort must not be given even for 0 */
+		qsort(out->ends, out->nends, sizeof(*out->ends), cmp_ends);
 	out->hint = choose_hint(out);
 	return 0;
 }
