@@ -108,7 +108,8 @@ static int render(const struct diff_meta *m, struct diff_table *t, int top, char
 
 	if (!j)
 		return -ENOMEM;
-	qsort_r(t->v, t->n, sizeof(*t->v), cmp_trend, &t->nsides);
+	if (t->n) /* v is NULL then, which qsort_r must not be given even for 0 */
+		qsort_r(t->v, t->n, sizeof(*t->v), cmp_trend, &t->nsides);
 	trend_json(j, m, t, top);
 	e = json_error(j);
 	*out = e ? NULL : json_take_buffer(j, len);
