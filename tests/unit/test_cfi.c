@@ -1,6 +1,7 @@
 /* Unit tests of the CFI row builder: hand-written .cfi_* functions in this binary, libc, and
  * executables assembled for the occasion (no CFI, .debug_frame only, no .eh_frame_hdr, code
  * above 4 GiB). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -361,7 +362,9 @@ static void test_ldso_entry_is_stop(void **state)
 
 static void test_libc(void **state)
 {
-	struct object libc = object_of((const void *)malloc);
+	/* libc's own malloc: under ASan the program's malloc is the sanitizer's interposed one. */
+	void *libc_malloc = dlsym(RTLD_NEXT, "malloc");
+	struct object libc = object_of(libc_malloc);
 	struct hs_unwind_row *rows;
 	const struct hs_unwind_row *r;
 	size_t n, kinds[HS_CFA_UNSUPPORTED + 1] = { 0 };
@@ -371,7 +374,7 @@ static void test_libc(void **state)
 		fail_msg("malloc comes from %s, not libc", libc.path);
 	build_ok(libc.path, &rows, &n);
 	assert_true(n > 5000);
-	r = cfi_lookup(rows, n, (uintptr_t)malloc - libc.bias);
+	r = cfi_lookup(rows, n, (uintptr_t)libc_malloc - libc.bias);
 	assert_non_null(r);
 	assert_int_equal(r->cfa_kind, HS_CFA_RSP);
 	assert_int_equal(r->cfa_off, 8);
