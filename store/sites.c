@@ -171,15 +171,17 @@ static int read_groups(struct store_reader *r, const struct an_sites_query *q, s
 	if (!err)
 		err = rd_done(r, st, rc);
 	sqlite3_finalize(st);
-	qsort(gr->site_group, gr->nsites, 2 * sizeof(int64_t), cmp_site_group);
+	if (gr->nsites > 1) /* site_group is NULL with no site: not for qsort, even for 0 */
+		qsort(gr->site_group, gr->nsites, 2 * sizeof(int64_t), cmp_site_group);
 	return err;
 }
 
 static struct group *group_of(struct grouping *gr, int64_t site)
 {
 	int64_t key[2] = { site, 0 };
-	int64_t *hit =
-		bsearch(key, gr->site_group, gr->nsites, 2 * sizeof(int64_t), cmp_site_group);
+	int64_t *hit = gr->nsites ? bsearch(key, gr->site_group, gr->nsites, 2 * sizeof(int64_t),
+					    cmp_site_group) :
+				    NULL;
 
 	return hit ? &gr->g[hit[1]] : NULL;
 }
@@ -562,7 +564,7 @@ int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, 
 		if (!err)
 			err = merge_leaks(out, by);
 	}
-	if (!err)
+	if (!err && out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_leaks);
 	if (!err && limit && (size_t)limit < out->n) {
 		for (size_t i = (size_t)limit; i < out->n; i++) {
