@@ -301,7 +301,8 @@ int catalog_open(const struct catalog_opts *o, struct catalog **out, char *err, 
 		return e;
 	}
 	scan_dir(c);
-	qsort(c->recs, (size_t)c->n, sizeof(c->recs[0]), by_start);
+	if (c->n > 1) /* recs is NULL in an empty data dir: not for qsort, even for 0 */
+		qsort(c->recs, (size_t)c->n, sizeof(c->recs[0]), by_start);
 	*out = c;
 	return 0;
 }
