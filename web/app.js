@@ -223,6 +223,7 @@ function renderDaemonHeader(page) {
 	const cmd = document.getElementById('hdr-cmd');
 	cmd.textContent = page.id === 'home' ? 'Recordings and processes' : page.title;
 	cmd.title = '';
+	cmd.classList.add('page'); // a page's title, not a command line
 	const meta = clear(document.getElementById('hdr-meta'));
 	const m = (k, v) => {
 		if (v !== null && v !== undefined && v !== '') meta.appendChild(el('span', null, [k + ' ', el('b', { text: String(v) })]));
@@ -241,6 +242,7 @@ function renderRecordingChrome() {
 	document.getElementById('nav').hidden = false;
 	for (const a of document.querySelectorAll('#nav a')) a.setAttribute('href', hashOf(a.dataset.view, new URLSearchParams()));
 	document.getElementById('hdr-cmd').textContent = 'Recording ' + state.rec;
+	document.getElementById('hdr-cmd').classList.remove('page');
 	clear(document.getElementById('hdr-meta'));
 	clear(document.getElementById('banners'));
 	for (const id of ['status', 'sampling', 'rec-actions']) document.getElementById(id).hidden = true;

@@ -3,7 +3,7 @@
 // allocations, live bytes and live blocks from A to B (/api/diff), growth first.
 import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel, seg, stackList } from './dom.js';
-import { arr, fmtBytes, fmtCount, fmtOffset, fmtSigned, num, shortLoc, siteName, str, topFrame } from './format.js';
+import { arr, basename, fmtBytes, fmtCount, fmtOffset, fmtSigned, num, shortLoc, siteName, str, topFrame } from './format.js';
 import { pageHref, recHref } from './routes.js';
 
 const PAGE = 200;
@@ -33,6 +33,11 @@ function sideLabel(side, id) {
 	const windowed = side.whole === false || (side.whole === undefined && (num(side.from_ns) !== null || num(side.to_ns) !== null));
 	const w = windowed ? ` (+${fmtOffset(num(side.from_ns) || 0)} … ${num(side.to_ns) !== null ? '+' + fmtOffset(side.to_ns) : 'end'})` : '';
 	return (str(side.label) || String(id)) + (side.command ? ' ' + str(side.command) : '') + w;
+}
+
+// The server names a recording by its file (DATA/recordings/ID.db): here by its id.
+function readable(reason) {
+	return String(reason).replace(/(?:\S*\/)?([A-Za-z0-9-]+)\.db\b/g, 'recording $1');
 }
 
 export function mount(root, ctx, params) {
@@ -84,7 +89,10 @@ export function mount(root, ctx, params) {
 			const ids = list.map((r) => String(r.id));
 			if (want && !ids.includes(want)) p.sel.append(el('option', { value: want, text: want }));
 			for (const r of list) {
-				p.sel.append(el('option', { value: String(r.id), text: `${r.id} ${str(r.command) || 'pid ' + r.pid}${r.state === 'running' ? ' (live)' : ''}` }));
+				// The program's name, not its whole command line (the option's title has it).
+				const cmd = str(r.command);
+				const prog = cmd ? basename(cmd.split(/\s+/)[0]) : 'pid ' + r.pid;
+				p.sel.append(el('option', { value: String(r.id), title: cmd || null, text: `${r.id} · ${prog}${r.rule ? ' · rule ' + r.rule : ''}${r.state === 'running' ? ' (live)' : ''}` }));
 			}
 			p.sel.value = want;
 			p.from.value = o[s + '_from'] === null ? '' : String(o[s + '_from']);
@@ -106,7 +114,7 @@ export function mount(root, ctx, params) {
 		const a = d.a || {};
 		const b = d.b || {};
 		const est = a.sampled || b.sampled || a.estimated || b.estimated;
-		const link = (s, id) => el('a', { href: recHref(id, 'overview'), text: sideLabel(s, id) });
+		const link = (s, id) => el('a', { class: 'side-link', href: recHref(id, 'overview'), title: sideLabel(s, id), text: sideLabel(s, id) });
 		head.append(el('div', { class: 'compare-sides' }, [
 			el('span', { class: 'side-tag a', text: 'A' }), link(a, o.a),
 			el('span', { class: 'arrow', text: '→' }),
@@ -234,7 +242,7 @@ export function mount(root, ctx, params) {
 			// recording gone: 404) is said in the server's words, beside the pick to fix it.
 			sitesPanel.hidden = true;
 			clear(head).append(e.status === 400 || e.status === 404 ?
-				el('div', { class: 'banner', role: 'alert', id: 'compare-error' }, `Cannot compare these: ${e.reason || e.message}`) :
+				el('div', { class: 'banner', role: 'alert', id: 'compare-error' }, `Cannot compare these: ${readable(e.reason || e.message)}`) :
 				errorNote(e));
 			ctx.ready();
 			return;

@@ -140,7 +140,7 @@ export function mount(root, ctx) {
 	const rulesTable = el('table', { id: 'rules-table' }, [
 		el('thead', null, el('tr', null, [
 			th('Rule'), th('Matches', null, 'Processes whose /proc/PID/comm equals comm, in the cgroup (v2 path prefix)'),
-			th('Window', 'num', 'Each recording\'s length'), th('Recording', null, 'Call stacks, exact or sampled'),
+			th('Window', 'num', 'Each recording\'s length'), th('Sampling · stacks', null, 'Exact or sampled, and how call stacks are walked'),
 			th('Keeps', null, 'Ended windows kept (the oldest are deleted)'), th('Recording now'),
 			th('Windows', 'num', 'Ended windows kept now'), el('th', null, el('span', { class: 'sr-only', text: 'Trend' })),
 		])),
@@ -238,10 +238,10 @@ export function mount(root, ctx) {
 			const est = estimated(r);
 			if (est) c.state.append(est);
 			clear(c.actions).append(el('span', { class: 'acts' }, [
-				el('a', { class: 'button', href: recHref(id, 'overview'), 'data-action': 'open', text: 'Open' }),
-				// An ended row keeps Stop's place (hidden), so the rows' buttons line up.
+				// An ended row keeps Stop's place (hidden, first), so the rows' buttons line up.
 				r.state === 'running' ? el('button', { type: 'button', class: 'danger', 'data-action': 'stop', text: 'Stop', title: 'End the recording now, with a clean cut', onclick: (e) => stop(id, e.currentTarget) }) :
 					el('button', { type: 'button', class: 'danger placeholder', 'aria-hidden': 'true', tabindex: -1, disabled: true, text: 'Stop' }),
+				el('a', { class: 'button', href: recHref(id, 'overview'), 'data-action': 'open', text: 'Open' }),
 				downloadMenu(id),
 				el('button', { type: 'button', 'data-action': 'delete', text: 'Delete', title: 'Delete the recording and its file', onclick: () => remove(r) }),
 			]));
