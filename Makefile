@@ -1,10 +1,25 @@
 # heapscope: one non-recursive Makefile. `make deps` once, then `make`, `make test`, `make bench`.
 BUILD := build
+# Sanitizer builds (mk/san.mk): their own build dir, the same sources and BPF object recipe.
+ifdef SAN
+BUILD := build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# Static runtimes: with the shared libubsan.so beside libasan.so, UBSan ignores log_path.
+SAN_LDFLAGS := -static-libasan -static-libubsan
+endif
+ifdef TSAN
+BUILD := build-tsan
+SAN_FLAGS := -fsanitize=thread
+endif
 CC := gcc
 CLANG := clang
 BPFTOOL := bpftool
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Werror -I. -I$(BUILD) -MMD -MP -D_GNU_SOURCE= -DHEAPSCOPE_VERSION=\"0.1.0\"
 LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lcurl -ljson-c -lz -lpthread -lstdc++ -lm
+ifdef SAN_FLAGS
+CFLAGS += $(SAN_FLAGS)
+LDLIBS += $(SAN_FLAGS) $(SAN_LDFLAGS)
+endif
 
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \
 	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libcmocka-dev \
@@ -64,10 +79,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libheapscope.a
 
 include mk/progs.mk
 include mk/bench.mk
+include mk/san.mk
 
 test: all $(UNIT_BINS)
+ifndef SAN_FLAGS
 	tests/run.sh
 
+endif
 clean:
 	rm -rf $(BUILD)
 
