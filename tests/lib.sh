@@ -2,7 +2,7 @@
 # A test file sources this, calls the assertions, and ends with `finish`.
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-HS="$TOP/build/heapscope"
+HS="$TOP/${BUILD:-build}/heapscope" # BUILD=build-san: tests/run.sh
 PROGS="$TOP/build/progs"
 T=$(mktemp -d /tmp/hs-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
