@@ -330,7 +330,8 @@ int an_sites(struct store_reader *r, const struct an_sites_query *q, struct an_s
 	for (size_t i = 0; i < gr.n; i++)
 		finish_group(&gr.g[i]);
 	if (!err) {
-		qsort_r(gr.g, gr.n, sizeof(*gr.g), cmp_sites, &key);
+		if (gr.n > 1) /* g is NULL when no site matched: not for qsort_r, even for 0 */
+			qsort_r(gr.g, gr.n, sizeof(*gr.g), cmp_sites, &key);
 		err = take_page(r, &gr, q, out);
 	}
 	for (size_t i = 0; i < gr.n; i++)
