@@ -504,7 +504,8 @@ static int merge_leaks(struct an_leaks *l, enum an_group by)
 {
 	size_t n = 0;
 
-	qsort_r(l->v, l->n, sizeof(*l->v), cmp_leak_keys, &by);
+	if (l->n > 1) /* v is NULL without leaks: not for qsort_r, even for 0 */
+		qsort_r(l->v, l->n, sizeof(*l->v), cmp_leak_keys, &by);
 	for (size_t i = 0; i < l->n; i++) {
 		struct an_leak *g = n ? &l->v[n - 1] : NULL, *x = &l->v[i];
 
