@@ -160,7 +160,8 @@ void diff_table_sort_growth(struct diff_table *t, int a, int b)
 {
 	struct sides sd = { a, b };
 
-	qsort_r(t->v, t->n, sizeof(*t->v), cmp_growth, &sd);
+	if (t->n > 1) /* v is NULL without sites: not for qsort_r, even for 0 */
+		qsort_r(t->v, t->n, sizeof(*t->v), cmp_growth, &sd);
 }
 
 void diff_table_free(struct diff_table *t)
