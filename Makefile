@@ -79,6 +79,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libheapscope.a
 
 include mk/progs.mk
 include mk/bench.mk
+include mk/fuzz.mk
 include mk/san.mk
 
 test: all $(UNIT_BINS)

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The fuzzing of CI: each libFuzzer harness of tests/fuzz/ for a short fixed budget
+# (FUZZ_SHORT_SECONDS, 12 s each) on the committed corpus, then every regression input
+# (tests/fuzz/regressions/NAME/*: each once a crash) replayed through its harness. Needs clang's
+# libFuzzer: without it this fails, never skips. `make fuzz` is the long run.
+source "$(dirname "$0")/../lib.sh"
+cd "$TOP"
+BUDGET=${FUZZ_SHORT_SECONDS:-12}
+NAMES=$(ls tests/fuzz/fuzz_*.c | sed -n 's|^tests/fuzz/fuzz_\(.*\)\.c$|\1|p' | grep -vx util)
+
+probe_libfuzzer() {
+	printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' >"$T/p.c"
+	clang -fsanitize=fuzzer,address,undefined -o "$T/probe" "$T/p.c" >"$T/probe.log" 2>&1 &&
+		"$T/probe" -runs=1 >>"$T/probe.log" 2>&1
+}
+
+if ! probe_libfuzzer; then
+	not_ok "clang's libFuzzer does not work (install clang: make deps): $(tail -1 "$T/probe.log")"
+	finish
+	exit 1
+fi
+ok "clang -fsanitize=fuzzer builds and runs"
+
+# make test builds the harnesses already; run alone, this builds them (a no-op when up to date).
+if ! make -s fuzz-bins >"$T/make.log" 2>&1; then
+	not_ok "make fuzz-bins failed: $(grep -m1 -i error "$T/make.log")"
+	finish
+	exit 1
+fi
+
+# fuzz_one NAME: the harness for BUDGET seconds on a scratch copy of its corpus.
+fuzz_one() {
+	local name=$1 work=$T/corpus-$1 dict=() log=$T/fuzz-$1.log execs
+	mkdir -p "$work" "$T/art-$1"
+	cp tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null
+	[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
+	if "build/fuzz/fuzz_$name" -max_total_time="$BUDGET" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$T/art-$1/" "${dict[@]}" "$work" >"$log" 2>&1; then
+		execs=$(sed -n 's/^stat::number_of_executed_units: //p' "$log" | tail -1)
+		ok "fuzz_$name: ${execs:-?} executions in $BUDGET s, nothing found"
+	else
+		not_ok "fuzz_$name: $(grep -m1 '^SUMMARY:' "$log") (input:" \
+			"$(ls "$T/art-$1" | head -1); make fuzz reproduces it)"
+		grep -A3 -m1 -E '^==[0-9]+==ERROR|runtime error' "$log" | sed 's/^/#   /'
+	fi
+}
+
+# replay NAME FILE: an input that once crashed the harness runs clean.
+replay() {
+	if "build/fuzz/fuzz_$1" "$2" >"$T/replay.log" 2>&1; then
+		ok "regression $2"
+	else
+		not_ok "regression $2: $(grep -m1 -E '^SUMMARY:|runtime error' "$T/replay.log")"
+	fi
+}
+
+for name in $NAMES; do
+	fuzz_one "$name"
+done
+for name in $NAMES; do
+	for f in tests/fuzz/regressions/"$name"/*; do
+		[ -f "$f" ] && replay "$name" "$f"
+	done
+done
+finish
