@@ -11,6 +11,7 @@
 #include "agent/record_opts.h"
 #include "agent/sampling.h"
 #include "bpf/abi.h"
+#include "report/cliopt.h"
 #include "report/report.h"
 #include "server/server.h"
 
@@ -163,7 +164,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 				   .stack_mode = HS_STACK_DWARF,
 				   .max_depth = HS_MAX_FRAMES };
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:o:d:h", longopts, NULL)) != -1) {
+	while ((c = cliopt_getopt(argc, argv, "+p:o:d:h", longopts)) != -1) {
 		if (c != 'p' && c != 'A' && report_option_once(c, longopts, &seen)) /* they add */
 			return -EINVAL;
 		switch (c) {

@@ -18,6 +18,7 @@
 #include "daemon/ctl_json.h"
 #include "daemon/daemon.h"
 #include "daemon/http_client.h"
+#include "report/cliopt.h"
 #include "report/report.h"
 
 #define CTL_DEFAULT_URL "http://127.0.0.1:7070"
@@ -414,7 +415,7 @@ static int parse_opts(int argc, char **argv, struct ctl_opts *o)
 
 	*o = (struct ctl_opts){ .url = CTL_DEFAULT_URL, .data_dir = DAEMON_DEFAULT_DATA };
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:o:h", longopts, NULL)) != -1)
+	while ((c = cliopt_getopt(argc, argv, "p:o:h", longopts)) != -1)
 		if (report_option_once(c, longopts, &seen) || set_option(c, o))
 			return -EINVAL;
 	return take_operands(argc, argv, o);

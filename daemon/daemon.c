@@ -23,6 +23,7 @@
 #include "daemon/config.h"
 #include "daemon/rules.h"
 #include "daemon/token.h"
+#include "report/cliopt.h"
 #include "report/report.h"
 #include "server/server.h"
 
@@ -84,7 +85,7 @@ static int parse_opts(int argc, char **argv, struct daemon *d, int pass)
 	int c, e = 0;
 
 	optind = 1;
-	while (!e && (c = getopt_long(argc, argv, "d:P:b:c:A:r:h", longopts, NULL)) != -1) {
+	while (!e && (c = cliopt_getopt(argc, argv, "d:P:b:c:A:r:h", longopts)) != -1) {
 		if (c != 'A' && c != '?' && report_option_once(c, longopts, &seen))
 			return -EINVAL;
 		if (pass == 0) { /* the config file's name, and the errors */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/cliopt.h"
 #include "report/html.h"
 #include "report/json.h"
 #include "report/outfile.h"
@@ -200,7 +201,7 @@ static int parse_opts(int argc, char **argv, struct report_opts *o)
 
 	*o = (struct report_opts){ .value = "bytes" };
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:o:h", longopts, NULL)) != -1)
+	while ((c = cliopt_getopt(argc, argv, "d:o:h", longopts)) != -1)
 		if (report_option_once(c, longopts, &seen) || parse_option(c, o))
 			return -EINVAL;
 	if (optind < argc || !o->db) {

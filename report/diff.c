@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/cliopt.h"
 #include "report/diff_priv.h"
 #include "report/json.h"
 #include "report/outfile.h"
@@ -358,7 +359,7 @@ static int parse_opts(int argc, char **argv, struct diff_opts *o)
 	*o = (struct diff_opts){ .a = { .from_ns = -1, .to_ns = -1 },
 				 .b = { .from_ns = -1, .to_ns = -1 } };
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1)
+	while ((c = cliopt_getopt(argc, argv, "f:o:h", longopts)) != -1)
 		if (report_option_once(c, longopts, &seen) || parse_option(c, o))
 			return -EINVAL;
 	if (o->trend ? trend_paths(argc, argv, o) : take_paths(argc, argv, o))

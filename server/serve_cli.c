@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/cliopt.h"
 #include "report/report.h"
 #include "server/server.h"
 #include "store/analysis.h"
@@ -42,7 +43,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o, const char *
 				   .port = SERVER_DEFAULT_PORT,
 				   .allow_hosts = allow };
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:p:b:h", longopts, NULL)) != -1) {
+	while ((c = cliopt_getopt(argc, argv, "d:p:b:h", longopts)) != -1) {
 		if (c != 'a' && report_option_once(c, longopts, &seen)) /* --allow-host adds */
 			return -EINVAL;
 		switch (c) {
