@@ -1,4 +1,5 @@
-/* heapscope's entry point: dispatches the subcommands record, report, serve, diff, daemon and ctl. */
+/* heapscope's entry point: dispatches the subcommands (record, report, serve, diff, daemon, ctl,
+ * version, help). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,10 @@
 
 #include "agent/bpfside.h"
 #include "agent/record.h"
+#include "agent/version.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
+#include "report/cliopt.h"
 #include "report/diff.h"
 #include "report/report.h"
 #include "server/server.h"
@@ -18,8 +21,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: heapscope <command> [options]\n"
 		   "  record   trace the malloc family of a process into a recording file\n"
-		   "           heapscope record -p PID [-o FILE]\n"
-		   "           heapscope record [-o FILE] -- COMMAND [ARGS...]\n"
+		   "           heapscope record -p PID [-d FILE] [--duration SECONDS]\n"
+		   "           heapscope record [-d FILE] -- COMMAND [ARGS...]\n"
 		   "  report   analyses of a recording: text, json, csv, pprof, collapsed, html\n"
 		   "           heapscope report -d FILE [--view V] [--format F] [-o OUT]\n"
 		   "  serve    the dashboard and JSON API of a recording over HTTP\n"
@@ -30,8 +33,61 @@ static void usage(FILE *f)
 		   "           heapscope daemon [--data DIR] [--port N] [--config FILE]\n"
 		   "  ctl      talk to a running daemon: list, start, stop, delete, export\n"
 		   "           heapscope ctl list | start -p PID | stop ID | delete ID\n"
-		   "  --version\n"
-		   "Run 'heapscope <command> --help' for a command's options.\n");
+		   "  version  the version, libraries and what this kernel supports\n"
+		   "Run 'heapscope <command> --help' for a command's options, 'man heapscope' for\n"
+		   "the manual. Exit status: 0 ok, 1 failed, 2 usage; record -- COMMAND: the\n"
+		   "command's (127 not found, 126 not executable, 128+N killed by signal N).\n");
+}
+
+static int help_main(int argc, char **argv);
+
+/* Every subcommand: add new ones here (dispatch, suggestions and completion read this). */
+static const struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} COMMANDS[] = {
+	{ "record", record_main }, { "report", report_main }, { "serve", serve_main },
+	{ "diff", diff_main },	   { "daemon", daemon_main }, { "ctl", ctl_main },
+	{ "version", version_main }, { "help", help_main },
+};
+#define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(COMMANDS[i].name, name))
+			return &COMMANDS[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS], *near;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = COMMANDS[i].name;
+	near = cliopt_closest(name, names, NCOMMANDS);
+	if (near)
+		fprintf(stderr, "heapscope: unknown command '%s'; did you mean '%s'?\n", name, near);
+	else
+		fprintf(stderr, "heapscope: unknown command '%s' (heapscope --help lists them)\n",
+			name);
+	return 2;
+}
+
+/* help [COMMAND]: the overview, or the command's --help. */
+static int help_main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c || c->main == help_main)
+		return c ? help_main(1, argv) : unknown_command(argv[1]);
+	return c->main(2, (char *[]){ argv[1], "--help", NULL });
 }
 
 /* libbpf's messages go to stderr only with HEAPSCOPE_DEBUG set; otherwise the last warning is
@@ -47,6 +103,8 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(int argc, char **argv)
 {
+	const struct command *c;
+
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -54,18 +112,9 @@ int main(int argc, char **argv)
 	libbpf_set_print(print_libbpf);
 	/* libdwfl would otherwise fetch debug info over the network while we record. */
 	unsetenv("DEBUGINFOD_URLS");
-	if (!strcmp(argv[1], "record"))
-		return record_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "report"))
-		return report_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "serve"))
-		return serve_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "diff"))
-		return diff_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "daemon"))
-		return daemon_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "ctl"))
-		return ctl_main(argc - 1, argv + 1);
+	c = find_command(argv[1]);
+	if (c)
+		return c->main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version")) {
 		printf("heapscope %s\n", HEAPSCOPE_VERSION);
 		return 0;
@@ -74,7 +123,16 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "heapscope: unknown command '%s'\n", argv[1]);
+	if (!strcmp(argv[1], "--completion-helper")) { /* the bash completion's commands */
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			printf("%s\n", COMMANDS[i].name);
+		return 0;
+	}
+	if (argv[1][0] == '-')
+		fprintf(stderr, "heapscope: unknown option '%s' (options follow the command)\n",
+			argv[1]);
+	else
+		unknown_command(argv[1]);
 	usage(stderr);
 	return 2;
 }
