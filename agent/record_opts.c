@@ -18,14 +18,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: heapscope record [-o FILE] [--duration SECONDS] [--keep-events]\n"
+		"usage: heapscope record [-d FILE] [--duration SECONDS] [--keep-events]\n"
 		"                        [--ringbuf-mb N] (-p PID[,PID...] | -- COMMAND [ARGS...])\n"
 		"  -p, --pid PID        attach to running processes (repeat, or PID,PID,...)\n"
 		"      --follow         -p: also trace the processes they fork from now on\n"
 		"      --no-follow      COMMAND: trace the command's process only, not those it\n"
 		"                       forks (followed by default, through every exec)\n"
-		"  -o, --output FILE    recording file (default heapscope-<pid>.db)\n"
-		"  -d, --duration SECS  stop after this many seconds\n"
+		"  -d, --db FILE        recording file (default heapscope-<pid>.db)\n"
+		"  -o, --output FILE    the same (-d names the database in every command)\n"
+		"  -t, --duration SECS  stop after this many seconds\n"
 		"      --keep-events    also store every raw event (table events)\n"
 		"      --ringbuf-mb N   size of the kernel ring buffer, a power of two (default 64)\n"
 		"      --stack=MODE     dwarf: full stacks from the modules' unwind tables, frame\n"
@@ -138,7 +139,8 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "duration", required_argument, NULL, 'd' },
+		{ "db", required_argument, NULL, 'o' }, /* -d: the database, as in every command */
+		{ "duration", required_argument, NULL, 't' },
 		{ "keep-events", no_argument, NULL, 'k' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "stack", required_argument, NULL, 's' },
@@ -164,7 +166,9 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 				   .stack_mode = HS_STACK_DWARF,
 				   .max_depth = HS_MAX_FRAMES };
 	optind = 1;
-	while ((c = cliopt_getopt(argc, argv, "+p:o:d:h", longopts)) != -1) {
+	while ((c = cliopt_getopt(argc, argv, "+p:o:d:t:h", longopts)) != -1) {
+		if (c == 'd')
+			c = 'o';
 		if (c != 'p' && c != 'A' && report_option_once(c, longopts, &seen)) /* they add */
 			return -EINVAL;
 		switch (c) {
@@ -175,7 +179,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		case 'f': o->follow = 1; break;
 		case 'n': o->no_follow = 1; break;
 		case 'o': snprintf(o->output, sizeof(o->output), "%s", optarg); break;
-		case 'd':
+		case 't':
 			if (parse_positive(optarg, &o->duration_s)) {
 				fprintf(stderr, "heapscope: invalid duration '%s' (seconds > 0)\n",
 					optarg);
