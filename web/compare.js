@@ -4,7 +4,7 @@
 import { getJson, requests } from './api.js';
 import { clear, el, errorNote, note, panel, seg, stackList } from './dom.js';
 import { arr, basename, fmtBytes, fmtCount, fmtOffset, fmtSigned, num, shortLoc, siteName, str, topFrame } from './format.js';
-import { pageHref, recHref } from './routes.js';
+import { recHref } from './routes.js';
 
 const PAGE = 200;
 const METRICS = [
@@ -58,8 +58,8 @@ export function mount(root, ctx, params) {
 	};
 	const apply = el('button', { type: 'submit', class: 'primary', id: 'compare-apply', text: 'Compare' });
 	const swap = el('button', { type: 'button', id: 'compare-swap', text: 'Swap A ⇄ B', onclick: () => ctx.go({ a: o.b, b: o.a, a_from: o.b_from, a_to: o.b_to, b_from: o.a_from, b_to: o.a_to }) });
-	const form = el('form', { class: 'controls compare-pick' }, [side('a'), side('b'), apply, swap,
-		el('a', { href: pageHref('home'), text: '← Recordings' })]);
+	// (The way back is the header's ← Recordings.)
+	const form = el('form', { class: 'controls compare-pick' }, [side('a'), side('b'), apply, swap]);
 	form.addEventListener('submit', (e) => {
 		e.preventDefault();
 		const v = (x) => (x.value === '' ? null : Number(x.value));
