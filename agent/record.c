@@ -442,6 +442,7 @@ static int release_command(struct recorder *r)
 
 	if (e) {
 		snprintf(r->err, ERRLEN, "cannot run '%s': %s", r->o.argv[0], strerror(-e));
+		r->run_failed = e == -ENOENT ? 127 : 126;
 		r->root_done = 1;
 		r->end_reason = "error";
 		return e;
@@ -459,6 +460,8 @@ static int start(struct recorder *r)
 
 	if (e && r->o.argv && !r->o.no_follow && r->t.notice[0])
 		e = 0; /* its notice says so, and the processes it starts may have one */
+	if (r->o.argv && (e == -ENOENT || e == -EACCES))
+		r->run_failed = e == -ENOENT ? 127 : 126;
 	if (!e)
 		e = bpfside_load(&(struct bpfside_opts){ .ringbuf_mb = r->o.ringbuf_mb,
 							 .stack_mode = r->o.stack_mode,
@@ -531,6 +534,6 @@ int record_main(int argc, char **argv)
 	if (r.err[0] && !r.err_reported)
 		fprintf(stderr, "heapscope: %s\n", r.err);
 	if (e)
-		return 1;
+		return r.run_failed ? r.run_failed : 1;
 	return r.launched && r.root_done ? r.exit_code : 0;
 }

@@ -52,6 +52,7 @@ struct recorder {
 	char url[128];
 	pid_t pid; /* the first process */
 	int launched, root_done, exit_code, epfd, sigfd, timerfd;
+	int run_failed; /* 127: the command not found, 126: not executable (as shells exit) */
 	int pidfds[RECORD_MAX_PIDS]; /* -p without --follow: each process's exit */
 	const char *end_reason;
 	uint64_t t0_mono_ns, stop_deadline_ns;
