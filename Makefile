@@ -24,7 +24,7 @@ endif
 DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \
 	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libcmocka-dev \
 	pkg-config g++ bpftrace heaptrack procps libc6-dbg util-linux libjemalloc2 libtcmalloc-minimal4 golang-go jq time gdb python3 \
-	chromium nodejs wrk curl redis-server redis-tools
+	chromium nodejs wrk curl redis-server redis-tools man-db groff-base
 
 LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c store/*.c report/*.c server/*.c daemon/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
@@ -122,13 +122,21 @@ $(BUILD)/web_assets.o: $(BUILD)/web_assets.S
 FORCE:
 .PHONY: FORCE
 
-# `make install` (PREFIX=/usr/local, DESTDIR honoured): the binary, and the systemd unit with its
-# ExecStart pointing at it. `make uninstall` removes both.
+# `make install` (PREFIX=/usr/local, DESTDIR honoured): the binary, its manual page (gzip'd), its
+# bash completion, and the systemd unit with its ExecStart pointing at it. `make uninstall`
+# removes them.
 PREFIX ?= /usr/local
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+MAN1_DIR := $(PREFIX)/share/man/man1
+COMPLETION_DIR := $(PREFIX)/share/bash-completion/completions
 
 install: $(BUILD)/heapscope
 	install -D -m 0755 $(BUILD)/heapscope $(DESTDIR)$(PREFIX)/bin/heapscope
+	install -d $(DESTDIR)$(MAN1_DIR)
+	gzip -9n < doc/heapscope.1 > $(DESTDIR)$(MAN1_DIR)/heapscope.1.gz.tmp
+	chmod 0644 $(DESTDIR)$(MAN1_DIR)/heapscope.1.gz.tmp
+	mv $(DESTDIR)$(MAN1_DIR)/heapscope.1.gz.tmp $(DESTDIR)$(MAN1_DIR)/heapscope.1.gz
+	install -D -m 0644 dist/heapscope.bash $(DESTDIR)$(COMPLETION_DIR)/heapscope
 	@mkdir -p $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|@PREFIX@|$(PREFIX)|g' dist/heapscope.service > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heapscope.service.tmp
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heapscope.service.tmp
@@ -136,5 +144,6 @@ install: $(BUILD)/heapscope
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/heapscope $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heapscope.service
+	rm -f $(DESTDIR)$(MAN1_DIR)/heapscope.1.gz $(DESTDIR)$(COMPLETION_DIR)/heapscope
 
 .PHONY: install uninstall

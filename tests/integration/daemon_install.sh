@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make install / uninstall: the binary and the systemd unit under DESTDIR and PREFIX, the unit's
-# ExecStart pointing at the installed binary, and systemd-analyze accepting the unit.
+# make install / uninstall: the binary, the manual page, the bash completion and the systemd unit
+# under DESTDIR and PREFIX, the unit's ExecStart pointing at the installed binary, and
+# systemd-analyze accepting the unit.
 source "$(dirname "$0")/../lib.sh"
 cd "$TOP"
 
@@ -21,6 +22,16 @@ for kv in Type=simple Restart=on-failure StateDirectory=heapscope KillSignal=SIG
 done
 expect_eq "no User=: root, for the BPF capabilities" "$(grep -c '^User=' "$UNIT")" 0
 expect_eq "no @PREFIX@ left" "$(grep -c '@PREFIX@' "$UNIT")" 0
+MAN="$D/usr/local/share/man/man1/heapscope.1.gz"
+expect_eq "the manual page in DESTDIR/usr/local/share/man/man1, gzip'd, 0644" \
+	"$(stat -c %a "$MAN" 2>&1) $(gzip -dc "$MAN" | cmp - doc/heapscope.1 && echo same)" "644 same"
+expect_match "the installed manual page renders" "$(MANWIDTH=80 man -l "$MAN" 2>&1 | head -1)" \
+	'^HEAPSCOPE\(1\)'
+COMP="$D/usr/local/share/bash-completion/completions/heapscope"
+expect_eq "the bash completion in DESTDIR/usr/local/share/bash-completion/completions, 0644" \
+	"$(stat -c %a "$COMP" 2>&1)" 644
+expect_eq "the installed completion loads" "$(bash -c "source '$COMP' && complete -p heapscope")" \
+	"complete -F _heapscope heapscope"
 
 make -s install DESTDIR="$D" PREFIX=/opt/hs >/dev/null 2>&1
 expect_eq "PREFIX=/opt/hs: the binary there" "$(ls "$D/opt/hs/bin")" heapscope
@@ -38,6 +49,7 @@ else
 fi
 
 make -s uninstall DESTDIR="$D" >/dev/null 2>&1
-expect_eq "make uninstall: both files gone" \
-	"$(ls "$D/usr/local/bin/heapscope" "$D/lib/systemd/system/heapscope.service" 2>/dev/null | wc -l)" 0
+expect_eq "make uninstall: every file gone" \
+	"$(ls "$D/usr/local/bin/heapscope" "$D/lib/systemd/system/heapscope.service" "$MAN" "$COMP" \
+		2>/dev/null | wc -l)" 0
 finish
