@@ -1,5 +1,8 @@
 /* Launch mode: starts a command held before exec and follows it with ptrace, used only for
- * holds (birth, exec, exit) and the BPF side's pauses; signals are passed through unchanged. */
+ * holds (birth, exec, exit) and the BPF side's pauses; signals are passed through unchanged.
+ * Every hold is a ptrace event stop of a seized tracee, never a pending SIGSTOP: if heapscope
+ * dies (SIGKILL), the kernel detaches its tracees and an event stop just resumes, whereas a
+ * SIGSTOP still to be delivered would leave the program stopped for good. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,13 +22,17 @@
 struct launch {
 	pid_t root;
 	int exec_err_fd; /* read end: the child's errno if exec failed, EOF once it exec'd */
+	int go_fd;	 /* write end: one byte lets the held child exec; EOF (we died) ends it */
 	pid_t *known;	 /* every thread seen stopped: a thread not in it stops first at birth */
 	int nknown, cap;
 };
 
-static void child(const char *path, char *const argv[], int err_fd)
+/* Held on a pipe, not by a signal: seized by the parent meanwhile, it execs on the parent's
+ * byte and exits unstarted if the parent dies first (the pipe then reads EOF). */
+static void child(const char *path, char *const argv[], int err_fd, int go_fd)
 {
 	sigset_t all;
+	char go;
 	int e;
 
 	sigemptyset(&all);
@@ -33,8 +40,8 @@ static void child(const char *path, char *const argv[], int err_fd)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
-		raise(SIGSTOP);
+	if (read(go_fd, &go, 1) != 1)
+		_exit(127);
 	execv(path, argv);
 	e = errno;
 	if (write(err_fd, &e, sizeof(e)) < 0)
@@ -78,31 +85,40 @@ int launch_start(const char *path, char *const argv[], int follow, struct launch
 	/* A vfork child is followed even so: its allocations are in its parent's heap. */
 	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_TRACEVFORK;
 	struct launch *l = calloc(1, sizeof(*l));
-	int fds[2], status, e;
+	int fds[2], go[2] = { -1, -1 }, status, e;
 
 	if (!l)
 		return -ENOMEM;
 	l->exec_err_fd = -1;
+	l->go_fd = -1;
 	if (pipe2(fds, O_CLOEXEC)) {
 		e = -errno;
+		goto fail;
+	}
+	if (pipe2(go, O_CLOEXEC)) {
+		e = -errno;
+		close(fds[0]);
+		close(fds[1]);
 		goto fail;
 	}
 	if (follow)
 		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
 	*pid = fork();
-	if (*pid == 0)
-		child(path, argv, fds[1]);
+	if (*pid == 0) {
+		close(go[1]); /* only the parent may hold the write end: its death is our EOF */
+		child(path, argv, fds[1], go[0]);
+	}
 	e = *pid < 0 ? -errno : 0;
 	close(fds[1]);
+	close(go[0]);
 	l->exec_err_fd = fds[0];
+	l->go_fd = go[1];
 	if (e)
 		goto fail;
 	l->root = *pid;
-	if (waitpid(*pid, &status, 0) != *pid || !WIFSTOPPED(status)) {
-		e = -ECHILD;
-		goto fail;
-	}
-	e = ptrace(PTRACE_SETOPTIONS, *pid, NULL, (void *)opts) ? -errno : add_known(l, *pid);
+	/* Seized, not PTRACE_TRACEME: its children are seized too, so they are born in an event
+	 * stop rather than with a SIGSTOP. */
+	e = ptrace(PTRACE_SEIZE, *pid, NULL, (void *)opts) ? -errno : add_known(l, *pid);
 	if (e)
 		goto kill_child;
 	*out = l;
@@ -128,8 +144,10 @@ int launch_release(struct launch *l)
 	int status, child_errno = 0;
 	ssize_t n;
 
-	if (ptrace(PTRACE_CONT, l->root, NULL, NULL))
+	if (write(l->go_fd, "", 1) != 1)
 		return -errno;
+	close(l->go_fd);
+	l->go_fd = -1;
 	n = read(l->exec_err_fd, &child_errno, sizeof(child_errno));
 	close(l->exec_err_fd);
 	l->exec_err_fd = -1;
@@ -168,7 +186,10 @@ static void born(struct launch *l, pid_t tid, struct launch_event *ev)
 	ptrace(PTRACE_CONT, tid, NULL, NULL);
 }
 
-/* A stop that is not a hold: pass a signal on, step past an event, swallow a pause. */
+/* A stop that is not a hold: pass a signal on, step past an event, swallow a pause. The BPF
+ * side's pause is a SIGSTOP (bpf_send_signal_thread: si_code SI_KERNEL, a user's is SI_USER);
+ * it is swallowed at once and the thread held instead in the event stop of PTRACE_INTERRUPT,
+ * which it enters before returning to user code: that is the pause. */
 static enum launch_state stopped(pid_t tid, int wstatus)
 {
 	int event = wstatus >> 16, sig = WSTOPSIG(wstatus);
@@ -176,12 +197,16 @@ static enum launch_state stopped(pid_t tid, int wstatus)
 
 	if (event == PTRACE_EVENT_EXEC)
 		return LAUNCH_EXEC;
+	if (event == PTRACE_EVENT_STOP && sig == SIGTRAP)
+		return LAUNCH_PAUSED; /* our interrupt (a group stop reports its stop signal) */
 	if (event) /* fork, vfork, clone: the newborn reports its own first stop */
 		sig = 0;
 	else if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si)) /* a group stop */
 		sig = 0;
-	else if (sig == SIGSTOP && si.si_code == SI_KERNEL)
-		return LAUNCH_PAUSED; /* bpf_send_signal_thread: a user's SIGSTOP is SI_USER */
+	else if (sig == SIGSTOP && si.si_code == SI_KERNEL) {
+		ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+		sig = 0;
+	}
 	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
 	return LAUNCH_RUNNING;
 }
@@ -261,8 +286,10 @@ int launch_seize(const pid_t *pids, int n, struct launch **out)
 	struct launch *l = calloc(1, sizeof(*l));
 	int e = l ? 0 : -ENOMEM;
 
-	if (l)
+	if (l) {
 		l->exec_err_fd = -1;
+		l->go_fd = -1;
+	}
 	for (int i = 0; i < n && !e; i++)
 		e = seize_threads(l, pids[i], opts);
 	if (e) {
@@ -290,6 +317,8 @@ void launch_free(struct launch *l)
 		return;
 	if (l->exec_err_fd >= 0)
 		close(l->exec_err_fd);
+	if (l->go_fd >= 0)
+		close(l->go_fd);
 	free(l->known);
 	free(l);
 }
