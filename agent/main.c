@@ -68,7 +68,8 @@ static int unknown_command(const char *name)
 		names[i] = COMMANDS[i].name;
 	near = cliopt_closest(name, names, NCOMMANDS);
 	if (near)
-		fprintf(stderr, "heapscope: unknown command '%s'; did you mean '%s'?\n", name, near);
+		fprintf(stderr, "heapscope: unknown command '%s'; did you mean '%s'?\n", name,
+			near);
 	else
 		fprintf(stderr, "heapscope: unknown command '%s' (heapscope --help lists them)\n",
 			name);

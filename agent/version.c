@@ -49,8 +49,7 @@ int version_main(int argc, char **argv)
 	printf("kernel %s\n", release);
 	printf("  BTF (" VMLINUX_BTF "): %s\n", yes_no(btf));
 	/* What the BPF programs need (see agent/bpfside.c's load error). */
-	printf("  record, exact (uprobe_multi, Linux >= 6.6): %s\n",
-	       yes_no(btf && kernel >= 6006));
+	printf("  record, exact (uprobe_multi, Linux >= 6.6): %s\n", yes_no(btf && kernel >= 6006));
 	printf("  record --sample (uprobe sessions, Linux >= 6.13): %s\n",
 	       yes_no(btf && kernel >= 6013));
 	printf("  running as root (record and daemon need root, or CAP_BPF and CAP_PERFMON): %s\n",
