@@ -117,8 +117,10 @@ mistyped "daemon --dta" "heapscope: unknown option '--dta'; did you mean '--data
 mistyped "ctl --jsno" "heapscope: unknown option '--jsno'; did you mean '--json'?" ctl --jsno list
 mistyped "report --output-file" "heapscope: unknown option '--output-file'; did you mean '--output'?" \
 	report -d x.db --output-file y
-mistyped "record --s: ambiguous" \
-	"heapscope: option '--s' is ambiguous: --stack, --serve, --sample, --sample-seed" record --s 1
+"$HS" record --s 1 -- true 2>"$T/m.err"
+expect_eq "record --s: ambiguous: exit 2" "$?" 2
+expect_match "record --s: ambiguous: names the candidates" "$(head -1 "$T/m.err")" \
+	"^heapscope: option '--s' is ambiguous: --stack, --serve, --sample, --sample-seed"
 mistyped "report --top without its value" "heapscope: option '--top' needs a value" \
 	report -d x.db --top
 mistyped "report --asc=1" "heapscope: option '--asc' takes no value" report -d x.db --asc=1
