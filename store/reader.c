@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/analysis.h"
@@ -78,12 +79,17 @@ int rd_site_stats_written(struct store_reader *r)
 int store_reader_open(const char *path, struct store_reader **out, char *err, size_t errlen)
 {
 	struct store_reader *r;
+	struct stat sb;
 	int e, found = -1;
 
 	if (access(path, R_OK)) {
 		e = -errno;
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-e));
 		return e;
+	}
+	if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) { /* sqlite says "disk I/O error" */
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(EISDIR));
+		return -EISDIR;
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -100,6 +106,11 @@ int store_reader_open(const char *path, struct store_reader **out, char *err, si
 			 "%s is a heapscope recording of schema version %d; this heapscope reads "
 			 "version %d (record it again, or use the heapscope that wrote it)",
 			 path, found, STORE_SCHEMA_VERSION);
+	else if (e && sqlite3_errcode(r->db) == SQLITE_CORRUPT) /* e.g. a truncated copy */
+		snprintf(err, errlen,
+			 "%s is damaged (%s): truncated or overwritten; record it again or use an "
+			 "intact copy",
+			 path, sqlite3_errmsg(r->db));
 	else if (e)
 		snprintf(err, errlen, "%s is not a heapscope recording (%s)", path,
 			 sqlite3_errcode(r->db) == SQLITE_NOTADB ? "not an SQLite database" :
