@@ -27,14 +27,20 @@ commands=$("$HS" --completion-helper)
 expect_match "--completion-helper: the commands" "$(echo $commands)" \
 	'^record report serve diff daemon ctl .*version help'
 missing=
+unread=
 for cmd in $commands; do
 	grep -q "^\.SS \"heapscope $cmd\"" "$MANPAGE" || missing+=" $cmd"
+	case $cmd in version | help) ;; *)
+		"$HS" "$cmd" --completion-helper 2>/dev/null | grep -qx -- --help || unread+=" $cmd"
+	esac
 	for opt in $("$HS" "$cmd" --completion-helper 2>/dev/null | tr -d =); do
 		case $opt in --help | -h) continue ;; esac
 		grep -qF -- "${opt//-/\\-}" "$MANPAGE" || missing+=" $cmd:$opt"
 	done
 done
 expect_eq "man: every command and option is documented" "$missing" ""
+expect_eq "every command reads its options with cliopt_getopt (report/cliopt.h)" \
+	"$unread" ""
 
 # --- Bash completion: loads without the bash-completion package, completes through the binary.
 expect_eq "completion loads in bash" \
