@@ -68,7 +68,8 @@ static int start_launch(struct recorder *r)
 
 static int write_header(struct recorder *r)
 {
-	char options[256];
+	/* --alloc-fn's patterns, up to 64 of 255 bytes, follow the fixed options */
+	char *fns = record_alloc_fns_json(&r->o), *options = NULL;
 	struct store_recording rec = {
 		.pid = r->pid,
 		.mode = r->o.argv ? "launch" : "attach",
@@ -76,24 +77,28 @@ static int write_header(struct recorder *r)
 		.exe = r->t.exe,
 		.allocator = r->t.allocator,
 		.start_time_ns = r->t0_wall_ns,
-		.options = options,
 		.stack_mode = stack_mode_name(r->o.stack_mode),
 		.sample_bytes = (int64_t)r->o.sample_bytes,
 	};
-	int e;
+	int e = -ENOMEM;
 
-	snprintf(options, sizeof(options),
-		 "{\"duration_s\":%g,\"keep_events\":%s,\"ringbuf_mb\":%d,\"stack\":\"%s\","
-		 "\"interval_ns\":%lld,\"follow\":%s,\"sample_bytes\":%llu}",
-		 r->o.duration_s, r->o.keep_events ? "true" : "false", r->o.ringbuf_mb,
-		 stack_mode_name(r->o.stack_mode), STORE_TIMELINE_INTERVAL_NS,
-		 (r->o.argv && !r->o.no_follow) || r->o.follow ? "true" : "false",
-		 (unsigned long long)r->o.sample_bytes);
-	e = store_begin_recording(r->store, &rec);
+	if (fns && asprintf(&options,
+			    "{\"duration_s\":%g,\"keep_events\":%s,\"ringbuf_mb\":%d,\"stack\":\"%s\","
+			    "\"interval_ns\":%lld,\"follow\":%s,\"sample_bytes\":%llu%s}",
+			    r->o.duration_s, r->o.keep_events ? "true" : "false", r->o.ringbuf_mb,
+			    stack_mode_name(r->o.stack_mode), STORE_TIMELINE_INTERVAL_NS,
+			    (r->o.argv && !r->o.no_follow) || r->o.follow ? "true" : "false",
+			    (unsigned long long)r->o.sample_bytes, fns) < 0)
+		options = NULL;
+	rec.options = options;
+	if (options)
+		e = store_begin_recording(r->store, &rec);
 	if (!e)
 		e = store_commit(r->store);
 	if (e)
 		snprintf(r->err, ERRLEN, "cannot write %s: %s", r->o.output, strerror(-e));
+	free(fns);
+	free(options);
 	return e;
 }
 

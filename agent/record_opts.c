@@ -42,7 +42,12 @@ static void usage(FILE *f)
 		"      --serve          serve the live dashboard meanwhile (and after, until Ctrl-C)\n"
 		"      --port N         its port (default 7070; 0: any free port)\n"
 		"      --bind ADDR      its address (default 127.0.0.1: this machine only)\n"
-		"      --allow-host NAME  also answer requests for NAME (repeat)\n");
+		"      --allow-host NAME  also answer requests for NAME (repeat)\n"
+		"      --alloc-fn PATTERN  a glob of allocation wrappers (xmalloc, g_malloc*, 'auto'):\n"
+		"                       reports show their callers as the sites (repeat)\n"
+		"      --scan-at-end    a reachability scan of each process at its exit (held\n"
+		"                       there: launched or --follow) or, still running, at the end:\n"
+		"                       definitely/indirectly/possibly lost, still reachable\n");
 }
 
 static const char *const stack_modes[] = {
@@ -134,6 +139,53 @@ static int parse_pids(const char *arg, struct record_opts *o)
 	return 0;
 }
 
+/* --alloc-fn: a pattern of printable characters, stored in the recording's options. */
+static int add_alloc_fn(struct record_opts *o, const char *arg)
+{
+	int ok = *arg && strlen(arg) < AN_ALLOC_FN_PATTERN_MAX && o->nalloc_fns < AN_ALLOC_FN_MAX;
+
+	for (const char *c = arg; ok && *c; c++)
+		ok = (unsigned char)*c >= 0x20 && *c != 0x7f;
+	if (!ok) {
+		fprintf(stderr,
+			"heapscope: --alloc-fn takes a pattern of 1 to %d printable bytes, at most %d"
+			" of them\n",
+			AN_ALLOC_FN_PATTERN_MAX - 1, AN_ALLOC_FN_MAX);
+		return -EINVAL;
+	}
+	o->alloc_fns[o->nalloc_fns++] = arg;
+	return 0;
+}
+
+char *record_alloc_fns_json(const struct record_opts *o)
+{
+	size_t len = 16;
+	char *s, *p;
+
+	for (int i = 0; i < o->nalloc_fns; i++)
+		len += 2 * strlen(o->alloc_fns[i]) + 3;
+	s = p = malloc(len);
+	if (!s || !o->nalloc_fns) {
+		if (s)
+			*s = 0;
+		return s;
+	}
+	p += sprintf(p, ",\"alloc_fn\":[");
+	for (int i = 0; i < o->nalloc_fns; i++) {
+		*p++ = i ? ',' : '"';
+		if (i)
+			*p++ = '"';
+		for (const char *c = o->alloc_fns[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				*p++ = '\\';
+			*p++ = *c;
+		}
+		*p++ = '"';
+	}
+	strcpy(p, "]");
+	return s;
+}
+
 int record_parse_opts(int argc, char **argv, struct record_opts *o)
 {
 	static const struct option longopts[] = {
@@ -149,6 +201,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "port", required_argument, NULL, 'P' },
 		{ "bind", required_argument, NULL, 'B' },
 		{ "allow-host", required_argument, NULL, 'A' },
+		{ "alloc-fn", required_argument, NULL, 'F' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "no-follow", no_argument, NULL, 'n' },
 		{ "sample", required_argument, NULL, 'm' },
@@ -169,7 +222,8 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 	while ((c = cliopt_getopt(argc, argv, "+p:o:d:t:h", longopts)) != -1) {
 		if (c == 'd')
 			c = 'o';
-		if (c != 'p' && c != 'A' && report_option_once(c, longopts, &seen)) /* they add */
+		if (c != 'p' && c != 'A' && c != 'F' &&
+		    report_option_once(c, longopts, &seen)) /* they add */
 			return -EINVAL;
 		switch (c) {
 		case 'p':
@@ -238,6 +292,10 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		case 'B': o->bind = optarg; break;
 		case 'A':
 			if (server_add_allow_host(o->allow_hosts, optarg))
+				return -EINVAL;
+			break;
+		case 'F':
+			if (add_alloc_fn(o, optarg))
 				return -EINVAL;
 			break;
 		case 'h': usage(stdout); exit(0);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "server/server.h"
+#include "store/analysis.h"
 
 #define RECORD_MAX_PIDS 64
 
@@ -29,11 +30,17 @@ struct record_opts {
 	int port;
 	const char *bind;
 	const char *allow_hosts[SERVER_ALLOW_HOSTS_MAX + 1]; /* --allow-host, NULL-terminated */
+	const char *alloc_fns[AN_ALLOC_FN_MAX]; /* --alloc-fn: stored for reports to apply */
+	int nalloc_fns;
 };
 
 /* Parses argv (argv[0] = "record"); on a bad option prints one line and the usage on stderr and
  * returns -EINVAL. --help prints the usage and exits 0. */
 int record_parse_opts(int argc, char **argv, struct record_opts *o);
+
+/* The --alloc-fn patterns as a member of the recording's options JSON, `,"alloc_fn":[...]`, or ""
+ * without any. malloc'd (the caller frees it); NULL: out of memory. */
+char *record_alloc_fns_json(const struct record_opts *o);
 
 /* enum hs_stack_mode from its --stack name, -1 if none. */
 int stack_mode_parse(const char *name);

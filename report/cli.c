@@ -30,6 +30,8 @@ struct report_opts {
 	enum an_group group;
 	int64_t top, site, min_age_ns, pid;
 	int ascending, top_set;
+	const char *alloc_fns[AN_ALLOC_FN_MAX]; /* --alloc-fn, added to the recording's */
+	size_t nalloc_fns;
 };
 
 static void usage(FILE *f)
@@ -38,13 +40,17 @@ static void usage(FILE *f)
 		"usage: heapscope report -d FILE [--view V[,V...]] [--format F] [-o OUT] [--top N]\n"
 		"                        [--group-by stack|function|file] [--sort COLUMN] [--asc]\n"
 		"                        [--min-age SECONDS] [--site ID] [--pid PID] [--value COLUMN]\n"
+		"                        [--alloc-fn PATTERN]...\n"
 		"  views:   summary sites leaks lifetimes sizes errors timeline advice all\n"
 		"  formats: text (default) json csv pprof collapsed html\n"
 		"  --top N      rows of sites and leaks (default 20 for text and csv, all otherwise)\n"
 		"  --sort       a sites column: bytes (default), allocs, live_bytes, lifetime_p50_ns...\n"
 		"  --pid PID    only this process (every view; its program images' sites)\n"
 		"  --value      what collapsed stacks count: bytes (default), allocs, live_bytes,\n"
-		"               live_blocks\n");
+		"               live_blocks\n"
+		"  --alloc-fn   a glob of allocation wrappers (xmalloc, g_malloc*): their callers are\n"
+		"               the sites (repeat; added to the recording's; 'auto': those detected,\n"
+		"               'none': not the recording's)\n");
 }
 
 static int lookup(const char *const *names, const char *s)
@@ -153,6 +159,16 @@ static int parse_option(int c, struct report_opts *o)
 	case 'p': e = parse_pid(optarg, &o->pid); break;
 	case 'm': e = parse_seconds(optarg, &o->min_age_ns); break;
 	case 'S': o->sort = optarg; break;
+	case 'F':
+		if (!*optarg || strlen(optarg) >= AN_ALLOC_FN_PATTERN_MAX ||
+		    o->nalloc_fns == AN_ALLOC_FN_MAX) {
+			fprintf(stderr, "heapscope: --alloc-fn takes a pattern of 1 to %d bytes, at"
+				" most %d of them\n", AN_ALLOC_FN_PATTERN_MAX - 1, AN_ALLOC_FN_MAX);
+			e = -EINVAL;
+		} else {
+			o->alloc_fns[o->nalloc_fns++] = optarg;
+		}
+		break;
 	case 'a': o->ascending = 1; break;
 	case 'V':
 		e = choose("--value", VALUES, optarg, &i);
@@ -193,6 +209,7 @@ static int parse_opts(int argc, char **argv, struct report_opts *o)
 		{ "asc", no_argument, NULL, 'a' },
 		{ "value", required_argument, NULL, 'V' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "alloc-fn", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -202,7 +219,7 @@ static int parse_opts(int argc, char **argv, struct report_opts *o)
 	*o = (struct report_opts){ .value = "bytes" };
 	optind = 1;
 	while ((c = cliopt_getopt(argc, argv, "d:o:h", longopts)) != -1)
-		if (report_option_once(c, longopts, &seen) || parse_option(c, o))
+		if ((c != 'F' && report_option_once(c, longopts, &seen)) || parse_option(c, o))
 			return -EINVAL;
 	if (optind < argc || !o->db) {
 		fprintf(stderr,
@@ -415,6 +432,10 @@ int report_main(int argc, char **argv)
 		return 1;
 	}
 	e = restrict_pid(r, &o);
+	if (!e && o.nalloc_fns &&
+	    (e = store_reader_set_alloc_fns(r, o.alloc_fns, o.nalloc_fns)))
+		fprintf(stderr, "heapscope: cannot apply --alloc-fn to %s: %s\n", o.db,
+			e == -EIO ? store_reader_errmsg(r) : strerror(-e));
 	if (e)
 		goto out;
 	e = load(r, &o, &d);

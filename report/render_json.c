@@ -165,6 +165,41 @@ static void summary_processes(struct json *j, const struct an_summary *s)
 	json_arr_end(j);
 }
 
+static void str_array(struct json *j, const char *key, char *const *v, size_t n)
+{
+	json_key(j, key);
+	json_arr_begin(j);
+	for (size_t i = 0; i < n; i++)
+		json_str(j, v[i]);
+	json_arr_end(j);
+}
+
+/* Allocation wrappers in effect (null: none): the patterns (the recording's first), what "auto"
+ * found, and each function dropped from the stacks with the sites and allocations concerned. */
+static void alloc_fns(struct json *j, const struct an_alloc_fns *a)
+{
+	if (!a->npatterns) {
+		json_kv_null(j, "alloc_fns");
+		return;
+	}
+	json_key(j, "alloc_fns");
+	json_obj_begin(j);
+	str_array(j, "patterns", a->patterns, a->npatterns);
+	json_kv_int(j, "recorded", (int64_t)a->nrecorded);
+	str_array(j, "detected", a->detected, a->ndetected);
+	json_key(j, "functions");
+	json_arr_begin(j);
+	for (size_t i = 0; i < a->n; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "function", a->v[i].function);
+		json_kv_int(j, "sites", a->v[i].sites);
+		json_kv_int(j, "allocs", a->v[i].allocs);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
 void report_json_summary(struct json *j, const struct an_summary *s)
 {
 	json_obj_begin(j);
@@ -195,6 +230,7 @@ void report_json_summary(struct json *j, const struct an_summary *s)
 	json_key(j, "stacks");
 	stack_quality(j, &s->stacks);
 	summary_processes(j, s);
+	alloc_fns(j, &s->alloc_fns);
 	if (s->sample_bytes) {
 		json_key(j, "sampling");
 		report_json_sampling(j, s->sample_bytes);

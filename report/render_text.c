@@ -169,6 +169,25 @@ static void errors_line(FILE *out, const struct an_summary *s)
 	fputc('\n', out);
 }
 
+/* The allocation wrappers in effect: their callers are the sites below. */
+static void alloc_fns_text(FILE *out, const struct an_alloc_fns *a)
+{
+	if (!a->npatterns)
+		return;
+	fprintf(out, "  alloc fns     ");
+	for (size_t i = 0; i < a->npatterns; i++)
+		fprintf(out, "%s%s%s", i ? ", " : "", a->patterns[i],
+			i < a->nrecorded ? " (recorded)" : "");
+	for (size_t i = 0; i < a->ndetected; i++)
+		fprintf(out, "%s%s", i ? ", " : ": ", a->detected[i]);
+	fprintf(out, "\n  wrappers      %s", a->n ? "" : "none of these functions is in a stack\n");
+	for (size_t i = 0; i < a->n; i++)
+		fprintf(out, "%s%s (%" PRId64 " site%s, %" PRId64 " allocations)%s",
+			i ? "                " : "", a->v[i].function, a->v[i].sites,
+			a->v[i].sites == 1 ? "" : "s", a->v[i].allocs,
+			i + 1 < a->n ? ",\n" : ": their callers are the sites\n");
+}
+
 static void summary_text(FILE *out, const struct an_summary *s, const char *est)
 {
 	char live[32], peak[32], total[32], dur[32];
@@ -216,6 +235,7 @@ static void summary_text(FILE *out, const struct an_summary *s, const char *est)
 		s->dropped_events ? "  (ring buffer full: counts are lower bounds)" : "");
 	events_text(out, &s->events);
 	stacks_text(out, &s->stacks);
+	alloc_fns_text(out, &s->alloc_fns);
 }
 
 /* v, or "-" when it is below min (unknown). */

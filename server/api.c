@@ -18,7 +18,7 @@
 
 struct api_args {
 	int group, sort, order, weight;
-	const char *function, *file;
+	const char *function, *file, *alloc_fn;
 	int64_t limit, offset, id, site, from, to, resolution, min_age_ns, pid;
 };
 
@@ -41,7 +41,13 @@ static const char *const ORDERS[] = { "desc", "asc", NULL };
 	{                                                                                          \
 		"pid", P_INT, 1, INT_MAX, NULL, F(pid), 0                                          \
 	}
-static const struct param_spec NONE_P[] = { PID_PARAM, { NULL } };
+/* Every route takes it too: allocation wrappers, comma-separated globs added to the recording's
+ * (store_reader_set_alloc_fns; "auto", "none"), as report --alloc-fn. */
+#define ALLOC_FN_PARAM                                                                             \
+	{                                                                                          \
+		"alloc_fn", P_STR, 0, PARAM_VALUE_MAX, NULL, F(alloc_fn), 0                        \
+	}
+static const struct param_spec NONE_P[] = { PID_PARAM, ALLOC_FN_PARAM, { NULL } };
 static const struct param_spec SITES_P[] = {
 	{ "group", P_ENUM, 0, 0, AN_GROUP_NAMES, F(group), 0 },
 	{ "sort", P_ENUM, 0, 0, AN_SITE_SORT_KEYS, F(sort), 0 },
@@ -51,11 +57,13 @@ static const struct param_spec SITES_P[] = {
 	{ "limit", P_INT, 1, SITES_LIMIT_MAX, NULL, F(limit), 0 },
 	{ "offset", P_INT, 0, PARAM_INT_MAX, NULL, F(offset), 0 },
 	PID_PARAM,
+	ALLOC_FN_PARAM,
 	{ NULL },
 };
 static const struct param_spec SITE_P[] = {
 	{ "id", P_INT, 1, PARAM_INT_MAX, NULL, F(id), 1 },
 	PID_PARAM,
+	ALLOC_FN_PARAM,
 	{ NULL },
 };
 static const struct param_spec LEAKS_P[] = {
@@ -63,20 +71,23 @@ static const struct param_spec LEAKS_P[] = {
 	{ "limit", P_INT, 0, SITES_LIMIT_MAX, NULL, F(limit), 0 },
 	{ "min_age", P_SECONDS, 0, 0, NULL, F(min_age_ns), 0 },
 	PID_PARAM,
+	ALLOC_FN_PARAM,
 	{ NULL },
 };
-static const struct param_spec HIST_P[] = { SITE_PARAM, PID_PARAM, { NULL } };
+static const struct param_spec HIST_P[] = { SITE_PARAM, PID_PARAM, ALLOC_FN_PARAM, { NULL } };
 static const struct param_spec TIMELINE_P[] = {
 	{ "from", P_INT, 0, PARAM_INT_MAX, NULL, F(from), 0 },
 	{ "to", P_INT, 0, PARAM_INT_MAX, NULL, F(to), 0 },
 	{ "resolution", P_INT, 0, PARAM_INT_MAX, NULL, F(resolution), 0 },
 	SITE_PARAM,
 	PID_PARAM,
+	ALLOC_FN_PARAM,
 	{ NULL },
 };
 static const struct param_spec FLAME_P[] = {
 	{ "weight", P_ENUM, 0, 0, FLAME_WEIGHTS, F(weight), 0 },
 	PID_PARAM,
+	ALLOC_FN_PARAM,
 	{ NULL },
 };
 
@@ -323,6 +334,29 @@ static const struct route *find_route(const char *name)
 	return NULL;
 }
 
+/* alloc_fn=PATTERN[,PATTERN...]: -EINVAL (an empty pattern, too many) with the reason in err. */
+static int set_alloc_fns(struct store_reader *r, const char *arg, char *err)
+{
+	char buf[PARAM_VALUE_MAX + 1], *save = NULL;
+	const char *v[AN_ALLOC_FN_MAX];
+	size_t n = 0;
+	int e;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *p = strtok_r(buf, ",", &save); p && n < AN_ALLOC_FN_MAX;
+	     p = strtok_r(NULL, ",", &save))
+		v[n++] = p;
+	e = n && !strstr(arg, ",,") && arg[0] != ',' && arg[strlen(arg) - 1] != ',' ?
+		    store_reader_set_alloc_fns(r, v, n) :
+		    -EINVAL;
+	if (e == -EINVAL)
+		snprintf(err, ERR_MAX,
+			 "alloc_fn: comma-separated glob patterns of allocation wrappers (at most"
+			 " %d), 'auto' or 'none'",
+			 AN_ALLOC_FN_MAX);
+	return e;
+}
+
 /* Runs the route with one writer; its text becomes the body. 0 or a negative errno. */
 static int respond(const struct route *rt, struct store_reader *r, const struct api_args *a,
 		   char *err, struct api_reply *out)
@@ -366,6 +400,8 @@ void api_handle(const char *db_path, const char *route, const struct params *p,
 	e = store_reader_set_pid(r, (int)a.pid);
 	if (e == -ENOENT)
 		snprintf(err, ERR_MAX, "no process %" PRId64 " in this recording", a.pid);
+	if (!e && a.alloc_fn)
+		e = set_alloc_fns(r, a.alloc_fn, err);
 	if (!e)
 		e = respond(rt, r, &a, err, out);
 	if (e) {

@@ -184,6 +184,35 @@ static int run_rule(struct store_reader *r, const struct rule *rule, struct an_a
 	return err;
 }
 
+/* Likely allocation wrappers not yet treated as such (an_detect_alloc_fns): their callers are
+ * the sites that matter. */
+static int wrappers(struct store_reader *r, struct an_advices *a)
+{
+	struct an_wrappers w;
+	int err = an_detect_alloc_fns(r, &w);
+
+	for (size_t i = 0; i < w.n && !err; i++) {
+		const struct an_wrapper *x = &w.v[i];
+		struct an_advice *v;
+
+		if (rd_alloc_fn_matches(r, x->function))
+			continue;
+		v = add(a, "alloc_wrapper", x->site);
+		if (!v) {
+			err = -ENOMEM;
+			break;
+		}
+		snprintf(v->evidence, sizeof(v->evidence),
+			 "%s is the innermost function of %.0f%% of the %lld allocations through it,"
+			 " called from %lld call sites: an allocation wrapper? --alloc-fn '%s' makes"
+			 " its callers the sites",
+			 x->function, 100.0 * (double)x->allocs / (double)(x->all_allocs ? x->all_allocs : 1),
+			 (long long)x->all_allocs, (long long)x->callers, x->function);
+	}
+	an_wrappers_free(&w);
+	return err;
+}
+
 int an_advice(struct store_reader *r, struct an_advices *out)
 {
 	int err = 0;
@@ -191,6 +220,8 @@ int an_advice(struct store_reader *r, struct an_advices *out)
 	*out = (struct an_advices){ 0 };
 	for (size_t i = 0; i < sizeof(RULES) / sizeof(*RULES) && !err; i++)
 		err = run_rule(r, &RULES[i], out);
+	if (!err)
+		err = wrappers(r, out);
 	for (size_t i = 0; i < out->n && !err; i++) {
 		err = an_load_stack(r, out->v[i].site, &out->v[i].stack);
 		if (!err)

@@ -34,6 +34,69 @@ int64_t store_reader_sample_bytes(const struct store_reader *r);
  * collisions, event accounting) and the duration stay the recording's. */
 int store_reader_set_pid(struct store_reader *r, int pid);
 
+/* --- Allocation wrappers ------------------------------------------------------------------ */
+
+/* Functions that only pass allocations on (xmalloc, g_malloc, sqlite3Malloc): made part of the
+ * allocator, so the site of an allocation is the wrapper's caller. A stack whose innermost named
+ * frames all match (unnamed frames between them are taken along: static helpers without a
+ * symbol) loses them, down to its last frame; stacks that are the same once trimmed are one
+ * site (stacks.id: the smallest of them) in every analysis of r: sites (any grouping), leaks,
+ * lifetimes, sizes and timeline of a site, advice, the stacks every view shows. Counts are
+ * unchanged: nothing is dropped, only re-keyed. Patterns are fnmatch(3) globs on the function
+ * name ("x*alloc", "g_malloc*", "std::*allocator*::allocate*"); AN_ALLOC_FN_AUTO adds the
+ * functions an_detect_alloc_fns finds; AN_ALLOC_FN_NONE drops the recording's own patterns
+ * (record --alloc-fn, applied from store_reader_open on). */
+#define AN_ALLOC_FN_AUTO "auto"
+#define AN_ALLOC_FN_NONE "none"
+#define AN_ALLOC_FN_MAX 64	       /* patterns at once */
+#define AN_ALLOC_FN_PATTERN_MAX 256    /* bytes of one pattern */
+#define AN_WRAPPER_MIN_CALLERS 5       /* call sites calling a detected wrapper */
+#define AN_WRAPPER_MIN_SHARE 0.9       /* of its allocations with it as the innermost named frame */
+
+/* Sets the patterns added to the recording's (replacing any set before). 0, -EINVAL (an empty
+ * or too long pattern, too many), -ENOMEM, or -EIO. */
+int store_reader_set_alloc_fns(struct store_reader *r, const char *const *patterns, size_t n);
+
+/* A function treated as a wrapper: the stacks it was dropped from, and their allocations. */
+struct an_alloc_fn {
+	char *function;
+	int64_t sites, allocs;
+};
+
+/* What is in effect: every pattern (the recording's first: nrecorded of them), the functions
+ * "auto" detected, and the functions dropped from at least one stack, most allocations first. */
+struct an_alloc_fns {
+	char **patterns, **detected;
+	size_t npatterns, nrecorded, ndetected;
+	struct an_alloc_fn *v;
+	size_t n;
+};
+
+int an_alloc_fns(struct store_reader *r, struct an_alloc_fns *out);
+void an_alloc_fns_free(struct an_alloc_fns *a);
+
+/* A likely wrapper: the innermost named frame of at least AN_WRAPPER_MIN_SHARE of the
+ * allocations whose stacks hold it, called from at least AN_WRAPPER_MIN_CALLERS call sites.
+ * (That it passes the size straight through cannot be seen from outside; a constructor such as
+ * node_new() called from many places passes too, and is then reported where it is called.) */
+struct an_wrapper {
+	char *function;
+	int64_t allocs;	     /* allocations with it innermost */
+	int64_t all_allocs;  /* allocations whose stacks hold it */
+	int64_t callers;     /* distinct call sites (return addresses) calling it */
+	int64_t site;	     /* its biggest stack */
+};
+
+struct an_wrappers {
+	struct an_wrapper *v;
+	size_t n;
+};
+
+/* The likely wrappers of the recording (or the filtered process), by the recorded stacks
+ * (wrappers in effect are not applied), most allocations first. */
+int an_detect_alloc_fns(struct store_reader *r, struct an_wrappers *out);
+void an_wrappers_free(struct an_wrappers *w);
+
 /* --- Stacks -------------------------------------------------------------------------------- */
 
 struct an_frame {
@@ -141,6 +204,7 @@ struct an_summary {
 	struct an_notice *notices; /* recording-wide ones and the filtered pid's */
 	size_t nnotices;
 	struct an_events events; /* recording-wide */
+	struct an_alloc_fns alloc_fns; /* allocation wrappers in effect */
 };
 
 int an_summary(struct store_reader *r, struct an_summary *out);

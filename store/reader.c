@@ -27,6 +27,9 @@ int rd_prepare(struct store_reader *r, const char *sql, sqlite3_stmt **st)
 	pid_param = sqlite3_bind_parameter_index(*st, ":pid");
 	if (pid_param)
 		sqlite3_bind_int(*st, pid_param, r->pid);
+	pid_param = sqlite3_bind_parameter_index(*st, ":aliased");
+	if (pid_param)
+		sqlite3_bind_int(*st, pid_param, r->aliased > 0);
 	return 0;
 }
 
@@ -122,6 +125,9 @@ int store_reader_open(const char *path, struct store_reader **out, char *err, si
 		snprintf(err, errlen, "cannot read %s: %s", path, r->errmsg);
 		e = -EIO;
 	}
+	if (!e && (e = rd_alloc_fns_open(r)))
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 e == -EIO ? r->errmsg : strerror(-e));
 	if (e) {
 		store_reader_close(r);
 		return e;
@@ -139,6 +145,7 @@ void store_reader_close(struct store_reader *r)
 {
 	if (!r)
 		return;
+	rd_alloc_fns_free(r);
 	sqlite3_close(r->db);
 	free(r);
 }
@@ -161,9 +168,13 @@ int store_reader_set_pid(struct store_reader *r, int pid)
 
 	if (pid < 0)
 		return -EINVAL;
+	if (!pid) {
+		int was = r->pid;
+
+		r->pid = 0;
+		return was && r->nalloc_fns ? rd_alloc_fns_rebuild(r) : 0;
+	}
 	r->pid = 0;
-	if (!pid)
-		return 0;
 	err = rd_prepare(r, KNOWN_PID_SQL, &st);
 	if (err)
 		return err;
@@ -178,7 +189,7 @@ int store_reader_set_pid(struct store_reader *r, int pid)
 	if (err)
 		return err;
 	r->pid = processes > 0 ? pid : 0;
-	return 0;
+	return r->nalloc_fns ? rd_alloc_fns_rebuild(r) : 0; /* "auto" looks at that process */
 }
 
 void an_stack_free(struct an_stack *s)
@@ -202,7 +213,8 @@ int an_load_stack(struct store_reader *r, int64_t site, struct an_stack *out)
 		return 0;
 	err = rd_prepare(r,
 			 "SELECT function, file, line, module, addr FROM site_frames"
-			 " WHERE site = ? ORDER BY pos",
+			 " WHERE site = ?1 AND pos >= coalesce((SELECT trim FROM temp.site_alias"
+			 " WHERE site = ?1), 0) ORDER BY pos",
 			 &st);
 	if (err)
 		return err;
@@ -424,6 +436,8 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 		err = an_stack_quality(r, &s->stacks);
 	if (!err)
 		err = rd_summary_processes(r, s);
+	if (!err)
+		err = an_alloc_fns(r, &s->alloc_fns);
 	if (!err && (s->cut_short || (s->end_reason && !strcmp(s->end_reason, "error"))))
 		err = end_unfinished_processes(s);
 	if (err)
@@ -440,6 +454,7 @@ void an_summary_free(struct an_summary *s)
 	free(s->end_reason);
 	an_stack_quality_free(&s->stacks);
 	rd_summary_processes_free(s);
+	an_alloc_fns_free(&s->alloc_fns);
 	*s = (struct an_summary){ .exit_status = -1, .cut_ts = -1, .first_drop_ts = -1 };
 }
 
@@ -615,7 +630,7 @@ static int timeline_scan(struct store_reader *r, int64_t site, int64_t from, str
 
 	err = rd_prepare(r,
 			 "SELECT size, alloc_ts, free_ts, weight FROM allocations"
-			 " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_ROW("pid"),
+			 " WHERE " RD_SITE_IN("site", "?1") " AND " RD_PID_ROW("pid"),
 			 &st);
 	if (err)
 		return err;

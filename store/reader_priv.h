@@ -10,6 +10,12 @@ struct store_reader {
 	sqlite3 *db;
 	int pid;	      /* store_reader_set_pid: only this process (0: all) */
 	int64_t sample_bytes; /* recording.sample_bytes, read at open (fixed for a recording) */
+	/* Allocation wrappers (store/allocfn.c): glob patterns in effect (the recording's, then
+	 * store_reader_set_alloc_fns'), the recording's count of them, the exact names
+	 * "auto" detected, and how many stacks temp.site_alias re-keys. */
+	char **alloc_fns, **auto_fns;
+	size_t nalloc_fns, nrecorded_fns, nauto_fns;
+	int64_t aliased;
 	char errmsg[512];
 };
 
@@ -20,6 +26,16 @@ struct store_reader {
 	"(:pid = 0 OR " col " IN (SELECT k.id FROM stacks k JOIN processes p ON p.id = k.proc"     \
 	" WHERE p.pid = :pid))"
 #define RD_PID_ROW(col) "(:pid = 0 OR " col " = :pid)"
+
+/* Allocation wrappers: a stack whose innermost frames are wrappers is re-keyed (temp.site_alias:
+ * site, canon, trim) to canon, the smallest id of the stacks that are the same once their first
+ * trim frames are dropped. RD_CANON is a site's key; RD_SITE_IN(col, param) holds for every
+ * stack of param's key (param 0: every stack). :aliased is bound by rd_prepare (0: no wrapper
+ * in effect, where the plain comparison decides). */
+#define RD_CANON(col) "coalesce((SELECT canon FROM temp.site_alias WHERE site = " col "), " col ")"
+#define RD_SITE_IN(col, param)                                                                     \
+	"(" param " = 0 OR " col " = " param " OR (:aliased AND " RD_CANON(col) " = " RD_CANON(    \
+		param) "))"
 
 /* Prepares sql, binding :pid when it has one; -EIO with the reason kept in r->errmsg. */
 int rd_prepare(struct store_reader *r, const char *sql, sqlite3_stmt **st);
@@ -46,5 +62,15 @@ int rd_grow(void *v, size_t *cap, size_t n, size_t elem);
 /* Whether the recorder has written site_stats yet (1 or 0; -EIO: the query failed): before its
  * first publish, a live recording's counts come from the allocation rows. */
 int rd_site_stats_written(struct store_reader *r);
+
+/* Allocation wrappers (store/allocfn.c). rd_alloc_fns_open: at open, creates temp.site_alias and
+ * the SQL function hs_alloc_fn(name) and applies the recording's own patterns
+ * (recording.options "alloc_fn"). rd_alloc_fns_rebuild: fills temp.site_alias again for the
+ * patterns and the process filter in effect. rd_alloc_fns_free: at close. 0 or -errno. */
+int rd_alloc_fns_open(struct store_reader *r);
+int rd_alloc_fns_rebuild(struct store_reader *r);
+void rd_alloc_fns_free(struct store_reader *r);
+/* Whether a function name is an allocation wrapper in effect (a pattern, or found by "auto"). */
+int rd_alloc_fn_matches(const struct store_reader *r, const char *name);
 
 #endif

@@ -70,9 +70,13 @@ static int64_t hist_max(const uint64_t *h)
 	return -1;
 }
 
+/* By stack, site is the row's key (RD_CANON: stacks that allocation wrappers make one come
+ * together, rows ordered by it); else the group of key. */
 static struct group *find_group(struct grouping *gr, const char *key, int64_t site,
 				enum an_group by)
 {
+	if (by == AN_BY_STACK && gr->n && gr->g[gr->n - 1].s.site == site)
+		return &gr->g[gr->n - 1];
 	for (size_t i = 0; by != AN_BY_STACK && i < gr->n; i++)
 		if ((!key && !gr->g[i].s.key) ||
 		    (key && gr->g[i].s.key && !strcmp(key, gr->g[i].s.key)))
@@ -93,12 +97,13 @@ static struct group *find_group(struct grouping *gr, const char *key, int64_t si
 	return &gr->g[gr->n++];
 }
 
-static void merge_row(struct group *g, sqlite3_stmt *st)
+static void merge_row(struct group *g, sqlite3_stmt *st, enum an_group by)
 {
 	struct an_site *s = &g->s;
 	int64_t bytes = sqlite3_column_int64(st, 2);
 
-	if (bytes > s->bytes || !s->sites) /* the group shows its biggest stack */
+	/* A group shows its biggest stack; a stack is its key's (the same frames). */
+	if (by != AN_BY_STACK && (bytes > s->bytes || !s->sites))
 		s->site = sqlite3_column_int64(st, 0);
 	s->sites++;
 	s->allocs += sqlite3_column_int64(st, 1);
@@ -137,12 +142,15 @@ static int remember_site(struct grouping *gr, int64_t site, size_t group)
 	return 0;
 }
 
+/* Frame 0 is the first below a stack's allocation wrappers (trim 0 without them). */
 static const char *SITES_SQL =
 	"SELECT s.site, s.allocs, s.bytes, s.min_size, s.max_size, s.frees, s.live_blocks,"
-	" s.live_bytes, s.peak_live_bytes, s.temp_allocs, f.function, f.file"
-	" FROM site_stats s LEFT JOIN site_frames f ON f.site = s.site AND f.pos = 0"
+	" s.live_bytes, s.peak_live_bytes, s.temp_allocs, f.function, f.file,"
+	" coalesce(a.canon, s.site) AS canon"
+	" FROM site_stats s LEFT JOIN temp.site_alias a ON a.site = s.site"
+	" LEFT JOIN site_frames f ON f.site = s.site AND f.pos = coalesce(a.trim, 0)"
 	" WHERE (?1 IS NULL OR instr(f.function, ?1) > 0) AND (?2 IS NULL OR instr(f.file, ?2) > 0)"
-	" AND (?3 = 0 OR s.site = ?3) AND " RD_PID_STACK("s.site");
+	" AND " RD_SITE_IN("s.site", "?3") " AND " RD_PID_STACK("s.site") " ORDER BY canon";
 
 static int read_groups(struct store_reader *r, const struct an_sites_query *q, struct grouping *gr)
 {
@@ -159,13 +167,13 @@ static int read_groups(struct store_reader *r, const struct an_sites_query *q, s
 			q->group == AN_BY_FUNCTION ? (const char *)sqlite3_column_text(st, 10) :
 			q->group == AN_BY_FILE	   ? (const char *)sqlite3_column_text(st, 11) :
 						     NULL;
-		struct group *g = find_group(gr, key, sqlite3_column_int64(st, 0), q->group);
+		struct group *g = find_group(gr, key, sqlite3_column_int64(st, 12), q->group);
 
 		if (!g) {
 			err = -ENOMEM;
 			break;
 		}
-		merge_row(g, st);
+		merge_row(g, st, q->group);
 		err = remember_site(gr, sqlite3_column_int64(st, 0), (size_t)(g - gr->g));
 	}
 	if (!err)
@@ -361,7 +369,7 @@ static int sum_hist(struct store_reader *r, int64_t site, const char *kind, int6
 	sqlite3_stmt *st;
 	int err = rd_prepare(r,
 			     "SELECT bucket, sum(count) FROM site_hist WHERE kind = ?1"
-			     " AND (?2 = 0 OR site = ?2) AND " RD_PID_STACK(
+			     " AND " RD_SITE_IN("site", "?2") " AND " RD_PID_STACK(
 				     "site") " GROUP BY bucket",
 			     &st),
 	    rc;
@@ -396,7 +404,7 @@ int an_lifetimes(struct store_reader *r, int64_t site, struct an_hist *out)
 	if (!err)
 		err = rd_prepare(r,
 				 "SELECT coalesce(sum(live_blocks), 0) FROM site_stats"
-				 " WHERE (?1 = 0 OR site = ?1) AND " RD_PID_STACK("site"),
+				 " WHERE " RD_SITE_IN("site", "?1") " AND " RD_PID_STACK("site"),
 				 &st);
 	if (err)
 		return err;
@@ -435,14 +443,18 @@ static int cmp_leaks(const void *a, const void *b)
 	return x->site < y->site ? -1 : x->site > y->site;
 }
 
-/* With a minimum age, blocks are counted from the allocations themselves (a scan). */
+/* With a minimum age, blocks are counted from the allocations themselves (a scan). Stacks that
+ * allocation wrappers make one (RD_CANON) add up; the growth is their highest. */
 static const char *LEAKS_SQL =
-	"SELECT site, blocks, bytes, oldest_ts, growth FROM leak_sites WHERE ?1 = 0"
-	" AND " RD_PID_STACK("site");
+	"SELECT coalesce(a.canon, l.site) AS canon, sum(l.blocks), sum(l.bytes), min(l.oldest_ts),"
+	" max(l.growth), count(*) FROM leak_sites l LEFT JOIN temp.site_alias a ON a.site = l.site"
+	" WHERE ?1 = 0 AND " RD_PID_STACK("l.site") " GROUP BY canon";
 static const char *OLD_LEAKS_SQL =
-	"SELECT site, sum(weight), sum(size * weight), min(alloc_ts), 0 FROM allocations"
-	" WHERE free_ts IS NULL AND alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
-	" FROM timeline)) FROM recording) - ?1 AND " RD_PID_ROW("pid") " GROUP BY site";
+	"SELECT coalesce(a.canon, x.site) AS canon, sum(x.weight), sum(x.size * x.weight),"
+	" min(x.alloc_ts), 0, count(DISTINCT x.site) FROM allocations x"
+	" LEFT JOIN temp.site_alias a ON a.site = x.site"
+	" WHERE x.free_ts IS NULL AND x.alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
+	" FROM timeline)) FROM recording) - ?1 AND " RD_PID_ROW("x.pid") " GROUP BY canon";
 
 static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, struct an_leaks *out)
 {
@@ -469,7 +481,8 @@ static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, stru
 				       .blocks = sqlite3_column_int64(st, 1),
 				       .bytes = sqlite3_column_int64(st, 2),
 				       .oldest_age_ns = end - sqlite3_column_int64(st, 3),
-				       .growth = sqlite3_column_double(st, 4) };
+				       .growth = sqlite3_column_double(st, 4),
+				       .sites = sqlite3_column_int64(st, 5) };
 		l->score = an_leak_score(l->bytes, l->growth);
 	}
 	err = rd_done(r, st, rc);
@@ -524,7 +537,7 @@ static int merge_leaks(struct an_leaks *l, enum an_group by)
 		}
 		g->blocks += x->blocks;
 		g->bytes += x->bytes;
-		g->sites++;
+		g->sites += x->sites;
 		if (x->oldest_age_ns > g->oldest_age_ns)
 			g->oldest_age_ns = x->oldest_age_ns;
 		if (x->growth > g->growth)
@@ -557,8 +570,6 @@ int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, 
 			0, &end);
 	if (!err)
 		err = read_leaks(r, min_age_ns, end, out);
-	for (size_t i = 0; i < out->n; i++)
-		out->v[i].sites = 1;
 	/* Stacks are needed to group; ungrouped, only for the rows kept. */
 	if (!err && by != AN_BY_STACK) {
 		for (size_t i = 0; i < out->n && !err; i++)
