@@ -9,6 +9,7 @@
 
 #include "agent/bpfside.h"
 #include "agent/record.h"
+#include "agent/record_scan.h"
 #include "agent/version.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
@@ -23,6 +24,8 @@ static void usage(FILE *f)
 		   "  record   trace the malloc family of a process into a recording file\n"
 		   "           heapscope record -p PID [-d FILE] [--duration SECONDS]\n"
 		   "           heapscope record [-d FILE] -- COMMAND [ARGS...]\n"
+		   "  scan     a reachability scan of a process a heapscope record traces, now\n"
+		   "           heapscope scan -p PID [--json]\n"
 		   "  report   analyses of a recording: text, json, csv, pprof, collapsed, html\n"
 		   "           heapscope report -d FILE [--view V] [--format F] [-o OUT]\n"
 		   "  serve    the dashboard and JSON API of a recording over HTTP\n"
@@ -48,7 +51,7 @@ static const struct command {
 } COMMANDS[] = {
 	{ "record", record_main }, { "report", report_main }, { "serve", serve_main },
 	{ "diff", diff_main },	   { "daemon", daemon_main }, { "ctl", ctl_main },
-	{ "version", version_main }, { "help", help_main },
+	{ "version", version_main }, { "help", help_main }, { "scan", scan_main },
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 

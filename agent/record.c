@@ -18,6 +18,7 @@
 #include "agent/proc.h"
 #include "agent/record.h"
 #include "agent/record_priv.h"
+#include "agent/record_scan.h"
 #include "agent/stacks.h"
 #include "agent/symbolize.h"
 #include "agent/tracker.h"
@@ -154,6 +155,9 @@ void record_stop(struct recorder *r, const char *reason)
 {
 	if (r->end_reason)
 		return;
+	/* --scan-at-end: the processes still running are scanned before the cut */
+	if (r->o.scan_at_end && (!strcmp(reason, "interrupted") || !strcmp(reason, "duration")))
+		record_scan_running(r);
 	r->end_reason = reason;
 	r->cut_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	drain_set_cut(r->drain, r->cut_mono_ns);
@@ -331,6 +335,7 @@ static void cleanup(struct recorder *r)
 {
 	int status;
 
+	record_scan_close(r);
 	images_free(r->images);
 	obj_cache_free(r->follow.objs_cache);
 	drain_free(r->drain);
@@ -508,7 +513,7 @@ static int start(struct recorder *r)
 
 int record_main(int argc, char **argv)
 {
-	struct recorder r = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	struct recorder r = { .epfd = -1, .sigfd = -1, .timerfd = -1, .scan_fd = -1 };
 	sigset_t set;
 	int e;
 

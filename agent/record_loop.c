@@ -13,6 +13,7 @@
 #include "agent/drain.h"
 #include "agent/images.h"
 #include "agent/record_priv.h"
+#include "agent/record_scan.h"
 #include "agent/tracker.h"
 #include "heapscope.skel.h"
 #include "report/report.h"
@@ -72,6 +73,8 @@ int record_loop_setup(struct recorder *r)
 		e = epoll_add(r->epfd, drain_fd(r->drain));
 	if (!e && !r->launch)
 		e = watch_exits(r);
+	if (!e)
+		e = record_scan_listen(r);
 	return e;
 }
 
@@ -248,6 +251,8 @@ void record_loop(struct recorder *r)
 				on_signal(r);
 			else if (fd == r->timerfd)
 				on_tick(r);
+			else if (fd == r->scan_fd)
+				record_scan_request(r);
 			else if (fd != drain_fd(r->drain))
 				on_pidfd(r, fd);
 		}

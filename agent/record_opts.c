@@ -206,6 +206,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 		{ "no-follow", no_argument, NULL, 'n' },
 		{ "sample", required_argument, NULL, 'm' },
 		{ "sample-seed", required_argument, NULL, 'e' },
+		{ "scan-at-end", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -283,6 +284,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 			o->sample_seed = (uint64_t)v;
 			break;
 		case 'S': o->serve = 1; break;
+		case 'X': o->scan_at_end = 1; break;
 		case 'P':
 			if (server_parse_port(optarg, &o->port)) {
 				fprintf(stderr, "heapscope: invalid port '%s' (0-65535)\n", optarg);
@@ -315,6 +317,11 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 	}
 	if (o->sample_seed && !o->sample_bytes) {
 		fprintf(stderr, "heapscope: --sample-seed goes with --sample BYTES\n");
+		return -EINVAL;
+	}
+	if (o->scan_at_end && o->sample_bytes) {
+		fprintf(stderr, "heapscope: --scan-at-end needs an exact recording: a sampled one "
+				"knows only the sampled blocks\n");
 		return -EINVAL;
 	}
 	o->pid = o->npids ? o->pids[0] : 0;

@@ -32,6 +32,7 @@ struct record_opts {
 	const char *allow_hosts[SERVER_ALLOW_HOSTS_MAX + 1]; /* --allow-host, NULL-terminated */
 	const char *alloc_fns[AN_ALLOC_FN_MAX]; /* --alloc-fn: stored for reports to apply */
 	int nalloc_fns;
+	int scan_at_end; /* --scan-at-end: a reachability scan at each exit and at the end */
 };
 
 /* Parses argv (argv[0] = "record"); on a bad option prints one line and the usage on stderr and

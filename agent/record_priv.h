@@ -58,6 +58,7 @@ struct recorder {
 	uint64_t t0_mono_ns, stop_deadline_ns;
 	int64_t t0_wall_ns;
 	int tty, err_reported, interrupts;
+	int scan_fd; /* the control socket (record_scan.c), -1: none */
 	uint64_t ticks;
 	uint64_t last_events, last_progress_ns; /* at the last progress line */
 };

@@ -7,9 +7,21 @@
 #include "agent/launch.h"
 #include "agent/proc.h"
 #include "agent/record_priv.h"
+#include "agent/record_scan.h"
 #include "agent/symbolize.h"
 
 /* Ends pid's image once its last event is in. */
+/* --scan-at-end: a process held at its exit still has its memory: the last moment to scan it. */
+static void scan_at_exit(struct recorder *r, pid_t pid)
+{
+	char line[1024];
+
+	record_scan(r, pid, "exit", 1, 0, line, sizeof(line));
+	if (r->tty)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "heapscope: %s\n", line);
+}
+
 static void end_image(struct recorder *r, pid_t pid, const char *reason, int status)
 {
 	struct image *img = images_find(r->images, pid);
@@ -140,6 +152,8 @@ void record_children(struct recorder *r)
 			record_drain_all(r);
 			if (img)
 				sym_refresh(img->sym);
+			if (img && r->o.scan_at_end)
+				scan_at_exit(r, ev.pid);
 			launch_resume(ev.pid);
 			break;
 		case LAUNCH_PAUSED: /* its module events are in the ring buffer already */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "agent/reach.h"
 #include "agent/sitestats.h"
 #include "agent/tracker.h"
 #include "agent/u64map.h"
@@ -24,7 +25,7 @@
 struct live_block {
 	int64_t alloc_ts;
 	uint64_t id : 48, chain : 16; /* chain: reallocs its contents went through (saturates) */
-	uint64_t size : 56, func : 8;
+	uint64_t size : 53, reach : 3, func : 8; /* reach: the last scan's enum reach_kind */
 	uint32_t site, tid;
 	uint32_t alloc_ns; /* saturates at 4.29 s */
 	uint32_t weight;   /* blocks it stands for: 1 exact, sampled mode more */
@@ -289,6 +290,7 @@ static int close_block(struct tracker *t, const struct tracker_free *f, int *err
 				    0,		   b.proc,
 				    w };
 	row.pid = proc_info(t, b.proc).pid;
+	row.reach = (int)b.reach;
 	latest = was_latest(t, &b, f->addr);
 	*err = sitestats_free_block(t->sites, b.site, b.size, w, b.alloc_ts, (int)b.tid, f->ts,
 				    f->site, tid, latest && (int)b.tid == tid);
@@ -491,7 +493,8 @@ static void collect_live(uint64_t key, void *value, void *arg)
 				   0,
 				   proc_info(c->t, b->proc).pid,
 				   b->proc,
-				   b->weight };
+				   b->weight,
+				   (int)b->reach };
 	struct leak_acc *l;
 	int created, tenth;
 
@@ -499,7 +502,8 @@ static void collect_live(uint64_t key, void *value, void *arg)
 		return;
 	if (c->write_rows)
 		c->err = store_insert_alloc(c->t->st, &row);
-	l = u64map_put(c->leaks, b->site ? (uint64_t)b->site : UINT64_MAX, &created);
+	/* one row per site and verdict of the last scan: bits 32.. hold reach + 1, never 0 */
+	l = u64map_put(c->leaks, ((uint64_t)b->reach + 1) << 32 | b->site, &created);
 	if (!l) {
 		c->err = -ENOMEM;
 		return;
@@ -516,8 +520,9 @@ static void write_leak_site(uint64_t key, void *value, void *arg)
 {
 	struct finish_ctx *c = arg;
 	struct leak_acc *l = value;
-	struct store_leak_site row = { key == UINT64_MAX ? 0 : (int64_t)key, l->blocks, l->bytes,
-				       l->oldest_ts, __builtin_popcount(l->tenths) / 10.0 };
+	struct store_leak_site row = { (int64_t)(key & UINT32_MAX), l->blocks, l->bytes,
+				       l->oldest_ts, __builtin_popcount(l->tenths) / 10.0,
+				       (int)(key >> 32) - 1 };
 
 	if (!c->err)
 		c->err = store_insert_leak_site(c->t->st, &row);
@@ -559,6 +564,59 @@ int tracker_finish(struct tracker *t, int64_t end_ts)
 	if (!err)
 		err = sitestats_write(t->sites, t->st, 1);
 	return err;
+}
+
+struct scan_blocks {
+	struct tracker *t;
+	int32_t heap;
+	struct reach_block *v;
+	size_t n, cap;
+	int err;
+};
+
+static void collect_scan(uint64_t key, void *value, void *arg)
+{
+	struct scan_blocks *sb = arg;
+	const struct live_block *b = value;
+
+	if (sb->err || proc_info(sb->t, b->proc).heap != sb->heap)
+		return;
+	if (sb->n == sb->cap) {
+		size_t cap = sb->cap ? 2 * sb->cap : 1024;
+		struct reach_block *v = realloc(sb->v, cap * sizeof(*v));
+
+		if (!v) {
+			sb->err = -ENOMEM;
+			return;
+		}
+		sb->v = v;
+		sb->cap = cap;
+	}
+	sb->v[sb->n++] = (struct reach_block){ key_addr(key), b->size, key, REACH_NONE };
+}
+
+int tracker_live_blocks(struct tracker *t, int64_t heap, struct reach_block **out, size_t *n)
+{
+	struct scan_blocks sb = { .t = t, .heap = (int32_t)heap };
+
+	u64map_each(t->live, collect_scan, &sb);
+	if (sb.err) {
+		free(sb.v);
+		return sb.err;
+	}
+	*out = sb.v;
+	*n = sb.n;
+	return 0;
+}
+
+void tracker_set_reach(struct tracker *t, const struct reach_block *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct live_block *lb = u64map_get(t->live, b[i].key);
+
+		if (lb)
+			lb->reach = (unsigned)b[i].kind & 7;
+	}
 }
 
 void tracker_get_stats(const struct tracker *t, struct tracker_stats *out)

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+struct reach_block;
 struct store;
 struct tracker;
 
@@ -76,6 +77,13 @@ int tracker_finish(struct tracker *t, int64_t end_ts);
 /* Writes the per-site aggregates changed since the last call (and, with with_leaks, the sites
  * of the blocks live now), so readers of a recording in progress see it so far. 0 or -errno. */
 int tracker_publish(struct tracker *t, int64_t now_ts, int with_leaks);
+
+/* The blocks live now in the memory of image heap (processes.id), for a reachability scan: *out
+ * is malloc'd (the caller frees it), each with its tracker key. 0 or -ENOMEM. */
+int tracker_live_blocks(struct tracker *t, int64_t heap, struct reach_block **out, size_t *n);
+/* Keeps each block's verdict (by key; blocks freed since are skipped): written with its
+ * allocations row and in leak_sites. */
+void tracker_set_reach(struct tracker *t, const struct reach_block *b, size_t n);
 
 void tracker_get_stats(const struct tracker *t, struct tracker_stats *out);
 

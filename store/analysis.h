@@ -281,6 +281,8 @@ struct an_leak {
 	char *key;     /* function or file of a group (AN_BY_FUNCTION/FILE), else NULL */
 	int64_t sites;	       /* stacks in the group */
 	struct an_stack stack; /* of `site`: the group's biggest */
+	int reach; /* the last reachability scan's verdict of these blocks (agent/reach.h
+		    * enum reach_kind: 1 definitely, 2 indirectly, 3 possibly lost; 0 not scanned) */
 };
 
 struct an_leaks {
@@ -288,13 +290,19 @@ struct an_leaks {
 	size_t n;
 };
 
-/* Blocks still live at the end, by site, best suspect first. min_age_ns keeps only blocks at
- * least that old at the end; limit 0: all. */
+/* Blocks still live at the end, by site (and by the last scan's verdict), best suspect first:
+ * definitely, indirectly, possibly lost, not scanned, then by score; blocks a scan found still
+ * reachable are not here (an_held_grouped). min_age_ns keeps only blocks at least that old at
+ * the end; limit 0: all. */
 int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct an_leaks *out);
 /* The same, grouped by innermost function or source file: blocks and bytes add up, the oldest
  * age and the growth are the group's highest. */
 int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
 		     struct an_leaks *out);
+/* The same of the blocks the last scan found still reachable (held memory, not leaks: a scan
+ * moves them out of an_leaks). */
+int an_held_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
+		    struct an_leaks *out);
 void an_leaks_free(struct an_leaks *l);
 /* A leak suspect's ranking: bytes * (0.25 + 0.75 * growth), so steady growth outranks a block
  * that merely stayed. */

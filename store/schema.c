@@ -91,7 +91,8 @@ static const char SCHEMA_SQL[] =
 	"  alloc_ns INTEGER NOT NULL," /* time spent inside the allocator */
 	"  pid INTEGER NOT NULL DEFAULT 0,"
 	"  proc INTEGER REFERENCES processes(id)," /* free_func exec: released by an exec */
-	"  weight INTEGER NOT NULL DEFAULT 1);"	  /* blocks this row stands for (sampled mode) */
+	"  weight INTEGER NOT NULL DEFAULT 1,"	  /* blocks this row stands for (sampled mode) */
+	"  reach INTEGER REFERENCES reach_kinds(id));" /* the last scan's verdict; NULL: none */
 	"CREATE TABLE errors(id INTEGER PRIMARY KEY,"
 	"  kind TEXT NOT NULL," /* double_free or invalid_free */
 	"  addr INTEGER NOT NULL, ts INTEGER NOT NULL, tid INTEGER NOT NULL,"
@@ -133,8 +134,23 @@ static const char SCHEMA_SQL[] =
 	"CREATE TABLE bpf_counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	/* Sites of the blocks still live at the end; growth = share of the recording's tenths
 	 * in which those blocks were allocated (1: still growing at the end). */
-	"CREATE TABLE leak_sites(site INTEGER PRIMARY KEY, blocks INTEGER NOT NULL,"
-	"  bytes INTEGER NOT NULL, oldest_ts INTEGER NOT NULL, growth REAL NOT NULL);"
+	/* reach: the last scan's verdict of those blocks (reach_kinds.id; 0: not scanned). */
+	"CREATE TABLE leak_sites(site INTEGER NOT NULL, blocks INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL, oldest_ts INTEGER NOT NULL, growth REAL NOT NULL,"
+	"  reach INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(site, reach));"
+	/* Reachability scans (agent/reach.c): when (ts, ns since the start), of which process,
+	 * why (exit: held at its exit; end: at the end of the recording; request: heapscope scan,
+	 * the dashboard), how long the target was stopped, what was read, and the verdicts. */
+	"CREATE TABLE scans(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, pid INTEGER NOT NULL,"
+	"  proc INTEGER REFERENCES processes(id), trigger TEXT NOT NULL,"
+	"  threads INTEGER NOT NULL, stop_ns INTEGER NOT NULL, scan_ns INTEGER NOT NULL,"
+	"  roots_bytes INTEGER NOT NULL, blocks_bytes INTEGER NOT NULL,"
+	"  unreadable INTEGER NOT NULL,"
+	"  definite_blocks INTEGER NOT NULL, definite_bytes INTEGER NOT NULL,"
+	"  indirect_blocks INTEGER NOT NULL, indirect_bytes INTEGER NOT NULL,"
+	"  possible_blocks INTEGER NOT NULL, possible_bytes INTEGER NOT NULL,"
+	"  reachable_blocks INTEGER NOT NULL, reachable_bytes INTEGER NOT NULL);"
+	"CREATE TABLE reach_kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
 	"CREATE TABLE events(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
 	"  func INTEGER, tid INTEGER NOT NULL, addr INTEGER, size INTEGER, old_addr INTEGER,"
 	"  site INTEGER, pid INTEGER NOT NULL DEFAULT 0);"
@@ -145,7 +161,9 @@ static const char SCHEMA_SQL[] =
 	"INSERT INTO funcs(id, name) VALUES (1,'malloc'),(2,'calloc'),(3,'realloc'),"
 	"  (4,'reallocarray'),(5,'posix_memalign'),(6,'aligned_alloc'),(7,'memalign'),"
 	"  (8,'valloc'),(9,'pvalloc'),(10,'operator new'),(11,'operator new[]'),(12,'free'),"
-	"  (13,'operator delete'),(14,'operator delete[]'),(15,'exec');";
+	"  (13,'operator delete'),(14,'operator delete[]'),(15,'exec');"
+	"INSERT INTO reach_kinds(id, name) VALUES (1,'definitely lost'),(2,'indirectly lost'),"
+	"  (3,'possibly lost'),(4,'still reachable');";
 
 int schema_create(sqlite3 *db, char **errmsg)
 {

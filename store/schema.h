@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 
 /* Stored in PRAGMA user_version; a file with another value is refused. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* The recorder's timeline samples (table timeline) are this far apart. */
 #define STORE_TIMELINE_INTERVAL_NS 100000000LL

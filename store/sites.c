@@ -434,10 +434,18 @@ int an_sizes(struct store_reader *r, int64_t site, struct an_hist *out)
 
 /* --- Leaks --------------------------------------------------------------------------------- */
 
+/* Suspects by verdict first: definitely, indirectly, possibly lost, then not scanned. */
+static int reach_rank(int reach)
+{
+	return reach >= 1 && reach <= 3 ? reach : 4;
+}
+
 static int cmp_leaks(const void *a, const void *b)
 {
 	const struct an_leak *x = a, *y = b;
 
+	if (reach_rank(x->reach) != reach_rank(y->reach))
+		return reach_rank(x->reach) - reach_rank(y->reach);
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
 	return x->site < y->site ? -1 : x->site > y->site;
@@ -447,16 +455,19 @@ static int cmp_leaks(const void *a, const void *b)
  * allocation wrappers make one (RD_CANON) add up; the growth is their highest. */
 static const char *LEAKS_SQL =
 	"SELECT coalesce(a.canon, l.site) AS canon, sum(l.blocks), sum(l.bytes), min(l.oldest_ts),"
-	" max(l.growth), count(*) FROM leak_sites l LEFT JOIN temp.site_alias a ON a.site = l.site"
-	" WHERE ?1 = 0 AND " RD_PID_STACK("l.site") " GROUP BY canon";
+	" max(l.growth), count(*), l.reach FROM leak_sites l"
+	" LEFT JOIN temp.site_alias a ON a.site = l.site"
+	" WHERE ?1 = 0 AND (l.reach = 4) = ?2 AND " RD_PID_STACK("l.site") " GROUP BY canon, l.reach";
 static const char *OLD_LEAKS_SQL =
 	"SELECT coalesce(a.canon, x.site) AS canon, sum(x.weight), sum(x.size * x.weight),"
-	" min(x.alloc_ts), 0, count(DISTINCT x.site) FROM allocations x"
-	" LEFT JOIN temp.site_alias a ON a.site = x.site"
+	" min(x.alloc_ts), 0, count(DISTINCT x.site), coalesce(x.reach, 0) AS reach"
+	" FROM allocations x LEFT JOIN temp.site_alias a ON a.site = x.site"
 	" WHERE x.free_ts IS NULL AND x.alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
-	" FROM timeline)) FROM recording) - ?1 AND " RD_PID_ROW("x.pid") " GROUP BY canon";
+	" FROM timeline)) FROM recording) - ?1 AND (coalesce(x.reach, 0) = 4) = ?2"
+	" AND " RD_PID_ROW("x.pid") " GROUP BY canon, reach";
 
-static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, struct an_leaks *out)
+static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, int held,
+		      struct an_leaks *out)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
@@ -465,6 +476,7 @@ static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, stru
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, min_age);
+	sqlite3_bind_int(st, 2, held);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct an_leak *l;
 
@@ -482,7 +494,8 @@ static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, stru
 				       .bytes = sqlite3_column_int64(st, 2),
 				       .oldest_age_ns = end - sqlite3_column_int64(st, 3),
 				       .growth = sqlite3_column_double(st, 4),
-				       .sites = sqlite3_column_int64(st, 5) };
+				       .sites = sqlite3_column_int64(st, 5),
+				       .reach = sqlite3_column_int(st, 6) };
 		l->score = an_leak_score(l->bytes, l->growth);
 	}
 	err = rd_done(r, st, rc);
@@ -507,8 +520,13 @@ static int cmp_keys(const char *a, const char *b)
 	return !a || !b ? (a != NULL) - (b != NULL) : strcmp(a, b);
 }
 
+/* One group per key and verdict. */
 static int cmp_leak_keys(const void *a, const void *b, void *by)
 {
+	const struct an_leak *x = a, *y = b;
+
+	if (x->reach != y->reach)
+		return x->reach - y->reach;
 	return cmp_keys(group_key(a, *(enum an_group *)by), group_key(b, *(enum an_group *)by));
 }
 
@@ -522,7 +540,7 @@ static int merge_leaks(struct an_leaks *l, enum an_group by)
 	for (size_t i = 0; i < l->n; i++) {
 		struct an_leak *g = n ? &l->v[n - 1] : NULL, *x = &l->v[i];
 
-		if (!g || cmp_keys(group_key(g, by), group_key(x, by))) {
+		if (!g || g->reach != x->reach || cmp_keys(group_key(g, by), group_key(x, by))) {
 			l->v[n++] = *x;
 			continue;
 		}
@@ -555,8 +573,8 @@ static int merge_leaks(struct an_leaks *l, enum an_group by)
 	return 0;
 }
 
-int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
-		     struct an_leaks *out)
+static int leaks_query(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
+		       int held, struct an_leaks *out)
 {
 	int64_t end;
 	int err;
@@ -569,7 +587,7 @@ int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, 
 			" FROM recording",
 			0, &end);
 	if (!err)
-		err = read_leaks(r, min_age_ns, end, out);
+		err = read_leaks(r, min_age_ns, end, held, out);
 	/* Stacks are needed to group; ungrouped, only for the rows kept. */
 	if (!err && by != AN_BY_STACK) {
 		for (size_t i = 0; i < out->n && !err; i++)
@@ -591,6 +609,18 @@ int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, 
 	if (err)
 		an_leaks_free(out);
 	return err;
+}
+
+int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
+		     struct an_leaks *out)
+{
+	return leaks_query(r, min_age_ns, limit, by, 0, out);
+}
+
+int an_held_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
+		    struct an_leaks *out)
+{
+	return leaks_query(r, min_age_ns, limit, by, 1, out);
 }
 
 int an_leaks(struct store_reader *r, int64_t min_age_ns, int64_t limit, struct an_leaks *out)

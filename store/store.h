@@ -31,6 +31,7 @@ struct store_alloc {
 	int pid;
 	int64_t proc;	/* processes.id, 0 = unknown */
 	int64_t weight; /* blocks this one stands for: 1 exact, >= 1 sampled (0 reads as 1) */
+	int reach;	/* the last reachability scan's verdict (agent/reach.h), 0: none */
 };
 
 struct store_error {
@@ -97,6 +98,17 @@ struct store_site_stats {
 struct store_leak_site {
 	int64_t site, blocks, bytes, oldest_ts;
 	double growth;
+	int reach; /* the last scan's verdict of these blocks, 0: not scanned */
+};
+
+/* One reachability scan (table scans). v: threads, stop_ns, scan_ns, roots_bytes,
+ * blocks_bytes, unreadable, then blocks and bytes of definite, indirect, possible, reachable. */
+struct store_scan {
+	int64_t ts;
+	int pid;
+	int64_t proc;
+	const char *trigger; /* "exit", "end" or "request" */
+	int64_t v[14];
 };
 
 /* Creates (replacing any file there) a recording at path. 0 or -errno; on failure errbuf holds
@@ -134,6 +146,7 @@ int store_end_process(struct store *s, int64_t id, int64_t end_ts, const char *e
 int store_insert_notice(struct store *s, int64_t proc, const char *kind, const char *message);
 int store_insert_event_count(struct store *s, const struct store_event_count *c);
 int store_clear_leak_sites(struct store *s);
+int store_insert_scan(struct store *s, const struct store_scan *c);
 
 /* While recording: the peak so far and the events dropped so far, for readers. 0 or -errno. */
 int store_update_progress(struct store *s, int64_t peak_live_bytes, int64_t peak_ts,

@@ -17,8 +17,8 @@
 
 /* Allocation rows go in by ALLOC_BATCH per statement: one statement run per row cost as much as
  * the row itself (ALLOC_COLS * ALLOC_BATCH stays below SQLite's 999-parameter limit of old). */
-#define ALLOC_COLS 15
-#define ALLOC_BATCH 64
+#define ALLOC_COLS 16
+#define ALLOC_BATCH 62
 
 /* Disk space held (an unlinked file beside the recording) from the start, and given back when
  * writing fails for want of space, so the recording's end can still be written: a few pages
@@ -52,8 +52,8 @@ enum stmt_id {
 
 static const char *const STMT_SQL[ST_COUNT] = {
 	[ST_ALLOC] = "INSERT INTO allocations(id, addr, size, func, tid, alloc_ts, free_ts, site,"
-		     " free_site, free_func, free_tid, alloc_ns, pid, proc, weight)"
-		     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		     " free_site, free_func, free_tid, alloc_ns, pid, proc, weight, reach)"
+		     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_ALLOC_BATCH] = NULL, /* ST_ALLOC's, ALLOC_BATCH times: alloc_batch_sql */
 	[ST_FRAME] = "INSERT INTO frames(id, addr, module_id, rel_addr, function, file, line)"
 		     " VALUES (?,?,?,?,?,?,?)",
@@ -80,8 +80,8 @@ static const char *const STMT_SQL[ST_COUNT] = {
 			 " VALUES (?,?,?,?,?,?)",
 	[ST_CROSS_THREAD] = "INSERT OR REPLACE INTO cross_thread(site, free_site, blocks)"
 			    " VALUES (?,?,?)",
-	[ST_LEAK_SITE] = "INSERT OR REPLACE INTO leak_sites(site, blocks, bytes, oldest_ts, growth)"
-			 " VALUES (?,?,?,?,?)",
+	[ST_LEAK_SITE] = "INSERT OR REPLACE INTO leak_sites(site, blocks, bytes, oldest_ts, growth,"
+			 " reach) VALUES (?,?,?,?,?,?)",
 	[ST_BPF_PROGRAM] =
 		"INSERT OR REPLACE INTO bpf_programs(name, runs, run_time_ns) VALUES (?,?,?)",
 	[ST_BPF_COUNTER] = "INSERT OR REPLACE INTO bpf_counters(name, value) VALUES (?,?)",
@@ -463,6 +463,7 @@ static void bind_alloc(sqlite3_stmt *st, int col, const struct store_alloc *a)
 	sqlite3_bind_int(st, col + 13, a->pid);
 	bind_opt_id(st, col + 14, a->proc);
 	sqlite3_bind_int64(st, col + 15, a->weight ? a->weight : 1);
+	bind_opt_id(st, col + 16, a->reach);
 }
 
 /* Inserts the pending allocation rows: a full batch in one statement, a partial one row by row. */
@@ -668,7 +669,32 @@ int store_insert_leak_site(struct store *s, const struct store_leak_site *l)
 	sqlite3_bind_int64(st, 3, l->bytes);
 	sqlite3_bind_int64(st, 4, l->oldest_ts);
 	sqlite3_bind_double(st, 5, l->growth);
+	sqlite3_bind_int(st, 6, l->reach);
 	return run(st);
+}
+
+int store_insert_scan(struct store *s, const struct store_scan *c)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "INSERT INTO scans(ts, pid, proc, trigger, threads, stop_ns, scan_ns,"
+				    " roots_bytes, blocks_bytes, unreadable, definite_blocks,"
+				    " definite_bytes, indirect_blocks, indirect_bytes, possible_blocks,"
+				    " possible_bytes, reachable_blocks, reachable_bytes)"
+				    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return sql_errno(rc);
+	sqlite3_bind_int64(st, 1, c->ts);
+	sqlite3_bind_int(st, 2, c->pid);
+	bind_opt_id(st, 3, c->proc);
+	bind_text(st, 4, c->trigger);
+	for (int i = 0; i < 14; i++)
+		sqlite3_bind_int64(st, 5 + i, c->v[i]);
+	rc = run(st);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static void bind_opt_ts(sqlite3_stmt *st, int col, int64_t ts)
