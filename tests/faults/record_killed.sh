@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A recorder SIGKILLed 1 s and 5 s into recording allocbench (2 threads): the file is sound, holds
-# what the recorder committed (at least once a second), and every reader (text, JSON, CSV, the
-# server's /api/summary) says the recording was cut short, never that it is still recording.
+# A recorder SIGKILLed 1 s and 5 s into recording allocbench (2 threads), and 10 s into recording
+# a program allocating at a steady rate: the file is sound, holds what the recorder committed (at
+# least once a second: at most about a second of events lost), and every reader (text, JSON, CSV,
+# the server's /api/summary) says the recording was cut short, never that it is still recording.
 . "$(dirname "$0")/../lib.sh"
 
 PIDS=()
@@ -65,4 +66,35 @@ killed() {
 
 killed 1
 killed 5
+
+# --- 10 s, of a program allocating at a steady rate (ticker: one malloc+free per ms, a "tick N"
+# line every 100): the rows committed cover all but at most about the last second before the kill
+# (commits every second; 0.5 s of margin for the commit itself on a loaded machine).
+db=$T/killed10.db
+"$HS" record -o "$db" -- "$PROGS/ticker" >"$T/ticker.out" 2>"$T/killed10.err" &
+rec=$!
+PIDS+=("$rec")
+if wait_for "10s: the recorder starts" 20 grep -q '^heapscope: recording pid' "$T/killed10.err"; then
+	target=$(sed -n 's/^heapscope: recording pid \([0-9]*\).*/\1/p' "$T/killed10.err")
+	PIDS+=("$target")
+	wait_for "10s: ticking" 10 grep -q '^tick' "$T/ticker.out"
+	t0=$(date +%s%N)
+	sleep 10
+	kill -9 "$rec"
+	t1=$(date +%s%N)
+	ticks=$(sed -n 's/^tick //p' "$T/ticker.out" | tail -1) # within 100 of the kill's
+	wait "$rec" 2>/dev/null
+	kill -9 "$target" 2>/dev/null
+	rate=$(((ticks - $(sed -n 's/^tick //p' "$T/ticker.out" | head -1)) * 1000000000 / (t1 - t0)))
+	rows=$(q "$db" "SELECT count(*) FROM allocations a JOIN site_frames s ON s.site = a.site AND s.pos = 0 WHERE s.function = 'tick'")
+	lost=$((ticks + 100 - rows))
+	echo "# 10s: $ticks ticks at the kill (~$rate/s), $rows committed: $lost lost (bound 1.5 s = $((rate * 3 / 2)))"
+	expect_eq "10s: integrity_check" "$(q "$db" 'PRAGMA integrity_check')" ok
+	expect_ge "10s: the ticker ran at its rate (>= 300/s)" "$rate" 300
+	expect_ge "10s: at most 1.5 s of ticks lost" "$((rate * 3 / 2))" "$lost"
+	expect_ge "10s: no more rows than ticks" "$((ticks + 100))" "$rows"
+	expect_eq "10s: JSON end_reason cut_short, not live" "$(summary_of "$db")" "cut_short false"
+	expect_match "10s: text says cut short" \
+		"$("$HS" report -d "$db" --view summary | grep '^  recording')" "cut short"
+fi
 finish
