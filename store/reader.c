@@ -630,7 +630,7 @@ static int timeline_scan(struct store_reader *r, int64_t site, int64_t from, str
 
 	err = rd_prepare(r,
 			 "SELECT size, alloc_ts, free_ts, weight FROM allocations"
-			 " WHERE " RD_SITE_IN("site", "?1") " AND " RD_PID_ROW("pid"),
+			 " WHERE " RD_SITE_IN("allocations.site", "?1") " AND " RD_PID_ROW("pid"),
 			 &st);
 	if (err)
 		return err;

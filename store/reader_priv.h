@@ -30,8 +30,9 @@ struct store_reader {
 /* Allocation wrappers: a stack whose innermost frames are wrappers is re-keyed (temp.site_alias:
  * site, canon, trim) to canon, the smallest id of the stacks that are the same once their first
  * trim frames are dropped. RD_CANON is a site's key; RD_SITE_IN(col, param) holds for every
- * stack of param's key (param 0: every stack). :aliased is bound by rd_prepare (0: no wrapper
- * in effect, where the plain comparison decides). */
+ * stack of param's key (param 0: every stack). col must name its table (site_stats.site): a
+ * bare "site" would be site_alias's own inside the subquery. :aliased is bound by rd_prepare (0:
+ * no wrapper in effect, where the plain comparison decides). */
 #define RD_CANON(col) "coalesce((SELECT canon FROM temp.site_alias WHERE site = " col "), " col ")"
 #define RD_SITE_IN(col, param)                                                                     \
 	"(" param " = 0 OR " col " = " param " OR (:aliased AND " RD_CANON(col) " = " RD_CANON(    \

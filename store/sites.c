@@ -369,7 +369,7 @@ static int sum_hist(struct store_reader *r, int64_t site, const char *kind, int6
 	sqlite3_stmt *st;
 	int err = rd_prepare(r,
 			     "SELECT bucket, sum(count) FROM site_hist WHERE kind = ?1"
-			     " AND " RD_SITE_IN("site", "?2") " AND " RD_PID_STACK(
+			     " AND " RD_SITE_IN("site_hist.site", "?2") " AND " RD_PID_STACK(
 				     "site") " GROUP BY bucket",
 			     &st),
 	    rc;
@@ -404,7 +404,7 @@ int an_lifetimes(struct store_reader *r, int64_t site, struct an_hist *out)
 	if (!err)
 		err = rd_prepare(r,
 				 "SELECT coalesce(sum(live_blocks), 0) FROM site_stats"
-				 " WHERE " RD_SITE_IN("site", "?1") " AND " RD_PID_STACK("site"),
+				 " WHERE " RD_SITE_IN("site_stats.site", "?1") " AND " RD_PID_STACK("site"),
 				 &st);
 	if (err)
 		return err;
