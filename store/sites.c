@@ -146,11 +146,11 @@ static int remember_site(struct grouping *gr, int64_t site, size_t group)
 static const char *SITES_SQL =
 	"SELECT s.site, s.allocs, s.bytes, s.min_size, s.max_size, s.frees, s.live_blocks,"
 	" s.live_bytes, s.peak_live_bytes, s.temp_allocs, f.function, f.file,"
-	" coalesce(a.canon, s.site) AS canon"
+	" coalesce(a.canon, s.site) AS key_site"
 	" FROM site_stats s LEFT JOIN temp.site_alias a ON a.site = s.site"
 	" LEFT JOIN site_frames f ON f.site = s.site AND f.pos = coalesce(a.trim, 0)"
 	" WHERE (?1 IS NULL OR instr(f.function, ?1) > 0) AND (?2 IS NULL OR instr(f.file, ?2) > 0)"
-	" AND " RD_SITE_IN("s.site", "?3") " AND " RD_PID_STACK("s.site") " ORDER BY canon";
+	" AND " RD_SITE_IN("s.site", "?3") " AND " RD_PID_STACK("s.site") " ORDER BY key_site";
 
 static int read_groups(struct store_reader *r, const struct an_sites_query *q, struct grouping *gr)
 {
@@ -454,17 +454,17 @@ static int cmp_leaks(const void *a, const void *b)
 /* With a minimum age, blocks are counted from the allocations themselves (a scan). Stacks that
  * allocation wrappers make one (RD_CANON) add up; the growth is their highest. */
 static const char *LEAKS_SQL =
-	"SELECT coalesce(a.canon, l.site) AS canon, sum(l.blocks), sum(l.bytes), min(l.oldest_ts),"
+	"SELECT coalesce(a.canon, l.site) AS key_site, sum(l.blocks), sum(l.bytes), min(l.oldest_ts),"
 	" max(l.growth), count(*), l.reach FROM leak_sites l"
 	" LEFT JOIN temp.site_alias a ON a.site = l.site"
-	" WHERE ?1 = 0 AND (l.reach = 4) = ?2 AND " RD_PID_STACK("l.site") " GROUP BY canon, l.reach";
+	" WHERE ?1 = 0 AND (l.reach = 4) = ?2 AND " RD_PID_STACK("l.site") " GROUP BY key_site, l.reach";
 static const char *OLD_LEAKS_SQL =
-	"SELECT coalesce(a.canon, x.site) AS canon, sum(x.weight), sum(x.size * x.weight),"
+	"SELECT coalesce(a.canon, x.site) AS key_site, sum(x.weight), sum(x.size * x.weight),"
 	" min(x.alloc_ts), 0, count(DISTINCT x.site), coalesce(x.reach, 0) AS reach"
 	" FROM allocations x LEFT JOIN temp.site_alias a ON a.site = x.site"
 	" WHERE x.free_ts IS NULL AND x.alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
 	" FROM timeline)) FROM recording) - ?1 AND (coalesce(x.reach, 0) = 4) = ?2"
-	" AND " RD_PID_ROW("x.pid") " GROUP BY canon, reach";
+	" AND " RD_PID_ROW("x.pid") " GROUP BY key_site, reach";
 
 static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, int held,
 		      struct an_leaks *out)
