@@ -24,6 +24,10 @@ expect_eq "raw: sites by function are the wrappers" \
 	"$(jq -r '[.sites[] | "\(.key):\(.allocs):\(.sites)"] | sort | join(" ")' "$T/raw.json")" \
 	"main:2:1 xcalloc:6:3 xmalloc:16:7"
 
+rep "$T/xw.db" --format json --view leaks >"$T/rawleaks.json"
+expect_eq "raw: one leak row per stack (no wrapper key folds them)" \
+	"$(jq -r '"\(length) \([.[].blocks] | add) \([.[].sites] | add)"' <<<"$(jq .leaks "$T/rawleaks.json")")" "7 15 7"
+
 # --- --alloc-fn: the callers are the sites; A1's two stacks (xmalloc's two malloc calls) are one.
 WANT="main:$(line M1):2:1 use_a:$(line A1):5:2 use_a:$(line A2):2:1 use_a:$(line A3):1:1"
 WANT+=" use_b:$(line B1):4:1 use_b:$(line B2):1:1 use_b:$(line B3):2:1"
