@@ -60,10 +60,13 @@ for i in $(seq 1 $tries); do
 	wait "$rec" 2>/dev/null
 	[ "$comm" = ticker ] || before_exec=$((before_exec + 1))
 	released "launch $i (killed at comm '$comm')" "$child" || held=$((held + 1))
-	case $(cat /proc/"$child"/comm 2>/dev/null) in
-	ticker) ran=$((ran + 1)) ;;
-	"") ;;
-	*) not_ok "launch $i: the held command neither exec'd nor ended: $(cat /proc/"$child"/comm)" ;;
+	# Unstarted, it exits 127 (a zombie until init reaps it: ended too).
+	settled() { [ ! -e /proc/"$1" ] || grep -qE '^(Name:\s+ticker|State:\s+[ZX] )' /proc/"$1"/status; }
+	wait_for "launch $i: the held command exec'd or ended" 2 settled "$child"
+	case $(sed -n 's/^State:\s*\(.\).*/\1/p' /proc/"$child"/status 2>/dev/null)$(cat /proc/"$child"/comm 2>/dev/null) in
+	[RSD]ticker) ran=$((ran + 1)) ;;
+	"" | [ZX]*) ;;
+	*) not_ok "launch $i: the held command neither exec'd nor ended: $(grep -E '^(Name|State)' /proc/"$child"/status | tr -s '\t\n' '  ')" ;;
 	esac
 	kill -9 "$child" 2>/dev/null
 done
