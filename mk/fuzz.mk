@@ -7,10 +7,13 @@
 FUZZ_CC := clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := $(BUILD)/fuzz
+# The harnesses' recording, made by this tree's recorder so that it always has the current
+# schema (a committed one went stale at the first schema bump); also fuzz_db's seed corpus.
+FUZZ_FIXTURE := $(FUZZ_DIR)/fixture/fixture.db
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 	-Wall -Wno-unused-parameter -I. -I$(BUILD) -MMD -MP -D_GNU_SOURCE= \
-	-DHEAPSCOPE_VERSION=\"0.1.0\" -DFUZZ_FIXTURE=\"$(CURDIR)/tests/fuzz/fixture.db\"
+	-DHEAPSCOPE_VERSION=\"0.1.0\" -DFUZZ_FIXTURE=\"$(CURDIR)/$(FUZZ_FIXTURE)\"
 FUZZ_LDLIBS := -lsqlite3 -lmicrohttpd -lcurl -ljson-c -lz -lpthread -lm
 FUZZ_LIB_SRCS := $(wildcard store/*.c report/*.c server/*.c daemon/*.c) tests/fuzz/fuzz_util.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
@@ -18,7 +21,16 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_util
 	$(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 
-fuzz-bins: $(FUZZ_BINS)
+fuzz-bins: $(FUZZ_BINS) $(FUZZ_FIXTURE)
+
+# leaks3 recorded (root, BPF), then made small for mutation: no WAL, 512-byte pages.
+$(FUZZ_FIXTURE): $(BUILD)/heapscope $(BUILD)/progs/leaks3
+	@mkdir -p $(@D)
+	rm -f $@.tmp*
+	$(BUILD)/heapscope record -o $@.tmp -- $(BUILD)/progs/leaks3 >/dev/null
+	sqlite3 $@.tmp 'PRAGMA journal_mode=DELETE;' >/dev/null
+	sqlite3 $@.tmp 'PRAGMA page_size=512; VACUUM;'
+	mv $@.tmp $@
 
 # `make test` builds them too, so that fuzz_short.sh (run by tests/run.sh) finds them (a
 # sanitizer build of the tests leaves them to fuzz_short.sh: they are sanitized anyway).

@@ -1,6 +1,6 @@
 /* libFuzzer harness: a recording from an untrusted source (a download, a file from another
- * machine). The input IS the database file; seeded with the fixture, the fuzzer mutates its
- * pages. Every reader of a recording runs on it: report_export in every format, the API's
+ * machine). The input IS the database file; seeded with the fixture (build/fuzz/fixture/, passed
+ * as a corpus directory), the fuzzer mutates its pages. Every reader of a recording runs on it: report_export in every format, the API's
  * routes and diff. Errors are expected; crashes, leaks and undefined behaviour are not. */
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(db_path, sizeof(db_path), "%s/input.db", dir);
 	snprintf(wal_path, sizeof(wal_path), "%s-wal", db_path);
 	snprintf(shm_path, sizeof(shm_path), "%s-shm", db_path);
+	fuzz_check_recording(FUZZ_FIXTURE); /* the seed corpus: it must reach past the checks */
 	devnull = fopen("/dev/null", "w");
 	if (!devnull)
 		abort();

@@ -1,6 +1,8 @@
 /* What the libFuzzer harnesses share (see fuzz_util.h). */
 #include "tests/fuzz/fuzz_util.h"
 
+#include "store/analysis.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -99,4 +101,18 @@ void fuzz_copy_fixture(const char *path)
 	}
 	fclose(f);
 	fuzz_write_file(path, buf, n);
+	fuzz_check_recording(path);
+}
+
+void fuzz_check_recording(const char *path)
+{
+	struct store_reader *r;
+	char err[512];
+
+	if (store_reader_open(path, &r, err, sizeof(err))) {
+		fprintf(stderr, "fuzz: the fixture does not open (%s): remake it (make fuzz-bins)\n",
+			err);
+		abort();
+	}
+	store_reader_close(r);
 }

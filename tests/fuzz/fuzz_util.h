@@ -26,7 +26,11 @@ const char *fuzz_scratch_dir(const char *name);
  * silently test nothing. */
 void fuzz_write_file(const char *path, const void *data, size_t size);
 
-/* Copies the committed fixture recording (FUZZ_FIXTURE, set by mk/fuzz.mk) to path. */
+/* Copies the fixture recording (FUZZ_FIXTURE, made by mk/fuzz.mk) to path, and checks it opens. */
 void fuzz_copy_fixture(const char *path);
+
+/* Aborts unless path opens as a recording of this tree's schema: a harness on a fixture of
+ * another version would only ever test the version check. */
+void fuzz_check_recording(const char *path);
 
 #endif

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make fuzz`: runs each libFuzzer harness named on the command line (build/fuzz/fuzz_NAME) for
 # FUZZ_SECONDS on its corpus and prints, per harness, the executions and what it found.
-# New corpus entries go to build/fuzz/corpus/NAME (tests/fuzz/corpus/NAME, the committed seeds, is
-# only read); a crash, leak, timeout or OOM stops that harness and leaves its input in
+# New corpus entries go to build/fuzz/corpus/NAME (tests/fuzz/corpus/NAME, the committed seeds,
+# and build/fuzz/fixture, the fixture recording, are only read); a crash, leak, timeout or OOM stops that harness and leaves its input in
 # build/fuzz/artifacts/NAME/: fix it, then add the input to tests/fuzz/regressions/NAME/.
 # Exits 1 if any harness found something.
 set -u
@@ -17,7 +17,8 @@ fuzz_one() {
 	mkdir -p "$work" "$art" "tests/fuzz/corpus/$name"
 	[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
 	"$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$art/" "${dict[@]}" "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1
+		-artifact_prefix="$art/" "${dict[@]}" "$work" "tests/fuzz/corpus/$name" \
+		build/fuzz/fixture >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: //p' "$log" | tail -1)
 	if [ "$rc" = 0 ]; then

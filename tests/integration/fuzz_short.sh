@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fuzzing of CI: each libFuzzer harness of tests/fuzz/ for a short fixed budget
-# (FUZZ_SHORT_SECONDS, 12 s each) on the committed corpus, then every regression input
+# (FUZZ_SHORT_SECONDS, 12 s each) on the committed corpus and the fixture recording, then every regression input
 # (tests/fuzz/regressions/NAME/*: each once a crash) replayed through its harness. Needs clang's
 # libFuzzer: without it this fails, never skips. `make fuzz` is the long run.
 source "$(dirname "$0")/../lib.sh"
@@ -28,19 +28,20 @@ if ! make -s fuzz-bins >"$T/make.log" 2>&1; then
 	exit 1
 fi
 
-# fuzz_one NAME: the harness for BUDGET seconds on a scratch copy of its corpus.
+# fuzz_one NAME: the harness for BUDGET seconds on a scratch copy of its corpus; what it finds
+# is kept in build/fuzz/artifacts/NAME/ (build/fuzz/fuzz_NAME FILE replays it).
 fuzz_one() {
-	local name=$1 work=$T/corpus-$1 dict=() log=$T/fuzz-$1.log execs
-	mkdir -p "$work" "$T/art-$1"
-	cp tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null
+	local name=$1 work=$T/corpus-$1 art=build/fuzz/artifacts/$1 dict=() log=$T/fuzz-$1.log execs
+	mkdir -p "$work" "$art"
+	cp tests/fuzz/corpus/"$name"/* build/fuzz/fixture/fixture.db "$work"/ 2>/dev/null
 	[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
 	if "build/fuzz/fuzz_$name" -max_total_time="$BUDGET" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$T/art-$1/" "${dict[@]}" "$work" >"$log" 2>&1; then
+		-print_final_stats=1 -artifact_prefix="$art/" "${dict[@]}" "$work" >"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: //p' "$log" | tail -1)
 		ok "fuzz_$name: ${execs:-?} executions in $BUDGET s, nothing found"
 	else
-		not_ok "fuzz_$name: $(grep -m1 '^SUMMARY:' "$log") (input:" \
-			"$(ls "$T/art-$1" | head -1); make fuzz reproduces it)"
+		not_ok "fuzz_$name: $(grep -m1 '^SUMMARY:' "$log") (input kept:" \
+			"$(grep -m1 -o "$art/[a-z]*-[0-9a-f]*" "$log"))"
 		grep -A3 -m1 -E '^==[0-9]+==ERROR|runtime error' "$log" | sed 's/^/#   /'
 	fi
 }
@@ -57,6 +58,8 @@ replay() {
 for name in $NAMES; do
 	fuzz_one "$name"
 done
+# The fixture itself was fuzz_db's first find (report_export's collapsed format).
+replay db build/fuzz/fixture/fixture.db
 for name in $NAMES; do
 	for f in tests/fuzz/regressions/"$name"/*; do
 		[ -f "$f" ] && replay "$name" "$f"
