@@ -1,7 +1,8 @@
 # Benchmarks (bench/ -> build/bench/): allocbench, the BPF floor, the store ingest program, the
-# recorder's cost meter (selfstat), the soak workload (steady) and the cc1 workload's input.
+# recorder's cost meter (selfstat), a fixed-rate workload (steady) and the cc1 workload's input.
 # `make bench` runs bench/run.sh, which prints ratios and never fails on a figure; `make soak`
-# runs bench/soak.sh (a long recording; prints the recorder's RSS over time).
+# runs bench/soak.sh (allocbench at full speed under record --serve with the API polled; prints
+# the recorder's RSS, drops, events/s, database growth and API latency).
 ALLOCBENCH_SRC := $(CURDIR)/../shared/bench/allocbench.c
 ZLIB_EXAMPLES := /usr/share/doc/zlib1g-dev/examples
 BENCH_BINS := $(BUILD)/bench/allocbench $(BUILD)/bench/floor $(BUILD)/bench/ingest \
@@ -12,7 +13,7 @@ bench-bins: $(BUILD)/heapscope $(BENCH_BINS)
 bench: bench-bins
 	bench/run.sh
 
-soak: $(BUILD)/heapscope $(BUILD)/bench/selfstat $(BUILD)/bench/steady
+soak: $(BUILD)/heapscope $(BUILD)/bench/allocbench
 	bench/soak.sh
 
 $(BUILD)/bench/allocbench: $(ALLOCBENCH_SRC)
