@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/bpfside.h"
+#include "agent/check.h"
 #include "agent/record.h"
 #include "agent/record_scan.h"
 #include "agent/version.h"
@@ -52,6 +53,7 @@ static const struct command {
 	{ "record", record_main }, { "report", report_main }, { "serve", serve_main },
 	{ "diff", diff_main },	   { "daemon", daemon_main }, { "ctl", ctl_main },
 	{ "version", version_main }, { "help", help_main }, { "scan", scan_main },
+	{ "check", check_main },
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
