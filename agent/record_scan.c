@@ -128,6 +128,7 @@ int record_scan(struct recorder *r, pid_t pid, const char *trigger, int at_exit,
 		snprintf(out, len, "the recording failed: nothing more is stored");
 		return -EIO;
 	}
+	record_drain_all(r); /* the backlog now, not while the target is stopped */
 	e = reach_scan(&o, &s, err, sizeof(err));
 	if (!e)
 		e = store_result(r, &c, &s, trigger);
@@ -221,6 +222,8 @@ void record_scan_request(struct recorder *r)
 		snprintf(reply, sizeof(reply), "error the recording is ending\n");
 	else if (!images_find(r->images, pid))
 		snprintf(reply, sizeof(reply), "notmine process %d is not traced here\n", pid);
+	else if (write(fd, "mine\n", 5) != 5) /* the asker knows at once whom it asks */
+		snprintf(reply, sizeof(reply), "error the asker went away\n");
 	else if (record_scan(r, pid, "request", 0, strstr(req, "json") != NULL, out, sizeof(out)))
 		snprintf(reply, sizeof(reply), "error %s\n", out);
 	else

@@ -14,6 +14,7 @@
 #include "agent/record_scan.h"
 
 #define ANSWER_TIMEOUT_S 120 /* a scan of a big heap takes seconds */
+#define FIRST_ANSWER_S 2
 
 /* One recorder's answer: 1 scanned (or failed: out says), 0 not its process, -1 no answer. */
 static int ask_one(const char *path, pid_t pid, int json, char *out, size_t len, int *failed)
@@ -28,15 +29,31 @@ static int ask_one(const char *path, pid_t pid, int json, char *out, size_t len,
 	if (fd < 0)
 		return -1;
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	snprintf(req, sizeof(req), "scan %d%s\n", (int)pid, json ? " json" : "");
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		if (errno == ECONNREFUSED) /* its recorder is gone (killed): a stale name */
+			unlink(path);
 		close(fd);
 		return -1;
 	}
-	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+	/* Every recorder says at once whether pid is its own ("mine", then the result later):
+	 * one that does not answer within FIRST_ANSWER_S (stuck, stopped) is passed over. */
+	tv.tv_sec = FIRST_ANSWER_S;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
 		got += (size_t)n;
+		buf[got] = 0;
+		if (!strncmp(buf, "mine\n", 5)) { /* the scan runs: now its time */
+			tv.tv_sec = ANSWER_TIMEOUT_S;
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			memmove(buf, buf + 5, got - 4);
+			got -= 5;
+		}
+	}
 	close(fd);
 	buf[got] = 0;
 	buf[strcspn(buf, "\n")] = 0;

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The reachability scan: exact verdicts on programs of known truth, equal to Valgrind memcheck's
+# (--leak-check=full --show-leak-kinds=all) on the same programs; a live multi-threaded target
+# scanned while recording (unharmed, stop time printed); --scan-at-end at a launched command's
+# exit; the target left running when the recorder is SIGKILLed mid-scan.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/record.bash"
+trap kill_background EXIT
+
+if ! command -v valgrind >/dev/null; then
+	not_ok "valgrind is not installed (make deps)"
+	finish
+	exit
+fi
+
+# The verdicts of our functions (mk_*), one line per function and verdict: fn|verdict|blocks|bytes.
+ours() {
+	qa "$1" "SELECT fn, (SELECT name FROM reach_kinds WHERE id = a.reach), count(*), sum(size)
+		 FROM a WHERE free_ts IS NULL AND fn LIKE 'mk\_%' ESCAPE '\\' GROUP BY 1, 2 ORDER BY 1, 2"
+}
+
+# The same from memcheck's loss records (the first leak check of the log): the innermost mk_
+# function of each record's stack, its direct bytes.
+memcheck_ours() {
+	python3 - "$1" <<'PY'
+import re, sys
+rec, out = None, {}
+for line in open(sys.argv[1]):
+    if 'LEAK SUMMARY' in line:
+        break
+    m = re.search(r'([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in ([\d,]+) blocks are '
+                  r'(definitely lost|indirectly lost|possibly lost|still reachable)', line)
+    if m:
+        n = lambda s: int(s.replace(',', ''))
+        rec = [n(m.group(2) or m.group(1)), n(m.group(3)), m.group(4), None]
+        continue
+    m = re.search(r'(?:at|by) 0x[0-9A-F]+: (mk_\w+)', line)
+    if rec and m and rec[3] is None:
+        rec[3] = m.group(1)
+        k = (rec[3], rec[2])
+        b = out.get(k, (0, 0))
+        out[k] = (b[0] + rec[1], b[1] + rec[0])
+for (fn, kind), (blocks, size) in sorted(out.items()):
+    print('%s|%s|%d|%d' % (fn, kind, blocks, size))
+PY
+}
+
+TRUTH_WAIT="mk_child|still reachable|1|224
+mk_global|still reachable|1|144
+mk_holder|still reachable|1|32
+mk_interior|possibly lost|1|256
+mk_list_head|definitely lost|1|80
+mk_list_node|indirectly lost|3|240
+mk_overwritten|definitely lost|1|112
+mk_register|still reachable|1|176
+mk_stack|still reachable|1|160
+mk_thread_tls|still reachable|1|208
+mk_tls|still reachable|1|192"
+
+# --- memcheck on the same programs ----------------------------------------------------------
+timeout 120 valgrind --leak-check=full --show-leak-kinds=all --log-file="$T/vg_wait.log" \
+	"$PROGS/reach_truth" wait "$T/vg.ready" </dev/null >/dev/null 2>&1
+expect_eq "memcheck, reach_truth wait: verdicts of the known blocks" "$(memcheck_ours "$T/vg_wait.log")" "$TRUTH_WAIT"
+timeout 120 valgrind --leak-check=full --show-leak-kinds=all --log-file="$T/vg_exit.log" \
+	"$PROGS/reach_truth" exit >/dev/null 2>&1
+TRUTH_EXIT=$(echo "$TRUTH_WAIT" | grep -v 'mk_register\|mk_thread_tls')
+expect_eq "memcheck, reach_truth exit: verdicts of the known blocks" "$(memcheck_ours "$T/vg_exit.log")" "$TRUTH_EXIT"
+
+# --- heapscope scan -p during a recording of a launched command --------------------------------
+mkfifo "$T/go"
+exec 9<>"$T/go"
+"$HS" record -d "$T/wait.db" -- "$PROGS/reach_truth" wait "$T/rt.ready" <"$T/go" >"$T/rec.out" 2>"$T/rec.err" &
+rec=$!
+if wait_for "reach_truth ready" 30 test -s "$T/rt.ready"; then
+	pid=$(awk '{print $2}' "$T/rt.ready")
+	"$HS" scan -p "$pid" >"$T/scan.out" 2>&1
+	expect_eq "scan -p: exit status" "$?" 0
+	expect_match "scan -p: stop time and verdicts printed" "$(cat "$T/scan.out")" \
+		"stopped [0-9.]+ ms \(2 threads\).*definitely lost 2 blocks.*indirectly lost 3.*possibly lost 2.*still reachable 7"
+	sed 's/^/#   /' "$T/scan.out"
+	printf x >&9
+	wait_child record 30 "$rec"
+	expect_eq "record of reach_truth: exit status" "$rc" 0
+	expect_eq "scan -p: verdicts of the known blocks (= memcheck's)" "$(ours "$T/wait.db")" "$TRUTH_WAIT"
+	expect_eq "scan -p: whole summary = memcheck's (its DTV block too)" \
+		"$(q "$T/wait.db" "SELECT trigger, threads, definite_blocks, definite_bytes, indirect_blocks, indirect_bytes, possible_blocks, possible_bytes, reachable_blocks, reachable_bytes FROM scans")" \
+		"request|2|$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes in \([0-9,]*\) blocks/\2|\1/p' "$T/vg_wait.log" | head -1 | tr -d ,)|$(sed -n 's/.*indirectly lost: \([0-9,]*\) bytes in \([0-9,]*\) blocks/\2|\1/p' "$T/vg_wait.log" | head -1 | tr -d ,)|$(sed -n 's/.*possibly lost: \([0-9,]*\) bytes in \([0-9,]*\) blocks/\2|\1/p' "$T/vg_wait.log" | head -1 | tr -d ,)|$(sed -n 's/.*still reachable: \([0-9,]*\) bytes in \([0-9,]*\) blocks/\2|\1/p' "$T/vg_wait.log" | head -1 | tr -d ,)"
+fi
+exec 9>&-
+
+# --- --scan-at-end: the launched command held at its exit ------------------------------------
+record exit --scan-at-end -d "$T/exit.db" -- "$PROGS/reach_truth" exit
+expect_eq "--scan-at-end: exit status" "$rc" 0
+expect_match "--scan-at-end: the scan's line" "$(cat "$T/exit.err")" "scan of pid [0-9]+ \(exit\): stopped"
+expect_eq "--scan-at-end: verdicts at exit (= memcheck's at exit)" "$(ours "$T/exit.db")" "$TRUTH_EXIT"
+
+# --- a live multi-threaded target, attached --------------------------------------------------
+exec 8<>"$T/go"
+"$PROGS/reach_threads" "$T/th.ready" <"$T/go" &
+target=$!
+if wait_for "reach_threads ready" 10 test -s "$T/th.ready"; then
+	"$HS" record -p "$target" -d "$T/threads.db" >"$T/threads.out" 2>"$T/threads.err" &
+	rec=$!
+	wait_for "recording reach_threads" 30 stderr_has "$T/threads.err" "recording pid"
+	printf x >&8
+	wait_for "reach_threads built its blocks" 10 test -s "$T/th.ready.built"
+	for i in 1 2 3; do
+		"$HS" scan -p "$target" >"$T/scan$i.out" 2>&1
+		expect_match "threads: scan $i stopped 5 threads, stop time printed" "$(cat "$T/scan$i.out")" "stopped [0-9.]+ ms \(5 threads\)"
+	done
+	sed 's/^/#   /' "$T/scan3.out"
+	printf x >&8
+	wait_child reach_threads 30 "$target"
+	target=
+	expect_eq "threads: target unharmed (its data intact, exit 0)" "$rc" 0
+	wait_child record 30 "$rec"
+	expect_eq "threads: known blocks exact" "$(ours "$T/threads.db")" "mk_chain_head|definitely lost|1|64
+mk_chain_node|indirectly lost|2|192
+mk_kept|still reachable|1|128
+mk_lost|definitely lost|1|48"
+	expect_eq "threads: three scans stored" "$(q "$T/threads.db" "SELECT count(*), min(threads) FROM scans")" "3|5"
+fi
+exec 8>&-
+
+# --- the recorder SIGKILLed mid-scan: the target goes on ------------------------------------
+exec 7<>"$T/go"
+"$HS" record --no-follow -d "$T/big.db" -- "$PROGS/reach_big" 524288 1024 "$T/big.ready" <"$T/go" >/dev/null 2>"$T/big.err" &
+rec=$!
+stopped() { grep -q '^State:.*t (tracing stop)' "/proc/$target/status"; }
+released() { ! stopped && grep -q '^TracerPid:[[:space:]]*0$' "/proc/$target/status"; }
+if wait_for "reach_big ready" 60 test -s "$T/big.ready"; then
+	target=$(awk '{print $2}' "$T/big.ready")
+	"$HS" scan -p "$target" >/dev/null 2>&1 &
+	child=$!
+	if wait_for "reach_big stopped by the scan" 10 stopped; then
+		kill -KILL "$rec"
+		if wait_for "reach_big released after the recorder's SIGKILL" 10 released; then
+			ok "killed mid-scan: target not stopped, TracerPid 0"
+		fi
+		expect_eq "killed mid-scan: target still alive" "$(kill -0 "$target" && echo alive)" alive
+	fi
+	printf x >&7
+	wait_for "killed mid-scan: target exits when asked" 10 dead "$target"
+	target=
+fi
+exec 7>&-
+finish
