@@ -174,15 +174,13 @@ int budget_load_file(struct budgets *b, const char *path, char *err, size_t errl
 	return e;
 }
 
-/* A site's innermost function as the site budgets match it: its name, else the module+offset
- * every report shows. */
+/* A site's innermost function as the site budgets match it; "?" for one without a name. */
 static const char *site_function(const struct an_site *s, char *buf, size_t len)
 {
 	if (s->key)
 		return s->key;
-	if (s->stack.depth)
-		return report_frame_name(&s->stack.frames[0], buf, len);
-	return "?";
+	snprintf(buf, len, "?");
+	return buf;
 }
 
 static int64_t site_value(const struct an_site *s, enum budget_metric m)
