@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "report/cliopt.h"
@@ -25,6 +26,7 @@ static const char *const VALUES[] = { "bytes", "allocs", "live_bytes", "live_blo
 
 struct report_opts {
 	const char *db, *output, *sort, *value;
+	const char *from, *to; /* --from/--to as given: converted once the recording is open */
 	enum format format;
 	unsigned views;
 	enum an_group group;
@@ -40,7 +42,7 @@ static void usage(FILE *f)
 		"usage: heapscope report -d FILE [--view V[,V...]] [--format F] [-o OUT] [--top N]\n"
 		"                        [--group-by stack|function|file] [--sort COLUMN] [--asc]\n"
 		"                        [--min-age SECONDS] [--site ID] [--pid PID] [--value COLUMN]\n"
-		"                        [--alloc-fn PATTERN]...\n"
+		"                        [--alloc-fn PATTERN]... [--from TIME] [--to TIME]\n"
 		"  views:   summary sites leaks lifetimes sizes errors timeline advice all\n"
 		"  formats: text (default) json csv pprof collapsed html\n"
 		"  --top N      rows of sites and leaks (default 20 for text and csv, all otherwise)\n"
@@ -50,7 +52,11 @@ static void usage(FILE *f)
 		"               live_blocks\n"
 		"  --alloc-fn   a glob of allocation wrappers (xmalloc, g_malloc*): their callers are\n"
 		"               the sites (repeat; added to the recording's; 'auto': those detected,\n"
-		"               'none': not the recording's)\n");
+		"               'none': not the recording's)\n"
+		"  --from/--to  a time window: only the allocations made in [from, to) (live: not\n"
+		"               freed by the end), the errors then; TIME is seconds since the start\n"
+		"               (12.5), a local wall-clock time (2026-12-06T16:20:00[.5]) or @UNIX\n"
+		"               seconds\n");
 }
 
 static int lookup(const char *const *names, const char *s)
@@ -170,6 +176,8 @@ static int parse_option(int c, struct report_opts *o)
 		}
 		break;
 	case 'a': o->ascending = 1; break;
+	case 'B': o->from = optarg; break;
+	case 'E': o->to = optarg; break;
 	case 'V':
 		e = choose("--value", VALUES, optarg, &i);
 		o->value = optarg;
@@ -210,6 +218,8 @@ static int parse_opts(int argc, char **argv, struct report_opts *o)
 		{ "value", required_argument, NULL, 'V' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "alloc-fn", required_argument, NULL, 'F' },
+		{ "from", required_argument, NULL, 'B' },
+		{ "to", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -286,8 +296,12 @@ static int load(struct store_reader *r, const struct report_opts *o, struct repo
 		e = an_sizes(r, o->site, &d->sizes);
 	if (!e && (d->views & VIEW_ERRORS))
 		e = an_errors(r, &d->errors);
-	if (!e && (d->views & VIEW_TIMELINE))
-		e = an_timeline(r, o->site, 0, 0, 0, &d->timeline);
+	if (!e && (d->views & VIEW_TIMELINE)) {
+		int64_t from, to; /* a window's timeline is the recording's between its bounds */
+
+		store_reader_window(r, &from, &to);
+		e = an_timeline(r, o->site, from, to == INT64_MAX ? 0 : to, 0, &d->timeline);
+	}
 	if (!e && (d->views & VIEW_ADVICE))
 		e = an_advice(r, &d->advice);
 	return e;
@@ -373,6 +387,91 @@ static int write_output(const struct report_opts *o, const struct report_data *d
 	return e;
 }
 
+/* A --from/--to TIME in ns since the start: SECONDS[.FRACTION], @UNIX[.FRACTION] or a local
+ * YYYY-MM-DDTHH:MM[:SS[.FRACTION]], the wall-clock ones against the recording's start. */
+static int parse_time(const char *opt, const char *arg, int64_t start_ns, int64_t *ns)
+{
+	struct tm tm = { .tm_isdst = -1 };
+	const char *rest = NULL;
+	double v = -1, frac = 0;
+	char *end;
+	int64_t wall;
+
+	errno = 0;
+	if (arg[0] == '@') {
+		v = strtod(arg + 1, &end);
+		if (errno || end == arg + 1 || *end || v < 0 || v > 1e11)
+			goto bad;
+		wall = (int64_t)(v * 1e9);
+	} else if (strchr(arg, '-') && strchr(arg, ':')) {
+		rest = strptime(arg, "%Y-%m-%dT%H:%M", &tm);
+		if (!rest)
+			rest = strptime(arg, "%Y-%m-%d %H:%M", &tm);
+		if (rest && *rest == ':')
+			rest = strptime(rest, ":%S", &tm);
+		if (rest && *rest == '.') {
+			frac = strtod(rest, &end);
+			rest = errno || end == rest ? NULL : end;
+		}
+		if (!rest || *rest)
+			goto bad;
+		wall = (int64_t)mktime(&tm) * NS_PER_S + (int64_t)(frac * 1e9);
+	} else {
+		v = strtod(arg, &end);
+		if (errno || end == arg || *end || v < 0 || v > 1e9 || arg[0] == '-')
+			goto bad;
+		*ns = (int64_t)(v * (double)NS_PER_S + 0.5);
+		return 0;
+	}
+	*ns = wall - start_ns;
+	if (*ns < 0) {
+		time_t t = (time_t)(start_ns / NS_PER_S);
+		char when[64];
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+		fprintf(stderr,
+			"heapscope: %s %s is before the recording started (%s.%03d local time)\n",
+			opt, arg, when, (int)(start_ns % NS_PER_S / 1000000));
+		return -ERANGE;
+	}
+	return 0;
+bad:
+	fprintf(stderr,
+		"heapscope: %s takes seconds since the start (12.5), a local time"
+		" (2026-12-06T16:20:00) or @UNIX seconds, not '%s'\n",
+		opt, arg);
+	return -EINVAL;
+}
+
+/* --from/--to: every analysis of r sees the allocations made in that window. */
+static int restrict_window(struct store_reader *r, const struct report_opts *o)
+{
+	int64_t start, dur, from = 0, to = 0;
+	int e;
+
+	if (!o->from && !o->to)
+		return 0;
+	e = store_reader_times(r, &start, &dur);
+	if (!e && o->from)
+		e = parse_time("--from", o->from, start, &from);
+	if (!e && o->to)
+		e = parse_time("--to", o->to, start, &to);
+	if (e)
+		return e;
+	if (o->to && to <= from) {
+		fprintf(stderr, "heapscope: --to (%.3f s) must be after --from (%.3f s)\n",
+			(double)to / 1e9, (double)from / 1e9);
+		return -EINVAL;
+	}
+	if (o->from && !o->to && !from) /* --from 0 alone: the whole recording, said as such */
+		return 0;
+	e = store_reader_set_window(r, from, to);
+	if (e)
+		fprintf(stderr, "heapscope: cannot apply --from/--to to %s: %s\n", o->db,
+			store_reader_errmsg(r));
+	return e;
+}
+
 /* --pid: every analysis of r sees that process only. */
 static int restrict_pid(struct store_reader *r, const struct report_opts *o)
 {
@@ -436,6 +535,8 @@ int report_main(int argc, char **argv)
 	    (e = store_reader_set_alloc_fns(r, o.alloc_fns, o.nalloc_fns)))
 		fprintf(stderr, "heapscope: cannot apply --alloc-fn to %s: %s\n", o.db,
 			e == -EIO ? store_reader_errmsg(r) : strerror(-e));
+	if (!e)
+		e = restrict_window(r, &o);
 	if (e)
 		goto out;
 	e = load(r, &o, &d);

@@ -231,6 +231,13 @@ void report_json_summary(struct json *j, const struct an_summary *s)
 	stack_quality(j, &s->stacks);
 	summary_processes(j, s);
 	alloc_fns(j, &s->alloc_fns);
+	if (s->windowed) { /* only with a window: the counts are of its allocations */
+		json_key(j, "window");
+		json_obj_begin(j);
+		json_kv_int(j, "from_ns", s->window_from_ns);
+		json_kv_int(j, "to_ns", s->window_to_ns);
+		json_obj_end(j);
+	}
 	if (s->sample_bytes) {
 		json_key(j, "sampling");
 		report_json_sampling(j, s->sample_bytes);
@@ -262,12 +269,15 @@ void report_json_site(struct json *j, const struct an_site *s)
 	json_kv_int(j, "frees", s->frees);
 	json_kv_int(j, "live_blocks", s->live_blocks);
 	json_kv_int(j, "live_bytes", s->live_bytes);
-	json_kv_int(j, "peak_live_bytes", s->peak_live_bytes);
+	kv_opt(j, "peak_live_bytes", s->peak_live_bytes); /* -1 in a time window: unknown */
 	kv_opt(j, "lifetime_p50_ns", s->lifetime_p50_ns);
 	kv_opt(j, "lifetime_p90_ns", s->lifetime_p90_ns);
 	kv_opt(j, "lifetime_p99_ns", s->lifetime_p99_ns);
 	kv_opt(j, "lifetime_max_ns", s->lifetime_max_ns);
-	json_kv_double(j, "temporary_share", s->temporary_share);
+	if (s->temporary_share < 0)
+		json_kv_null(j, "temporary_share");
+	else
+		json_kv_double(j, "temporary_share", s->temporary_share);
 	kv_opt(j, "alloc_time_p50_ns", s->alloc_time_p50_ns);
 	kv_opt(j, "alloc_time_p99_ns", s->alloc_time_p99_ns);
 	frames(j, "frames", &s->stack);

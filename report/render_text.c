@@ -218,6 +218,11 @@ static void summary_text(FILE *out, const struct an_summary *s, const char *est)
 		fprintf(out,
 			"  only pid      %d (%zu program image%s): the counts below are its own\n",
 			s->pid_filter, s->nprocs, s->nprocs == 1 ? "" : "s");
+	if (s->windowed)
+		fprintf(out,
+			"  window        %.3f s to %.3f s: the allocations made then (live: not freed"
+			" by the end) and the errors then\n",
+			(double)s->window_from_ns / 1e9, (double)s->window_to_ns / 1e9);
 	notices_text(out, s);
 	fprintf(out, "  allocations   %" PRId64 " (%s)\n", s->allocs, total);
 	fprintf(out, "  frees         %" PRId64 "\n", s->frees);
@@ -302,7 +307,7 @@ static void leaks_text(FILE *out, const struct an_leaks *l, const char *est)
 
 static void sites_text(FILE *out, const struct report_data *d, const char *est)
 {
-	char bytes[32], live[32], p50[32], p99[32], a50[32];
+	char bytes[32], live[32], p50[32], p99[32], a50[32], temp[16];
 
 	fprintf(out, "\n== Sites by %s%s (%zu of %zu)\n", AN_GROUP_NAMES[d->group], est,
 		d->sites.n, d->sites.total);
@@ -324,9 +329,12 @@ static void sites_text(FILE *out, const struct report_data *d, const char *est)
 			frame_text(&s->stack.frames[0], where, sizeof(where));
 		else
 			snprintf(where, sizeof(where), "site %" PRId64, s->site);
-		fprintf(out, "  %10" PRId64 " %10s %10" PRId64 " %10s %10s %10s %10s %5.0f%%  %s\n",
-			s->allocs, bytes, s->frees, live, p50, p99, a50, 100 * s->temporary_share,
-			where);
+		if (s->temporary_share < 0) /* a time window: unknown */
+			snprintf(temp, sizeof(temp), "-");
+		else
+			snprintf(temp, sizeof(temp), "%.0f%%", 100 * s->temporary_share);
+		fprintf(out, "  %10" PRId64 " %10s %10" PRId64 " %10s %10s %10s %10s %6s  %s\n",
+			s->allocs, bytes, s->frees, live, p50, p99, a50, temp, where);
 	}
 }
 

@@ -213,15 +213,46 @@ static int wrappers(struct store_reader *r, struct an_advices *a)
 	return err;
 }
 
+/* A time window keeps the advice of the sites that allocated in it (alloc_wrapper: whatever
+ * site): the patterns are read from the whole recording's aggregates. */
+static int keep_window_sites(struct store_reader *r, struct an_advices *a)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int err = rd_prepare(r,
+			     "SELECT EXISTS (SELECT 1 FROM allocations WHERE " RD_SITE_IN(
+				     "allocations.site", "?1") " AND " RD_PID_ROW("pid") " AND " RD_WIN("alloc_ts") ")",
+			     &st);
+
+	for (size_t i = 0; i < a->n && !err; i++) {
+		int in = !strcmp(a->v[i].kind, "alloc_wrapper");
+
+		if (!in) {
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, a->v[i].site);
+			in = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+		}
+		if (in)
+			a->v[n++] = a->v[i];
+	}
+	sqlite3_finalize(st);
+	a->n = n;
+	return err;
+}
+
 int an_advice(struct store_reader *r, struct an_advices *out)
 {
-	int err = 0;
+	int err = 0, windowed = r->windowed;
 
 	*out = (struct an_advices){ 0 };
+	r->windowed = 0; /* the rules read the whole recording's aggregates (an_sites included) */
 	for (size_t i = 0; i < sizeof(RULES) / sizeof(*RULES) && !err; i++)
 		err = run_rule(r, &RULES[i], out);
 	if (!err)
 		err = wrappers(r, out);
+	r->windowed = windowed;
+	if (!err && windowed)
+		err = keep_window_sites(r, out);
 	for (size_t i = 0; i < out->n && !err; i++) {
 		err = an_load_stack(r, out->v[i].site, &out->v[i].stack);
 		if (!err)

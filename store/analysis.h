@@ -34,6 +34,26 @@ int64_t store_reader_sample_bytes(const struct store_reader *r);
  * collisions, event accounting) and the duration stay the recording's. */
 int store_reader_set_pid(struct store_reader *r, int pid);
 
+/* --- Time windows -------------------------------------------------------------------------- */
+
+/* Restricts every analysis of r to the allocations made in [from_ns, to_ns) (ns since the start;
+ * to_ns 0: up to the end): summary counts and peak, sites (any grouping), leaks, lifetimes and
+ * sizes count those blocks (live: not freed by the end of the recording), from the allocation
+ * rows (weighted); errors are those that happened in the window; the timeline is the recording's
+ * between from and to; advice keeps the whole recording's evidence of the sites that allocated
+ * in the window. Stack quality, processes, notices and the event accounting stay the
+ * recording's. from_ns 0 and to_ns 0 lift it. 0, -EINVAL (negative, or to_ns <= from_ns), -ERANGE
+ * (from_ns at or past the end), -EAGAIN (the recording has no end yet: its live blocks' rows are
+ * written at the end), with a one-line reason in store_reader_errmsg; -EIO. */
+int store_reader_set_window(struct store_reader *r, int64_t from_ns, int64_t to_ns);
+
+/* The window in effect: 1 and its bounds (to: INT64_MAX when open), or 0. */
+int store_reader_window(const struct store_reader *r, int64_t *from_ns, int64_t *to_ns);
+
+/* The recording's start (recording.start_time_ns: the wall clock, ns since the epoch) and its
+ * duration so far, for converting wall-clock times to offsets. 0 or -EIO. */
+int store_reader_times(struct store_reader *r, int64_t *start_time_ns, int64_t *duration_ns);
+
 /* --- Allocation wrappers ------------------------------------------------------------------ */
 
 /* Functions that only pass allocations on (xmalloc, g_malloc, sqlite3Malloc): made part of the
@@ -205,6 +225,10 @@ struct an_summary {
 	size_t nnotices;
 	struct an_events events; /* recording-wide */
 	struct an_alloc_fns alloc_fns; /* allocation wrappers in effect */
+	/* store_reader_set_window's: the counts, peak and errors are of the allocations made in
+	 * [window_from_ns, window_to_ns) (live: not freed by the end) and the errors then. */
+	int windowed;
+	int64_t window_from_ns, window_to_ns;
 };
 
 int an_summary(struct store_reader *r, struct an_summary *out);
@@ -304,9 +328,11 @@ int an_leaks_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, 
 int an_held_grouped(struct store_reader *r, int64_t min_age_ns, int64_t limit, enum an_group by,
 		    struct an_leaks *out);
 void an_leaks_free(struct an_leaks *l);
-/* A leak suspect's ranking: bytes * (0.25 + 0.75 * growth), so steady growth outranks a block
- * that merely stayed. */
-double an_leak_score(int64_t bytes, double growth);
+/* A leak suspect's ranking: bytes * (0.25 + 0.75 * growth) * (0.5 + 0.5 * age_share), where
+ * age_share is the oldest block's age over the recording's duration (0 to 1): steady growth
+ * outranks a block that merely stayed, and blocks that outlived most of the recording outrank
+ * ones allocated just before its end (possibly still in use, freed a moment later). */
+double an_leak_score(int64_t bytes, double growth, double age_share);
 
 /* --- Errors -------------------------------------------------------------------------------- */
 

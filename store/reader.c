@@ -30,6 +30,7 @@ int rd_prepare(struct store_reader *r, const char *sql, sqlite3_stmt **st)
 	pid_param = sqlite3_bind_parameter_index(*st, ":aliased");
 	if (pid_param)
 		sqlite3_bind_int(*st, pid_param, r->aliased > 0);
+	rd_bind_window(r, *st);
 	return 0;
 }
 
@@ -247,8 +248,10 @@ int an_load_stack(struct store_reader *r, int64_t site, struct an_stack *out)
 /* --- Summary ------------------------------------------------------------------------------ */
 
 #define SITE_SUM(col) "SELECT sum(" col ") FROM site_stats WHERE " RD_PID_STACK("site")
-#define ALLOC_ROWS(what) "SELECT " what " FROM allocations WHERE " RD_PID_ROW("pid")
-#define ERRORS_WHERE(cond) "SELECT count(*) FROM errors WHERE " cond " AND " RD_PID_ROW("pid")
+#define ALLOC_ROWS(what)                                                                           \
+	"SELECT " what " FROM allocations WHERE " RD_PID_ROW("pid") " AND " RD_WIN("alloc_ts")
+#define ERRORS_WHERE(cond)                                                                         \
+	"SELECT count(*) FROM errors WHERE " cond " AND " RD_PID_ROW("pid") " AND " RD_WIN("ts")
 
 /* rd_scalar (0 for no row or NULL) unless an earlier query failed; the first error stays. */
 static void count(struct store_reader *r, const char *sql, int64_t *out, int *err)
@@ -257,10 +260,11 @@ static void count(struct store_reader *r, const char *sql, int64_t *out, int *er
 		*err = rd_scalar(r, sql, 0, out);
 }
 
-/* The live state at the end: the recorder's last sample, or for one process its blocks. */
+/* The live state at the end: the recorder's last sample, or for one process (or a time window)
+ * its blocks. */
 static void live_so_far(struct store_reader *r, struct an_summary *s, int *err)
 {
-	if (r->pid) {
+	if (r->pid || r->windowed) {
 		count(r, ALLOC_ROWS("sum(weight)") " AND free_ts IS NULL", &s->live_blocks, err);
 		count(r, ALLOC_ROWS("sum(size * weight)") " AND free_ts IS NULL", &s->live_bytes, err);
 		return;
@@ -275,7 +279,7 @@ static int summary_counts(struct store_reader *r, struct an_summary *s)
 
 	if (written < 0)
 		return written;
-	if (written) {
+	if (written && !r->windowed) { /* the aggregates cover the whole recording */
 		count(r, SITE_SUM("allocs"), &s->allocs, &err);
 		count(r, SITE_SUM("frees"), &s->frees, &err);
 		count(r, SITE_SUM("bytes"), &s->alloc_bytes, &err);
@@ -301,18 +305,20 @@ static int summary_counts(struct store_reader *r, struct an_summary *s)
 static const char *const ONLY_PID_SQL =
 	"SELECT NOT EXISTS (SELECT 1 FROM processes WHERE pid <> :pid)";
 static const char *const PID_EVENTS_SQL =
-	"SELECT alloc_ts AS ts, 1 AS k, size * weight FROM allocations WHERE pid = :pid"
-	" UNION ALL SELECT free_ts, 0, -size * weight FROM allocations WHERE pid = :pid"
-	" AND free_ts IS NOT NULL ORDER BY ts, k";
+	"SELECT alloc_ts AS ts, 1 AS k, size * weight FROM allocations WHERE " RD_PID_ROW("pid")
+	" AND " RD_WIN("alloc_ts") " UNION ALL SELECT free_ts, 0, -size * weight FROM allocations"
+	" WHERE " RD_PID_ROW("pid") " AND " RD_WIN("alloc_ts") " AND free_ts IS NOT NULL"
+	" ORDER BY ts, k";
 
 static int pid_peak(struct store_reader *r, struct an_summary *s)
 {
-	int64_t live = 0, only;
+	int64_t live = 0, only = 0;
 	sqlite3_stmt *st;
 	int err, rc;
 
-	err = rd_scalar(r, ONLY_PID_SQL, 0, &only);
-	if (err || only)
+	/* A window's peak is of its own blocks: always replayed. */
+	err = r->windowed ? 0 : rd_scalar(r, ONLY_PID_SQL, 0, &only);
+	if (err || (!r->windowed && only))
 		return err;
 	err = rd_prepare(r, PID_EVENTS_SQL, &st);
 	if (err)
@@ -430,8 +436,11 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 	s->sample_bytes = store_reader_sample_bytes(r);
 	if (!err)
 		err = summary_counts(r, s);
-	if (!err && r->pid)
+	if (!err && (r->pid || r->windowed))
 		err = pid_peak(r, s);
+	s->windowed = r->windowed;
+	s->window_from_ns = r->win_from;
+	s->window_to_ns = r->win_to < s->duration_ns ? r->win_to : s->duration_ns;
 	if (!err)
 		err = an_stack_quality(r, &s->stacks);
 	if (!err)
@@ -487,7 +496,7 @@ static const char *const ERRORS_SQL =
 	" e.pid, coalesce(e.ts >= (SELECT first_drop_ts FROM recording WHERE id = 1), 0)"
 	" FROM errors e LEFT JOIN funcs f ON f.id = e.func"
 	" LEFT JOIN allocations a ON a.id = e.alloc_id WHERE " RD_PID_ROW(
-		"e.pid") " ORDER BY e.ts, e.id";
+		"e.pid") " AND " RD_WIN("e.ts") " ORDER BY e.ts, e.id";
 
 int an_errors(struct store_reader *r, struct an_errors *out)
 {

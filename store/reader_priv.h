@@ -16,6 +16,9 @@ struct store_reader {
 	char **alloc_fns, **auto_fns;
 	size_t nalloc_fns, nrecorded_fns, nauto_fns;
 	int64_t aliased;
+	/* store_reader_set_window: only allocations made in [win_from, win_to) (windowed 0: all). */
+	int windowed;
+	int64_t win_from, win_to;
 	char errmsg[512];
 };
 
@@ -37,6 +40,13 @@ struct store_reader {
 #define RD_SITE_IN(col, param)                                                                     \
 	"(" param " = 0 OR " col " = " param " OR (:aliased AND " RD_CANON(col) " = " RD_CANON(    \
 		param) "))"
+
+/* A time window (store_reader_set_window): holds for a timestamp col (ns since the start) inside
+ * it, always without one. :windowed, :wfrom and :wto are bound by rd_prepare. */
+#define RD_WIN(col) "(:windowed = 0 OR (" col " >= :wfrom AND " col " < :wto))"
+
+/* Binds :windowed, :wfrom and :wto where st has them (store/window.c). */
+void rd_bind_window(const struct store_reader *r, sqlite3_stmt *st);
 
 /* Prepares sql, binding :pid when it has one; -EIO with the reason kept in r->errmsg. */
 int rd_prepare(struct store_reader *r, const char *sql, sqlite3_stmt **st);

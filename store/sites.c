@@ -143,25 +143,37 @@ static int remember_site(struct grouping *gr, int64_t site, size_t group)
 }
 
 /* Frame 0 is the first below a stack's allocation wrappers (trim 0 without them). */
-static const char *SITES_SQL =
-	"SELECT s.site, s.allocs, s.bytes, s.min_size, s.max_size, s.frees, s.live_blocks,"
-	" s.live_bytes, s.peak_live_bytes, s.temp_allocs, f.function, f.file,"
-	" coalesce(a.canon, s.site) AS key_site"
-	" FROM site_stats s LEFT JOIN temp.site_alias a ON a.site = s.site"
-	" LEFT JOIN site_frames f ON f.site = s.site AND f.pos = coalesce(a.trim, 0)"
-	" WHERE (?1 IS NULL OR instr(f.function, ?1) > 0) AND (?2 IS NULL OR instr(f.file, ?2) > 0)"
-	" AND " RD_SITE_IN("s.site", "?3") " AND " RD_PID_STACK("s.site") " ORDER BY key_site";
+#define SITES_FROM(src)                                                                            \
+	"SELECT s.site, s.allocs, s.bytes, s.min_size, s.max_size, s.frees, s.live_blocks,"        \
+	" s.live_bytes, s.peak_live_bytes, s.temp_allocs, f.function, f.file,"                     \
+	" coalesce(a.canon, s.site) AS key_site"                                                   \
+	" FROM " src " s LEFT JOIN temp.site_alias a ON a.site = s.site"                           \
+	" LEFT JOIN site_frames f ON f.site = s.site AND f.pos = coalesce(a.trim, 0)"             \
+	" WHERE (:fn IS NULL OR instr(f.function, :fn) > 0)"                                        \
+	" AND (:file IS NULL OR instr(f.file, :file) > 0)"                                          \
+	" AND " RD_SITE_IN("s.site", ":site") " AND " RD_PID_STACK("s.site") " ORDER BY key_site"
+static const char *SITES_SQL = SITES_FROM("site_stats");
+/* A time window: the aggregates cover the whole recording, so its sites come from the rows of
+ * the allocations made in it (weighted; parameters by name: the subquery's come first). Peaks and temporary shares cannot be told from rows:
+ * -1 (unknown). */
+static const char *WIN_SITES_SQL = SITES_FROM(
+	"(SELECT site, sum(weight) AS allocs, sum(size * weight) AS bytes, min(size) AS min_size,"
+	" max(size) AS max_size, sum(CASE WHEN free_ts IS NULL THEN 0 ELSE weight END) AS frees,"
+	" sum(CASE WHEN free_ts IS NULL THEN weight ELSE 0 END) AS live_blocks,"
+	" sum(CASE WHEN free_ts IS NULL THEN size * weight ELSE 0 END) AS live_bytes,"
+	" -1 AS peak_live_bytes, 0 AS temp_allocs FROM allocations WHERE " RD_PID_ROW(
+		"pid") " AND " RD_WIN("alloc_ts") " GROUP BY site)");
 
 static int read_groups(struct store_reader *r, const struct an_sites_query *q, struct grouping *gr)
 {
 	sqlite3_stmt *st;
-	int err = rd_prepare(r, SITES_SQL, &st), rc;
+	int err = rd_prepare(r, r->windowed ? WIN_SITES_SQL : SITES_SQL, &st), rc;
 
 	if (err)
 		return err;
-	sqlite3_bind_text(st, 1, q->function, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, q->file, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, q->site);
+	sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":fn"), q->function, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":file"), q->file, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":site"), q->site);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *key =
 			q->group == AN_BY_FUNCTION ? (const char *)sqlite3_column_text(st, 10) :
@@ -194,15 +206,46 @@ static struct group *group_of(struct grouping *gr, int64_t site)
 	return hit ? &gr->g[hit[1]] : NULL;
 }
 
+/* A window's: from the rows of its allocations. */
+static int read_win_hists(struct store_reader *r, struct grouping *gr)
+{
+	sqlite3_stmt *st;
+	int err = rd_prepare(r,
+			     "SELECT site, free_ts - alloc_ts, alloc_ns, weight FROM allocations"
+			     " WHERE " RD_PID_ROW("pid") " AND " RD_WIN("alloc_ts"),
+			     &st),
+	    rc;
+
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct group *g = group_of(gr, sqlite3_column_int64(st, 0));
+		int64_t life = sqlite3_column_int64(st, 1), ns = sqlite3_column_int64(st, 2);
+		uint64_t w = (uint64_t)sqlite3_column_int64(st, 3);
+
+		if (!g)
+			continue;
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			g->life[hist_fine_index(life > 0 ? (uint64_t)life : 0)] += w;
+		g->alloc_ns[hist_fine_index(ns > 0 ? (uint64_t)ns : 0)] += w;
+	}
+	err = rd_done(r, st, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
 /* Adds every site's fine lifetime and allocator-time histograms into its group. */
 static int read_fine_hists(struct store_reader *r, struct grouping *gr)
 {
 	sqlite3_stmt *st;
-	int err = rd_prepare(r,
+	int err, rc;
+
+	if (r->windowed)
+		return read_win_hists(r, gr);
+	err = rd_prepare(r,
 			     "SELECT site, kind, bucket, count FROM site_hist"
 			     " WHERE kind IN ('lifetime_fine', 'alloc_ns_fine')",
-			     &st),
-	    rc;
+			     &st);
 
 	if (err)
 		return err;
@@ -335,8 +378,13 @@ int an_sites(struct store_reader *r, const struct an_sites_query *q, struct an_s
 	err = read_groups(r, q, &gr);
 	if (!err)
 		err = read_fine_hists(r, &gr);
-	for (size_t i = 0; i < gr.n; i++)
+	for (size_t i = 0; i < gr.n; i++) {
 		finish_group(&gr.g[i]);
+		if (r->windowed) { /* not known from the rows */
+			gr.g[i].s.peak_live_bytes = -1;
+			gr.g[i].s.temporary_share = -1;
+		}
+	}
 	if (!err) {
 		if (gr.n > 1) /* g is NULL when no site matched: not for qsort_r, even for 0 */
 			qsort_r(gr.g, gr.n, sizeof(*gr.g), cmp_sites, &key);
@@ -391,16 +439,53 @@ static int sum_hist(struct store_reader *r, int64_t site, const char *kind, int6
 	return err;
 }
 
+/* A window's histograms: from the rows of its allocations (lifetimes: NULL while live). */
+static int win_hist(struct store_reader *r, int64_t site, int lifetimes, int64_t *counts, int n,
+		    int64_t *live)
+{
+	sqlite3_stmt *st;
+	int err = rd_prepare(r,
+			     lifetimes ? "SELECT free_ts - alloc_ts, weight FROM allocations WHERE " RD_SITE_IN(
+						 "allocations.site", "?1") " AND " RD_PID_ROW("pid") " AND " RD_WIN("alloc_ts") :
+					 "SELECT size, weight FROM allocations WHERE " RD_SITE_IN(
+						 "allocations.site", "?1") " AND " RD_PID_ROW("pid") " AND " RD_WIN("alloc_ts"),
+			     &st),
+	    rc;
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, site);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(st, 0), w = sqlite3_column_int64(st, 1);
+		int b;
+
+		if (lifetimes && sqlite3_column_type(st, 0) == SQLITE_NULL) {
+			*live += w;
+			continue;
+		}
+		b = lifetimes ? lifetime_bucket(v) : size_bucket(v > 0 ? (uint64_t)v : 0);
+		if (b >= 0 && b < n)
+			counts[b] += w;
+	}
+	err = rd_done(r, st, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
 int an_lifetimes(struct store_reader *r, int64_t site, struct an_hist *out)
 {
-	int64_t counts[LIFETIME_BUCKETS] = { 0 };
-	int err = sum_hist(r, site, "lifetime", counts, LIFETIME_BUCKETS, 0);
+	int64_t counts[LIFETIME_BUCKETS] = { 0 }, live = 0;
+	int err = r->windowed ? win_hist(r, site, 1, counts, LIFETIME_BUCKETS, &live) :
+				sum_hist(r, site, "lifetime", counts, LIFETIME_BUCKETS, 0);
 	sqlite3_stmt *st;
 
 	*out = (struct an_hist){ .n = LIFETIME_BUCKETS };
 	for (int i = 0; i < LIFETIME_BUCKETS; i++)
 		out->b[i] = (struct an_bucket){ lifetime_bucket_lo(i), lifetime_bucket_hi(i),
 						counts[i] };
+	out->live = live;
+	if (err || r->windowed)
+		return err;
 	if (!err)
 		err = rd_prepare(r,
 				 "SELECT coalesce(sum(live_blocks), 0) FROM site_stats"
@@ -417,8 +502,10 @@ int an_lifetimes(struct store_reader *r, int64_t site, struct an_hist *out)
 
 int an_sizes(struct store_reader *r, int64_t site, struct an_hist *out)
 {
-	int64_t counts[SIZE_BUCKETS] = { 0 };
-	int err = sum_hist(r, site, "size_fine", counts, SIZE_BUCKETS, 1), last = 0;
+	int64_t counts[SIZE_BUCKETS] = { 0 }, live = 0;
+	int err = r->windowed ? win_hist(r, site, 0, counts, SIZE_BUCKETS, &live) :
+				sum_hist(r, site, "size_fine", counts, SIZE_BUCKETS, 1),
+	    last = 0;
 
 	*out = (struct an_hist){ 0 };
 	for (int i = 0; i < SIZE_BUCKETS; i++)
@@ -451,8 +538,10 @@ static int cmp_leaks(const void *a, const void *b)
 	return x->site < y->site ? -1 : x->site > y->site;
 }
 
-/* With a minimum age, blocks are counted from the allocations themselves (a scan). Stacks that
- * allocation wrappers make one (RD_CANON) add up; the growth is their highest. */
+/* With a minimum age or a time window, blocks are counted from the allocations themselves (a
+ * scan), but a site's growth stays the recorder's (leak_sites: of all its blocks live at the end),
+ * so filtering some blocks out changes no other's rank. Stacks that allocation wrappers make one
+ * (RD_CANON) add up; the growth is their highest. */
 static const char *LEAKS_SQL =
 	"SELECT coalesce(a.canon, l.site) AS key_site, sum(l.blocks), sum(l.bytes), min(l.oldest_ts),"
 	" max(l.growth), count(*), l.reach FROM leak_sites l"
@@ -460,23 +549,35 @@ static const char *LEAKS_SQL =
 	" WHERE ?1 = 0 AND (l.reach = 4) = ?2 AND " RD_PID_STACK("l.site") " GROUP BY key_site, l.reach";
 static const char *OLD_LEAKS_SQL =
 	"SELECT coalesce(a.canon, x.site) AS key_site, sum(x.weight), sum(x.size * x.weight),"
-	" min(x.alloc_ts), 0, count(DISTINCT x.site), coalesce(x.reach, 0) AS reach"
-	" FROM allocations x LEFT JOIN temp.site_alias a ON a.site = x.site"
-	" WHERE x.free_ts IS NULL AND x.alloc_ts <= (SELECT coalesce(duration_ns, (SELECT max(ts)"
-	" FROM timeline)) FROM recording) - ?1 AND (coalesce(x.reach, 0) = 4) = ?2"
-	" AND " RD_PID_ROW("x.pid") " GROUP BY key_site, reach";
+	" min(x.alloc_ts), max(coalesce(g.growth, 0)), count(DISTINCT x.site),"
+	" coalesce(x.reach, 0) AS key_reach FROM allocations x"
+	" LEFT JOIN temp.site_alias a ON a.site = x.site"
+	" LEFT JOIN leak_sites g ON g.site = x.site AND g.reach = coalesce(x.reach, 0)"
+	" WHERE x.free_ts IS NULL AND x.alloc_ts <= ?3 - ?1 AND (coalesce(x.reach, 0) = 4) = ?2"
+	" AND " RD_PID_ROW("x.pid") " AND " RD_WIN("x.alloc_ts") " GROUP BY key_site, key_reach";
+
+/* The age share is the oldest block's age over the recording's duration (end). */
+static double leak_score(const struct an_leak *l, int64_t end)
+{
+	double age = end > 0 ? (double)l->oldest_age_ns / (double)end : 0;
+
+	return an_leak_score(l->bytes, l->growth, age < 0 ? 0 : age > 1 ? 1 : age);
+}
 
 static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, int held,
 		      struct an_leaks *out)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	int err = rd_prepare(r, min_age ? OLD_LEAKS_SQL : LEAKS_SQL, &st), rc;
+	int rows = min_age || r->windowed, rc;
+	int err = rd_prepare(r, rows ? OLD_LEAKS_SQL : LEAKS_SQL, &st);
 
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, min_age);
 	sqlite3_bind_int(st, 2, held);
+	if (rows) /* ?3 there; LEAKS_SQL's third parameter is :pid */
+		sqlite3_bind_int64(st, 3, end);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct an_leak *l;
 
@@ -496,16 +597,16 @@ static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, int 
 				       .growth = sqlite3_column_double(st, 4),
 				       .sites = sqlite3_column_int64(st, 5),
 				       .reach = sqlite3_column_int(st, 6) };
-		l->score = an_leak_score(l->bytes, l->growth);
+		l->score = leak_score(l, end);
 	}
 	err = rd_done(r, st, rc);
 	sqlite3_finalize(st);
 	return err;
 }
 
-double an_leak_score(int64_t bytes, double growth)
+double an_leak_score(int64_t bytes, double growth, double age_share)
 {
-	return (double)bytes * (0.25 + 0.75 * growth);
+	return (double)bytes * (0.25 + 0.75 * growth) * (0.5 + 0.5 * age_share);
 }
 
 static const char *group_key(const struct an_leak *l, enum an_group by)
@@ -531,7 +632,7 @@ static int cmp_leak_keys(const void *a, const void *b, void *by)
 }
 
 /* Folds leaks of the same key into the first of them (the biggest stack shows for the group). */
-static int merge_leaks(struct an_leaks *l, enum an_group by)
+static int merge_leaks(struct an_leaks *l, enum an_group by, int64_t end)
 {
 	size_t n = 0;
 
@@ -566,7 +667,7 @@ static int merge_leaks(struct an_leaks *l, enum an_group by)
 	for (size_t i = 0; i < n; i++) {
 		const char *k = group_key(&l->v[i], by);
 
-		l->v[i].score = an_leak_score(l->v[i].bytes, l->v[i].growth);
+		l->v[i].score = leak_score(&l->v[i], end);
 		if (k && !(l->v[i].key = strdup(k)))
 			return -ENOMEM;
 	}
@@ -593,7 +694,7 @@ static int leaks_query(struct store_reader *r, int64_t min_age_ns, int64_t limit
 		for (size_t i = 0; i < out->n && !err; i++)
 			err = an_load_stack(r, out->v[i].site, &out->v[i].stack);
 		if (!err)
-			err = merge_leaks(out, by);
+			err = merge_leaks(out, by, end);
 	}
 	if (!err && out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_leaks);
