@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,10 @@ static void child(const char *path, char *const argv[], int err_fd, int go_fd)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
+	/* Kept across exec: should heapscope die, the kernel detaches the command first, which
+	 * may leave it in a group stop; this SIGCONT, sent after, lets it run on (a handler of
+	 * SIGCONT in the program sees one spurious call). */
+	prctl(PR_SET_PDEATHSIG, SIGCONT);
 	if (read(go_fd, &go, 1) != 1)
 		_exit(127);
 	execv(path, argv);
@@ -187,7 +192,7 @@ static void born(struct launch *l, pid_t tid, struct launch_event *ev)
 }
 
 /* A stop that is not a hold: pass a signal on, step past an event, swallow a pause. The BPF
- * side's pause is a SIGSTOP (bpf_send_signal_thread: si_code SI_KERNEL, a user's is SI_USER);
+ * side's pause is a SIGURG (bpf_send_signal_thread: si_code SI_KERNEL, a user's is SI_USER);
  * it is swallowed at once and the thread held instead in the event stop of PTRACE_INTERRUPT,
  * which it enters before returning to user code: that is the pause. */
 static enum launch_state stopped(pid_t tid, int wstatus)
@@ -203,7 +208,7 @@ static enum launch_state stopped(pid_t tid, int wstatus)
 		sig = 0;
 	else if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si)) /* a group stop */
 		sig = 0;
-	else if (sig == SIGSTOP && si.si_code == SI_KERNEL) {
+	else if (sig == SIGURG && si.si_code == SI_KERNEL) {
 		ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
 		sig = 0;
 	}

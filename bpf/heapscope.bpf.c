@@ -9,7 +9,7 @@
 #include "bpf/unwind_step.h"
 
 #define EEXIST 17 /* errno and signal values are not in vmlinux.h */
-#define SIGSTOP 19
+#define SIGURG 23
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -21,7 +21,9 @@ const volatile __u32 max_depth = HS_MAX_FRAMES;
 
 /* Launch mode: the thread (the launched process's first) that is stopped with a signal when
  * the dynamic linker's list changed, so the agent loads the new unwind tables before the new
- * code runs; the agent is its tracer and swallows the signal. 0 = never. */
+ * code runs; the agent is its tracer and swallows the signal. SIGURG, whose default action is to
+ * ignore it: should heapscope die before swallowing it, the kernel delivers it to the released
+ * program, where a SIGSTOP would stop it for good. 0 = never. */
 __u32 pause_tid = 0;
 
 /* Per slot (struct hs_proc): generation of its mapping table, bumped by the agent at each
@@ -855,7 +857,7 @@ int maps_changed(struct pt_regs *ctx)
 		emitted(HS_EV_MODULE);
 	}
 	if (pause_tid && (__u32)bpf_get_current_pid_tgid() == pause_tid)
-		bpf_send_signal_thread(SIGSTOP);
+		bpf_send_signal_thread(SIGURG);
 	return 0;
 }
 
