@@ -47,7 +47,14 @@ static const char *const ORDERS[] = { "desc", "asc", NULL };
 	{                                                                                          \
 		"alloc_fn", P_STR, 0, PARAM_VALUE_MAX, NULL, F(alloc_fn), 0                        \
 	}
-static const struct param_spec NONE_P[] = { PID_PARAM, ALLOC_FN_PARAM, { NULL } };
+/* Every route but the timeline (whose from/to are its range, the same thing) takes a time
+ * window: the allocations made in [from, to), ns since the start (store_reader_set_window). */
+#define WINDOW_PARAMS                                                                              \
+	{ "from", P_INT, 0, PARAM_INT_MAX, NULL, F(from), 0 },                                     \
+	{                                                                                          \
+		"to", P_INT, 0, PARAM_INT_MAX, NULL, F(to), 0                                      \
+	}
+static const struct param_spec NONE_P[] = { PID_PARAM, ALLOC_FN_PARAM, WINDOW_PARAMS, { NULL } };
 static const struct param_spec SITES_P[] = {
 	{ "group", P_ENUM, 0, 0, AN_GROUP_NAMES, F(group), 0 },
 	{ "sort", P_ENUM, 0, 0, AN_SITE_SORT_KEYS, F(sort), 0 },
@@ -58,12 +65,14 @@ static const struct param_spec SITES_P[] = {
 	{ "offset", P_INT, 0, PARAM_INT_MAX, NULL, F(offset), 0 },
 	PID_PARAM,
 	ALLOC_FN_PARAM,
+	WINDOW_PARAMS,
 	{ NULL },
 };
 static const struct param_spec SITE_P[] = {
 	{ "id", P_INT, 1, PARAM_INT_MAX, NULL, F(id), 1 },
 	PID_PARAM,
 	ALLOC_FN_PARAM,
+	WINDOW_PARAMS,
 	{ NULL },
 };
 static const struct param_spec LEAKS_P[] = {
@@ -72,9 +81,11 @@ static const struct param_spec LEAKS_P[] = {
 	{ "min_age", P_SECONDS, 0, 0, NULL, F(min_age_ns), 0 },
 	PID_PARAM,
 	ALLOC_FN_PARAM,
+	WINDOW_PARAMS,
 	{ NULL },
 };
-static const struct param_spec HIST_P[] = { SITE_PARAM, PID_PARAM, ALLOC_FN_PARAM, { NULL } };
+static const struct param_spec HIST_P[] = { SITE_PARAM, PID_PARAM, ALLOC_FN_PARAM, WINDOW_PARAMS,
+					    { NULL } };
 static const struct param_spec TIMELINE_P[] = {
 	{ "from", P_INT, 0, PARAM_INT_MAX, NULL, F(from), 0 },
 	{ "to", P_INT, 0, PARAM_INT_MAX, NULL, F(to), 0 },
@@ -88,6 +99,7 @@ static const struct param_spec FLAME_P[] = {
 	{ "weight", P_ENUM, 0, 0, FLAME_WEIGHTS, F(weight), 0 },
 	PID_PARAM,
 	ALLOC_FN_PARAM,
+	WINDOW_PARAMS,
 	{ NULL },
 };
 
@@ -184,8 +196,12 @@ static int run_site(struct store_reader *r, const struct api_args *a, struct jso
 		e = an_lifetimes(r, a->id, &d.lifetimes);
 	if (!e)
 		e = an_sizes(r, a->id, &d.sizes);
-	if (!e)
-		e = an_timeline(r, a->id, 0, 0, 0, &d.timeline);
+	if (!e) { /* a window's: between its bounds */
+		int64_t from, to;
+
+		store_reader_window(r, &from, &to);
+		e = an_timeline(r, a->id, from, to == INT64_MAX ? 0 : to, 0, &d.timeline);
+	}
 	if (!e)
 		render_site(j, &d);
 	an_sites_free(&d.sites);
@@ -316,8 +332,10 @@ static void failure(int e, struct store_reader *r, char *err, struct api_reply *
 {
 	if (e == -ENOENT)
 		api_error(404, err[0] ? err : "not found", out);
-	else if (e == -EINVAL || e == -E2BIG)
+	else if (e == -EINVAL || e == -E2BIG || e == -ERANGE)
 		api_error(400, err[0] ? err : "parameter out of range", out);
+	else if (e == -EAGAIN) /* a window of a recording without its end */
+		api_error(409, err, out);
 	else if (e == -ENOMEM)
 		api_error(503, "out of memory: try a smaller limit", out);
 	else if (e == -EIO)
@@ -402,6 +420,9 @@ void api_handle(const char *db_path, const char *route, const struct params *p,
 		snprintf(err, ERR_MAX, "no process %" PRId64 " in this recording", a.pid);
 	if (!e && a.alloc_fn)
 		e = set_alloc_fns(r, a.alloc_fn, err);
+	if (!e && strcmp(rt->name, "timeline") && (a.from || a.to) &&
+	    (e = store_reader_set_window(r, a.from, a.to)) != -EIO && e)
+		snprintf(err, ERR_MAX, "from/to: %s", store_reader_errmsg(r));
 	if (!e)
 		e = respond(rt, r, &a, err, out);
 	if (e) {
