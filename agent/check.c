@@ -238,12 +238,13 @@ static int command_status(const struct an_summary *s, int rc, char *buf, size_t 
 	return 0;
 }
 
-/* The top leaking sites with their stacks, as `heapscope report --view leaks` shows them. */
+/* The top leaking functions with their biggest stacks, as `heapscope report --view leaks
+ * --group-by function` shows them (definitely lost first when scanned). */
 static void leaks_below(FILE *out, struct store_reader *r, const struct check_opts *o)
 {
 	struct report_data d = { .views = VIEW_LEAKS };
 
-	if (an_leaks(r, 0, o->top, &d.leaks))
+	if (an_leaks_grouped(r, 0, o->top, AN_BY_FUNCTION, &d.leaks))
 		fprintf(out, "heapscope: cannot read the leaks: %s\n", store_reader_errmsg(r));
 	else
 		report_text(out, &d);
