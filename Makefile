@@ -15,13 +15,13 @@ CC := gcc
 CLANG := clang
 BPFTOOL := bpftool
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Werror -I. -I$(BUILD) -MMD -MP -D_GNU_SOURCE= -DHEAPSCOPE_VERSION=\"0.1.0\"
-LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lcurl -ljson-c -lz -lpthread -lstdc++ -lm
+LDLIBS := -lbpf -lelf -ldw -lZydis -lsqlite3 -lmicrohttpd -lcurl -ljson-c -lz -lpthread -lstdc++ -liberty -lm
 ifdef SAN_FLAGS
 CFLAGS += $(SAN_FLAGS)
 LDLIBS += $(SAN_FLAGS) $(SAN_LDFLAGS)
 endif
 
-DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev \
+DEB_PACKAGES := build-essential clang llvm bpftool libbpf-dev libelf-dev libdw-dev libiberty-dev debuginfod \
 	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libcmocka-dev \
 	pkg-config g++ bpftrace heaptrack procps libc6-dbg util-linux libjemalloc2 libtcmalloc-minimal4 golang-go jq time gdb python3 \
 	chromium nodejs wrk curl redis-server redis-tools man-db groff-base valgrind libxml2-utils

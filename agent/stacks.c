@@ -198,6 +198,9 @@ static int frame_id(struct stacks *s, struct stack_space *sp, uint64_t addr, int
 		err = store_insert_frame(s->st, *id, addr,
 					 info.module >= 0 ? sp->module_ids[info.module] : 0,
 					 info.rel_addr, info.function, info.file, info.line);
+	for (int i = 0; i < info.ninlined && !err; i++)
+		err = store_insert_inlined(s->st, *id, i, info.inlined[i].function,
+					   info.inlined[i].file, info.inlined[i].line);
 	return err;
 }
 

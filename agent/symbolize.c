@@ -1,4 +1,5 @@
-/* Symbolizer on elfutils libdwfl: stable module table, per-address cache, C++ demangling. */
+/* Symbolizer on elfutils libdwfl: stable module table, per-address cache, inlined calls from
+ * DWARF, C++ and Rust demangling (libiberty). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -9,15 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <libiberty/demangle.h>
 
 #include "agent/symbolize.h"
 #include "agent/u64map.h"
 #include "store/time.h"
 
-/* From libstdc++ (linked with -lstdc++); declared here so the agent stays plain C. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+/* Inlined calls kept per address: deeper chains (rare; recursion through always_inline is not
+ * possible) are cut, their outermost calls kept. */
+#define MAX_INLINED 32
 
 /* A function's address range and its name (interned). */
 struct fn_range {
@@ -51,6 +55,12 @@ struct spans {
 	size_t n, cap;
 };
 
+/* The inline chains handed out, freed at sym_close. */
+struct chain_block {
+	struct chain_block *next;
+	struct sym_inline v[];
+};
+
 struct symbolizer {
 	pid_t pid;
 	int proc_fd; /* /proc/PID: reads through it fail once PID is reaped, even if it is reused */
@@ -62,6 +72,8 @@ struct symbolizer {
 	int nmods, cap_mods;
 	int sync_err;
 	uint64_t last_refresh_ns; /* of a refresh caused by an unknown address */
+	struct chain_block *chains;
+	Dwfl_Callbacks offline; /* sym_file_open's (the Dwfl keeps a pointer to its callbacks) */
 };
 
 #define REFRESH_INTERVAL_NS 50000000ULL
@@ -485,6 +497,43 @@ fail:
 	return err;
 }
 
+int sym_file_open(const char *path, struct symbolizer **out)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+	int err = -ENOMEM;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->proc_fd = -1;
+	s->gone = 1; /* no process: never refreshed */
+	elf_version(EV_CURRENT);
+	s->offline = (Dwfl_Callbacks){
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.section_address = dwfl_offline_section_address,
+	};
+	s->cache = u64map_new(sizeof(struct sym_info));
+	s->dwfl = dwfl_begin(&s->offline);
+	if (!s->cache || !s->dwfl)
+		goto fail;
+	dwfl_report_begin(s->dwfl);
+	/* Base 0: the module sits at its file's own addresses, those of frames.rel_addr. */
+	err = dwfl_report_elf(s->dwfl, path, path, -1, 0, false) ? 0 : -ENOEXEC;
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	if (!err)
+		err = sync_modules(s);
+	if (!err && !s->nmods)
+		err = -ENOEXEC;
+	if (err)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	sym_close(s);
+	return err;
+}
+
 void sym_close(struct symbolizer *s)
 {
 	if (!s)
@@ -499,9 +548,24 @@ void sym_close(struct symbolizer *s)
 		free(s->mods[i]);
 	}
 	free(s->mods);
+	while (s->chains) {
+		struct chain_block *next = s->chains->next;
+
+		free(s->chains);
+		s->chains = next;
+	}
 	if (s->proc_fd >= 0)
 		close(s->proc_fd);
 	free(s);
+}
+
+char *sym_demangle(const char *name)
+{
+	/* libiberty tries Rust first (a legacy Rust name is also a valid C++ one), then C++;
+	 * DMGL_VERBOSE is off, so a legacy Rust name loses its hash suffix. */
+	if (name[0] != '_' || (name[1] != 'Z' && name[1] != 'R'))
+		return NULL;
+	return cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI);
 }
 
 /* Demangled, and without a symbol version ("__libc_start_main@@GLIBC_2.34"): a user (and gdb)
@@ -510,41 +574,151 @@ static const char *function_name(struct symbolizer *s, const char *name)
 {
 	char *demangled = NULL, *bare = NULL;
 	const char *at = strchr(name, '@'), *copy;
-	int status;
 
 	if (at && at > name)
 		name = bare = strndup(name, (size_t)(at - name));
-	if (name && name[0] == '_' && name[1] == 'Z')
-		demangled = __cxa_demangle(name, NULL, NULL, &status);
+	if (name)
+		demangled = sym_demangle(name);
 	copy = name ? intern(&s->names, demangled ? demangled : name) : NULL;
 	free(demangled);
 	free(bare);
 	return copy;
 }
 
-/* File and line of a line record. libdw 0.188 does not join a DWARF 5 directory entry that is
+/* The interned name of a source file: libdw 0.188 does not join a DWARF 5 directory entry that is
  * relative ("tests/unit") to the compilation directory: do it when that one is absolute. (With
- * -fdebug-prefix-map, as in Debian's libc, it is relative too and the name stays relative.) */
-static int source_line(struct symbolizer *s, Dwfl_Line *line, struct sym_info *out)
+ * -fdebug-prefix-map, as in Debian's libc, it is relative too and the name stays relative.)
+ * *out NULL only for -ENOMEM. */
+static int source_file(struct symbolizer *s, const char *file, const char *dir, const char **out)
 {
-	Dwarf_Addr line_addr;
-	const char *file = dwfl_lineinfo(line, &line_addr, &out->line, NULL, NULL, NULL);
-	const char *dir = file && file[0] != '/' ? dwfl_line_comp_dir(line) : NULL;
 	char *joined = NULL;
 
-	if (!file) {
-		out->line = 0;
-		return 0;
-	}
-	if (dir && dir[0] != '/')
+	if (file[0] == '/' || (dir && dir[0] != '/'))
 		dir = NULL;
 	while (dir && file[0] == '.' && file[1] == '/')
 		file += 2;
 	if (dir && asprintf(&joined, "%s/%s", dir, file) < 0)
 		return -ENOMEM;
-	out->file = intern(&s->names, joined ? joined : file);
+	*out = intern(&s->names, joined ? joined : file);
 	free(joined);
-	return out->file ? 0 : -ENOMEM;
+	return *out ? 0 : -ENOMEM;
+}
+
+/* File and line of a line record. */
+static int source_line(struct symbolizer *s, Dwfl_Line *line, struct sym_info *out)
+{
+	Dwarf_Addr line_addr;
+	const char *file = dwfl_lineinfo(line, &line_addr, &out->line, NULL, NULL, NULL);
+
+	if (!file) {
+		out->line = 0;
+		return 0;
+	}
+	return source_file(s, file, file[0] != '/' ? dwfl_line_comp_dir(line) : NULL, &out->file);
+}
+
+/* DWARF's name of a function: its linkage name demangled, else its name (as addr2line -f -C
+ * gives it). 0 with *out NULL when it has none; -ENOMEM. */
+static int die_function(struct symbolizer *s, Dwarf_Die *die, const char **out)
+{
+	Dwarf_Attribute attr;
+	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+	if (!name)
+		name = dwarf_diename(die);
+	*out = name ? function_name(s, name) : NULL;
+	return name && !*out ? -ENOMEM : 0;
+}
+
+/* The call site of an inlined instance: file and line in the function it was inlined into. */
+static int call_site(struct symbolizer *s, Dwarf_Die *die, Dwarf_Files *files, const char *dir,
+		     const char **file, int *line)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word v;
+	const char *name;
+
+	*file = NULL;
+	*line = 0;
+	if (!dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &v))
+		*line = (int)v;
+	if (!files || dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &v))
+		return 0;
+	name = dwarf_filesrc(files, v, NULL, NULL);
+	return name ? source_file(s, name, dir, file) : 0;
+}
+
+/* The instances inlined at pc, innermost first, from the DIE holding pc up to its function
+ * (addr2line -i's way: dwarf_getscopes alone would continue into the abstract definition). */
+static int inlined_dies(Dwfl_Module *mod, uint64_t pc, Dwarf_Die *cu, Dwarf_Die **out)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *scopes = NULL, inner;
+	int n;
+
+	Dwarf_Die *c = dwfl_module_addrdie(mod, pc, &bias);
+
+	*out = NULL;
+	if (!c)
+		return 0;
+	*cu = *c;
+	n = dwarf_getscopes(cu, pc - bias, &scopes);
+	if (n > 0)
+		inner = scopes[0];
+	free(scopes);
+	if (n <= 0)
+		return 0;
+	n = dwarf_getscopes_die(&inner, out);
+	return n > 0 ? n : 0;
+}
+
+/* Splits the functions inlined at pc off out: out->file:line moves to the innermost one, each
+ * next one (and last the function itself) gets the call site of the one inside it. -ENOMEM. */
+static int inline_chain(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_info *out)
+{
+	struct sym_inline v[MAX_INLINED];
+	const char *file = out->file, *dir;
+	struct chain_block *b;
+	Dwarf_Files *files = NULL;
+	Dwarf_Attribute attr;
+	Dwarf_Die cu, *dies;
+	int n = inlined_dies(mod, pc, &cu, &dies), k = 0, line = out->line, err = 0;
+
+	if (n && dwarf_getsrcfiles(&cu, &files, NULL))
+		files = NULL;
+	dir = n ? dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr)) : NULL;
+	for (int i = 0; i < n && !err; i++) {
+		int tag = dwarf_tag(&dies[i]);
+
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_entry_point)
+			break;
+		if (tag != DW_TAG_inlined_subroutine)
+			continue;
+		if (k == MAX_INLINED) /* keep the outermost calls: shift the innermost out */
+			memmove(v, v + 1, --k * sizeof(*v));
+		v[k].file = file;
+		v[k].line = line;
+		err = die_function(s, &dies[i], &v[k].function);
+		if (!err)
+			err = call_site(s, &dies[i], files, dir, &file, &line);
+		k++;
+	}
+	free(dies);
+	if (err || !k)
+		return err;
+	b = malloc(sizeof(*b) + k * sizeof(*v));
+	if (!b)
+		return -ENOMEM;
+	memcpy(b->v, v, k * sizeof(*v));
+	b->next = s->chains;
+	s->chains = b;
+	out->inlined = b->v;
+	out->ninlined = k;
+	out->file = file;
+	out->line = line;
+	return 0;
 }
 
 /* Where pc's function is, or would go, in m's sorted ranges: *pos is the first range above pc. */
@@ -604,7 +778,9 @@ static int describe_pc(struct symbolizer *s, Dwfl_Module *mod, struct module_rec
 		    fn_insert(m, pos, pc - off, pc - off + sym.st_size, out->function))
 			return -ENOMEM;
 	}
-	return line ? source_line(s, line, out) : 0;
+	if (line && source_line(s, line, out))
+		return -ENOMEM;
+	return inline_chain(s, mod, pc, out);
 }
 
 static int resolve(struct symbolizer *s, uint64_t addr, struct sym_info *out)

@@ -14,10 +14,24 @@ struct sym_module {
 	uint64_t bias;	     /* runtime addr - ELF vaddr; 0 if the ELF file was unreadable */
 };
 
+/* A function inlined at an address: the strings are the symbolizer's until sym_close. */
+struct sym_inline {
+	const char *function; /* demangled (DWARF's linkage name, else its name); NULL if unknown */
+	const char *file;     /* NULL if unknown */
+	int line;	      /* 0 if unknown */
+};
+
+/* Where a return address is. When other functions' code is inlined at the call, function is the
+ * one that holds the code (its symbol) and file:line the call site in it of the outermost
+ * inlined call; inlined lists the inlined functions innermost first: inlined[0]'s file:line is
+ * the call's own source line, each next one's the call site of the one before (addr2line -i's
+ * order, with the outer function last). */
 struct sym_info {
 	const char *function; /* demangled, NULL if unknown; the symbolizer's until sym_close */
 	const char *file;     /* source file, full path as in DWARF, NULL if unknown; same */
 	int line;	      /* 0 if unknown */
+	int ninlined;
+	const struct sym_inline *inlined; /* ninlined entries; the symbolizer's */
 	int module;	      /* index for sym_module_get, -1 if addr is in no known module */
 	uint64_t rel_addr;    /* addr - that module's bias (its ELF vaddr); addr if module is -1 */
 };
@@ -27,6 +41,15 @@ struct sym_info {
  * caller's, to free with sym_close. Errors: -ESRCH if pid is gone or a zombie, -EACCES/-EPERM,
  * -ENOMEM, -EINVAL for pid <= 0, -EIO if the maps could not be parsed. */
 int sym_open(pid_t pid, struct symbolizer **out);
+
+/* A symbolizer for one ELF file (an unstripped copy or a separate debug file), at the file's own
+ * addresses: sym_lookup takes a return address as frames.rel_addr holds it (module 0). Errors:
+ * -ENOEXEC (not an ELF file libdwfl can read), -ENOMEM. Free with sym_close. */
+int sym_file_open(const char *path, struct symbolizer **out);
+
+/* name demangled (C++, Rust legacy without its hash, Rust v0); NULL if it is not a mangled name
+ * (or out of memory). The caller frees it. */
+char *sym_demangle(const char *name);
 
 /* Frees everything, including every string handed out by sym_lookup and sym_module_get.
  * Accepts NULL. */

@@ -39,3 +39,25 @@ $(BUILD)/progs/%: tests/progs/%.cpp tests/progs/progs.h
 $(BUILD)/progs/%.so: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -shared -fPIC -o $@ $<
+
+# Inlined code as distributions build it (-O2): tests/integration/symbolize_inline.sh.
+$(BUILD)/progs/inline_o2: tests/progs/inline_o2.c tests/progs/progs.h
+	@mkdir -p $(@D)
+	$(CC) $(NOFP_CFLAGS) -o $@ $<
+
+$(BUILD)/progs/inline_stl: tests/progs/inline_stl.cpp tests/progs/progs.h
+	@mkdir -p $(@D)
+	g++ $(NOFP_CFLAGS) -o $@ $<
+
+# Stripped as Debian ships binaries, the unstripped build beside them in debug/ (the same
+# build-ids): tests/integration/symbolize_stripped.sh.
+$(BUILD)/progs/libstripped.so: tests/progs/libstripped.c tests/progs/progs.h
+	@mkdir -p $(@D)/debug
+	$(CC) $(NOFP_CFLAGS) -Wl,--build-id -shared -fPIC -o $(@D)/debug/libstripped.so $<
+	strip --strip-unneeded -o $@ $(@D)/debug/libstripped.so
+
+$(BUILD)/progs/stripped_app: tests/progs/stripped_app.c tests/progs/progs.h $(BUILD)/progs/libstripped.so
+	@mkdir -p $(@D)/debug
+	$(CC) $(NOFP_CFLAGS) -Wl,--build-id -o $(@D)/debug/stripped_app $< -L$(@D)/debug -lstripped \
+		-Wl,-rpath,'$$ORIGIN'
+	strip --strip-all -o $@ $(@D)/debug/stripped_app

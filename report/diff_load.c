@@ -10,28 +10,19 @@
 /* Deeper stacks are keyed by their first frames only (report's pprof keeps as many). */
 #define KEY_MAX_FRAMES 256
 
-static int need_offsets(const struct an_stack *s)
-{
-	for (int i = 0; i < s->depth; i++)
-		if (!s->frames[i].function && s->frames[i].module)
-			return 1;
-	return 0;
-}
-
 /* Adds one stack's counts as side idx; takes the stack's frames. */
-static int add_stack(struct store_reader *r, int64_t site, struct an_stack *stack, int idx,
-		     struct diff_table *t, const struct diff_counts *c)
+static int add_stack(struct an_stack *stack, int idx, struct diff_table *t,
+		     const struct diff_counts *c)
 {
 	uint64_t rel[KEY_MAX_FRAMES];
 	int n = stack->depth < KEY_MAX_FRAMES ? stack->depth : KEY_MAX_FRAMES;
-	int depth = stack->depth, err = 0;
+	int depth = stack->depth, err;
 	char *key;
 
-	if (need_offsets(stack))
-		err = diffq_frame_offsets(r, site, rel, n);
+	for (int i = 0; i < n; i++)
+		rel[i] = stack->frames[i].offset;
 	stack->depth = n; /* the key's frames */
-	if (!err)
-		err = diff_stack_key(stack, need_offsets(stack) ? rel : NULL, &key);
+	err = diff_stack_key(stack, rel, &key);
 	stack->depth = depth;
 	if (err) {
 		an_stack_free(stack);
@@ -57,7 +48,7 @@ static int load_whole(struct store_reader *r, int idx, struct diff_table *t)
 		struct diff_counts c = { s->allocs, s->bytes, s->live_blocks, s->live_bytes };
 
 		if (!diff_counts_zero(&c))
-			err = add_stack(r, s->site, &s->stack, idx, t, &c);
+			err = add_stack(&s->stack, idx, t, &c);
 	}
 	if (!err && !sites.total)
 		err = load_window(r, &rows, idx, t);
@@ -78,7 +69,7 @@ static int load_window(struct store_reader *r, const struct diff_meta *m, int id
 
 		err = an_load_stack(r, s->site, &stack);
 		if (!err)
-			err = add_stack(r, s->site, &stack, idx, t, &c);
+			err = add_stack(&stack, idx, t, &c);
 	}
 	diffq_sites_free(&w);
 	return err;

@@ -204,7 +204,12 @@ static int add_sample(struct pprof *p, const struct diff_site *s, const struct d
 						  .file = f->file,
 						  .line = f->line,
 						  .addr = f->addr,
-						  .module = f->module };
+						  .module = f->module,
+						  .build_id = f->build_id,
+						  .module_start = f->module_start,
+						  .module_end = f->module_end,
+						  .offset = f->offset,
+						  .inlined = f->inlined };
 	}
 	return pprof_add_sample(p, frames, depth, values);
 }

@@ -27,12 +27,18 @@ static int streq(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-/* Frames without a function name are told apart by address (they are shown as 0x<addr>). */
+/* Frames without a function name are told apart by module and offset (shown as module+0x<offset>)
+ * or, outside any module, by address. */
 static int same_frame(const struct an_frame *a, const struct an_frame *b)
 {
-	if (!streq(a->function, b->function) || !streq(a->file, b->file) || a->line != b->line)
+	if (!streq(a->function, b->function) || !streq(a->file, b->file) || a->line != b->line ||
+	    a->inlined != b->inlined)
 		return 0;
-	return a->function || a->addr == b->addr;
+	if (a->function)
+		return 1;
+	if (a->module || b->module)
+		return streq(a->module, b->module) && a->offset == b->offset;
+	return a->addr == b->addr;
 }
 
 static struct flame_node *child(struct flame_node *parent, const struct an_frame *f)
@@ -71,16 +77,13 @@ static int add_site(struct flame_node *root, const struct an_site *s, int64_t w)
 
 static const char *name_of(const struct an_frame *f, char *buf, size_t len)
 {
-	if (f->function)
-		return f->function;
-	snprintf(buf, len, "0x%" PRIx64, f->addr);
-	return buf;
+	return report_frame_name(f, buf, len);
 }
 
 static int by_value_desc(const void *pa, const void *pb)
 {
 	const struct flame_node *a = pa, *b = pb;
-	char ba[32], bb[32];
+	char ba[512], bb[512];
 
 	if (a->value != b->value)
 		return a->value > b->value ? -1 : 1;
@@ -133,7 +136,7 @@ void flame_free(struct flame_node *root)
 void flame_render(struct json *j, const struct flame_node *node)
 {
 	const struct an_frame *f = node->frame;
-	char addr[32];
+	char addr[512];
 
 	json_obj_begin(j);
 	json_kv_str(j, "name", f ? name_of(f, addr, sizeof(addr)) : "all");

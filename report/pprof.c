@@ -25,6 +25,7 @@ struct itab {
 struct pmap {
 	uint64_t start, limit;
 	uint32_t build_id;
+	int unnamed, no_file; /* a location without a function, without a file */
 };
 
 struct psample {
@@ -177,15 +178,17 @@ struct pprof *pprof_new(void)
 
 static int function_id(struct pprof *p, const struct pprof_frame *fr, uint64_t *id)
 {
-	char hex[24];
-	const char *name = fr->function;
+	char hex[512];
+	const char *name = fr->function, *base = fr->module ? strrchr(fr->module, '/') : NULL;
 	uint32_t name_x, file_x, idx;
 	uint64_t key[2];
 
-	if (!name) {
+	if (!name && fr->module && *fr->module)
+		snprintf(hex, sizeof(hex), "%s+0x%" PRIx64, base ? base + 1 : fr->module, fr->offset);
+	else if (!name)
 		snprintf(hex, sizeof(hex), "0x%" PRIx64, fr->addr);
+	if (!name)
 		name = hex;
-	}
 	if (str_id(p, name, &name_x) || str_id(p, fr->file, &file_x))
 		return -ENOMEM;
 	key[0] = name_x;
@@ -213,21 +216,40 @@ static int mapping_id(struct pprof *p, const struct pprof_frame *fr, uint64_t *i
 	    itab_intern(&p->mappings, &key, sizeof(key), &idx))
 		return -ENOMEM;
 	if (p->mappings.n > before)
-		p->maps[idx] = (struct pmap){ fr->module_start, fr->module_end, build_x };
+		p->maps[idx] = (struct pmap){ fr->module_start, fr->module_end, build_x, 0, 0 };
 	*id = (uint64_t)idx + 1;
 	return 0;
 }
 
-static int location_id(struct pprof *p, const struct pprof_frame *fr, uint64_t *id)
+/* The location of frames[0..n-1]: functions inlined into frames[n - 1], then that frame. */
+static int location_id(struct pprof *p, const struct pprof_frame *fr, int n, uint64_t *id)
 {
-	uint64_t key[4];
+	const struct pprof_frame *own = &fr[n - 1];
+	uint64_t key[2 + 2 * 64];
 	uint32_t idx;
+	struct pmap *m;
 
-	if (function_id(p, fr, &key[2]) || mapping_id(p, fr, &key[0]))
+	if (n > 64)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		if (function_id(p, &fr[i], &key[2 + 2 * i]))
+			return -ENOMEM;
+		key[3 + 2 * i] = fr[i].line > 0 ? (uint64_t)fr[i].line : 0;
+	}
+	if (mapping_id(p, own, &key[0]))
 		return -ENOMEM;
-	key[1] = fr->addr;
-	key[3] = fr->line > 0 ? (uint64_t)fr->line : 0;
-	if (itab_intern(&p->locations, key, sizeof(key), &idx))
+	m = key[0] ? &p->maps[key[0] - 1] : NULL;
+	key[1] = own->addr;
+	/* Another process's load of the same file: its address moved into the mapping's range. */
+	if (m && own->module_start && m->start && own->addr >= own->module_start)
+		key[1] = m->start + (own->addr - own->module_start);
+	for (int i = 0; i < n; i++) {
+		if (m && !fr[i].function)
+			m->unnamed = 1;
+		if (m && !fr[i].file)
+			m->no_file = 1;
+	}
+	if (itab_intern(&p->locations, key, (2 + 2 * (size_t)n) * sizeof(*key), &idx))
 		return -ENOMEM;
 	*id = (uint64_t)idx + 1;
 	return 0;
@@ -238,22 +260,32 @@ int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int dept
 {
 	struct psample *s;
 	size_t first = p->nlocs;
+	int err = 0;
 
 	if (depth < 0 || (depth > 0 && !frames) || !values)
 		return -EINVAL;
 	if (grow(&p->samples, &p->samples_cap, p->nsamples, sizeof(*p->samples)))
 		return -ENOMEM;
-	for (int i = 0; i < depth; i++) {
-		if (grow(&p->locs, &p->locs_cap, p->nlocs, sizeof(*p->locs)) ||
-		    location_id(p, &frames[i], &p->locs[p->nlocs])) {
-			p->nlocs = first;
-			return -ENOMEM;
-		}
-		p->nlocs++;
+	for (int i = 0; i < depth && !err;) {
+		int n = 1;
+
+		/* A frame and the functions inlined into it (at most 63: the rest their own). */
+		while (i + n <= depth - 1 && frames[i + n - 1].inlined && n < 64)
+			n++;
+		err = grow(&p->locs, &p->locs_cap, p->nlocs, sizeof(*p->locs));
+		if (!err)
+			err = location_id(p, &frames[i], n, &p->locs[p->nlocs]);
+		if (!err)
+			p->nlocs++;
+		i += n;
+	}
+	if (err) {
+		p->nlocs = first;
+		return err;
 	}
 	s = &p->samples[p->nsamples++];
 	s->first = first;
-	s->depth = (size_t)depth;
+	s->depth = p->nlocs - first;
 	memcpy(s->values, values, sizeof(s->values));
 	return 0;
 }
@@ -356,10 +388,12 @@ static void enc_mappings(const struct pprof *p, struct buf *out, struct buf *s)
 		pb_uint(s, 3, m->limit);
 		pb_uint(s, 5, *(const uint64_t *)p->mappings.ents[i].key);
 		pb_uint(s, 6, m->build_id);
-		/* Every location carries its symbols: pprof must not try to symbolize again. */
-		pb_uint(s, 7, 1);
-		pb_uint(s, 8, 1);
-		pb_uint(s, 9, 1);
+		/* Symbolized (pprof then leaves it alone) unless a location in it lacks a name or a
+		 * file: then pprof may find the file by build-id and symbolize it. The file offset is
+		 * 0: the range starts with the file's first segment. */
+		pb_uint(s, 7, !m->unnamed);
+		pb_uint(s, 8, !m->no_file);
+		pb_uint(s, 9, !m->no_file);
 		pb_msg(out, 3, s);
 	}
 }
@@ -369,12 +403,16 @@ static void enc_locations(const struct pprof *p, struct buf *out, struct buf *s,
 	for (size_t i = 0; i < p->locations.n; i++) {
 		const uint64_t *k = (const uint64_t *)p->locations.ents[i].key;
 
+		size_t nlines = (p->locations.ents[i].len / sizeof(*k) - 2) / 2;
+
 		pb_uint(s, 1, i + 1);
 		pb_uint(s, 2, k[0]);
 		pb_uint(s, 3, k[1]);
-		pb_uint(t, 1, k[2]);
-		pb_uint(t, 2, k[3]);
-		pb_msg(s, 4, t);
+		for (size_t l = 0; l < nlines; l++) { /* innermost first, the caller last */
+			pb_uint(t, 1, k[2 + 2 * l]);
+			pb_uint(t, 2, k[3 + 2 * l]);
+			pb_msg(s, 4, t);
+		}
 		pb_msg(out, 4, s);
 	}
 }

@@ -24,11 +24,17 @@ struct pprof_frame {
 	const char *module; /* path of the mapped object; NULL: no mapping */
 	const char *build_id;
 	uint64_t module_start, module_end; /* runtime range of the module's mapping */
+	uint64_t offset;		   /* addr in the module's file: names a frame without
+					    * a function ("libfoo.so+0x1234") */
+	int inlined; /* inlined into the next frame: one Location, a Line each, innermost first */
 };
 
 /*
- * Interns strings, functions (by name and file), mappings (by module path) and locations (by
- * mapping, address, function and line, so inlined frames sharing an address stay apart).
+ * Interns strings, functions (by name and file), mappings (by module path: the first load range
+ * seen is the mapping's, other processes' addresses are moved into it) and locations (by
+ * mapping, address and their lines: a frame and the functions inlined into it). A mapping with
+ * a frame lacking a function or file says so (has_functions / has_filenames false), so pprof
+ * symbolizes its addresses by build-id when it can.
  */
 struct pprof;
 
@@ -36,7 +42,7 @@ struct pprof;
 struct pprof *pprof_new(void);
 /*
  * Adds one sample: frames[0] is the innermost frame (the allocator's caller), frames[depth - 1]
- * the outermost. Returns 0, -EINVAL for a negative depth or NULL frames or values, -ENOMEM.
+ * the outermost; inlined frames join the next frame's location. Returns 0, -EINVAL for a negative depth or NULL frames or values, -ENOMEM.
  */
 int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int depth,
 		     const int64_t values[PPROF_NVALUES]);

@@ -1,7 +1,24 @@
 /* The analyses as JSON: the stable contract of `report --format json`, the HTML report's data
  * and the server's API. Everything goes through the streaming writer in json.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "report/json.h"
 #include "report/report.h"
+
+const char *report_frame_name(const struct an_frame *f, char *buf, size_t len)
+{
+	const char *base = f->module ? strrchr(f->module, '/') : NULL;
+
+	if (f->function)
+		return f->function;
+	if (f->module)
+		snprintf(buf, len, "%s+0x%" PRIx64, base ? base + 1 : f->module, f->offset);
+	else
+		snprintf(buf, len, "0x%" PRIx64, f->addr);
+	return buf;
+}
 
 void report_json_frame_place(struct json *j, const struct an_frame *f)
 {
@@ -11,6 +28,11 @@ void report_json_frame_place(struct json *j, const struct an_frame *f)
 	else
 		json_kv_null(j, "line");
 	json_kv_str(j, "module", f->module);
+	if (f->module)
+		json_kv_uint(j, "offset", f->offset);
+	else
+		json_kv_null(j, "offset");
+	json_kv_bool(j, "inlined", f->inlined);
 }
 
 static void frames(struct json *j, const char *key, const struct an_stack *s)

@@ -23,15 +23,13 @@ static int64_t site_value(const struct an_site *s, const char *value)
 /* A frame's name in a collapsed line: ';' separates frames, so it cannot appear in one. */
 static void collapsed_frame(FILE *out, const struct an_frame *f)
 {
-	char name[64];
-	const char *p = f->function;
+	char name[512];
+	const char *p = report_frame_name(f, name, sizeof(name));
 
-	if (!p) {
-		snprintf(name, sizeof(name), "0x%" PRIx64, f->addr);
-		p = name;
-	}
 	for (; *p; p++)
 		fputc(*p == ';' || *p == '\n' ? ':' : *p, out);
+	if (f->inlined)
+		fputs("_[i]", out); /* flamegraph.pl's mark of an inlined frame */
 }
 
 int report_collapsed(FILE *out, const struct an_sites *sites, const char *value)
@@ -72,7 +70,12 @@ int report_pprof(FILE *out, const struct report_data *d)
 							  .file = f->file,
 							  .line = f->line,
 							  .addr = f->addr,
-							  .module = f->module };
+							  .module = f->module,
+							  .build_id = f->build_id,
+							  .module_start = f->module_start,
+							  .module_end = f->module_end,
+							  .offset = f->offset,
+							  .inlined = f->inlined };
 		}
 		err = pprof_add_sample(p, frames, depth, values);
 	}

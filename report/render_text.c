@@ -63,14 +63,16 @@ void report_fmt_ns(int64_t ns, char *buf, size_t len)
 static void frame_text(const struct an_frame *f, char *buf, size_t len)
 {
 	const char *file = f->file ? strrchr(f->file, '/') : NULL;
+	const char *inl = f->inlined ? " [inlined]" : "";
+	char name[512];
 
 	file = file ? file + 1 : f->file;
 	if (f->function && file)
-		snprintf(buf, len, "%s (%s:%d)", f->function, file, f->line);
+		snprintf(buf, len, "%s (%s:%d)%s", f->function, file, f->line, inl);
 	else if (f->function)
-		snprintf(buf, len, "%s (%s)", f->function, f->module ? f->module : "?");
-	else
-		snprintf(buf, len, "0x%" PRIx64 " (%s)", f->addr, f->module ? f->module : "?");
+		snprintf(buf, len, "%s (%s)%s", f->function, f->module ? f->module : "?", inl);
+	else /* module+offset: the same in every run, for addr2line -e or a later symbolize */
+		snprintf(buf, len, "%s", report_frame_name(f, name, sizeof(name)));
 }
 
 static void stack_text(FILE *out, const struct an_stack *s, const char *indent, int max)

@@ -52,8 +52,14 @@ struct option;
  * -EINVAL after printing "option --NAME given twice". */
 int report_option_once(int c, const struct option *longopts, unsigned long long *seen);
 
-/* A frame's "file", "line" (null when unknown) and "module" keys, as every frame shows them. */
+/* A frame's "file", "line" (null when unknown), "module", "offset" (its address in the module's
+ * file; null without a module) and "inlined" keys, as every frame shows them. */
 void report_json_frame_place(struct json *j, const struct an_frame *f);
+
+/* What a frame is called everywhere: its function, else the module file's name and the offset
+ * in it ("libsqlite3.so.0.8.6+0x5a504", the same in every run), else its address. Returns the
+ * function or buf. */
+const char *report_frame_name(const struct an_frame *f, char *buf, size_t len);
 
 /* JSON of each analysis, as the stable contract documented in the README. A sampled recording
  * (sample_bytes > 0) adds "sampling" and "estimated": true to the summary, "estimated": true to

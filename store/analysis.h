@@ -123,9 +123,18 @@ struct an_frame {
 	char *function, *file, *module; /* NULL when unknown */
 	int line;			/* 0 when unknown */
 	uint64_t addr;
+	/* A function inlined into the next frame (same address): file:line is where in it the
+	 * call is, and the next frame's is the call site of this one (addr2line -i's order). */
+	int inlined;
+	/* The address in the module's file (addr - load bias), the same in every run: frames
+	 * without a function are shown as module basename + "+0x" offset. 0 without a module. */
+	uint64_t offset;
+	char *build_id;			    /* the module's, NULL if unknown */
+	uint64_t module_start, module_end; /* the module's load range in its process */
 };
 
-/* frames[0] is the innermost frame: the function that called the allocator. */
+/* frames[0] is the innermost frame: the function that called the allocator (or the innermost
+ * function inlined there). depth counts inlined frames too. */
 struct an_stack {
 	int depth;
 	struct an_frame *frames;

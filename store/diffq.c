@@ -65,30 +65,3 @@ void diffq_sites_free(struct diffq_sites *s)
 	free(s->v);
 	*s = (struct diffq_sites){ 0 };
 }
-
-int diffq_frame_offsets(struct store_reader *r, int64_t site, uint64_t *rel_addr, int n)
-{
-	sqlite3_stmt *st;
-	int err, rc;
-
-	for (int i = 0; i < n; i++)
-		rel_addr[i] = 0;
-	err = rd_prepare(
-		r,
-		"SELECT sf.pos, coalesce(f.rel_addr, 0) FROM stack_frames sf"
-		" JOIN frames f ON f.id = sf.frame_id WHERE sf.stack_id = ?1 AND sf.pos < ?2",
-		&st);
-	if (err)
-		return err;
-	sqlite3_bind_int64(st, 1, site);
-	sqlite3_bind_int(st, 2, n);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int pos = sqlite3_column_int(st, 0);
-
-		if (pos >= 0 && pos < n)
-			rel_addr[pos] = (uint64_t)sqlite3_column_int64(st, 1);
-	}
-	err = rd_done(r, st, rc);
-	sqlite3_finalize(st);
-	return err;
-}

@@ -28,9 +28,4 @@ int diffq_window_sites(struct store_reader *r, int64_t from_ns, int64_t to_ns,
 		       struct diffq_sites *out);
 void diffq_sites_free(struct diffq_sites *s);
 
-/* Each frame's address within its module file (frames.rel_addr, 0 when unknown), innermost
- * first, for at most n frames of the stack: what names an unsymbolized frame the same way in
- * every run of the same binary. 0 or -EIO. */
-int diffq_frame_offsets(struct store_reader *r, int64_t site, uint64_t *rel_addr, int n);
-
 #endif

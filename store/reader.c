@@ -199,44 +199,101 @@ void an_stack_free(struct an_stack *s)
 		free(s->frames[i].function);
 		free(s->frames[i].file);
 		free(s->frames[i].module);
+		free(s->frames[i].build_id);
 	}
 	free(s->frames);
 	*s = (struct an_stack){ 0 };
 }
 
+/* A stack's frames with the functions inlined at each (outer row columns 0-9, inlined 10-13). */
+static const char *const STACK_SQL =
+	"SELECT f.function, f.file, f.line, m.path, f.addr, coalesce(f.rel_addr, 0), m.build_id,"
+	" m.load_addr, m.end_addr, sf.pos, i.pos, i.function, i.file, i.line FROM stack_frames sf"
+	" JOIN frames f ON f.id = sf.frame_id LEFT JOIN modules m ON m.id = f.module_id"
+	" LEFT JOIN inlined_frames i ON i.frame_id = f.id WHERE sf.stack_id = ?1"
+	/* without its allocation-wrapper frames (store/allocfn.c; none by default) */
+	" AND sf.pos >= coalesce((SELECT trim FROM temp.site_alias WHERE site = ?1), 0)"
+	" ORDER BY sf.pos, i.pos";
+
+static struct an_frame *push_frame(struct an_stack *s, int *cap)
+{
+	struct an_frame *f;
+
+	if (s->depth == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		f = realloc(s->frames, *cap * sizeof(*f));
+		if (!f)
+			return NULL;
+		s->frames = f;
+	}
+	f = &s->frames[s->depth++];
+	*f = (struct an_frame){ 0 };
+	return f;
+}
+
+/* The frame of columns from col on (function, file, line) with the row's module and address. */
+static void fill_frame(struct an_frame *f, sqlite3_stmt *st, int col, int *err)
+{
+	f->function = rd_text(st, col, err);
+	f->file = rd_text(st, col + 1, err);
+	f->line = sqlite3_column_int(st, col + 2);
+	f->module = rd_text(st, 3, err);
+	f->addr = (uint64_t)sqlite3_column_int64(st, 4);
+	f->offset = f->module ? (uint64_t)sqlite3_column_int64(st, 5) : 0;
+	f->build_id = rd_text(st, 6, err);
+	f->module_start = (uint64_t)sqlite3_column_int64(st, 7);
+	f->module_end = (uint64_t)sqlite3_column_int64(st, 8);
+}
+
+/* Moves the frame at own behind the functions inlined into it (the rest of the stack). */
+static void group_end(struct an_stack *s, int own)
+{
+	struct an_frame f;
+
+	if (own < 0 || own >= s->depth - 1)
+		return;
+	f = s->frames[own];
+	memmove(s->frames + own, s->frames + own + 1, (s->depth - own - 1) * sizeof(f));
+	s->frames[s->depth - 1] = f;
+}
+
 int an_load_stack(struct store_reader *r, int64_t site, struct an_stack *out)
 {
 	sqlite3_stmt *st;
-	int rc, err = 0, cap = 0;
+	int rc, err = 0, cap = 0, pos = -1, own = -1;
+	struct an_frame *f;
 
 	*out = (struct an_stack){ 0 };
 	if (site <= 0)
 		return 0;
-	err = rd_prepare(r,
-			 "SELECT function, file, line, module, addr FROM site_frames"
-			 " WHERE site = ?1 AND pos >= coalesce((SELECT trim FROM temp.site_alias"
-			 " WHERE site = ?1), 0) ORDER BY pos",
-			 &st);
+	err = rd_prepare(r, STACK_SQL, &st);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, site);
+	/* Rows come per frame: one per function inlined there (innermost first), or one alone. The
+	 * frame's own entry is pushed first and moved behind its inlined ones when the next frame
+	 * starts. */
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct an_frame *f;
-
-		if (out->depth == cap) {
-			cap = cap ? cap * 2 : 8;
-			f = realloc(out->frames, cap * sizeof(*f));
-			if (!f) {
+		if (pos != sqlite3_column_int(st, 9)) {
+			group_end(out, own);
+			pos = sqlite3_column_int(st, 9);
+			own = out->depth;
+			if (!(f = push_frame(out, &cap))) {
 				err = -ENOMEM;
 				break;
 			}
-			out->frames = f;
+			fill_frame(f, st, 0, &err);
 		}
-		f = &out->frames[out->depth++];
-		*f = (struct an_frame){ rd_text(st, 0, &err), rd_text(st, 1, &err),
-					rd_text(st, 3, &err), sqlite3_column_int(st, 2),
-					(uint64_t)sqlite3_column_int64(st, 4) };
+		if (sqlite3_column_type(st, 10) == SQLITE_NULL)
+			continue;
+		if (!(f = push_frame(out, &cap))) {
+			err = -ENOMEM;
+			break;
+		}
+		fill_frame(f, st, 11, &err);
+		f->inlined = 1;
 	}
+	group_end(out, own);
 	if (!err)
 		err = rd_done(r, st, rc);
 	sqlite3_finalize(st);

@@ -66,9 +66,18 @@ static const char SCHEMA_SQL[] =
 	"  retprobe INTEGER NOT NULL, reason TEXT);"
 	"CREATE TABLE modules(id INTEGER PRIMARY KEY, path TEXT NOT NULL, build_id TEXT,"
 	"  load_addr INTEGER NOT NULL, end_addr INTEGER NOT NULL);"
+	/* One return address. rel_addr: its address in the module's file (addr - load bias, the
+	 * ELF address addr2line -e takes), the same in every run. function is the symbol holding
+	 * the code; file:line is where in it the call is, or when other functions' code is inlined
+	 * at the address, the call site of the outermost of them. */
 	"CREATE TABLE frames(id INTEGER PRIMARY KEY, addr INTEGER NOT NULL,"
 	"  module_id INTEGER REFERENCES modules(id), rel_addr INTEGER,"
 	"  function TEXT, file TEXT, line INTEGER);"
+	/* The functions inlined at a frame's address, innermost first (pos 0: its file:line is the
+	 * call's own source line; each next one's is the call site of the one before), as
+	 * addr2line -i lists them before the frame's own function. */
+	"CREATE TABLE inlined_frames(frame_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
+	"  function TEXT, file TEXT, line INTEGER, PRIMARY KEY(frame_id, pos)) WITHOUT ROWID;"
 	/* walk_end says why the stack stops where it does: complete (the outermost frame: _start or
 	 * a thread's start), caller_only, fp (the frame-pointer chain ended), depth (the limit),
 	 * no_mapping, no_cfi, unsupported (a CFI rule), read_fault, bad_frame. */

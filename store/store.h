@@ -126,6 +126,9 @@ int store_insert_module(struct store *s, int64_t id, const char *path, const cha
 			uint64_t start, uint64_t end);
 int store_insert_frame(struct store *s, int64_t id, uint64_t addr, int64_t module_id,
 		       uint64_t rel_addr, const char *function, const char *file, int line);
+/* A function inlined at frame frame_id's address (inlined_frames; pos 0 innermost). */
+int store_insert_inlined(struct store *s, int64_t frame_id, int pos, const char *function,
+			 const char *file, int line);
 int store_insert_stack(struct store *s, int64_t id, int depth, const char *walk_end,
 		       const int64_t *frame_ids, int64_t proc);
 int store_insert_alloc(struct store *s, const struct store_alloc *a);

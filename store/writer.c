@@ -29,6 +29,7 @@ enum stmt_id {
 	ST_ALLOC,
 	ST_ALLOC_BATCH,
 	ST_FRAME,
+	ST_INLINED,
 	ST_STACK,
 	ST_STACK_FRAME,
 	ST_MODULE,
@@ -57,6 +58,8 @@ static const char *const STMT_SQL[ST_COUNT] = {
 	[ST_ALLOC_BATCH] = NULL, /* ST_ALLOC's, ALLOC_BATCH times: alloc_batch_sql */
 	[ST_FRAME] = "INSERT INTO frames(id, addr, module_id, rel_addr, function, file, line)"
 		     " VALUES (?,?,?,?,?,?,?)",
+	[ST_INLINED] = "INSERT INTO inlined_frames(frame_id, pos, function, file, line)"
+		       " VALUES (?,?,?,?,?)",
 	[ST_STACK] = "INSERT INTO stacks(id, depth, walk_end, proc) VALUES (?,?,?,?)",
 	[ST_STACK_FRAME] = "INSERT INTO stack_frames(stack_id, pos, frame_id) VALUES (?,?,?)",
 	[ST_MODULE] =
@@ -413,6 +416,22 @@ int store_insert_frame(struct store *s, int64_t id, uint64_t addr, int64_t modul
 		sqlite3_bind_int(st, 7, line);
 	else
 		sqlite3_bind_null(st, 7);
+	return run(st);
+}
+
+int store_insert_inlined(struct store *s, int64_t frame_id, int pos, const char *function,
+			 const char *file, int line)
+{
+	sqlite3_stmt *st = s->st[ST_INLINED];
+
+	sqlite3_bind_int64(st, 1, frame_id);
+	sqlite3_bind_int(st, 2, pos);
+	bind_text(st, 3, function);
+	bind_text(st, 4, file);
+	if (line > 0)
+		sqlite3_bind_int(st, 5, line);
+	else
+		sqlite3_bind_null(st, 5);
 	return run(st);
 }
 

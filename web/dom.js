@@ -64,6 +64,7 @@ export function stackList(frames) {
 		return el('li', null, [
 			el('span', { class: 'i', text: '#' + i }),
 			el('span', { class: 'f', text: frameName(f) }),
+			f && f.inlined ? el('span', { class: 'm inl', title: 'inlined into the next frame', text: 'inlined' }) : null,
 			loc ? el('span', { class: 'l', title: loc, text: loc }) : null,
 			f && f.module ? el('span', { class: 'm', title: String(f.module), text: basename(f.module) }) : null,
 		]);

@@ -24,7 +24,7 @@ function build(tree) {
 		const t = sources[0];
 		const n = {
 			name: nameOf(t),
-			file: t && t.file, line: t && t.line, module: t && t.module,
+			file: t && t.file, line: t && t.line, module: t && t.module, inlined: !!(t && t.inlined),
 			value: 0, parent, depth, kids: [],
 		};
 		const byName = new Map();
@@ -162,7 +162,7 @@ export function createFlameGraph(canvas, opts) {
 		const total = tree.root.value;
 		const pct = total > 0 ? (n.value / total) * 100 : 0;
 		const loc = n.file ? String(n.file) + (num(n.line) > 0 ? ':' + n.line : '') : n.module ? basename(n.module) : '';
-		showTip(ev, [n.parent ? n.name : 'all call stacks', loc, `${opts.fmt(n.value)} (${pct.toFixed(pct < 10 ? 1 : 0)}% of all)`,
+		showTip(ev, [n.parent ? n.name + (n.inlined ? ' (inlined)' : '') : 'all call stacks', loc, `${opts.fmt(n.value)} (${pct.toFixed(pct < 10 ? 1 : 0)}% of all)`,
 			n.parent ? 'click to zoom' + (n === zoom ? ' out' : ' in') : null]);
 	}
 	function onLeave() {

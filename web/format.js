@@ -127,10 +127,12 @@ export function basename(p) {
 	return i >= 0 ? p.slice(i + 1) : p;
 }
 
-// What to call a frame: its function, else module+offset, else the bare address.
+// What to call a frame: its function, else module+offset (the address in the module's file,
+// the same in every run), else the bare address.
 export function frameName(f) {
 	if (!f) return '[unknown]';
 	if (f.function) return String(f.function);
+	if (f.module && f.offset !== null && f.offset !== undefined) return basename(f.module) + '+' + fmtAddr(f.offset);
 	if (f.module) return basename(f.module) + (f.addr !== null && f.addr !== undefined ? '+' + fmtAddr(f.addr) : '');
 	if (f.addr !== null && f.addr !== undefined) return fmtAddr(f.addr);
 	return '[unknown]';

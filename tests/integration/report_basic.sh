@@ -248,7 +248,7 @@ echo "hello, not sqlite" >"$T/text.db"
 bad "not sqlite" "not a heapscope recording" -d "$T/text.db"
 cp "$T/leaks3.db" "$T/v99.db"
 sqlite3 "$T/v99.db" "PRAGMA user_version = 99"
-bad "other version" "schema version 99; this heapscope reads version 5" -d "$T/v99.db"
+bad "other version" "schema version 99; this heapscope reads version 6" -d "$T/v99.db"
 bad "unknown view" "unknown view 'bogus'" -d "$T/leaks3.db" --view bogus
 bad "unknown format" "unknown format 'xml'" -d "$T/leaks3.db" --format xml
 bad "negative top" "--top must be an integer >= 0, not '-3'" -d "$T/leaks3.db" --top -3

@@ -38,7 +38,7 @@ expect_eq "json: key is the symbolized stack, innermost first" \
 	"$(jq -r '.sites[0].key | split(";")[0:2] | join(";")' "$T/ab.json")" "leak_grow@leak_grow;main@leak_grow"
 expect_eq "json: frames as report writes them" \
 	"$(jq -r '.sites[0].frames[0] | "\(keys|join(",")) \(.file|split("/")|last) \(.line > 0) \(.module|split("/")|last)"' "$T/ab.json")" \
-	"file,function,line,module leak_grow.c true leak_grow"
+	"file,function,inlined,line,module,offset leak_grow.c true leak_grow"
 dif "$T/b.db" "$T/a.db" --format json >"$T/ba.json"
 expect_eq "json: swapped, the site of the bigger run is gone" \
 	"$(jq -r '.sites[] | select(.function == "leak_big") | "\(.status) \(.delta.live_bytes)"' "$T/ba.json")" "gone -5000"

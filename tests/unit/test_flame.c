@@ -85,12 +85,12 @@ static void test_merge_and_order(void **state)
 	assert_string_equal(
 		got,
 		"{\"name\":\"all\",\"value\":450,\"children\":["
-		"{\"name\":\"main\",\"file\":\"x.c\",\"line\":1,\"module\":null,\"value\":450,\"children\":["
-		"{\"name\":\"mid\",\"file\":\"x.c\",\"line\":5,\"module\":null,\"value\":400,\"children\":["
-		"{\"name\":\"leaf_b\",\"file\":\"x.c\",\"line\":20,\"module\":null,\"value\":300,\"children\":[]},"
-		"{\"name\":\"leaf_a\",\"file\":\"x.c\",\"line\":10,\"module\":null,\"value\":100,\"children\":[]}]},"
-		"{\"name\":\"other\",\"file\":\"x.c\",\"line\":7,\"module\":null,\"value\":50,\"children\":["
-		"{\"name\":\"leaf_a\",\"file\":\"x.c\",\"line\":10,\"module\":null,\"value\":50,\"children\":[]}]}]}]}");
+		"{\"name\":\"main\",\"file\":\"x.c\",\"line\":1,\"module\":null,\"offset\":null,\"inlined\":false,\"value\":450,\"children\":["
+		"{\"name\":\"mid\",\"file\":\"x.c\",\"line\":5,\"module\":null,\"offset\":null,\"inlined\":false,\"value\":400,\"children\":["
+		"{\"name\":\"leaf_b\",\"file\":\"x.c\",\"line\":20,\"module\":null,\"offset\":null,\"inlined\":false,\"value\":300,\"children\":[]},"
+		"{\"name\":\"leaf_a\",\"file\":\"x.c\",\"line\":10,\"module\":null,\"offset\":null,\"inlined\":false,\"value\":100,\"children\":[]}]},"
+		"{\"name\":\"other\",\"file\":\"x.c\",\"line\":7,\"module\":null,\"offset\":null,\"inlined\":false,\"value\":50,\"children\":["
+		"{\"name\":\"leaf_a\",\"file\":\"x.c\",\"line\":10,\"module\":null,\"offset\":null,\"inlined\":false,\"value\":50,\"children\":[]}]}]}]}");
 	free(got);
 	/* By allocations the order flips: other (5) before mid (3). */
 	got = render(f, 3, FLAME_ALLOCS);
@@ -140,7 +140,7 @@ static void test_unknown_and_zero_weight(void **state)
 	assert_non_null(strstr(got, "{\"name\":\"all\",\"value\":16,"));
 	assert_non_null(strstr(
 		got,
-		"{\"name\":\"0x1002\",\"file\":null,\"line\":null,\"module\":null,\"value\":9,"));
+		"{\"name\":\"0x1002\",\"file\":null,\"line\":null,\"module\":null,\"offset\":null,\"inlined\":false,\"value\":9,"));
 	assert_non_null(strstr(got, "{\"name\":\"0x1001\""));
 	assert_null(strstr(got, "\"f\""));
 	free(got);

@@ -101,17 +101,18 @@ static void test_bytes_mapped_address(void **state)
 		     "\x12\x12"
 		     "\x0a\x01\x01"
 		     "\x12\x0d\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00\x00"
-		     /* mapping {id 1, start 0x1000, limit 0x2000, filename 9, has_* true} */
-		     "\x1a\x10"
-		     "\x08\x01\x10\x80\x20\x18\x80\x40\x28\x09\x38\x01\x40\x01\x48\x01"
+		     /* mapping {id 1, start 0x1000, limit 0x2000, filename 9, has_* false: its
+		      * frame has no function} */
+		     "\x1a\x0a"
+		     "\x08\x01\x10\x80\x20\x18\x80\x40\x28\x09"
 		     /* location {id 1, mapping_id 1, address 0x1234, line {function_id 1}} */
 		     "\x22\x0b"
 		     "\x08\x01\x10\x01\x18\xb4\x24"
 		     "\x22\x02\x08\x01"
-		     /* function {id 1, name 8 ("0x1234"), system_name 8} */
+		     /* function {id 1, name 8 ("m+0x0": module and offset), system_name 8} */
 		     "\x2a\x06"
-		     "\x08\x01\x10\x08\x18\x08" STRINGS_HEAD "\x32\x06"
-		     "0x1234"
+		     "\x08\x01\x10\x08\x18\x08" STRINGS_HEAD "\x32\x05"
+		     "m+0x0"
 		     "\x32\x01"
 		     "m" TRAILER);
 	pprof_free(p);
@@ -160,12 +161,16 @@ static void count_fields(const struct pprof *p, size_t counts[16])
 static void test_interning(void **state)
 {
 	struct pprof *p = pprof_new();
-	struct pprof_frame a = { "alloc", "x.c", 10, 0x1010, "/bin/x", "id", 0x1000, 0x9000 };
-	struct pprof_frame a2 = { "alloc", "x.c", 12, 0x1020, "/bin/x", "id", 0x1000, 0x9000 };
-	struct pprof_frame b = { "main", "x.c", 5, 0, NULL, NULL, 0, 0 };
-	struct pprof_frame u1 = { NULL, NULL, 0, 0x7000, "/lib/y.so", NULL, 0x7000, 0x8000 };
-	struct pprof_frame u2 = { NULL, NULL, 0, 0x7008, "/lib/y.so", NULL, 0x7000, 0x8000 };
+	struct pprof_frame a = { "alloc", "x.c", 10, 0x1010, "/bin/x", "id", 0x1000, 0x9000, 0x10, 0 };
+	struct pprof_frame a2 = { "alloc", "x.c", 12, 0x1020, "/bin/x", "id", 0x1000, 0x9000, 0x20, 0 };
+	struct pprof_frame b = { "main", "x.c", 5, 0, NULL, NULL, 0, 0, 0, 0 };
+	/* Unnamed: "y.so+0x0" and "y.so+0x8", by offset in the file. */
+	struct pprof_frame u1 = { NULL, NULL, 0, 0x7000, "/lib/y.so", NULL, 0x7000, 0x8000, 0, 0 };
+	struct pprof_frame u2 = { NULL, NULL, 0, 0x7008, "/lib/y.so", NULL, 0x7000, 0x8000, 8, 0 };
+	/* Inlined into a: one location with two lines (helper's, then alloc's). */
+	struct pprof_frame h = { "helper", "x.h", 3, 0x1010, "/bin/x", "id", 0x1000, 0x9000, 0x10, 1 };
 	struct pprof_frame s1[] = { a, b }, s2[] = { a2, b }, s3[] = { u1, u2, a, b };
+	struct pprof_frame s4[] = { h, a, b };
 	int64_t v[PPROF_NVALUES] = { 1, 2, 3, 4 };
 	size_t n[16];
 	(void)state;
@@ -174,17 +179,19 @@ static void test_interning(void **state)
 	assert_int_equal(pprof_add_sample(p, s1, 2, v), 0);
 	assert_int_equal(pprof_add_sample(p, s2, 2, v), 0);
 	assert_int_equal(pprof_add_sample(p, s3, 4, v), 0);
+	assert_int_equal(pprof_add_sample(p, s4, 3, v), 0);
 	assert_int_equal(pprof_add_sample(p, NULL, 0, v), 0);
 	assert_int_equal(pprof_add_sample(p, s1, -1, v), -EINVAL);
 	assert_int_equal(pprof_add_sample(p, NULL, 1, v), -EINVAL);
 	count_fields(p, n);
 	assert_int_equal(n[1], 4); /* sample types */
-	assert_int_equal(n[2], 5); /* samples, the empty one included */
+	assert_int_equal(n[2], 6); /* samples, the empty one included */
 	assert_int_equal(n[3], 2); /* mappings: /bin/x, /lib/y.so */
-	assert_int_equal(n[4], 5); /* locations: a, a2, b, u1, u2 */
-	assert_int_equal(n[5], 4); /* functions: alloc, main, 0x7000, 0x7008 */
-	/* strings: 8 fixed, alloc, x.c, /bin/x, id, main, 0x7000, /lib/y.so, 0x7008 */
-	assert_int_equal(n[6], 16);
+	assert_int_equal(n[4], 6); /* locations: a, a2, b, u1, u2, helper+a */
+	assert_int_equal(n[5], 5); /* functions: alloc, main, y.so+0x0, y.so+0x8, helper */
+	/* strings: 8 fixed, alloc, x.c, /bin/x, id, main, y.so+0x0, /lib/y.so, y.so+0x8, helper,
+	 * x.h */
+	assert_int_equal(n[6], 18);
 	pprof_free(p);
 }
 
@@ -245,14 +252,16 @@ static void write_known_profile(const char *path)
 {
 	static const char *prog = "/usr/bin/prog";
 	struct pprof_frame t[] = {
-		{ "alloc_node", "tree.c", 10, 0x401010, prog, "abcd", 0x400000, 0x500000 },
-		{ "build_tree", "tree.c", 40, 0x401100, prog, "abcd", 0x400000, 0x500000 },
-		{ "main", "main.c", 5, 0x401200, prog, "abcd", 0x400000, 0x500000 },
+		{ "alloc_node", "tree.c", 10, 0x401010, prog, "abcd", 0x400000, 0x500000, 0x401010, 0 },
+		{ "build_tree", "tree.c", 40, 0x401100, prog, "abcd", 0x400000, 0x500000, 0x401100, 0 },
+		{ "main", "main.c", 5, 0x401200, prog, "abcd", 0x400000, 0x500000, 0x401200, 0 },
 	};
-	struct pprof_frame io[] = { { "read_line", "io.c", 22, 0, NULL, NULL, 0, 0 },
-				    { "main", "main.c", 7, 0, NULL, NULL, 0, 0 } };
-	struct pprof_frame anon[] = { { NULL, NULL, 0, 0x401234, prog, "abcd", 0x400000, 0x500000 },
-				      t[2] };
+	struct pprof_frame io[] = { { "read_line", "io.c", 22, 0, NULL, NULL, 0, 0, 0, 0 },
+				    { "main", "main.c", 7, 0, NULL, NULL, 0, 0, 0, 0 } };
+	/* No symbol: named by module and offset (a non-PIE executable's is its address). */
+	struct pprof_frame anon[] = {
+		{ NULL, NULL, 0, 0x401234, prog, "abcd", 0x400000, 0x500000, 0x401234, 0 }, t[2]
+	};
 	int64_t vt[] = { 100, 6400, 10, 640 }, vio[] = { 50, 204800, 50, 204800 };
 	int64_t vanon[] = { 7, 700, 0, 0 };
 	struct pprof *p = pprof_new();
@@ -326,14 +335,17 @@ static void test_go_pprof_raw_and_top(void **state)
 			     "          7        700          0          0: 6 3 \n");
 	expect_contains(out, "     3: 0x401200 M=1 main main.c:5 s=0\n");
 	expect_contains(out, "     5: 0x0 main main.c:7 s=0\n");
-	expect_contains(out, "     6: 0x401234 M=1 0x401234 :0 s=0\n");
-	expect_contains(out, "1: 0x400000/0x500000/0x0 /usr/bin/prog abcd [FN][FL][LN]\n");
+	expect_contains(out, "     6: 0x401234 M=1 prog+0x401234 :0 s=0\n");
+	/* A frame without a name: the mapping is not marked symbolized, so pprof looks for the
+	 * file by build-id to symbolize it later (here it is not there). */
+	expect_contains(out, "1: 0x400000/0x500000/0x0 /usr/bin/prog abcd \n");
+	expect_contains(out, "Local symbolization failed for prog (build ID abcd)");
 	free(out);
 	out = go_pprof("-top -sample_index=alloc_space -unit=B -nodefraction=0", path);
 	expect_contains(out, "Showing nodes accounting for 211900B, 100% of 211900B total\n");
 	expect_top_function(out, "read_line");
 	expect_contains(out, "6400B  3.02% 99.67%      6400B  3.02%  alloc_node\n");
-	expect_contains(out, "700B  0.33%   100%       700B  0.33%  0x401234\n");
+	expect_contains(out, "700B  0.33%   100%       700B  0.33%  prog+0x401234\n");
 	expect_contains(out, "0     0%   100%    211900B   100%  main\n");
 	free(out);
 }

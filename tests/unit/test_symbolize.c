@@ -250,8 +250,11 @@ static void test_cache_is_fast(void **state)
 
 static void test_demangles_cxx(void **state)
 {
+	/* libstdc++'s operator new, not an ASan build's interceptor (and loaded: heapscope itself
+	 * no longer needs libstdc++, which the linker may then leave out). */
+	void *lib = dlopen("libstdc++.so.6", RTLD_NOW);
+	void *fn = lib ? dlsym(lib, "_Znwm") : NULL;
 	struct symbolizer *s = open_self();
-	void *fn = dlsym(RTLD_NEXT, "_Znwm"); /* libstdc++'s, not an ASan build's interceptor */
 	struct sym_info si;
 	(void)state;
 
@@ -261,6 +264,35 @@ static void test_demangles_cxx(void **state)
 	assert_non_null(strstr(sym_module_get(s, si.module)->path, "libstdc++"));
 	assert_int_equal(sym_module_get(s, si.module)->bias, load_bias(fn));
 	sym_close(s);
+	dlclose(lib);
+}
+
+/* Names as compilers mangle them: C++, Rust's legacy scheme (its hash dropped) and v0. */
+static void test_demangle_names(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "_ZNSt6vectorIiSaIiEE9push_backERKi",
+		  "std::vector<int, std::allocator<int> >::push_back(int const&)" },
+		{ "_Z8fill_mapRSt3mapIiiSt4lessIiESaISt4pairIKiiEEE",
+		  "fill_map(std::map<int, int, std::less<int>, std::allocator<std::pair<int const, int> > >&)" },
+		/* rustc 1.63 (Debian 12), legacy: leak::leak_vecs */
+		{ "_ZN4leak9leak_vecs17h5f8ba8ef1e4b0c4aE", "leak::leak_vecs" },
+		{ "_ZN5alloc7raw_vec19RawVec$LT$T$C$A$GT$11allocate_in17h2d61e8a6c5e2b3f1E",
+		  "alloc::raw_vec::RawVec<T,A>::allocate_in" },
+		/* v0 (-C symbol-mangling-version=v0) */
+		{ "_RNvCs1234_4leak9leak_vecs", "leak::leak_vecs" },
+		{ "_RNvMs_NtCs4fqI2P2rA04_4leak5innerNtB4_3Foo3new", "<leak::inner::Foo>::new" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *d = sym_demangle(cases[i][0]);
+
+		assert_str(d, cases[i][1]);
+		free(d);
+	}
+	assert_null(sym_demangle("malloc"));
+	assert_null(sym_demangle("_Rnot_mangled"));
 }
 
 /* libc has its DWARF in /usr/lib/debug/.build-id when libc6-dbg is installed, else none. */
@@ -584,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_cache_returns_same_strings),
 		cmocka_unit_test(test_cache_is_fast),
 		cmocka_unit_test(test_demangles_cxx),
+		cmocka_unit_test(test_demangle_names),
 		cmocka_unit_test(test_libc_separate_debuginfo),
 		cmocka_unit_test(test_unknown_address),
 		cmocka_unit_test(test_gap_after_adjacent_modules),
