@@ -31,6 +31,7 @@ _heapscope_value()
 	case "$cmd:$prev" in
 	daemon:-d | daemon:--data | ctl:--data) _heapscope_files -d ;;
 	*:-d | *:--db | *:-o | *:--output | *:-c | *:--config | *:--token-file) _heapscope_files ;;
+	check:--site-budget | check:--junit) _heapscope_files ;;
 	serve:-p) ;; # serve's -p is --port
 	record:-p | *:--pid | ctl:-p) [ "$cmd" = report ] || _heapscope_pids ;;
 	report:--format) _heapscope_values text json csv pprof collapsed html ;;
@@ -78,9 +79,9 @@ _heapscope()
 		;;
 	version) return 0 ;;
 	esac
-	# record -- COMMAND [ARGS...]: a command, then its arguments.
+	# record -- COMMAND [ARGS...] (and check's): a command, then its arguments.
 	for ((i = 2; i < cword; i++)); do
-		if [ "${COMP_WORDS[i]}" = "--" ] && [ "$cmd" = record ]; then
+		if [ "${COMP_WORDS[i]}" = "--" ] && { [ "$cmd" = record ] || [ "$cmd" = check ]; }; then
 			if [ $((i + 1)) -eq "$cword" ]; then
 				local IFS=$'\n'
 				COMPREPLY=($(compgen -c -- "$cur"))
