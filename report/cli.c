@@ -27,6 +27,7 @@ static const char *const VALUES[] = { "bytes", "allocs", "live_bytes", "live_blo
 struct report_opts {
 	const char *db, *output, *sort, *value;
 	const char *from, *to; /* --from/--to as given: converted once the recording is open */
+	int64_t time_checked;
 	enum format format;
 	unsigned views;
 	enum an_group group;
@@ -132,6 +133,62 @@ static int parse_seconds(const char *arg, int64_t *ns)
 	return 0;
 }
 
+/* A --from/--to TIME in ns since the start: SECONDS[.FRACTION], @UNIX[.FRACTION] or a local
+ * YYYY-MM-DDTHH:MM[:SS[.FRACTION]], the wall-clock ones against the recording's start. */
+static int parse_time(const char *opt, const char *arg, int64_t start_ns, int64_t *ns)
+{
+	struct tm tm = { .tm_isdst = -1 };
+	const char *rest = NULL;
+	double v = -1, frac = 0;
+	char *end;
+	int64_t wall;
+
+	errno = 0;
+	if (arg[0] == '@') {
+		v = strtod(arg + 1, &end);
+		if (errno || end == arg + 1 || *end || v < 0 || v > 1e11)
+			goto bad;
+		wall = (int64_t)(v * 1e9);
+	} else if (strchr(arg, '-') && strchr(arg, ':')) {
+		rest = strptime(arg, "%Y-%m-%dT%H:%M", &tm);
+		if (!rest)
+			rest = strptime(arg, "%Y-%m-%d %H:%M", &tm);
+		if (rest && *rest == ':')
+			rest = strptime(rest, ":%S", &tm);
+		if (rest && *rest == '.') {
+			frac = strtod(rest, &end);
+			rest = errno || end == rest ? NULL : end;
+		}
+		if (!rest || *rest)
+			goto bad;
+		wall = (int64_t)mktime(&tm) * NS_PER_S + (int64_t)(frac * 1e9);
+	} else {
+		v = strtod(arg, &end);
+		if (errno || end == arg || *end || v < 0 || v > 1e9 || arg[0] == '-')
+			goto bad;
+		*ns = (int64_t)(v * (double)NS_PER_S + 0.5);
+		return 0;
+	}
+	*ns = wall - start_ns;
+	if (*ns < 0) {
+		time_t t = (time_t)(start_ns / NS_PER_S);
+		char when[64];
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+		fprintf(stderr,
+			"heapscope: %s %s is before the recording started (%s.%03d local time)\n",
+			opt, arg, when, (int)(start_ns % NS_PER_S / 1000000));
+		return -ERANGE;
+	}
+	return 0;
+bad:
+	fprintf(stderr,
+		"heapscope: %s takes seconds since the start (12.5), a local time"
+		" (2026-12-06T16:20:00) or @UNIX seconds, not '%s'\n",
+		opt, arg);
+	return -EINVAL;
+}
+
 static int choose(const char *what, const char *const *names, const char *arg, int *out)
 {
 	*out = lookup(names, arg);
@@ -176,8 +233,11 @@ static int parse_option(int c, struct report_opts *o)
 		}
 		break;
 	case 'a': o->ascending = 1; break;
-	case 'B': o->from = optarg; break;
-	case 'E': o->to = optarg; break;
+	case 'B': /* checked now (exit 2), converted once the recording's start is known */
+	case 'E':
+		e = parse_time(c == 'B' ? "--from" : "--to", optarg, 0, &o->time_checked);
+		*(c == 'B' ? &o->from : &o->to) = optarg;
+		break;
 	case 'V':
 		e = choose("--value", VALUES, optarg, &i);
 		o->value = optarg;
@@ -387,62 +447,6 @@ static int write_output(const struct report_opts *o, const struct report_data *d
 	return e;
 }
 
-/* A --from/--to TIME in ns since the start: SECONDS[.FRACTION], @UNIX[.FRACTION] or a local
- * YYYY-MM-DDTHH:MM[:SS[.FRACTION]], the wall-clock ones against the recording's start. */
-static int parse_time(const char *opt, const char *arg, int64_t start_ns, int64_t *ns)
-{
-	struct tm tm = { .tm_isdst = -1 };
-	const char *rest = NULL;
-	double v = -1, frac = 0;
-	char *end;
-	int64_t wall;
-
-	errno = 0;
-	if (arg[0] == '@') {
-		v = strtod(arg + 1, &end);
-		if (errno || end == arg + 1 || *end || v < 0 || v > 1e11)
-			goto bad;
-		wall = (int64_t)(v * 1e9);
-	} else if (strchr(arg, '-') && strchr(arg, ':')) {
-		rest = strptime(arg, "%Y-%m-%dT%H:%M", &tm);
-		if (!rest)
-			rest = strptime(arg, "%Y-%m-%d %H:%M", &tm);
-		if (rest && *rest == ':')
-			rest = strptime(rest, ":%S", &tm);
-		if (rest && *rest == '.') {
-			frac = strtod(rest, &end);
-			rest = errno || end == rest ? NULL : end;
-		}
-		if (!rest || *rest)
-			goto bad;
-		wall = (int64_t)mktime(&tm) * NS_PER_S + (int64_t)(frac * 1e9);
-	} else {
-		v = strtod(arg, &end);
-		if (errno || end == arg || *end || v < 0 || v > 1e9 || arg[0] == '-')
-			goto bad;
-		*ns = (int64_t)(v * (double)NS_PER_S + 0.5);
-		return 0;
-	}
-	*ns = wall - start_ns;
-	if (*ns < 0) {
-		time_t t = (time_t)(start_ns / NS_PER_S);
-		char when[64];
-
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&t));
-		fprintf(stderr,
-			"heapscope: %s %s is before the recording started (%s.%03d local time)\n",
-			opt, arg, when, (int)(start_ns % NS_PER_S / 1000000));
-		return -ERANGE;
-	}
-	return 0;
-bad:
-	fprintf(stderr,
-		"heapscope: %s takes seconds since the start (12.5), a local time"
-		" (2026-12-06T16:20:00) or @UNIX seconds, not '%s'\n",
-		opt, arg);
-	return -EINVAL;
-}
-
 /* --from/--to: every analysis of r sees the allocations made in that window. */
 static int restrict_window(struct store_reader *r, const struct report_opts *o)
 {
@@ -463,8 +467,6 @@ static int restrict_window(struct store_reader *r, const struct report_opts *o)
 			(double)to / 1e9, (double)from / 1e9);
 		return -EINVAL;
 	}
-	if (o->from && !o->to && !from) /* --from 0 alone: the whole recording, said as such */
-		return 0;
 	e = store_reader_set_window(r, from, to);
 	if (e)
 		fprintf(stderr, "heapscope: cannot apply --from/--to to %s: %s\n", o->db,
