@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		   "           heapscope record [-d FILE] -- COMMAND [ARGS...]\n"
 		   "  scan     a reachability scan of a process a heapscope record traces, now\n"
 		   "           heapscope scan -p PID [--json]\n"
+		   "  check    record a command and hold it to memory budgets (CI): exit 1 if over\n"
+		   "           heapscope check --max-leaked-bytes N [--junit FILE] -- COMMAND\n"
 		   "  report   analyses of a recording: text, json, csv, pprof, collapsed, html\n"
 		   "           heapscope report -d FILE [--view V] [--format F] [-o OUT]\n"
 		   "  serve    the dashboard and JSON API of a recording over HTTP\n"
