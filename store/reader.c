@@ -330,13 +330,47 @@ static void live_so_far(struct store_reader *r, struct an_summary *s, int *err)
 	count(r, "SELECT live_bytes FROM timeline ORDER BY ts DESC", &s->live_bytes, err);
 }
 
+/* A time window's counts and errors, from its allocation rows in one scan. */
+static int window_counts(struct store_reader *r, struct an_summary *s)
+{
+	sqlite3_stmt *st;
+	int err = rd_prepare(r,
+			     ALLOC_ROWS("coalesce(sum(weight), 0),"
+					" coalesce(sum(CASE WHEN free_ts IS NOT NULL THEN weight END), 0),"
+					" coalesce(sum(size * weight), 0),"
+					" coalesce(sum(CASE WHEN free_ts IS NULL THEN weight END), 0),"
+					" coalesce(sum(CASE WHEN free_ts IS NULL THEN size * weight END), 0)"),
+			     &st),
+	    rc;
+
+	if (err)
+		return err;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->allocs = sqlite3_column_int64(st, 0);
+		s->frees = sqlite3_column_int64(st, 1);
+		s->alloc_bytes = sqlite3_column_int64(st, 2);
+		s->live_blocks = sqlite3_column_int64(st, 3);
+		s->live_bytes = sqlite3_column_int64(st, 4);
+	}
+	err = rd_done(r, st, rc);
+	sqlite3_finalize(st);
+	count(r, ERRORS_WHERE("kind = 'double_free'"), &s->double_frees, &err);
+	count(r, ERRORS_WHERE("kind = 'invalid_free'"), &s->invalid_frees, &err);
+	count(r, ERRORS_WHERE("ts >= (SELECT first_drop_ts FROM recording WHERE id = 1)"),
+	      &s->unreliable_errors, &err);
+	return err;
+}
+
 static int summary_counts(struct store_reader *r, struct an_summary *s)
 {
 	int err = 0, written = rd_site_stats_written(r);
 
 	if (written < 0)
 		return written;
-	if (written && !r->windowed) { /* the aggregates cover the whole recording */
+	if (r->windowed) /* the aggregates cover the whole recording: one scan of its rows */
+		return window_counts(r, s);
+	if (written) {
 		count(r, SITE_SUM("allocs"), &s->allocs, &err);
 		count(r, SITE_SUM("frees"), &s->frees, &err);
 		count(r, SITE_SUM("bytes"), &s->alloc_bytes, &err);
