@@ -244,10 +244,25 @@ static void leaks_below(FILE *out, struct store_reader *r, const struct check_op
 {
 	struct report_data d = { .views = VIEW_LEAKS };
 
-	if (an_leaks_grouped(r, 0, o->top, AN_BY_FUNCTION, &d.leaks))
+	static const char *const verdicts[] = { "not scanned", "definitely lost", "indirectly lost",
+						"possibly lost" };
+	int scanned = 0;
+
+	if (an_leaks_grouped(r, 0, o->top, AN_BY_FUNCTION, &d.leaks)) {
 		fprintf(out, "heapscope: cannot read the leaks: %s\n", store_reader_errmsg(r));
-	else
-		report_text(out, &d);
+		return;
+	}
+	report_text(out, &d);
+	for (size_t i = 0; i < d.leaks.n; i++)
+		scanned |= d.leaks.v[i].reach > 0;
+	if (scanned)
+		fprintf(out, "\n== The reachability scan's verdicts of those leaks\n");
+	for (size_t i = 0; scanned && i < d.leaks.n; i++) {
+		int v = d.leaks.v[i].reach;
+
+		fprintf(out, "  #%zu  %-16s %s\n", i + 1, v >= 0 && v <= 3 ? verdicts[v] : "?",
+			d.leaks.v[i].key ? d.leaks.v[i].key : "?");
+	}
 	an_leaks_free(&d.leaks);
 }
 

@@ -130,6 +130,11 @@ expect_eq "reach_truth: limit 191: exit 1" "$rc" 1
 expect_eq "reach_truth: OVER by 1 B" "$(verdict dl_over 'definitely lost bytes')" "OVER by 1 B"
 expect_match "reach_truth: the definitely lost sites first" "$out" \
 	"Leak suspects.*#1 .*112 B.*at mk_overwritten.*#2 .*80 B.*at mk_list_head"
+expect_match "reach_truth: the scan's verdicts of the leaks listed" "$out" \
+	"verdicts of those leaks
+  #1  definitely lost  mk_overwritten
+  #2  definitely lost  mk_list_head
+  #3  indirectly lost  mk_list_node"
 expect_eq "JUnit of definitely lost: validates" "$(junit_valid "$T/dl.xml")" "$T/dl.xml validates"
 
 # --- The command's own failure: exit 3, and a failed testcase of its own.
@@ -188,5 +193,15 @@ usage "a site line without a glob" "^heapscope: $T/badsites:1: no function glob 
 usage "a site file not found" "^heapscope: cannot read the site budget file $T/none: No such file" \
 	--site-budget "$T/none" -- "$L3"
 expect_eq "usage errors ran nothing: no temporary recording" "$(find "$TMPDIR" -mindepth 1 | wc -l)" 0
+
+# --- The bash completion: check -- COMMAND completes a command, --junit a file.
+comp() {
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _heapscope
+		printf "%s\n" "${COMPREPLY[@]}" | sort -u | tr "\n" " "' _ "$TOP/dist/heapscope.bash" "$HS" "$@"
+}
+expect_eq "heapscope check --max-l<TAB>" "$(comp check --max-l)" "--max-leaked-bytes "
+expect_match "heapscope check -- <command><TAB>" "$(comp check --max-allocs 1 -- sqlite)" "^sqlite3 "
+touch "$T/junit-out.xml"
+expect_eq "heapscope check --junit <file><TAB>" "$(comp check --junit "$T/junit-o")" "$T/junit-out.xml "
 
 finish
