@@ -87,8 +87,9 @@ static int parse_option(int c, struct check_opts *o)
 	case 'F':
 		if (!*optarg || strlen(optarg) >= AN_ALLOC_FN_PATTERN_MAX ||
 		    o->nalloc_fns == AN_ALLOC_FN_MAX) {
-			fprintf(stderr, "heapscope: --alloc-fn takes a pattern of 1 to %d bytes, at"
-					" most %d of them\n",
+			fprintf(stderr,
+				"heapscope: --alloc-fn takes a pattern of 1 to %d bytes, at"
+				" most %d of them\n",
 				AN_ALLOC_FN_PATTERN_MAX - 1, AN_ALLOC_FN_MAX);
 			return -EINVAL;
 		}
@@ -104,9 +105,10 @@ static int parse_option(int c, struct check_opts *o)
 		}
 		return 0;
 	case 'm':
-		fprintf(stderr, "heapscope: check gates on exact counts: --sample is refused (a "
-				"sampled recording's numbers are estimates; record --sample and report "
-				"them instead)\n");
+		fprintf(stderr,
+			"heapscope: check gates on exact counts: --sample is refused (a "
+			"sampled recording's numbers are estimates; record --sample and report "
+			"them instead)\n");
 		return -EINVAL;
 	case 'h': usage(stdout); exit(0);
 	default: usage(stderr); return -EINVAL;
@@ -179,12 +181,15 @@ static char *command_line(char **argv)
  * record_main's status. */
 static int run_record(const struct check_opts *o, const char *db)
 {
-	char *argv[16 + 2 * AN_ALLOC_FN_MAX + 1];
 	int n = 0, cmd = 0, rc;
 	sigset_t saved;
+	char **argv;
 
 	while (o->argv[cmd])
 		cmd++;
+	argv = calloc((size_t)(8 + 2 * o->nalloc_fns + cmd + 1), sizeof(*argv));
+	if (!argv)
+		return 1;
 	argv[n++] = "record";
 	argv[n++] = "-d";
 	argv[n++] = (char *)db;
@@ -197,18 +202,11 @@ static int run_record(const struct check_opts *o, const char *db)
 		argv[n++] = (char *)o->alloc_fns[i];
 	}
 	argv[n++] = "--";
-	{
-		char **all = calloc((size_t)(n + cmd + 1), sizeof(*all));
-
-		if (!all)
-			return -1;
-		memcpy(all, argv, (size_t)n * sizeof(*all));
-		memcpy(all + n, o->argv, (size_t)cmd * sizeof(*all));
-		sigprocmask(SIG_SETMASK, NULL, &saved);
-		rc = record_main(n + cmd, all);
-		sigprocmask(SIG_SETMASK, &saved, NULL); /* record blocks the signals it reads */
-		free(all);
-	}
+	memcpy(argv + n, o->argv, (size_t)cmd * sizeof(*argv));
+	sigprocmask(SIG_SETMASK, NULL, &saved);
+	rc = record_main(n + cmd, argv);
+	sigprocmask(SIG_SETMASK, &saved, NULL); /* record blocks the signals it reads */
+	free(argv);
 	return rc;
 }
 
@@ -222,13 +220,12 @@ static int command_status(const struct an_summary *s, int rc, char *buf, size_t 
 	if (s && s->end_reason && !strcmp(s->end_reason, "exited")) {
 		snprintf(buf, len, "exited %d", s->exit_status);
 		run->failed = s->exit_status != 0;
-	} else if (s && s->end_reason && !strcmp(s->end_reason, "killed") &&
-		   s->exit_status > 128) {
+	} else if (s && s->end_reason && !strcmp(s->end_reason, "killed") && s->exit_status > 128) {
 		snprintf(buf, len, "was killed by signal %d (%s)", s->exit_status - 128,
 			 strsignal(s->exit_status - 128));
 	} else if (rc == 127 || rc == 126) {
-		snprintf(buf, len, "%s", rc == 127 ? "was not found (127)" :
-						     "cannot be executed (126)");
+		snprintf(buf, len, "%s",
+			 rc == 127 ? "was not found (127)" : "cannot be executed (126)");
 	} else if (!s || !s->end_reason || !strcmp(s->end_reason, "error") || s->cut_short) {
 		snprintf(buf, len, "was not recorded to its end");
 		return CHECK_ERROR;
@@ -313,7 +310,8 @@ static int evaluate(struct check_opts *o, const char *db, int rc, struct budget_
 	if (status_rc || (!e && strcmp(s.end_reason, "exited") && strcmp(s.end_reason, "killed")) ||
 	    (e && run->failed && rc != 1)) {
 		/* record said why, or the recording stopped before the command ended */
-		fprintf(stderr, "heapscope: check: the command %s; no budget is measured\n", status);
+		fprintf(stderr, "heapscope: check: the command %s; no budget is measured\n",
+			status);
 		ret = status_rc ? status_rc : CHECK_COMMAND_FAILED;
 		goto out;
 	}
@@ -368,8 +366,9 @@ static int temp_db(char *dir, size_t dirlen, char *db, size_t dblen)
 
 	snprintf(dir, dirlen, "%s/heapscope-check.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
-		fprintf(stderr, "heapscope: cannot make a temporary directory in %s: %s (set TMPDIR "
-				"or keep the recording with -d FILE)\n",
+		fprintf(stderr,
+			"heapscope: cannot make a temporary directory in %s: %s (set TMPDIR "
+			"or keep the recording with -d FILE)\n",
 			tmp && *tmp ? tmp : "/tmp", strerror(errno));
 		return -errno;
 	}

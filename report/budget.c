@@ -112,9 +112,10 @@ static int parse_site_line(struct budgets *b, char *s, int line, char *err, size
 		p = we;
 	}
 	if (!lim || lim == s + strspn(s, " \t")) {
-		snprintf(err, len, "%s", lim ? "no function glob before the limits" :
-					      "no limit (max_live_bytes=N, max_live_blocks=N, "
-					      "max_allocs=N or max_bytes=N)");
+		snprintf(err, len, "%s",
+			 lim ? "no function glob before the limits" :
+			       "no limit (max_live_bytes=N, max_live_blocks=N, "
+			       "max_allocs=N or max_bytes=N)");
 		return -EINVAL;
 	}
 	lim[-1] = 0;
@@ -137,8 +138,8 @@ static int parse_site_line(struct budgets *b, char *s, int line, char *err, size
 		}
 		e = budget_add(b, m, s, line, v);
 		if (e) {
-			snprintf(err, len, "%s", e == -ENOSPC ? "too many budgets (at most 256)" :
-								  strerror(-e));
+			snprintf(err, len, "%s",
+				 e == -ENOSPC ? "too many budgets (at most 256)" : strerror(-e));
 			return e;
 		}
 	}
@@ -322,7 +323,8 @@ static int cmp_by_value(const void *a, const void *b)
 {
 	const struct by_value *x = a, *y = b;
 
-	return x->v != y->v ? (x->v < y->v ? 1 : -1) : (x->s->site > y->s->site) - (x->s->site < y->s->site);
+	return x->v != y->v ? (x->v < y->v ? 1 : -1) :
+			      (x->s->site > y->s->site) - (x->s->site < y->s->site);
 }
 
 /* Under an over-budget site budget: the functions it matched, biggest first (at most 5). */
@@ -335,7 +337,8 @@ static void matched_functions(FILE *out, const struct budget *x, const struct an
 	for (size_t i = 0; v && i < sites->n; i++)
 		if (!fnmatch(x->pattern, site_function(&sites->v[i], buf, sizeof(buf)), 0) &&
 		    site_value(&sites->v[i], x->metric))
-			v[n++] = (struct by_value){ &sites->v[i], site_value(&sites->v[i], x->metric) };
+			v[n++] = (struct by_value){ &sites->v[i],
+						    site_value(&sites->v[i], x->metric) };
 	qsort(v, n, sizeof(*v), cmp_by_value);
 	for (size_t i = 0; i < n && i < 5; i++)
 		fprintf(out, "      %-42s %14" PRId64 "\n", site_function(v[i].s, buf, sizeof(buf)),
@@ -387,8 +390,11 @@ void budget_xml_escape(FILE *out, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
-				       (*p & 0xf8) == 0xf0 ? 4 : 0;
+		int n = *p < 0x80	    ? 1 :
+			(*p & 0xe0) == 0xc0 ? 2 :
+			(*p & 0xf0) == 0xe0 ? 3 :
+			(*p & 0xf8) == 0xf0 ? 4 :
+					      0;
 		int ok = n > 0;
 
 		for (int i = 1; ok && i < n; i++)
@@ -488,7 +494,8 @@ int budget_write_junit(FILE *out, const struct budgets *b, const struct budget_r
 		junit_testcase(out, &b->v[i], 0);
 	fprintf(out, "    <system-out>");
 	budget_xml_escape(out, text ? text : "");
-	fprintf(out, "</system-out>\n    <system-err></system-err>\n  </testsuite>\n</testsuites>\n");
+	fprintf(out,
+		"</system-out>\n    <system-err></system-err>\n  </testsuite>\n</testsuites>\n");
 	return ferror(out) ? -EIO : 0;
 }
 

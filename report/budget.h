@@ -69,10 +69,10 @@ const char *budget_name(const struct budget *x, char *buf, size_t len);
 
 /* What the command did, for the table's head and a JUnit testcase of its own. */
 struct budget_run {
-	const char *command; /* the command line */
-	const char *status;  /* "exited 0", "killed by signal 9", "not found"... */
-	int failed;	     /* the command failed: a failure too */
-	double time_s;	     /* wall time of the run */
+	const char *command;  /* the command line */
+	const char *status;   /* "exited 0", "killed by signal 9", "not found"... */
+	int failed;	      /* the command failed: a failure too */
+	double time_s;	      /* wall time of the run */
 	int64_t wall_start_s; /* the run's start, Unix time (JUnit's timestamp) */
 };
 

@@ -90,7 +90,8 @@ static void test_site_file_errors(void **state)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "a max_live_bytes=1\nb max_lve_bytes=2\n", ":2: unknown limit 'max_lve_bytes=2'" },
+		{ "a max_live_bytes=1\nb max_lve_bytes=2\n",
+		  ":2: unknown limit 'max_lve_bytes=2'" },
 		{ "a\n", ":1: no limit" },
 		{ "max_allocs=1\n", ":1: no function glob before the limits" },
 		{ "a max_allocs=-1\n", ":1: invalid value in 'max_allocs=-1'" },
@@ -149,7 +150,7 @@ static void test_xml_escape(void **state)
 	assert_string_equal(s, "a&lt;b&gt;&amp;&quot;c&apos;\td\n");
 	free(s);
 	s = capture_escape("x\x01y\x7fz\xff\xc3(\xc3\xa9");
-	assert_string_equal(s, "x?y?z?" "?(\xc3\xa9"); /* é kept, broken sequences dropped */
+	assert_string_equal(s, "x?y?z?\x3f(\xc3\xa9"); /* é kept, broken sequences dropped */
 	free(s);
 }
 
@@ -165,8 +166,9 @@ static void test_junit_counts(void **state)
 	budget_add(&b, BUDGET_LEAKED_BYTES, NULL, 0, 10);
 	budget_add(&b, BUDGET_ALLOCS, NULL, 0, 10);
 	budget_add(&b, BUDGET_DEFINITELY_LOST, NULL, 0, 10);
-	b.v[0] = (struct budget){ .metric = BUDGET_LEAKED_BYTES, .limit = 10, .measured = 11,
-				  .measured_ok = 1 };
+	b.v[0] = (struct budget){
+		.metric = BUDGET_LEAKED_BYTES, .limit = 10, .measured = 11, .measured_ok = 1
+	};
 	b.v[1].measured_ok = 1;
 	b.v[1].measured = 10;
 	snprintf(b.v[2].why, sizeof(b.v[2].why), "no scan");
