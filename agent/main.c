@@ -11,6 +11,7 @@
 #include "agent/check.h"
 #include "agent/record.h"
 #include "agent/record_scan.h"
+#include "agent/resym.h"
 #include "agent/version.h"
 #include "daemon/ctl.h"
 #include "daemon/daemon.h"
@@ -35,6 +36,8 @@ static void usage(FILE *f)
 		   "           heapscope serve -d FILE [--port N] [--bind ADDR]\n"
 		   "  diff     per-site deltas between two recordings (or two time windows)\n"
 		   "           heapscope diff A.db B.db [--format text|json|csv|pprof]\n"
+		   "  symbolize resolve a finished recording's frames without symbols, by build-id\n"
+		   "           heapscope symbolize -d FILE [--debug-dir DIR]\n"
 		   "  daemon   the service: recordings and processes in the dashboard, rules\n"
 		   "           heapscope daemon [--data DIR] [--port N] [--config FILE]\n"
 		   "  ctl      talk to a running daemon: list, start, stop, delete, export\n"
@@ -55,7 +58,7 @@ static const struct command {
 	{ "record", record_main }, { "report", report_main }, { "serve", serve_main },
 	{ "diff", diff_main },	   { "daemon", daemon_main }, { "ctl", ctl_main },
 	{ "version", version_main }, { "help", help_main }, { "scan", scan_main },
-	{ "check", check_main },
+	{ "check", check_main }, { "symbolize", symbolize_main },
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
@@ -118,8 +121,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	libbpf_set_print(print_libbpf);
-	/* libdwfl would otherwise fetch debug info over the network while we record. */
-	unsetenv("DEBUGINFOD_URLS");
+	/* libdwfl would otherwise fetch debug info over the network while we record (the ring
+	 * buffer waits meanwhile); only symbolize, after the fact, asks debuginfod. */
+	if (strcmp(argv[1], "symbolize"))
+		unsetenv("DEBUGINFOD_URLS");
 	c = find_command(argv[1]);
 	if (c)
 		return c->main(argc - 1, argv + 1);
