@@ -2,7 +2,9 @@
  * process's exit or the recording's end (--scan-at-end), and on request through its control
  * socket (`heapscope scan -p PID`, the dashboard's Scan now). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <sys/un.h>
 
 #include "agent/clock.h"
+#include "agent/drain.h"
 #include "agent/images.h"
 #include "agent/reach.h"
 #include "agent/record_priv.h"
@@ -21,7 +24,9 @@
 #include "report/report.h"
 #include "store/store.h"
 
-#define REQUEST_TIMEOUT_S 2
+#define REQUEST_TIMEOUT_MS 500		     /* a client writes its line at once: never stall on one */
+#define PRESTOP_DRAIN_NS (200 * 1000000LL) /* the backlog taken before the stop, at most */
+#define STOPPED_DRAIN_NS (2000 * 1000000LL) /* and under it (other processes go on) */
 
 struct scan_ctx {
 	struct recorder *r;
@@ -30,14 +35,25 @@ struct scan_ctx {
 	size_t n;
 };
 
+/* The events in the ring buffer, until caught up or for at most max_ns: threads allocating at
+ * full speed can outrun the consumer, so "until caught up" alone may never end. */
+static void drain_for(struct recorder *r, int64_t max_ns)
+{
+	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + (uint64_t)max_ns;
+
+	while (!record_failed(r) && drain_consume(r->drain) > 0 &&
+	       clock_ns(CLOCK_MONOTONIC) < deadline)
+		;
+}
+
 /* Every thread is stopped: the events up to now are in the ring buffer; then the live set is
- * exact for this instant. */
+ * exact for this instant (the stopped process adds none; others traced may, hence the bound). */
 static int take_blocks(void *ctx, struct reach_block **blocks, size_t *n)
 {
 	struct scan_ctx *c = ctx;
 	int e;
 
-	record_drain_all(c->r);
+	drain_for(c->r, STOPPED_DRAIN_NS);
 	e = tracker_live_blocks(c->r->tracker, c->img->heap_proc, &c->blocks, &c->n);
 	*blocks = c->blocks;
 	*n = c->n;
@@ -128,7 +144,7 @@ int record_scan(struct recorder *r, pid_t pid, const char *trigger, int at_exit,
 		snprintf(out, len, "the recording failed: nothing more is stored");
 		return -EIO;
 	}
-	record_drain_all(r); /* the backlog now, not while the target is stopped */
+	drain_for(r, PRESTOP_DRAIN_NS); /* most of the backlog now, not while the target is stopped */
 	e = reach_scan(&o, &s, err, sizeof(err));
 	if (!e)
 		e = store_result(r, &c, &s, trigger);
@@ -167,9 +183,45 @@ void record_scan_running(struct recorder *r)
 
 /* --- The control socket -------------------------------------------------------------------- */
 
+const char *record_scan_dir(void)
+{
+	const char *d = getenv("HEAPSCOPE_RUN_DIR");
+
+	return d && *d ? d : RECORD_SCAN_DIR;
+}
+
 static void socket_path(pid_t recorder, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/rec-%d.sock", RECORD_SCAN_DIR, (int)recorder);
+	snprintf(buf, len, "%s/rec-%d.sock", record_scan_dir(), (int)recorder);
+}
+
+int record_scan_prune(const char *name, const char *path)
+{
+	int pid;
+	char end;
+
+	if (sscanf(name, "rec-%d.soc%c", &pid, &end) != 2 || end != 'k' || pid <= 0)
+		return 0;
+	if (pid == getpid() || !kill(pid, 0) || errno != ESRCH)
+		return 0;
+	unlink(path); /* its recorder is gone (killed): nobody will ever answer there */
+	return 1;
+}
+
+/* The sockets recorders killed before their cleanup left behind. */
+static void prune_dir(void)
+{
+	char path[600];
+	struct dirent *de;
+	DIR *d = opendir(record_scan_dir());
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", record_scan_dir(), de->d_name);
+		record_scan_prune(de->d_name, path);
+	}
+	closedir(d);
 }
 
 int record_scan_listen(struct recorder *r)
@@ -179,15 +231,16 @@ int record_scan_listen(struct recorder *r)
 	int fd;
 
 	r->scan_fd = -1;
-	if (mkdir(RECORD_SCAN_DIR, 0700) && errno != EEXIST)
+	if (mkdir(record_scan_dir(), 0700) && errno != EEXIST)
 		return 0; /* no requests then: `heapscope scan` says no recorder answers */
+	prune_dir();
 	socket_path(getpid(), a.sun_path, sizeof(a.sun_path));
 	unlink(a.sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return 0;
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || chmod(a.sun_path, 0600) ||
-	    listen(fd, 4)) {
+	    listen(fd, 64)) {
 		close(fd);
 		return 0;
 	}
@@ -201,12 +254,40 @@ int record_scan_listen(struct recorder *r)
 	return 0;
 }
 
-/* One request, "scan PID [json]\n"; the answer is one line: "ok " and the result, or
- * "error " and why. Served in the loop, so the scan sees the live set between events. */
+/* "has PID": answered at once (the client asks every recorder in parallel). */
+static void answer_has(struct recorder *r, int pid, char *reply, size_t len)
+{
+	const struct image *img = images_find(r->images, pid);
+
+	if (r->cut_mono_ns && img)
+		snprintf(reply, len, "error the recording of process %d is ending\n", pid);
+	else if (img && img->heap_proc == img->id)
+		snprintf(reply, len, "mine\n");
+	else
+		snprintf(reply, len, "notmine\n");
+}
+
+static void answer_scan(struct recorder *r, int pid, int json, char *reply, size_t len)
+{
+	char out[2048];
+
+	if (r->cut_mono_ns)
+		snprintf(reply, len, "error the recording is ending\n");
+	else if (!images_find(r->images, pid))
+		snprintf(reply, len, "notmine process %d is not traced here\n", pid);
+	else if (record_scan(r, pid, "request", 0, json, out, sizeof(out)))
+		snprintf(reply, len, "error %s\n", out);
+	else
+		snprintf(reply, len, "ok %s\n", out);
+}
+
+/* One request per connection, one line: "has PID" (answer "mine", "notmine" or "error WHY") or
+ * "scan PID [json]" (answer "ok RESULT", "error WHY" or "notmine"). Served in the loop between
+ * two bounded drains, so the scan sees the live set between events. */
 void record_scan_request(struct recorder *r)
 {
-	struct timeval tv = { REQUEST_TIMEOUT_S, 0 };
-	char req[128] = "", out[2048], reply[2100];
+	struct timeval tv = { 0, REQUEST_TIMEOUT_MS * 1000 };
+	char req[128] = "", reply[2200], verb[8] = "";
 	int fd = accept4(r->scan_fd, NULL, NULL, SOCK_CLOEXEC), pid = 0;
 	ssize_t n;
 
@@ -216,21 +297,17 @@ void record_scan_request(struct recorder *r)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	n = read(fd, req, sizeof(req) - 1);
 	req[n > 0 ? n : 0] = 0;
-	if (sscanf(req, "scan %d", &pid) != 1 || pid <= 0)
-		snprintf(reply, sizeof(reply), "error bad request: send 'scan PID'\n");
-	else if (r->cut_mono_ns)
-		snprintf(reply, sizeof(reply), "error the recording is ending\n");
-	else if (!images_find(r->images, pid))
-		snprintf(reply, sizeof(reply), "notmine process %d is not traced here\n", pid);
-	else if (write(fd, "mine\n", 5) != 5) /* the asker knows at once whom it asks */
-		snprintf(reply, sizeof(reply), "error the asker went away\n");
-	else if (record_scan(r, pid, "request", 0, strstr(req, "json") != NULL, out, sizeof(out)))
-		snprintf(reply, sizeof(reply), "error %s\n", out);
+	if (sscanf(req, "%7s %d", verb, &pid) != 2 || pid <= 0)
+		snprintf(reply, sizeof(reply), "error bad request: send 'has PID' or 'scan PID'\n");
+	else if (!strcmp(verb, "has"))
+		answer_has(r, pid, reply, sizeof(reply));
+	else if (!strcmp(verb, "scan"))
+		answer_scan(r, pid, strstr(req, "json") != NULL, reply, sizeof(reply));
 	else
-		snprintf(reply, sizeof(reply), "ok %s\n", out);
+		snprintf(reply, sizeof(reply), "error bad request: send 'has PID' or 'scan PID'\n");
 	n = write(fd, reply, strlen(reply)); /* short or failed: the asker went away */
 	close(fd);
-	if (!strncmp(reply, "ok", 2) && !strstr(req, "json")) {
+	if (!strcmp(verb, "scan") && !strncmp(reply, "ok", 2) && !strstr(req, "json")) {
 		if (r->tty)
 			fputs("\r\033[K", stderr);
 		fprintf(stderr, "heapscope: %s", reply + 3);

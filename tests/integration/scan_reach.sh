@@ -5,7 +5,10 @@
 # exit; the target left running when the recorder is SIGKILLed mid-scan.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
-trap kill_background EXIT
+stuck=
+trap 'kill_background; [ -z "$stuck" ] || kill "$stuck" 2>/dev/null' EXIT
+# Our recorders' sockets only: other test runs' recorders (and their stale sockets) are not asked.
+export HEAPSCOPE_RUN_DIR="$T/run"
 
 if ! command -v valgrind >/dev/null; then
 	not_ok "valgrind is not installed (make deps)"
@@ -95,6 +98,19 @@ expect_match "--scan-at-end: the scan's line" "$(cat "$T/exit.err")" "scan of pi
 expect_eq "--scan-at-end: verdicts at exit (= memcheck's at exit)" "$(ours "$T/exit.db")" "$TRUTH_EXIT"
 
 # --- a live multi-threaded target, attached --------------------------------------------------
+# Beside the recorder: a stale socket (its recorder SIGKILLed: nobody listens) and a stuck one (a
+# listener that never answers): asked in parallel, neither delays the scan.
+mkdir -p -m 0700 "$HEAPSCOPE_RUN_DIR"
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$HEAPSCOPE_RUN_DIR/rec-999999.sock"
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8); open(sys.argv[2],"w").close(); time.sleep(120)' \
+	"$HEAPSCOPE_RUN_DIR/rec-$$.sock" "$T/stuck.ready" &
+stuck=$!
+wait_for "stuck listener ready" 10 test -e "$T/stuck.ready"
+start=$(date +%s%N)
+"$HS" scan -p $$ >"$T/none.out" 2>&1
+expect_eq "scan -p of a process no recorder traces: exit 1" "$?" 1
+expect_match "  ... says a recorder did not answer" "$(cat "$T/none.out")" "no heapscope recorder said it traces process $$, and 1 did not answer within 3 s"
+expect_eq "  ... the stale socket is removed" "$(test -e "$HEAPSCOPE_RUN_DIR/rec-999999.sock" && echo kept)" ""
 exec 8<>"$T/go"
 "$PROGS/reach_threads" "$T/th.ready" <"$T/go" &
 target=$!
@@ -105,9 +121,12 @@ if wait_for "reach_threads ready" 10 test -s "$T/th.ready"; then
 	printf x >&8
 	wait_for "reach_threads built its blocks" 10 test -s "$T/th.ready.built"
 	for i in 1 2 3; do
+		start=$(date +%s%N)
 		"$HS" scan -p "$target" >"$T/scan$i.out" 2>&1
 		expect_match "threads: scan $i stopped 5 threads, stop time printed" "$(cat "$T/scan$i.out")" "stopped [0-9.]+ ms \(5 threads\)"
+		expect_ge "threads: scan $i answered within 2 s beside a stuck recorder" 2000 $((($(date +%s%N) - start) / 1000000))
 	done
+	kill "$stuck" 2>/dev/null
 	sed 's/^/#   /' "$T/scan3.out"
 	printf x >&8
 	wait_child reach_threads 30 "$target"
