@@ -358,7 +358,10 @@ void budget_render_text(FILE *out, const struct budgets *b, const struct an_site
 		over += budget_verdict(&b->v[i]) > 0;
 		unmeasured += budget_verdict(&b->v[i]) < 0;
 	}
-	fprintf(out, "== heapscope check: %s", over ? "FAILED" : unmeasured ? "ERROR" : "passed");
+	fprintf(out, "== heapscope check: %s",
+		over || run->failed ? "FAILED" :
+		unmeasured	    ? "ERROR" :
+				      "passed");
 	fprintf(out, ": %zu of %zu budgets exceeded", over, b->n);
 	if (unmeasured)
 		fprintf(out, ", %zu not measured", unmeasured);

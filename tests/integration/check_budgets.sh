@@ -140,7 +140,8 @@ expect_eq "JUnit of definitely lost: validates" "$(junit_valid "$T/dl.xml")" "$T
 # --- The command's own failure: exit 3, and a failed testcase of its own.
 check cmd7 --max-leaked-bytes 5000 --junit "$T/cmd7.xml" -- "$L3" 7
 expect_eq "the command exits 7 within budget: exit 3" "$rc" 3
-expect_match "the command exits 7: said in the head" "$out" "the command exited 7 \(a failure\)"
+expect_match "the command exits 7: said in the head" "$out" \
+	"== heapscope check: FAILED: 0 of 1 budgets exceeded; the command exited 7 \(a failure\)"
 expect_eq "JUnit of a failed command: validates" "$(junit_valid "$T/cmd7.xml")" "$T/cmd7.xml validates"
 expect_match "JUnit of a failed command: its testcase fails" "$(cat "$T/cmd7.xml")" \
 	'<testcase classname="heapscope.check" name="command status" time="[0-9.]+">
