@@ -20,8 +20,9 @@
 enum format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_PPROF, FMT_COLLAPSED, FMT_HTML };
 
 static const char *const FORMATS[] = { "text", "json", "csv", "pprof", "collapsed", "html", NULL };
+/* "held" is after "all" (not part of it: a recording without a scan has none). */
 static const char *const VIEWS[] = { "summary", "sites",    "leaks",  "lifetimes", "sizes",
-				     "errors",	"timeline", "advice", "all",	   NULL };
+				     "errors",	"timeline", "advice", "all",	   "held", NULL };
 static const char *const VALUES[] = { "bytes", "allocs", "live_bytes", "live_blocks", NULL };
 
 struct report_opts {
@@ -44,7 +45,8 @@ static void usage(FILE *f)
 		"                        [--group-by stack|function|file] [--sort COLUMN] [--asc]\n"
 		"                        [--min-age SECONDS] [--site ID] [--pid PID] [--value COLUMN]\n"
 		"                        [--alloc-fn PATTERN]... [--from TIME] [--to TIME]\n"
-		"  views:   summary sites leaks lifetimes sizes errors timeline advice all\n"
+		"  views:   summary sites leaks lifetimes sizes errors timeline advice all held\n"
+		"           (held: still reachable at the last scan; with leaks once scanned)\n"
 		"  formats: text (default) json csv pprof collapsed html\n"
 		"  --top N      rows of sites and leaks (default 20 for text and csv, all otherwise)\n"
 		"  --sort       a sites column: bytes (default), allocs, live_bytes, lifetime_p50_ns...\n"
@@ -80,11 +82,11 @@ static int parse_views(const char *arg, unsigned *views)
 		if (i < 0) {
 			fprintf(stderr,
 				"heapscope: unknown view '%s' (one of: summary, sites, leaks, "
-				"lifetimes, sizes, errors, timeline, advice, all)\n",
+				"lifetimes, sizes, errors, timeline, advice, all, held)\n",
 				v);
 			return -EINVAL;
 		}
-		*views |= VIEWS[i + 1] ? 1u << i : VIEW_ALL;
+		*views |= !strcmp(v, "all") ? VIEW_ALL : !strcmp(v, "held") ? VIEW_HELD : 1u << i;
 	}
 	return *views ? 0 : -EINVAL;
 }
@@ -348,8 +350,14 @@ static int load(struct store_reader *r, const struct report_opts *o, struct repo
 		e = an_summary(r, &d->summary);
 	if (!e && (d->views & VIEW_SITES))
 		e = an_sites(r, &q, &d->sites);
+	if (!e && (d->views & (VIEW_LEAKS | VIEW_HELD)))
+		e = an_last_scan(r, &d->scan);
+	if (!e && (d->views & VIEW_LEAKS) && d->scan.scans)
+		d->views |= VIEW_HELD; /* a scanned recording's leaks come with what it holds */
 	if (!e && (d->views & VIEW_LEAKS))
 		e = an_leaks_grouped(r, o->min_age_ns, o->top, o->group, &d->leaks);
+	if (!e && (d->views & VIEW_HELD))
+		e = an_held_grouped(r, o->min_age_ns, o->top, o->group, &d->held);
 	if (!e && (d->views & VIEW_LIFETIMES))
 		e = an_lifetimes(r, o->site, &d->lifetimes);
 	if (!e && (d->views & VIEW_SIZES))
@@ -372,6 +380,8 @@ static void unload(struct report_data *d)
 	an_summary_free(&d->summary);
 	an_sites_free(&d->sites);
 	an_leaks_free(&d->leaks);
+	an_leaks_free(&d->held);
+	an_scan_free(&d->scan);
 	an_errors_free(&d->errors);
 	an_timeline_free(&d->timeline);
 	an_advices_free(&d->advice);

@@ -253,6 +253,10 @@ void report_json_summary(struct json *j, const struct an_summary *s)
 	stack_quality(j, &s->stacks);
 	summary_processes(j, s);
 	alloc_fns(j, &s->alloc_fns);
+	if (s->last_scan.scans) { /* only once scanned: a recording without a scan is unchanged */
+		json_key(j, "last_scan");
+		report_json_scan(j, &s->last_scan);
+	}
 	if (s->windowed) { /* only with a window: the counts are of its allocations */
 		json_key(j, "window");
 		json_obj_begin(j);
@@ -314,6 +318,34 @@ void report_json_sites(struct json *j, const struct an_sites *s)
 	json_arr_end(j);
 }
 
+void report_json_scan(struct json *j, const struct an_scan *s)
+{
+	static const char *const keys[AN_REACH_KINDS] = { NULL, "definitely_lost",
+							  "indirectly_lost", "possibly_lost",
+							  "still_reachable" };
+
+	if (!s->scans) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_kv_int(j, "ts_ns", s->ts_ns);
+	json_kv_int(j, "pid", s->pid);
+	json_kv_str(j, "trigger", s->trigger);
+	json_kv_int(j, "threads", s->threads);
+	json_kv_int(j, "stop_ns", s->stop_ns);
+	json_kv_int(j, "scan_ns", s->scan_ns);
+	json_kv_int(j, "scans", s->scans);
+	for (int k = 1; k < AN_REACH_KINDS; k++) {
+		json_key(j, keys[k]);
+		json_obj_begin(j);
+		json_kv_int(j, "blocks", s->blocks[k]);
+		json_kv_int(j, "bytes", s->bytes[k]);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+}
+
 void report_json_leaks(struct json *j, const struct an_leaks *l)
 {
 	json_arr_begin(j);
@@ -327,6 +359,7 @@ void report_json_leaks(struct json *j, const struct an_leaks *l)
 		json_kv_int(j, "oldest_age_ns", l->v[i].oldest_age_ns);
 		json_kv_double(j, "growth", l->v[i].growth);
 		json_kv_double(j, "score", l->v[i].score);
+		json_kv_str(j, "verdict", an_reach_name(l->v[i].reach));
 		frames(j, "frames", &l->v[i].stack);
 		json_obj_end(j);
 	}
@@ -476,6 +509,10 @@ void report_json(struct json *j, const struct report_data *d)
 	if (d->views & VIEW_LEAKS) {
 		json_key(j, "leaks");
 		report_json_leaks(j, &d->leaks);
+	}
+	if (d->views & VIEW_HELD) {
+		json_key(j, "held");
+		report_json_leaks(j, &d->held);
 	}
 	if (d->views & VIEW_ERRORS) {
 		json_key(j, "errors");

@@ -116,6 +116,26 @@ static void stacks_text(FILE *out, const struct an_stack_quality *q)
 		fprintf(out, "  hint          %s\n", q->hint);
 }
 
+/* The last reachability scan: when, how long the process stood still, and its verdicts. */
+static void scan_text(FILE *out, const struct an_scan *c)
+{
+	char ts[32], stop[32], b[AN_REACH_KINDS][32];
+
+	if (!c->scans)
+		return; /* never scanned: nothing to say */
+	report_fmt_ns(c->ts_ns, ts, sizeof(ts));
+	report_fmt_ns(c->stop_ns, stop, sizeof(stop));
+	for (int k = 1; k < AN_REACH_KINDS; k++)
+		report_fmt_bytes(c->bytes[k], b[k], sizeof(b[k]));
+	fprintf(out,
+		"  last scan     of pid %d (%s) at %s, stopped %s (%d threads); %" PRId64
+		" scans in all\n"
+		"  verdicts      definitely lost %" PRId64 " blocks (%s), indirectly lost %" PRId64
+		" (%s), possibly lost %" PRId64 " (%s), still reachable %" PRId64 " (%s)\n",
+		c->pid, c->trigger ? c->trigger : "?", ts, stop, c->threads, c->scans, c->blocks[1],
+		b[1], c->blocks[2], b[2], c->blocks[3], b[3], c->blocks[4], b[4]);
+}
+
 /* One line: every event emitted was received, and stored unless it came after the cut. */
 static void events_text(FILE *out, const struct an_events *e)
 {
@@ -243,6 +263,7 @@ static void summary_text(FILE *out, const struct an_summary *s, const char *est)
 	events_text(out, &s->events);
 	stacks_text(out, &s->stacks);
 	alloc_fns_text(out, &s->alloc_fns);
+	scan_text(out, &s->last_scan);
 }
 
 /* v, or "-" when it is below min (unknown). */
@@ -284,11 +305,25 @@ static void processes_text(FILE *out, const struct an_summary *s, const char *es
 	}
 }
 
-static void leaks_text(FILE *out, const struct an_leaks *l, const char *est)
+/* Leak suspects (held 0) or held memory (held 1), with the last scan's verdict of each row when
+ * the recording has one. */
+static void leaks_text(FILE *out, const struct an_leaks *l, const char *est, int scanned, int held)
 {
 	char bytes[32], age[32];
 
-	fprintf(out, "\n== Leak suspects%s (still live at the end, best suspect first)\n", est);
+	if (held)
+		fprintf(out, "\n== Held memory%s (still reachable at the last scan: not leaks)\n",
+			est);
+	else if (scanned)
+		fprintf(out,
+			"\n== Leak suspects%s (still live at the end; by the last scan's verdict, then "
+			"score)\n",
+			est);
+	else
+		fprintf(out,
+			"\n== Leak suspects%s (still live at the end, best suspect first; not scanned: "
+			"heapscope scan -p PID or record --scan-at-end for verdicts)\n",
+			est);
 	if (!l->n)
 		fprintf(out, "  none\n");
 	for (size_t i = 0; i < l->n; i++) {
@@ -296,6 +331,8 @@ static void leaks_text(FILE *out, const struct an_leaks *l, const char *est)
 		report_fmt_ns(l->v[i].oldest_age_ns, age, sizeof(age));
 		fprintf(out, "  #%zu  %" PRId64 " blocks, %s, oldest %s, growth %.0f%%", i + 1,
 			l->v[i].blocks, bytes, age, 100 * l->v[i].growth);
+		if (scanned && !held)
+			fprintf(out, ", %s", an_reach_name(l->v[i].reach));
 		if (l->v[i].key && l->v[i].sites > 1)
 			fprintf(out, "  in %s (%" PRId64 " call stacks, the biggest below)\n",
 				l->v[i].key, l->v[i].sites);
@@ -452,7 +489,9 @@ int report_text(FILE *out, const struct report_data *d)
 	if ((d->views & VIEW_SUMMARY) && d->summary.nprocs > 1)
 		processes_text(out, &d->summary, est);
 	if (d->views & VIEW_LEAKS)
-		leaks_text(out, &d->leaks, est);
+		leaks_text(out, &d->leaks, est, d->scan.scans > 0, 0);
+	if (d->views & VIEW_HELD)
+		leaks_text(out, &d->held, est, 1, 1);
 	if (d->views & VIEW_ERRORS)
 		errors_text(out, &d->errors, d->sample_bytes);
 	if (d->views & VIEW_SITES)

@@ -19,6 +19,9 @@ enum report_view {
 	VIEW_TIMELINE = 1 << 6,
 	VIEW_ADVICE = 1 << 7,
 	VIEW_ALL = (1 << 8) - 1,
+	/* Held memory (the blocks the last scan found still reachable): asked for (--view held,
+	 * /api/held), or with the leaks of a scanned recording; never of one without a scan. */
+	VIEW_HELD = 1 << 8,
 };
 
 struct report_data {
@@ -29,7 +32,8 @@ struct report_data {
 	int64_t sample_bytes;
 	struct an_summary summary;
 	struct an_sites sites;
-	struct an_leaks leaks;
+	struct an_leaks leaks, held;
+	struct an_scan scan; /* the last reachability scan (scan.scans 0: none) */
 	struct an_hist lifetimes, sizes;
 	struct an_errors errors;
 	struct an_timeline timeline;
@@ -71,7 +75,12 @@ void report_json_sampling(struct json *j, int64_t sample_bytes);
 void report_json_sites(struct json *j, const struct an_sites *s);
 /* One element of report_json_sites' array: the API's site object. */
 void report_json_site(struct json *j, const struct an_site *s);
+/* Each row's "verdict" is the last scan's (an_reach_name: "not scanned" without one). */
 void report_json_leaks(struct json *j, const struct an_leaks *l);
+/* The last scan {"ts_ns", "pid", "trigger", "threads", "stop_ns", "scan_ns", "scans",
+ * "definitely_lost": {"blocks", "bytes"}, "indirectly_lost", "possibly_lost",
+ * "still_reachable"}, or null without one. */
+void report_json_scan(struct json *j, const struct an_scan *s);
 void report_json_hist(struct json *j, const struct an_hist *h, int lifetimes, int64_t sample_bytes);
 void report_json_errors(struct json *j, const struct an_errors *e);
 void report_json_timeline(struct json *j, const struct an_timeline *t);

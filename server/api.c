@@ -221,6 +221,19 @@ static int run_leaks(struct store_reader *r, const struct api_args *a, struct js
 	return e;
 }
 
+/* Held memory: the blocks the last scan found still reachable ([] without a scan). */
+static int run_held(struct store_reader *r, const struct api_args *a, struct json *j, char *err)
+{
+	struct an_leaks l = { 0 };
+	int e = an_held_grouped(r, a->min_age_ns, a->limit, (enum an_group)a->group, &l);
+
+	(void)err;
+	if (!e)
+		report_json_leaks(j, &l);
+	an_leaks_free(&l);
+	return e;
+}
+
 static int run_hist(struct store_reader *r, const struct api_args *a, struct json *j, int lt)
 {
 	struct an_hist h = { 0 };
@@ -303,6 +316,7 @@ static const struct route ROUTES[] = {
 	{ "sites", SITES_P, 50, run_sites },
 	{ "site", SITE_P, 0, run_site },
 	{ "leaks", LEAKS_P, 100, run_leaks },
+	{ "held", LEAKS_P, 100, run_held },
 	{ "lifetimes", HIST_P, 0, run_lifetimes },
 	{ "sizes", HIST_P, 0, run_sizes },
 	{ "timeline", TIMELINE_P, 0, run_timeline },

@@ -199,6 +199,30 @@ struct an_events {
 	int accounted; /* emitted = received and received = stored + after_cut for every type */
 };
 
+/* --- Reachability scans ------------------------------------------------------------------- */
+
+/* The verdicts of a scan (allocations.reach, an_leak.reach): 0 not scanned, 1 definitely lost,
+ * 2 indirectly lost, 3 possibly lost, 4 still reachable (agent/reach.h enum reach_kind). */
+#define AN_REACH_KINDS 5
+/* "not scanned", "definitely lost", "indirectly lost", "possibly lost", "still reachable" (a
+ * static string; out of range: "not scanned"). */
+const char *an_reach_name(int reach);
+
+/* A reachability scan (table scans): when (ns since the start), of which process, why ("exit",
+ * "end", "request"), how long the process was stopped, and blocks and bytes per verdict. */
+struct an_scan {
+	int64_t scans; /* scans of the recording (of the filtered process); 0: never scanned */
+	int64_t ts_ns;
+	int pid, threads;
+	char *trigger;
+	int64_t stop_ns, scan_ns, roots_bytes, blocks_bytes, unreadable;
+	int64_t blocks[AN_REACH_KINDS], bytes[AN_REACH_KINDS]; /* [1..4]: by verdict */
+};
+
+/* The last scan of the recording (or of the filtered process); scans 0 when none. 0 or -EIO. */
+int an_last_scan(struct store_reader *r, struct an_scan *out);
+void an_scan_free(struct an_scan *s);
+
 /* --- Summary ------------------------------------------------------------------------------- */
 
 /* A recording without an end is in progress only while its recorder runs (recording.recorder_*,
@@ -238,6 +262,7 @@ struct an_summary {
 	 * [window_from_ns, window_to_ns) (live: not freed by the end) and the errors then. */
 	int windowed;
 	int64_t window_from_ns, window_to_ns;
+	struct an_scan last_scan; /* the last reachability scan; last_scan.scans 0: none */
 };
 
 int an_summary(struct store_reader *r, struct an_summary *out);

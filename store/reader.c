@@ -538,6 +538,8 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 		err = rd_summary_processes(r, s);
 	if (!err)
 		err = an_alloc_fns(r, &s->alloc_fns);
+	if (!err)
+		err = an_last_scan(r, &s->last_scan);
 	if (!err && (s->cut_short || (s->end_reason && !strcmp(s->end_reason, "error"))))
 		err = end_unfinished_processes(s);
 	if (err)
@@ -555,6 +557,7 @@ void an_summary_free(struct an_summary *s)
 	an_stack_quality_free(&s->stacks);
 	rd_summary_processes_free(s);
 	an_alloc_fns_free(&s->alloc_fns);
+	an_scan_free(&s->last_scan);
 	*s = (struct an_summary){ .exit_status = -1, .cut_ts = -1, .first_drop_ts = -1 };
 }
 

@@ -198,10 +198,10 @@ static void aggregates(struct store *st)
 					 0);
 	}
 	assert_int_equal(store_insert_leak_site(st, &(struct store_leak_site){ 2, 4, 4000, 300 * MS,
-									       0.4 }),
+									       0.4, 0 }),
 			 0);
 	assert_int_equal(store_insert_leak_site(st, &(struct store_leak_site){ 4, 2, 1000, 350 * MS,
-									       0.2 }),
+									       0.2, 0 }),
 			 0);
 }
 
