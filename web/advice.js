@@ -10,6 +10,7 @@ const KINDS = {
 	batching: ['Batching candidate', 'Many small allocations in quick succession, kept alive together: allocate them in one block.'],
 	realloc_churn: ['Realloc churn', 'A block grown a little at a time: grow geometrically or reserve the final size.'],
 	cross_thread: ['Cross-thread ownership', 'Blocks allocated on one thread and freed on another: allocator caches work against this.'],
+	alloc_wrapper: ['Allocation wrapper', 'A function that only passes allocations on: with --alloc-fn (or alloc_fn=auto) its callers become the sites.'],
 };
 
 function item(a, ctx) {

@@ -7,6 +7,19 @@
 import { answer } from './reportdata.js';
 
 let recordingRoot = '/api/';
+// The time window every view of the recording is restricted to ({from, to} in ns since the
+// start, from the URL's from=/to=), or null: added to each relative route's query.
+let window_ = null;
+
+// setWindow(from, to): the window of the next requests; null/undefined: none.
+export function setWindow(from, to) {
+	window_ = from !== null && from !== undefined && to !== null && to !== undefined ? { from, to } : null;
+}
+
+// The window in effect ({from, to}) or null.
+export function currentWindow() {
+	return window_;
+}
 
 // setRecording(id): the recording the relative routes read; null: the server's one (serve).
 export function setRecording(id) {
@@ -39,8 +52,14 @@ export function query(params) {
 // getJson('sites', {sort: 'bytes'}, signal): resolves to the parsed body; rejects with an
 // ApiError (or an AbortError when signal fires). A relative route is the current recording's.
 export async function getJson(path, params, signal) {
+	const relative = !path.startsWith('/');
 	path = apiPath(path);
 	const q = query(params);
+	// A recording's routes take the window (the timeline's own from/to, when given, win).
+	if (relative && window_ && !q.has('from') && !q.has('to')) {
+		q.set('from', String(window_.from));
+		q.set('to', String(window_.to));
+	}
 	const report = reportData();
 	if (report) {
 		if (signal && signal.aborted) throw new DOMException('aborted', 'AbortError');

@@ -3,7 +3,7 @@
 // (one recording: #/VIEW?params; the HTML report too) or by `heapscope daemon`: then a home page
 // of recordings and processes (#/), each recording's views under #/r/ID/VIEW, #/compare and
 // #/trend; which one it is, GET /api/daemon says.
-import { getJson, offline, sendJson, setRecording } from './api.js';
+import { getJson, offline, sendJson, setRecording, setWindow } from './api.js';
 import { clear, el } from './dom.js';
 import { arr, fmtBytes, fmtCount, fmtDur, fmtWallClock, num, sampling, samplingText, str } from './format.js';
 import { pageHref, recHref } from './routes.js';
@@ -68,6 +68,45 @@ function parseHash() {
 	return { page: 'rec', rec, v: v || VIEWS[0], params, known: !!v || path === '' };
 }
 
+// The time window (from/to in the URL, ns since the start; set by a selection on the overview's
+// timeline) holds for every view: kept when going to another view, sent with every request
+// (api.js), shown as a removable chip in the header.
+const WINDOW_KEYS = ['from', 'to'];
+
+function windowOf(params) {
+	const f = params.get('from');
+	const t = params.get('to');
+	return f !== null && t !== null && /^\d+$/.test(f) && /^\d+$/.test(t) && Number(t) > Number(f) ? { from: Number(f), to: Number(t) } : null;
+}
+
+// params with only the window of from (URLSearchParams) kept.
+function keepWindow(from) {
+	const out = new URLSearchParams();
+	for (const k of WINDOW_KEYS) if (from.has(k)) out.set(k, from.get(k));
+	return out;
+}
+
+const fmtSec = (ns) => (ns / 1e9).toFixed(1) + ' s';
+
+// Applies the URL's window: the requests' (api.js), the chip, the tabs' links.
+function applyWindow(params) {
+	const w = windowOf(params);
+	setWindow(w ? w.from : null, w ? w.to : null);
+	let chip = document.getElementById('window-chip');
+	if (!chip) {
+		chip = el('span', { class: 'status window-chip', id: 'window-chip', hidden: true }, [
+			el('span', { class: 'window-text' }),
+			el('button', { type: 'button', class: 'chip-x', title: 'Remove the time window: every view shows the whole recording again', 'aria-label': 'Remove the time window', text: '×', onclick: () => go({ from: null, to: null }) }),
+		]);
+		document.querySelector('header .bar').insertBefore(chip, document.getElementById('rec-actions'));
+	}
+	chip.hidden = !w;
+	chip.querySelector('.window-text').textContent = w ? `window ${fmtSec(w.from)} – ${fmtSec(w.to)}` : '';
+	chip.title = w ? 'Every view shows the allocations made in this window (live: not freed by the end of the recording)' : '';
+	const keep = keepWindow(params);
+	for (const a of document.querySelectorAll('#nav a')) a.setAttribute('href', hashOf(a.dataset.view, new URLSearchParams(keep)));
+}
+
 // The hash of a view of the recording shown (serve: #/VIEW; the daemon: #/r/ID/VIEW).
 function hashOf(id, params) {
 	if (state.daemon && state.rec !== null) return recHref(state.rec, id, Object.fromEntries(params));
@@ -80,7 +119,7 @@ function hashOf(id, params) {
 function go(patch, opts = {}) {
 	const cur = parseHash();
 	const id = opts.view || cur.v.id;
-	const params = opts.view && opts.view !== cur.v.id ? new URLSearchParams() : cur.params;
+	const params = opts.view && opts.view !== cur.v.id ? keepWindow(cur.params) : cur.params;
 	for (const [k, v] of Object.entries(patch || {})) {
 		if (v === null || v === undefined || v === '') params.delete(k);
 		else params.set(k, String(v));
@@ -97,7 +136,12 @@ function makeCtx(id, root) {
 		go,
 		summary: () => state.summary,
 		daemon: () => state.daemon,
-		href: (view, params) => hashOf(view, new URLSearchParams(params || {})),
+		// Links to other views keep the window.
+		href: (view, params) => {
+			const p = keepWindow(parseHash().params);
+			for (const [k, v] of Object.entries(params || {})) p.set(k, String(v));
+			return hashOf(view, p);
+		},
 		// Marks the view drawn (tests wait for it), and how many times it has been.
 		ready() {
 			root.dataset.ready = id;
@@ -108,17 +152,23 @@ function makeCtx(id, root) {
 
 // Shows view v (a VIEWS or PAGES entry) in #view: updated in place when already shown.
 function show(v, params) {
-	if (state.current && state.current.id === v.id) {
+	// A new time window redraws the view from scratch: each view reloads only for its own
+	// parameters.
+	const win = JSON.stringify(windowOf(params));
+	if (state.current && state.current.id === v.id && state.current.win === win) {
 		state.current.view.update(params);
 		return;
 	}
+	// The same view again (another window): its renders go on counting (tests wait on them).
+	const renders = state.current && state.current.id === v.id ? document.getElementById('view').dataset.renders : undefined;
 	unmount();
 	const main = document.getElementById('view');
+	if (renders) main.dataset.renders = renders;
 	main.dataset.view = v.id;
 	const root = el('div', { class: 'view view-' + v.id });
 	main.appendChild(root);
 	const view = v.mod.mount(root, makeCtx(v.id, main), params);
-	state.current = { id: v.id, view };
+	state.current = { id: v.id, view, win };
 	window.scrollTo(0, 0);
 }
 
@@ -153,6 +203,7 @@ async function route() {
 		renderRecordingChrome();
 		if (!(await openRecording(gen))) return;
 	}
+	applyWindow(r.params);
 	for (const a of document.querySelectorAll('#nav a')) {
 		if (a.dataset.view === r.v.id) a.setAttribute('aria-current', 'page');
 		else a.removeAttribute('aria-current');
@@ -165,6 +216,7 @@ async function route() {
 function leaveRecording() {
 	if (!state.daemon || state.rec === null) return;
 	unmount();
+	applyWindow(new URLSearchParams());
 	if (state.timer > 0) clearTimeout(state.timer);
 	state.timer = 0;
 	state.rec = null;

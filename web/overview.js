@@ -1,6 +1,7 @@
 // Overview: summary cards (the stacks' quality among them), the processes when there are several,
-// the heap timeline (live bytes, alloc/free rates; drag to zoom, the range kept in the URL as
-// from/to) and the top leak suspects and sites.
+// the heap timeline (live bytes, alloc/free rates; drag to select a time window, kept in the URL
+// as from/to: every view then shows the allocations made in it) and the top leak suspects and
+// sites. With a window, the cards are the window's summary.
 import { getJson, requests } from './api.js';
 import { INCRS, timeChart } from './charts.js';
 import { clear, cssVar, el, errorNote, estBadge, note, panel } from './dom.js';
@@ -130,7 +131,7 @@ export function mount(root, ctx, params) {
 	root.append(
 		cards,
 		procPanel,
-		panel('Heap over time', 'Live bytes (area, left axis), allocations and frees per second (right axis). Drag across the chart to zoom in; double-click to zoom out.',
+		panel('Heap over time', 'Live bytes (area, left axis), allocations and frees per second (right axis). Drag across the chart to select a time window: every view then shows the allocations made in it (live: not freed by the end); double-click or Show all to go back to the whole recording.',
 			el('div', null, [el('div', { class: 'controls' }, [range, reset]), chartBox]), { id: 'timeline' }, s0),
 		el('div', { class: 'grid2' }, [
 			panel('Top leak suspects', null, leaksBox, { id: 'top-leaks-panel' }, s0),
@@ -149,37 +150,52 @@ export function mount(root, ctx, params) {
 
 	async function load() {
 		const run = req.begin();
-		const s = ctx.summary();
-		renderCards(cards, s);
-		renderProcesses(procPanel, procBox, s);
 		const z = zoomRange();
+		let s = ctx.summary();
+		if (z) {
+			// The window's own counts (the HTML report cannot compute them: it says so).
+			try {
+				s = await getJson('summary', null, run.signal);
+			} catch (e) {
+				if (e.name === 'AbortError' || run.stale()) return;
+				clear(cards).appendChild(errorNote(e));
+				s = null;
+			}
+			if (run.stale()) return;
+		}
+		if (s) renderCards(cards, s);
+		renderProcesses(procPanel, procBox, s || ctx.summary());
 		const from = z ? z[0] : 0;
-		const to = z ? z[1] : num(s.duration_ns);
+		const to = z ? z[1] : num(ctx.summary().duration_ns);
 		const points = Math.max(100, Math.min(600, Math.floor((chartBox.clientWidth || 900) / 2)));
 		// Recordings keep 100 ms intervals; finer steps over a long range only split those
 		// into spikes and gaps, so ranges of 2 s and more ask for no less than 100 ms.
 		const step = to ? Math.max(1000, Math.ceil((to - from) / points)) : null;
 		const q = { from, to, resolution: step && to - from >= 2e9 ? Math.max(step, 1e8) : step };
 		reset.hidden = !z;
-		range.textContent = z ? `Showing +${fmtOffset(from)} … +${fmtOffset(to)} (${fmtDur(to - from)})` : `Whole recording${to ? ' (' + fmtDur(to) + ')' : ''}`;
+		range.textContent = z ? `Window +${fmtOffset(from)} … +${fmtOffset(to)} (${fmtDur(to - from)}): every view shows the allocations made in it` : `Whole recording${to ? ' (' + fmtDur(to) + ')' : ''}`;
+		// Each part on its own: a window the HTML report cannot compute fails its tables only.
+		const part = (p) => p.catch((e) => (e.name === 'AbortError' ? Promise.reject(e) : { failed: e }));
 		let tl;
 		let lk;
 		let st;
 		try {
 			[tl, lk, st] = await Promise.all([
-				getJson('timeline', q, run.signal),
-				getJson('leaks', { limit: 5 }, run.signal),
-				getJson('sites', { sort: 'bytes', order: 'desc', limit: 5 }, run.signal),
+				part(getJson('timeline', q, run.signal)),
+				part(getJson('leaks', { limit: 5 }, run.signal)),
+				part(getJson('sites', { sort: 'bytes', order: 'desc', limit: 5 }, run.signal)),
 			]);
 		} catch (e) {
 			if (e.name === 'AbortError' || run.stale()) return;
-			clear(chartBox).appendChild(errorNote(e));
-			return;
+			throw e;
 		}
 		if (run.stale()) return;
-		drawTimeline(arr(tl), from);
-		drawLeaks(arr(lk));
-		drawSites(arr(st && st.sites));
+		if (tl && tl.failed) clear(chartBox).appendChild(errorNote(tl.failed));
+		else drawTimeline(arr(tl), from);
+		if (lk && lk.failed) clear(leaksBox).appendChild(errorNote(lk.failed));
+		else drawLeaks(arr(lk));
+		if (st && st.failed) clear(sitesBox).appendChild(errorNote(st.failed));
+		else drawSites(arr(st && st.sites));
 		ctx.ready();
 	}
 

@@ -13,6 +13,9 @@ export class ReportDataError extends Error {
 }
 
 const NOT_IN_REPORT = 'not in this HTML report (see it with heapscope serve)';
+// What a time window needs (the allocation rows) is not in the page: only the timeline, which
+// holds the recorder's samples, can be cut to a window here.
+const WINDOW_NOT_IN_REPORT = 'a time window of this view is not in this HTML report: it needs the recording\'s allocations (open it with heapscope serve, or heapscope report --from/--to)';
 
 function intParam(q, key, def) {
 	const v = q.get(key);
@@ -154,5 +157,6 @@ export function answer(d, path, q) {
 	const route = ROUTES[path];
 	if (!route) throw new ReportDataError(`${path}: no such route`);
 	if (q.get('pid')) throw new ReportDataError(`one process (pid ${q.get('pid')}): ${NOT_IN_REPORT}`);
+	if ((q.has('from') || q.has('to')) && path !== '/api/timeline') throw new ReportDataError(WINDOW_NOT_IN_REPORT);
 	return route(d, q);
 }

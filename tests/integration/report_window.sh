@@ -108,6 +108,15 @@ expect_eq "API bad: from=abc is 400" "$(get "leaks?from=abc")" 400
 expect_eq "API bad: to before from is 400, says why" "$(get "sites?from=2000000000&to=1000000000") $(jq -r .error "$T/body")" \
 	"400 from/to: a time window needs 0 <= from < to (ns since the start)"
 expect_eq "API bad: past the end is 400" "$(get "summary?from=99000000000")" 400
+
+# --- The dashboard: the overview's selection and the chip (tests/web/window.test.mjs).
+web=$TOP/tests/web
+if [ ! -d "$web/node_modules/playwright-core" ]; then
+	not_ok "browser test: $web/node_modules/playwright-core is missing; run 'make web-deps'"
+else
+	(cd "$web" && HS_URL=$URL/ timeout -k 5 90 node --test --test-reporter=tap window.test.mjs) >"$T/web.tap" 2>&1
+	run_tap web "$T/web.tap" $?
+fi
 kill "$SERVE" 2>/dev/null
 wait "$SERVE" 2>/dev/null
 finish

@@ -182,7 +182,8 @@ test('overview: dragging across the timeline zooms in, the range is in the URL',
 	assert.ok(await page.locator('#timeline-reset').isVisible(), 'no "Show all" button when zoomed');
 	await page.reload({ waitUntil: 'load' });
 	await waitReady('overview');
-	assert.match(await page.locator('#timeline-range').innerText(), /Showing/);
+	assert.match(await page.locator('#timeline-range').innerText(), /^Window /);
+	assert.ok(await page.locator('#window-chip').isVisible(), 'no window chip in the header');
 	await rendered(() => page.locator('#timeline-reset').click());
 	assert.ok(!hashParams().has('from'), 'Show all left from= in the URL');
 });
