@@ -16,6 +16,7 @@
 
 #include "agent/resym.h"
 #include "agent/symbolize.h"
+#include "report/cliopt.h"
 #include "store/resym.h"
 
 /* Files looked at in a --debug-dir tree, at most (a wrong directory must not take forever). */
@@ -232,7 +233,7 @@ int symbolize_main(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((c = cliopt_getopt(argc, argv, "d:h", opts)) != -1) {
 		switch (c) {
 		case 'd':
 		case 'D':
