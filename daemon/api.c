@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/record_scan.h"
 #include "daemon/procs.h"
 #include "daemon/start_body.h"
 #include "report/diff.h"
@@ -227,6 +228,29 @@ static void stop_recording(struct daemon_api *d, const char *id, struct server_r
 	recording_reply(d, id, out);
 }
 
+/* Scan now: asks the recording's recorder (its control socket) for a reachability scan of the
+ * traced process; the answer is the scan's JSON (stop_ns: how long the process stood still). */
+static void scan_recording(struct daemon_api *d, const char *id, struct server_reply *out)
+{
+	char answer[4096], msg[4200];
+	struct catalog_entry e;
+	int err;
+
+	if (catalog_get(d->catalog, id, &e))
+		return reply_error(out, 404, "no such recording");
+	if (e.state != CAT_RUNNING || e.child <= 0)
+		return reply_error(out, 409, "the recording has ended: a scan needs the live process "
+					     "and its recorder");
+	err = record_scan_ask(e.child, e.pid, 1, answer, sizeof(answer));
+	if (err) {
+		snprintf(msg, sizeof(msg), "scan failed: %s", answer);
+		return reply_error(out, err == -ESRCH ? 409 : err == -ETIMEDOUT ? 504 : 500, msg);
+	}
+	out->body = strdup(answer);
+	out->len = out->body ? strlen(answer) : 0;
+	out->status = out->body ? 200 : 503;
+}
+
 static const char *const DOWNLOADS[] = { "db", "pprof", "html", "json", "csv", "text", NULL };
 static const char *const DOWNLOAD_TYPES[] = { "application/vnd.sqlite3",
 					      "application/octet-stream",
@@ -344,6 +368,8 @@ static void one_recording(struct daemon_api *d, const struct server_request *rq,
 		return delete_recording(d, id, out);
 	if (!strcmp(rest, "stop") && method_is(rq, "POST"))
 		return stop_recording(d, id, out);
+	if (!strcmp(rest, "scan") && method_is(rq, "POST"))
+		return scan_recording(d, id, out);
 	if (!method_is(rq, "GET"))
 		return reply_error(out, 405, "method not allowed on this route");
 	if (!strcmp(rest, "download"))

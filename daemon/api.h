@@ -24,6 +24,8 @@ struct daemon_api {
  *   GET    recordings/ID                          one recording's object
  *   DELETE recordings/ID                          {"id", "deleted": true}
  *   POST   recordings/ID/stop                     {"id", "state"}
+ *   POST   recordings/ID/scan                     the scan's JSON (heapscope scan --json): 409
+ *                                                 when it has ended, 504 its recorder is busy
  *   GET    recordings/ID/download?format=db|pprof|html|json|csv|text   the file
  *   GET    recordings/ID/ROUTE?...                serve's API (server/api.h) on that recording
  *   GET    diff?a=ID&b=ID[&a_from&a_to&b_from&b_to=SECONDS]         report/diff.h's JSON

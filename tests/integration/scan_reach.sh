@@ -141,6 +141,55 @@ mk_lost|definitely lost|1|48"
 fi
 exec 8>&-
 
+# --- Scan now through the daemon's API: POST /api/recordings/ID/scan ----------------------------
+exec 6<>"$T/go"
+"$PROGS/reach_threads" "$T/dt.ready" <"$T/go" >/dev/null 2>&1 &
+target=$!
+"$HS" daemon --data "$T/daemon" --port 0 2>"$T/daemon.err" &
+child=$!
+if wait_for "reach_threads ready (daemon)" 10 test -s "$T/dt.ready" &&
+	wait_for "daemon prints its URL" 10 grep -q 'dashboard at http' "$T/daemon.err"; then
+	URL=$(grep -o 'http://[^ ]*' "$T/daemon.err" | head -1)
+	BASE=${URL%%/\?token=*}
+	TOKEN=${URL##*token=}
+	api() { curl -s -H "Authorization: Bearer $TOKEN" "$@"; }
+	id=$(api -H 'Content-Type: application/json' -d "{\"pid\": $target}" "$BASE/api/recordings" | jq -r .id)
+	printf x >&6 # attached: now its known blocks
+	wait_for "reach_threads built its blocks (daemon)" 10 test -s "$T/dt.ready.built"
+	expect_eq "daemon: scan without the token is 401" \
+		"$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/api/recordings/$id/scan")" 401
+	api -X POST -o "$T/dscan.json" -w '%{http_code}' "$BASE/api/recordings/$id/scan" >"$T/dscan.code"
+	expect_eq "daemon: POST scan is 200" "$(cat "$T/dscan.code")" 200
+	expect_eq "daemon: the scan's answer (5 threads stopped, its stop time, the known lost blocks)" \
+		"$(jq -c '[.trigger, .threads, .definite_blocks, .indirect_blocks, .stop_ns > 0]' "$T/dscan.json")" \
+		'["request",5,2,2,true]'
+	expect_eq "daemon: /summary's last_scan = the answer" \
+		"$(api "$BASE/api/recordings/$id/summary" | jq -c '.last_scan | [.trigger, .scans, .definitely_lost.blocks, .still_reachable.blocks]')" \
+		"$(jq -c '["request", 1, .definite_blocks, .reachable_blocks]' "$T/dscan.json")"
+	expect_eq "daemon: /leaks?group=function: the verdicts of the known blocks, definitely lost first" \
+		"$(api "$BASE/api/recordings/$id/leaks?group=function" | jq -r '.[] | select(.key | startswith("mk_")) | "\(.key)|\(.verdict)|\(.blocks)"')" \
+		"mk_chain_head|definitely lost|1
+mk_lost|definitely lost|1
+mk_chain_node|indirectly lost|2"
+	expect_eq "daemon: /held?group=function holds mk_kept" \
+		"$(api "$BASE/api/recordings/$id/held?group=function" | jq -r '.[] | select(.key == "mk_kept") | "\(.verdict)|\(.blocks)|\(.bytes)"')" \
+		"still reachable|1|128"
+	expect_eq "daemon: scan of an unknown recording is 404" \
+		"$(api -X POST -o /dev/null -w '%{http_code}' "$BASE/api/recordings/nosuch/scan")" 404
+	api -X POST -o /dev/null "$BASE/api/recordings/$id/stop"
+	wait_for "daemon: recording ended" 10 sh -c "curl -s -H 'Authorization: Bearer $TOKEN' $BASE/api/recordings/$id | jq -e '.state != \"running\"'"
+	expect_eq "daemon: scan of an ended recording is 409" \
+		"$(api -X POST -o /dev/null -w '%{http_code}' "$BASE/api/recordings/$id/scan")" 409
+fi
+kill "$child" 2>/dev/null
+wait "$child" 2>/dev/null
+child=
+printf x >&6
+wait_child "reach_threads (daemon)" 10 "$target"
+expect_eq "daemon: reach_threads unharmed by the scan" "${rc:-}" 0
+target=
+exec 6>&-
+
 # --- the recorder SIGKILLed mid-scan: the target goes on ------------------------------------
 exec 7<>"$T/go"
 "$HS" record --no-follow -d "$T/big.db" -- "$PROGS/reach_big" 524288 1024 "$T/big.ready" <"$T/go" >/dev/null 2>"$T/big.err" &
