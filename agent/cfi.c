@@ -406,7 +406,8 @@ static void tidy_starts(struct addrs *as, const struct exec_segments *x)
 {
 	size_t k = 0;
 
-	qsort(as->v, as->n, sizeof(*as->v), cmp_u64);
+	if (as->n > 1) /* v is NULL without a start: not for qsort, even for 0 */
+		qsort(as->v, as->n, sizeof(*as->v), cmp_u64);
 	for (size_t i = 0; i < as->n; i++)
 		if ((k == 0 || as->v[i] != as->v[k - 1]) && in_exec(x, as->v[i]))
 			as->v[k++] = as->v[i];
