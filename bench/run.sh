@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # heapscope benchmarks (`make bench`): the overhead table (allocbench with 1 and 2 threads,
 # sqlite3, cc1, redis-server attached; under the floors, heapscope's modes and heaptrack) with the
-# recorder's own cost, store ingest, reports, the server, process trees and the stop cut; on
+# recorder's own cost, store ingest, reports, the server, process trees, the stop cut and the
+# reachability scan (against memcheck's leak check); on
 # request, the older allocbench series (bare / floor / traced / bpftrace entry probes), stack
 # modes and sqlite3 series. Prints ratios; never fails on a figure.
 #
@@ -10,7 +11,8 @@
 # BENCH_REDIS_PORT (6390), BENCH_OPS (2000000), BENCH_RUNS (5, default mix), BENCH_MIX_RUNS (3,
 # --mix), BENCH_STACK_RUNS (3, stack modes), BENCH_SQLITE_RUNS (3), BENCH_INGEST_ROWS (2000000),
 # BENCH_REPORT_OPS (10000000), BENCH_ONLY (a space-separated subset of: table alloc mix stack
-# ingest sqlite report serve tree cut; default: table ingest report serve tree cut).
+# ingest sqlite report serve tree cut scan; default: table ingest report serve tree cut scan),
+# BENCH_SCAN_BLOCKS (1048576 blocks of 1 KiB scanned), BENCH_SCAN_VG_BLOCKS (131072, memcheck's).
 set -u
 cd "$(dirname "$0")/.."
 
@@ -420,6 +422,57 @@ cut_bench() {
 	} >>"$RESULTS"
 }
 
+# ---- Reachability scan: heapscope scan -p on a live heap of 1 GiB in 1M blocks (reach_big: one
+# list from a global, so every block is read), its stop time and speed; and how long Valgrind's
+# memcheck takes for its leak check of the same program at exit, measured at a smaller size.
+scan_bench() {
+	local n=${BENCH_SCAN_BLOCKS:-1048576} vgn=${BENCH_SCAN_VG_BLOCKS:-131072} big=$BUILD/progs/reach_big
+	local rec pid t0 t1 line i k
+	{
+		echo "== reachability scan: reach_big $n blocks x 1 KiB, recorded (record --no-follow), heapscope scan -p"
+		mkfifo "$TMP/scan.go"
+		exec 5<>"$TMP/scan.go"
+		export HEAPSCOPE_RUN_DIR=$TMP/run
+		cmdline "$HS record --no-follow -o $TMP/scan.db -- $big $n 1024 READY; $HS scan -p PID --json"
+		"$HS" record --no-follow -o "$TMP/scan.db" -- "$big" "$n" 1024 "$TMP/scan.ready" \
+			<"$TMP/scan.go" >/dev/null 2>"$LOGS/scan.err" &
+		rec=$!
+		for ((i = 0; i < 1200; i++)); do [ -s "$TMP/scan.ready" ] && break; sleep 0.1; done
+		pid=$(awk '{ print $2 }' "$TMP/scan.ready" 2>/dev/null)
+		for k in 1 2 3; do
+			if [ -z "$pid" ] || ! "$HS" scan -p "$pid" --json >"$TMP/scan$k.json" 2>>"$LOGS/scan.err"; then
+				echo "  scan failed: $(tail -1 "$LOGS/scan.err")"
+				break
+			fi
+			jq -r '"  scan \(input_line_number): stopped \(.stop_ns / 1e6 | floor) ms, whole scan \(.scan_ns / 1e6 | floor) ms, read \((.roots_bytes + .blocks_bytes) / 1048576 | floor) MiB: \(.scan_ns / 1e9 / ((.roots_bytes + .blocks_bytes) / 1073741824) * 100 | floor / 100) s per GiB scanned; \(.reachable_blocks) blocks still reachable"' \
+				"$TMP/scan$k.json" | sed "s/scan 1:/scan $k:/"
+		done
+		printf x >&5
+		wait "$rec" 2>/dev/null
+		exec 5>&-
+		unset HEAPSCOPE_RUN_DIR
+		echo "== memcheck (valgrind --leak-check=full) on reach_big $vgn blocks x 1 KiB: its leak check at exit"
+		rm -f "$TMP/vg.ready"
+		mkfifo "$TMP/vg.go"
+		exec 5<>"$TMP/vg.go"
+		cmdline "valgrind --leak-check=full $big $vgn 1024 READY"
+		t0=$(date +%s%N)
+		valgrind --leak-check=full --log-file="$LOGS/vg.log" "$big" "$vgn" 1024 "$TMP/vg.ready" \
+			<"$TMP/vg.go" >/dev/null 2>&1 &
+		rec=$!
+		while [ ! -s "$TMP/vg.ready" ] && kill -0 "$rec" 2>/dev/null; do sleep 0.1; done
+		t1=$(date +%s%N)
+		printf x >&5
+		wait "$rec"
+		line=$(date +%s%N)
+		exec 5>&-
+		awk -v a="$t0" -v b="$t1" -v c="$line" -v n="$vgn" -v N="$n" 'BEGIN {
+			printf "  run up to ready %.2f s, leak check at exit %.2f s (%d blocks); linear to %d blocks: %.1f s\n",
+				(b - a) / 1e9, (c - b) / 1e9, n, N, (c - b) / 1e9 * N / n }'
+		grep -m1 'still reachable:' "$LOGS/vg.log" | sed 's/^==[0-9]*==/  memcheck:/'
+	} >>"$RESULTS"
+}
+
 # ---- The overhead table (BENCH_ONLY=table): every workload under every configuration, in
 # BENCH_ROUNDS interleaved rounds; each cell is the median over rounds of that round's ratio to
 # the round's own bare run. Configurations:
@@ -756,7 +809,7 @@ if ! "$HS" record -o "$TMP/probes.db" -- "$AB" --ops 1000 >"$LOGS/probes.out" 2>
 	exit 1
 fi
 
-ONLY=" ${BENCH_ONLY:-table ingest report serve tree cut} "
+ONLY=" ${BENCH_ONLY:-table ingest report serve tree cut scan} "
 want() { [[ $ONLY == *" $1 "* ]]; }
 want table && table_bench
 want alloc && alloc_series default "$RUNS" --ops "$OPS"
@@ -768,6 +821,7 @@ want report && report_bench
 want serve && serve_bench
 want tree && tree_bench
 want cut && cut_bench
+want scan && scan_bench
 
 echo
 echo "heapscope bench results ($(uname -r), $(nproc) CPUs, $(($(date +%s) - start)) s)"

@@ -8,7 +8,7 @@ ZLIB_EXAMPLES := /usr/share/doc/zlib1g-dev/examples
 BENCH_BINS := $(BUILD)/bench/allocbench $(BUILD)/bench/floor $(BUILD)/bench/ingest \
 	$(BUILD)/bench/selfstat $(BUILD)/bench/steady $(BUILD)/bench/cc1_input.i
 
-bench-bins: $(BUILD)/heapscope $(BENCH_BINS)
+bench-bins: $(BUILD)/heapscope $(BENCH_BINS) $(BUILD)/progs/reach_big
 
 bench: bench-bins
 	bench/run.sh

@@ -130,6 +130,20 @@ test('record (exact): the recording opens live, its allocations rise', async () 
 	await shot('recording-live');
 });
 
+test('leak suspects of the live recording: Scan now stops it for a moment; verdicts and held memory', async () => {
+	await page.click('#nav a[data-view="leaks"]');
+	await ready('leaks');
+	await page.click('#scan-now');
+	await page.waitForFunction(() => /Scanned: the process stood still|Scan failed/.test(document.getElementById('scan-result')?.textContent || ''), null, { timeout: 30000 });
+	assert.match(await page.locator('#scan-result').innerText(), /Scanned: the process stood still .+ \(\d+ threads\)/);
+	await page.waitForSelector('#last-scan', { timeout: TIMEOUT });
+	assert.match(await page.locator('#last-scan').innerText(), /Last scan of pid \d+ \(request\).*stopped/);
+	await page.waitForSelector('#held-body h3', { timeout: TIMEOUT });
+	await shot('recording-leaks-scanned');
+	await page.click('#nav a[data-view="overview"]');
+	await ready('overview');
+});
+
 test('home: the recording is LIVE, its process marked; Stop ends it', async () => {
 	await page.click('#back');
 	await ready('home');
