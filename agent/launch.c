@@ -136,39 +136,39 @@ fail:
 	return e;
 }
 
-static void reap(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) == pid && !WIFEXITED(status) && !WIFSIGNALED(status))
-		ptrace(PTRACE_CONT, pid, NULL, NULL);
-}
-
 int launch_release(struct launch *l)
 {
 	int status, child_errno = 0;
+	pid_t w;
 	ssize_t n;
 
 	if (write(l->go_fd, "", 1) != 1)
 		return -errno;
 	close(l->go_fd);
 	l->go_fd = -1;
+	/* Wait for the exec stop, so the caller reads the new program's address space. Stops before
+	 * it are resumed, also of a thread the child starts before exec (a TSan build's runtime
+	 * does): read first, the exec's pipe would wait for it forever. */
+	while ((w = waitpid(-1, &status, __WALL)) > 0) {
+		if (w != l->root) {
+			if (WIFSTOPPED(status))
+				ptrace(PTRACE_CONT, w, NULL, NULL);
+			continue;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_EXEC) {
+			close(l->exec_err_fd);
+			l->exec_err_fd = -1;
+			return 0;
+		}
+		ptrace(PTRACE_CONT, l->root, NULL, NULL);
+	}
+	/* The child is gone: its exec's errno, if it failed (EOF if it died otherwise). */
 	n = read(l->exec_err_fd, &child_errno, sizeof(child_errno));
 	close(l->exec_err_fd);
 	l->exec_err_fd = -1;
-	if (n == sizeof(child_errno)) {
-		reap(l->root);
-		return -child_errno;
-	}
-	/* Wait for the exec stop, so the caller reads the new program's address space. */
-	while (waitpid(l->root, &status, __WALL) == l->root) {
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			return -ECHILD;
-		if (WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_EXEC)
-			return 0;
-		ptrace(PTRACE_CONT, l->root, NULL, NULL);
-	}
-	return -errno;
+	return n == sizeof(child_errno) ? -child_errno : -ECHILD;
 }
 
 /* A vfork child runs in its parent's memory until it execs or exits. */
