@@ -281,16 +281,11 @@ static int close_block(struct tracker *t, const struct tracker_free *f, int *err
 	w = b.weight;
 	bytes = (int64_t)b.size * w;
 	tid = f->func == HS_FN_COUNT ? (int)b.tid : f->tid; /* an exec is no other thread's free */
-	row = (struct store_alloc){ (int64_t)b.id, f->addr,
-				    b.size,	   (int)b.func + 1,
-				    (int)b.tid,	   b.alloc_ts,
-				    b.alloc_ns,	   f->ts,
-				    b.site,	   f->site,
-				    f->func + 1,   tid,
-				    0,		   b.proc,
-				    w };
+	row = (struct store_alloc){ (int64_t)b.id, f->addr,    b.size, (int)b.func + 1, (int)b.tid,
+				    b.alloc_ts,	   b.alloc_ns, f->ts,  b.site,		f->site,
+				    f->func + 1,   tid,	       0,      b.proc,		w,
+				    (int)b.reach };
 	row.pid = proc_info(t, b.proc).pid;
-	row.reach = (int)b.reach;
 	latest = was_latest(t, &b, f->addr);
 	*err = sitestats_free_block(t->sites, b.site, b.size, w, b.alloc_ts, (int)b.tid, f->ts,
 				    f->site, tid, latest && (int)b.tid == tid);
