@@ -85,9 +85,11 @@ for t in tests/integration/*.sh tests/faults/*.sh; do
 	name=${t##*/}
 	selected "${name%.sh}" "$@" || continue
 	echo "== $t"
+	start=$SECONDS
 	timeout 300 bash "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
+	echo "# $name: $((SECONDS - start)) s"
 	counts=$(sed -n 's/^# counts: //p' "$log" | tail -1)
 	p=${counts% *}
 	f=${counts#* }
