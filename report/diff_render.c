@@ -192,26 +192,10 @@ int diff_csv(FILE *out, const struct diff_result *r, size_t limit)
 
 static int add_sample(struct pprof *p, const struct diff_site *s, const struct diff_counts *d)
 {
-	struct pprof_frame frames[256];
 	const int64_t values[PPROF_NVALUES] = { d->allocs, d->bytes, d->live_blocks,
 						d->live_bytes };
-	int depth = s->stack.depth < 256 ? s->stack.depth : 256;
 
-	for (int k = 0; k < depth; k++) {
-		const struct an_frame *f = &s->stack.frames[k];
-
-		frames[k] = (struct pprof_frame){ .function = f->function,
-						  .file = f->file,
-						  .line = f->line,
-						  .addr = f->addr,
-						  .module = f->module,
-						  .build_id = f->build_id,
-						  .module_start = f->module_start,
-						  .module_end = f->module_end,
-						  .offset = f->offset,
-						  .inlined = f->inlined };
-	}
-	return pprof_add_sample(p, frames, depth, values);
+	return pprof_add_stack(p, &s->stack, values);
 }
 
 int diff_pprof(FILE *out, const struct diff_result *r)

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "report/buf.h"
+#include "store/analysis.h"
 
 /* Interns byte strings as dense indexes: the string table and the four entity tables. */
 struct itab {
@@ -516,4 +517,27 @@ void pprof_free(struct pprof *p)
 	free(p->locs);
 	free(p->samples);
 	free(p);
+}
+
+int pprof_add_stack(struct pprof *p, const struct an_stack *stack,
+		    const int64_t values[PPROF_NVALUES])
+{
+	struct pprof_frame frames[256];
+	int depth = stack->depth < 256 ? stack->depth : 256;
+
+	for (int k = 0; k < depth; k++) {
+		const struct an_frame *f = &stack->frames[k];
+
+		frames[k] = (struct pprof_frame){ .function = f->function,
+						  .file = f->file,
+						  .line = f->line,
+						  .addr = f->addr,
+						  .module = f->module,
+						  .build_id = f->build_id,
+						  .module_start = f->module_start,
+						  .module_end = f->module_end,
+						  .offset = f->offset,
+						  .inlined = f->inlined };
+	}
+	return pprof_add_sample(p, frames, depth, values);
 }

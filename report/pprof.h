@@ -46,6 +46,11 @@ struct pprof *pprof_new(void);
  */
 int pprof_add_sample(struct pprof *p, const struct pprof_frame *frames, int depth,
 		     const int64_t values[PPROF_NVALUES]);
+
+struct an_stack;
+/* pprof_add_sample of a stored stack (its first 256 frames). */
+int pprof_add_stack(struct pprof *p, const struct an_stack *stack,
+		    const int64_t values[PPROF_NVALUES]);
 /* A sampled recording (sample_bytes > 0): the period becomes the mean bytes between samples (as
  * Go's heap profiles give their rate) and a comment says the values are estimates; the values
  * themselves are already scaled. Returns 0 or -ENOMEM. */

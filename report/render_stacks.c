@@ -55,29 +55,13 @@ int report_collapsed(FILE *out, const struct an_sites *sites, const char *value)
 int report_pprof(FILE *out, const struct report_data *d)
 {
 	struct pprof *p = pprof_new();
-	struct pprof_frame frames[256];
 	int err = p ? pprof_set_sampling(p, d->sample_bytes) : -ENOMEM;
 
 	for (size_t i = 0; i < d->sites.n && !err; i++) {
 		const struct an_site *s = &d->sites.v[i];
 		const int64_t values[4] = { s->allocs, s->bytes, s->live_blocks, s->live_bytes };
-		int depth = s->stack.depth < 256 ? s->stack.depth : 256;
 
-		for (int k = 0; k < depth; k++) {
-			const struct an_frame *f = &s->stack.frames[k];
-
-			frames[k] = (struct pprof_frame){ .function = f->function,
-							  .file = f->file,
-							  .line = f->line,
-							  .addr = f->addr,
-							  .module = f->module,
-							  .build_id = f->build_id,
-							  .module_start = f->module_start,
-							  .module_end = f->module_end,
-							  .offset = f->offset,
-							  .inlined = f->inlined };
-		}
-		err = pprof_add_sample(p, frames, depth, values);
+		err = pprof_add_stack(p, &s->stack, values);
 	}
 	if (!err) {
 		pprof_set_time(p, d->summary.start_time_ns, d->summary.duration_ns);
