@@ -14,7 +14,7 @@ ifdef SAN_FLAGS
 test: $(BUILD)/heapscope $(UNIT_BINS)
 	$(MAKE) SAN= TSAN= $(SAN_FIXTURES)
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL BUILD=$(BUILD) SAN_LOGS=$(CURDIR)/$(BUILD)/san-logs \
-		tests/run.sh $(if $(TSAN),$(TSAN_SUBSET),$(SAN_SUBSET))
+		tests/run.sh $(foreach p,$(if $(TSAN),$(TSAN_SUBSET),$(SAN_SUBSET)),'$(p)')
 endif
 
 san-test:
