@@ -14,6 +14,7 @@ ifdef SAN_FLAGS
 test: $(BUILD)/heapscope $(UNIT_BINS)
 	$(MAKE) SAN= TSAN= $(SAN_FIXTURES)
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL BUILD=$(BUILD) SAN_LOGS=$(CURDIR)/$(BUILD)/san-logs \
+		TEST_TIMEOUT=900 \
 		tests/run.sh $(foreach p,$(if $(TSAN),$(TSAN_SUBSET),$(SAN_SUBSET)),'$(p)')
 endif
 

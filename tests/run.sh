@@ -8,6 +8,7 @@
 #   SAN_LOGS=DIR               a sanitizer build: its reports are logged there (every process,
 #                              background ones too), each is shown under the test it ended in and
 #                              counted as a failure (mk/san.mk sets both)
+#   TEST_TIMEOUT=SECONDS       the limit of each shell test (300; sanitizer runs: 900)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -86,7 +87,7 @@ for t in tests/integration/*.sh tests/faults/*.sh; do
 	selected "${name%.sh}" "$@" || continue
 	echo "== $t"
 	start=$SECONDS
-	timeout 300 bash "$t" >"$log" 2>&1
+	timeout "${TEST_TIMEOUT:-300}" bash "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	echo "# $name: $((SECONDS - start)) s"
