@@ -183,29 +183,9 @@ void record_scan_running(struct recorder *r)
 
 /* --- The control socket -------------------------------------------------------------------- */
 
-const char *record_scan_dir(void)
-{
-	const char *d = getenv("HEAPSCOPE_RUN_DIR");
-
-	return d && *d ? d : RECORD_SCAN_DIR;
-}
-
 static void socket_path(pid_t recorder, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/rec-%d.sock", record_scan_dir(), (int)recorder);
-}
-
-int record_scan_prune(const char *name, const char *path)
-{
-	int pid;
-	char end;
-
-	if (sscanf(name, "rec-%d.soc%c", &pid, &end) != 2 || end != 'k' || pid <= 0)
-		return 0;
-	if (pid == getpid() || !kill(pid, 0) || errno != ESRCH)
-		return 0;
-	unlink(path); /* its recorder is gone (killed): nobody will ever answer there */
-	return 1;
 }
 
 /* The sockets recorders killed before their cleanup left behind. */

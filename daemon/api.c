@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/record_scan.h"
+#include "agent/scan_client.h"
 #include "daemon/procs.h"
 #include "daemon/start_body.h"
 #include "report/diff.h"

@@ -15,7 +15,8 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -fsanitize=
 	-Wall -Wno-unused-parameter -I. -I$(BUILD) -MMD -MP -D_GNU_SOURCE= \
 	-DHEAPSCOPE_VERSION=\"0.1.0\" -DFUZZ_FIXTURE=\"$(CURDIR)/$(FUZZ_FIXTURE)\"
 FUZZ_LDLIBS := -lsqlite3 -lmicrohttpd -lcurl -ljson-c -lz -lpthread -lm
-FUZZ_LIB_SRCS := $(wildcard store/*.c report/*.c server/*.c daemon/*.c) tests/fuzz/fuzz_util.c
+FUZZ_LIB_SRCS := $(wildcard store/*.c report/*.c server/*.c daemon/*.c) agent/scan_client.c \
+	tests/fuzz/fuzz_util.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_util.c,\
 	$(wildcard tests/fuzz/fuzz_*.c)))
