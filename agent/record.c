@@ -470,8 +470,8 @@ static int start(struct recorder *r)
 
 	if (e && r->o.argv && !r->o.no_follow && r->t.notice[0])
 		e = 0; /* its notice says so, and the processes it starts may have one */
-	if (r->o.argv && (e == -ENOENT || e == -EACCES))
-		r->run_failed = e == -ENOENT ? 127 : 126;
+	if (r->t.command_error) /* as shells say it: not found 127, not executable 126 */
+		r->run_failed = r->t.command_error == -ENOENT ? 127 : 126;
 	if (!e)
 		e = bpfside_load(&(struct bpfside_opts){ .ringbuf_mb = r->o.ringbuf_mb,
 							 .stack_mode = r->o.stack_mode,

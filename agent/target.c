@@ -46,6 +46,7 @@ static int describe_command(struct target *t, char **argv, char *err, size_t err
 	if (e) {
 		snprintf(err, errlen, "cannot run '%s': %s", argv[0],
 			 e == -ENOENT ? "command not found" : strerror(-e));
+		t->command_error = e;
 		return e;
 	}
 	join_args(argv, t->command, sizeof(t->command));

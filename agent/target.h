@@ -15,6 +15,7 @@ struct target {
 	char allocator[PATH_MAX];     /* the object whose malloc family is probed */
 	struct obj_list objs;	      /* every object the process maps, or will map */
 	int go;			      /* a Go program: its heap is not malloc's */
+	int command_error;	      /* launch: -errno when the command cannot be found or run */
 	char notice[PATH_MAX + 4096]; /* what cannot be traced in it, "" if nothing */
 };
 
