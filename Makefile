@@ -82,11 +82,11 @@ include mk/bench.mk
 include mk/fuzz.mk
 include mk/san.mk
 
-test: all $(UNIT_BINS)
 ifndef SAN_FLAGS
+test: all $(UNIT_BINS)
 	tests/run.sh
-
 endif
+
 clean:
 	rm -rf $(BUILD)
 
