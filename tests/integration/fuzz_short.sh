@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The fuzzing of CI: each libFuzzer harness of tests/fuzz/ for a short fixed budget
-# (FUZZ_SHORT_SECONDS, 12 s each) on the committed corpus and the fixture recording, then every regression input
+# (FUZZ_SHORT_SECONDS, 6 s each) on the committed corpus and the fixture recording, then every regression input
 # (tests/fuzz/regressions/NAME/*: each once a crash) replayed through its harness. Needs clang's
 # libFuzzer: without it this fails, never skips. `make fuzz` is the long run.
 source "$(dirname "$0")/../lib.sh"
 cd "$TOP"
-BUDGET=${FUZZ_SHORT_SECONDS:-12}
+BUDGET=${FUZZ_SHORT_SECONDS:-6}
 NAMES=$(ls tests/fuzz/fuzz_*.c | sed -n 's|^tests/fuzz/fuzz_\(.*\)\.c$|\1|p' | grep -vx util)
 
 probe_libfuzzer() {
