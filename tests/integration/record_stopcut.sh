@@ -5,7 +5,8 @@
 # double free of a block whose reallocation was no longer stored; every stored free belongs to
 # a stored allocation; every event the BPF side emitted is accounted for (event_counts).
 # Each case runs STOPCUT_RUNS times (default 10, for CI's budget: the cut is a race, so run it
-# with STOPCUT_RUNS=50 by hand after touching the cut) and gives one result line; a run takes ~1 s (attach, 0.4 s, stop), the 60 runs ~1 min on 2 cores.
+# with STOPCUT_RUNS=50 by hand after touching the cut) and gives one result line; a run takes
+# ~1 s (attach, 0.4 s, stop), the 60 runs ~1 min on 2 cores.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
 
