@@ -24,7 +24,7 @@ endif
 DEB_PACKAGES := build-essential clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev libdw-dev libiberty-dev debuginfod \
 	libzydis-dev libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev zlib1g-dev libcmocka-dev \
 	pkg-config g++ bpftrace heaptrack procps libc6-dbg util-linux libjemalloc2 libtcmalloc-minimal4 golang-go jq time gdb python3 \
-	chromium nodejs wrk curl redis-server redis-tools man-db groff-base valgrind libxml2-utils
+	chromium nodejs wrk curl redis-server redis-tools man-db groff-base valgrind libxml2-utils iproute2
 
 LIB_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c store/*.c report/*.c server/*.c daemon/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/web_assets.o
