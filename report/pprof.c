@@ -373,7 +373,8 @@ static void enc_samples(const struct pprof *p, struct buf *out, struct buf *s, s
 
 		for (int k = 0; k < PPROF_NVALUES; k++)
 			v[k] = (uint64_t)sm->values[k];
-		pb_packed(s, t, 1, p->locs + sm->first, sm->depth);
+		/* A sample may have no frame at all (a lost stack), when locs may still be NULL. */
+		pb_packed(s, t, 1, sm->depth ? p->locs + sm->first : NULL, sm->depth);
 		pb_packed(s, t, 2, v, PPROF_NVALUES);
 		pb_msg(out, 2, s);
 	}
