@@ -116,7 +116,7 @@ for exe in "$PROGS"/*; do
 	[ -f "$exe" ] && [ -x "$exe" ] && [ "${p%.so}" = "$p" ] || continue
 	case $p in signal_batch | exec_on_signal | sample_sites) continue ;; esac # signals; above
 	# Until killed, or held on stdin or a signal: the tests of the scan and the faults run them.
-	case $p in many_threads | ticker | reach_* | storm) continue ;; esac
+	case $p in many_threads | ticker | reach_* | storm | attach_frees) continue ;; esac
 	db="$T/prog-$p.db"
 	case $p in
 	churn) record "$p" --sample 512 -o "$db" -- "$exe" 1 ;;
