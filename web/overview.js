@@ -220,7 +220,13 @@ export function mount(root, ctx, params) {
 				{ label: 'allocs/s', values: d.allocRate, scale: 'rate', color: cssVar('--bar-live'), fmt: fmtRate, axisFmt: fmtRate },
 				{ label: 'frees/s', values: d.freeRate, scale: 'rate', color: cssVar('--free'), fmt: fmtRate, axisFmt: fmtRate },
 			],
-			onZoom: (lo, hi) => ctx.go({ from: lo, to: hi }),
+			// The last 100 ms interval ends after the recording does: a selection is kept within it.
+			onZoom: (lo, hi) => {
+				const end = num(ctx.summary().duration_ns);
+				const a = Math.max(0, Math.floor(lo));
+				const b = end ? Math.min(Math.ceil(hi), end) : Math.ceil(hi);
+				if (b > a) ctx.go({ from: a, to: b });
+			},
 			onReset: () => ctx.go({ from: null, to: null }),
 		});
 	}

@@ -373,7 +373,7 @@ test('delete: confirmed, the recording is gone', async () => {
 });
 
 test('no console errors, no page errors, nothing from elsewhere', () => {
-	assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors, null, 1)}`);
+	assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors)}`);
 	assert.deepEqual(pageErrors, [], `page errors: ${JSON.stringify(pageErrors)}`);
 	assert.deepEqual(foreign, [], `requests to other origins: ${JSON.stringify(foreign)}`);
 });

@@ -170,9 +170,11 @@ test('overview: dragging across the timeline zooms in, the range is in the URL',
 	await over.scrollIntoViewIfNeeded();
 	const box = await over.boundingBox();
 	await rendered(async () => {
-		await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+		// Near the start: the chart's last 100 ms interval may end well after the recording,
+		// and a selection past the end selects nothing.
+		await page.mouse.move(box.x + box.width * 0.05, box.y + box.height / 2);
 		await page.mouse.down();
-		await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 8 });
+		await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2, { steps: 8 });
 		await page.mouse.up();
 	});
 	const p = hashParams();
@@ -409,7 +411,7 @@ test('the tabs switch views and mark the current one', async () => {
 });
 
 test('no console errors and no page errors', () => {
-	assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors, null, 1)}`);
+	assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors)}`);
 	assert.deepEqual(pageErrors, [], `page errors: ${JSON.stringify(pageErrors, null, 1)}`);
 });
 
