@@ -84,17 +84,7 @@ static int parse_option(int c, struct check_opts *o)
 	case 'S': o->site_file = optarg; return 0;
 	case 'j': o->junit = optarg; return 0;
 	case 'n': o->no_follow = 1; return 0;
-	case 'F':
-		if (!*optarg || strlen(optarg) >= AN_ALLOC_FN_PATTERN_MAX ||
-		    o->nalloc_fns == AN_ALLOC_FN_MAX) {
-			fprintf(stderr,
-				"heapscope: --alloc-fn takes a pattern of 1 to %d bytes, at"
-				" most %d of them\n",
-				AN_ALLOC_FN_PATTERN_MAX - 1, AN_ALLOC_FN_MAX);
-			return -EINVAL;
-		}
-		o->alloc_fns[o->nalloc_fns++] = optarg;
-		return 0;
+	case 'F': return cliopt_add_alloc_fn(o->alloc_fns, &o->nalloc_fns, optarg);
 	case 't':
 		errno = 0;
 		o->top = strtoll(optarg, &end, 10);

@@ -139,24 +139,6 @@ static int parse_pids(const char *arg, struct record_opts *o)
 	return 0;
 }
 
-/* --alloc-fn: a pattern of printable characters, stored in the recording's options. */
-static int add_alloc_fn(struct record_opts *o, const char *arg)
-{
-	int ok = *arg && strlen(arg) < AN_ALLOC_FN_PATTERN_MAX && o->nalloc_fns < AN_ALLOC_FN_MAX;
-
-	for (const char *c = arg; ok && *c; c++)
-		ok = (unsigned char)*c >= 0x20 && *c != 0x7f;
-	if (!ok) {
-		fprintf(stderr,
-			"heapscope: --alloc-fn takes a pattern of 1 to %d printable bytes, at most %d"
-			" of them\n",
-			AN_ALLOC_FN_PATTERN_MAX - 1, AN_ALLOC_FN_MAX);
-		return -EINVAL;
-	}
-	o->alloc_fns[o->nalloc_fns++] = arg;
-	return 0;
-}
-
 char *record_alloc_fns_json(const struct record_opts *o)
 {
 	size_t len = 16;
@@ -297,7 +279,7 @@ int record_parse_opts(int argc, char **argv, struct record_opts *o)
 				return -EINVAL;
 			break;
 		case 'F':
-			if (add_alloc_fn(o, optarg))
+			if (cliopt_add_alloc_fn(o->alloc_fns, &o->nalloc_fns, optarg))
 				return -EINVAL;
 			break;
 		case 'h': usage(stdout); exit(0);

@@ -35,7 +35,7 @@ struct report_opts {
 	int64_t top, site, min_age_ns, pid;
 	int ascending, top_set;
 	const char *alloc_fns[AN_ALLOC_FN_MAX]; /* --alloc-fn, added to the recording's */
-	size_t nalloc_fns;
+	int nalloc_fns;
 };
 
 static void usage(FILE *f)
@@ -224,16 +224,7 @@ static int parse_option(int c, struct report_opts *o)
 	case 'p': e = parse_pid(optarg, &o->pid); break;
 	case 'm': e = parse_seconds(optarg, &o->min_age_ns); break;
 	case 'S': o->sort = optarg; break;
-	case 'F':
-		if (!*optarg || strlen(optarg) >= AN_ALLOC_FN_PATTERN_MAX ||
-		    o->nalloc_fns == AN_ALLOC_FN_MAX) {
-			fprintf(stderr, "heapscope: --alloc-fn takes a pattern of 1 to %d bytes, at"
-				" most %d of them\n", AN_ALLOC_FN_PATTERN_MAX - 1, AN_ALLOC_FN_MAX);
-			e = -EINVAL;
-		} else {
-			o->alloc_fns[o->nalloc_fns++] = optarg;
-		}
-		break;
+	case 'F': e = cliopt_add_alloc_fn(o->alloc_fns, &o->nalloc_fns, optarg); break;
 	case 'a': o->ascending = 1; break;
 	case 'B': /* checked now (exit 2), converted once the recording's start is known */
 	case 'E':

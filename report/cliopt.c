@@ -1,9 +1,12 @@
 /* Command-line options read the same way by every subcommand (see cliopt.h). */
 #include "report/cliopt.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "store/analysis.h"
 
 #define NAME_MAX_LEN 64
 
@@ -142,4 +145,21 @@ int cliopt_getopt(int argc, char **argv, const char *shortopts, const struct opt
 	else
 		fprintf(stderr, "heapscope: unknown option '-%c' (--help lists them)\n", optopt);
 	return '?';
+}
+
+int cliopt_add_alloc_fn(const char **patterns, int *n, const char *arg)
+{
+	int ok = *arg && strlen(arg) < AN_ALLOC_FN_PATTERN_MAX && *n < AN_ALLOC_FN_MAX;
+
+	for (const char *c = arg; ok && *c; c++)
+		ok = (unsigned char)*c >= 0x20 && *c != 0x7f;
+	if (!ok) {
+		fprintf(stderr,
+			"heapscope: --alloc-fn takes a pattern of 1 to %d printable bytes, at most %d"
+			" of them\n",
+			AN_ALLOC_FN_PATTERN_MAX - 1, AN_ALLOC_FN_MAX);
+		return -EINVAL;
+	}
+	patterns[(*n)++] = arg;
+	return 0;
 }

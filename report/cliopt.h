@@ -17,4 +17,9 @@ int cliopt_getopt(int argc, char **argv, const char *shortopts, const struct opt
  * or word a known name with something appended), or NULL if none is close. */
 const char *cliopt_closest(const char *word, const char *const *names, size_t n);
 
+/* One --alloc-fn PATTERN appended to patterns (n of them so far, at most AN_ALLOC_FN_MAX): 1 to
+ * AN_ALLOC_FN_PATTERN_MAX - 1 printable bytes. 0, or -EINVAL after a one-line message. For
+ * record, report and check alike. */
+int cliopt_add_alloc_fn(const char **patterns, int *n, const char *arg);
+
 #endif
