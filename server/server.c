@@ -50,7 +50,7 @@ struct request {
 	int headers_seen;
 	int body_too_big;
 	size_t body_len;
-	char body[SERVER_BODY_MAX + 1]; /* POST/DELETE of the daemon only */
+	char *body; /* POST/DELETE of the daemon only: allocated when a body arrives */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
@@ -155,9 +155,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct request *rq = *con_cls;
+
 	(void)cls, (void)toe;
 	guard_request_done(c);
-	free(*con_cls);
+	if (rq)
+		free(rq->body);
+	free(rq);
 	*con_cls = NULL;
 }
 
@@ -300,6 +304,8 @@ static int method_ok(const struct server *s, const char *m)
 
 static void keep_body(struct request *rq, const char *data, size_t n)
 {
+	if (!rq->body_too_big && !rq->body && !(rq->body = malloc(SERVER_BODY_MAX + 1)))
+		rq->body_too_big = 1; /* out of memory: refused as too big rather than half read */
 	if (rq->body_too_big || n > SERVER_BODY_MAX - rq->body_len) {
 		rq->body_too_big = 1;
 		return;
