@@ -34,6 +34,8 @@ struct drain {
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC: this drain_consume stops taking events then */
 	unsigned taken;	      /* events taken by this drain_consume */
 	int pending;	      /* the last drain_consume stopped at its deadline */
+	uint64_t mark_ns;     /* CLOCK_MONOTONIC: an event at or after it sets mark_passed */
+	int mark_passed;
 };
 
 static int64_t since_start(struct drain *d, uint64_t ts_ns)
@@ -198,6 +200,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0; /* not ours: cannot happen with a matching BPF object */
 	c = &d->stats.counts[h->type];
 	c->received++;
+	if (d->mark_ns && h->ts_ns >= d->mark_ns)
+		d->mark_passed = 1;
 	if (after_cut(d, h)) {
 		c->after_cut++;
 		return 0;
@@ -265,6 +269,17 @@ int drain_pending(const struct drain *d)
 int drain_error(const struct drain *d)
 {
 	return d->err;
+}
+
+void drain_set_mark(struct drain *d, uint64_t mono_ns)
+{
+	d->mark_ns = mono_ns;
+	d->mark_passed = 0;
+}
+
+int drain_mark_passed(const struct drain *d)
+{
+	return d->mark_passed;
 }
 
 void drain_set_cut(struct drain *d, uint64_t mono_ns)

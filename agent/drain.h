@@ -58,6 +58,12 @@ int drain_pending(const struct drain *d);
 /* The first error of the store, 0 if none. */
 int drain_error(const struct drain *d);
 
+/* A mark (CLOCK_MONOTONIC; 0: none): drain_mark_passed says 1 once an event stamped at or after
+ * it was consumed. The ring buffer holds events in the order they were reserved, so every event
+ * that was complete before the mark has been consumed by then. */
+void drain_set_mark(struct drain *d, uint64_t mono_ns);
+int drain_mark_passed(const struct drain *d);
+
 /* The stop (CLOCK_MONOTONIC): allocations and frees at or after it are discarded, as the BPF
  * side does. */
 void drain_set_cut(struct drain *d, uint64_t mono_ns);

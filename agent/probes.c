@@ -284,24 +284,27 @@ static int attach_object(struct heapscope_bpf *skel, struct probes *p, pid_t pid
 				 targets[i].kind == ALLOC ? &allocs : &frees,
 				 targets[i].kind == ALLOC ? &rets : &unused, sampled, err, errlen);
 	elfsym_close(ef);
+	/* Frees first, then returns, then entries: a block allocated while the probes go in (the
+	 * process runs on) is either unseen or seen with its free. Allocations first left every
+	 * block allocated and freed between the two attaches live for ever: phantom leaks. */
 	if (sampled) {
-		if (!e)
-			e = create_multi_link(p, skel->progs.alloc_sampled, pid, path, &allocs,
-					      PROBES_SESSION, "sampled allocation", err, errlen);
 		if (!e)
 			e = create_multi_link(p, skel->progs.free_sampled, pid, path, &frees, 0,
 					      "free", err, errlen);
+		if (!e)
+			e = create_multi_link(p, skel->progs.alloc_sampled, pid, path, &allocs,
+					      PROBES_SESSION, "sampled allocation", err, errlen);
 		return e;
 	}
 	if (!e)
-		e = create_multi_link(p, skel->progs.alloc_enter, pid, path, &allocs, 0,
-				      "allocation", err, errlen);
+		e = create_multi_link(p, skel->progs.free_enter, pid, path, &frees, 0, "free", err,
+				      errlen);
 	if (!e)
 		e = create_multi_link(p, skel->progs.alloc_exit, pid, path, &rets, 1, "return", err,
 				      errlen);
 	if (!e)
-		e = create_multi_link(p, skel->progs.free_enter, pid, path, &frees, 0, "free", err,
-				      errlen);
+		e = create_multi_link(p, skel->progs.alloc_enter, pid, path, &allocs, 0,
+				      "allocation", err, errlen);
 	return e;
 }
 

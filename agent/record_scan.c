@@ -25,8 +25,9 @@
 #include "store/store.h"
 
 #define REQUEST_TIMEOUT_MS 500		     /* a client writes its line at once: never stall on one */
-#define PRESTOP_DRAIN_NS (200 * 1000000LL) /* the backlog taken before the stop, at most */
-#define STOPPED_DRAIN_NS (2000 * 1000000LL) /* and under it (other processes go on) */
+#define PRESTOP_DRAIN_NS (500 * 1000000LL)   /* the backlog taken before the stop, at most */
+#define STOPPED_DRAIN_NS (30000 * 1000000LL) /* and under it (other processes go on) */
+#define CAUGHT_UP_NS (20 * 1000000LL)	     /* a pass this short leaves little for the stop */
 
 struct scan_ctx {
 	struct recorder *r;
@@ -35,25 +36,49 @@ struct scan_ctx {
 	size_t n;
 };
 
-/* The events in the ring buffer, until caught up or for at most max_ns: threads allocating at
- * full speed can outrun the consumer, so "until caught up" alone may never end. */
-static void drain_for(struct recorder *r, int64_t max_ns)
+/* The events in the ring buffer up to the instant mark (CLOCK_MONOTONIC), for at most max_ns:
+ * 1 once caught up with it, 0 at the time limit. Up to an instant, not "until empty": threads
+ * of other traced processes allocating at full speed can outrun the consumer, so the buffer may
+ * never be empty. The recorder can be seconds behind its target (64 MiB of events at ~2 us each):
+ * the bound is the time limit, not a share of the backlog. */
+static int drain_to(struct recorder *r, uint64_t mark, int64_t max_ns)
 {
 	uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + (uint64_t)max_ns;
+	int n = 1;
 
-	while (!record_failed(r) && drain_consume(r->drain) > 0 &&
-	       clock_ns(CLOCK_MONOTONIC) < deadline)
+	drain_set_mark(r->drain, mark);
+	while (!record_failed(r) && !drain_mark_passed(r->drain) &&
+	       (n = drain_consume(r->drain)) > 0 && clock_ns(CLOCK_MONOTONIC) < deadline)
 		;
+	n = drain_mark_passed(r->drain) || n == 0;
+	drain_set_mark(r->drain, 0);
+	return n;
 }
 
-/* Every thread is stopped: the events up to now are in the ring buffer; then the live set is
- * exact for this instant (the stopped process adds none; others traced may, hence the bound). */
+/* The backlog is taken before the stop, not while the target waits: up to now, again while a pass
+ * took long (the target went on meanwhile), for at most PRESTOP_DRAIN_NS in all. */
+static void catch_up(struct recorder *r)
+{
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), t = t0;
+
+	while (drain_to(r, t, PRESTOP_DRAIN_NS - (int64_t)(t - t0))) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+		if (now - t < CAUGHT_UP_NS || now - t0 >= (uint64_t)PRESTOP_DRAIN_NS)
+			break;
+		t = now;
+	}
+}
+
+/* Every thread is stopped: the events up to now are in the ring buffer; once they are taken the
+ * live set is exact for this instant (the stopped process adds none). */
 static int take_blocks(void *ctx, struct reach_block **blocks, size_t *n)
 {
 	struct scan_ctx *c = ctx;
 	int e;
 
-	drain_for(c->r, STOPPED_DRAIN_NS);
+	if (!drain_to(c->r, clock_ns(CLOCK_MONOTONIC), STOPPED_DRAIN_NS))
+		return record_failed(c->r) ? -EIO : -ETIME;
 	e = tracker_live_blocks(c->r->tracker, c->img->heap_proc, &c->blocks, &c->n);
 	*blocks = c->blocks;
 	*n = c->n;
@@ -144,18 +169,23 @@ int record_scan(struct recorder *r, pid_t pid, const char *trigger, int at_exit,
 		snprintf(out, len, "the recording failed: nothing more is stored");
 		return -EIO;
 	}
-	drain_for(r, PRESTOP_DRAIN_NS); /* most of the backlog now, not while the target is stopped */
+	catch_up(r);
 	e = reach_scan(&o, &s, err, sizeof(err));
 	if (!e)
 		e = store_result(r, &c, &s, trigger);
 	free(c.blocks);
 	if (r->launch && !at_exit) /* our interrupts left threads we trace in a stop */
 		record_children(r);
-	if (e) {
+	if (e == -ETIME)
+		snprintf(out, len,
+			 "scan of pid %d failed: the recorder is more than %d s of events behind its "
+			 "targets, so its live blocks are not this instant's (the target ran on)",
+			 (int)pid, (int)(STOPPED_DRAIN_NS / 1000000000LL));
+	else if (e)
 		snprintf(out, len, "scan of pid %d failed: %s", (int)pid,
 			 err[0] && e != -EIO ? err : strerror(-e));
+	if (e)
 		return e;
-	}
 	if (json)
 		describe_json(&s, (int)pid, trigger, out, len);
 	else
