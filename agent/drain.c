@@ -213,6 +213,10 @@ static int on_event(void *ctx, void *data, size_t size)
 		c->stored++;
 	if (err && !d->err)
 		d->err = err;
+	if (!err && d->mark_passed) {
+		d->taken++;
+		return -EAGAIN; /* the owner waits for this one: the rest can wait */
+	}
 	if (!err && ++d->taken % CLOCK_EVERY == 0 && clock_ns(CLOCK_MONOTONIC) >= d->deadline_ns)
 		return -EAGAIN; /* this event is taken; the rest waits for the next call */
 	return err;		/* stops consuming: the store failed (e.g. disk full) */
