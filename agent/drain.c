@@ -59,7 +59,8 @@ static struct tracker_origin origin(const struct image *img)
 	return (struct tracker_origin){ .pid = img->pid,
 					.proc = img->id,
 					.heap = img->heap_proc,
-					.traced_from_start = img->traced_from_start };
+					.traced_from_start = img->traced_from_start,
+					.armed_ts = img->armed_ts };
 }
 
 static int on_alloc(struct drain *d, const struct hs_alloc_event *e)

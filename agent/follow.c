@@ -167,6 +167,7 @@ int follow_begin(struct follow *f, pid_t pid, pid_t ppid, enum follow_how how, s
 		e = attach(f, img);
 	if (!e && how == FOLLOW_EXECED)
 		img->traced_from_start = f->kept;
+	img->armed_ts = follow_ts(f, clock_ns(CLOCK_MONOTONIC));
 	if (!e)
 		e = store_process(f, img);
 	if (e) {

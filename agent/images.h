@@ -21,6 +21,7 @@ struct image {
 	int traced_from_start; /* traced from its first allocation (launched, forked or exec'd
 				 * while followed); else a free of an unknown block is untracked */
 	int64_t start_ts;      /* ns since the recording started */
+	int64_t armed_ts;      /* when all its probes were in (ns since start; see tracker_origin) */
 	struct target t;       /* command, exe, allocator, objects */
 	struct symbolizer *sym;
 	struct stack_space *space;

@@ -17,6 +17,11 @@
  * 65,536 (1.5 MiB, allocated once). An address is forgotten when it is allocated again or when
  * four newer frees land in its set; a second free of a forgotten address reads as an invalid
  * free, not a double free (tracker_stats.freed_forgotten counts the addresses forgotten). */
+/* An untracked free is remembered (a second free of its address is a double free) only from this
+ * long after the attach: the frees are probed before the allocations, so until then a block can
+ * be freed, handed out again by an allocation not seen, and freed again, which is no misuse; a
+ * call begun before the probes went in and preempted may also return late. */
+#define ARMED_GRACE_NS (100 * 1000000LL)
 #define FREED_WAYS 4
 #define FREED_SETS 16384
 
@@ -248,7 +253,8 @@ static int unknown_free(struct tracker *t, const struct tracker_free *f)
 
 	if (!f->from.traced_from_start && !t->o.traced_from_start) {
 		t->stats.untracked_frees++;
-		freed_note(t, s.key, 0, f->site);
+		if (f->ts >= f->from.armed_ts + ARMED_GRACE_NS)
+			freed_note(t, s.key, 0, f->site);
 		return 0;
 	}
 	u64map_each(t->live, find_containing, &s);

@@ -31,6 +31,9 @@ struct tracker_origin {
 		       * vfork child's parent): addresses are per memory */
 	int traced_from_start; /* that memory was traced from its first allocation: a free of an
 				* unknown block is an error, not an untracked free */
+	int64_t armed_ts; /* its probes were all in then: before it (and just after, for calls
+			   * begun before it) an allocation may go unseen, so an untracked free
+			   * then is not remembered for double-free detection */
 };
 
 struct tracker_alloc {
