@@ -68,8 +68,10 @@ expect_eq "sites by file: one file, every allocation" \
 
 # --- Lifetimes: 1000 short, 100 after ~10 ms, 10 after ~200 ms, 5 never.
 rep -d "$T/lifetimes.db" --format json --view lifetimes,sites --group-by function >"$T/lt.json"
-expect_eq "lifetimes: ~10 ms bucket" \
-	"$(jq -r '.lifetimes.buckets[] | select(.lo_ns == 8192000) | .count' "$T/lt.json")" 100
+# The medium ones sleep 10 ms: the 8.192 ms bucket, or a later one below the long ones' when a
+# loaded machine (CI under ASan) wakes the program late.
+expect_eq "lifetimes: ~10 ms: 8.2 to 131 ms" \
+	"$(jq -r '[.lifetimes.buckets[] | select(.lo_ns >= 8192000 and .hi_ns != null and .hi_ns <= 131072000) | .count] | add' "$T/lt.json")" 100
 expect_eq "lifetimes: ~200 ms bucket" \
 	"$(jq -r '.lifetimes.buckets[] | select(.lo_ns == 131072000) | .count' "$T/lt.json")" 10
 # Short-lived blocks live microseconds; a loaded machine may preempt one between its malloc
@@ -77,8 +79,8 @@ expect_eq "lifetimes: ~200 ms bucket" \
 expect_eq "lifetimes: short-lived ones under 8 ms" \
 	"$(jq -r '[.lifetimes.buckets[] | select(.hi_ns != null and .hi_ns <= 8192000) | .count] | add' "$T/lt.json")" 1000
 expect_eq "lifetimes: still live" "$(jq -r '.lifetimes.live' "$T/lt.json")" 5
-expect_eq "lifetimes: medium's p50 within the bucket" \
-	"$(jq -r '.sites[] | select(.key == "medium") | (.lifetime_p50_ns >= 8192000 and .lifetime_p50_ns < 16384000)' "$T/lt.json")" true
+expect_eq "lifetimes: medium's p50 from the 8.2 ms bucket, below the long ones'" \
+	"$(jq -r '.sites[] | select(.key == "medium") | (.lifetime_p50_ns >= 8192000 and .lifetime_p50_ns < 131072000)' "$T/lt.json")" true
 
 # --- Advice: the sites written to have each pattern, and nothing elsewhere.
 rep -d "$T/patterns.db" --format json --view advice >"$T/adv.json"
