@@ -25,8 +25,10 @@
 #define ERR_MAX 1024
 #define TREND_WINDOWS_MAX 1000
 
-static const char *const STATES[] = { [CAT_RUNNING] = "running", [CAT_ENDED] = "ended",
-				      [CAT_CUT_SHORT] = "cut_short" };
+static const char *const STATES[] = { [CAT_RUNNING] = "running",
+				      [CAT_ENDED] = "ended",
+				      [CAT_CUT_SHORT] = "cut_short",
+				      [CAT_UNREADABLE] = "unreadable" };
 
 static void reply_error(struct server_reply *out, unsigned status, const char *msg)
 {
@@ -72,6 +74,7 @@ static void recording_json(struct json *j, const struct catalog_entry *e)
 	json_kv_int(j, "size_bytes", e->size_bytes);
 	json_kv_int(j, "recorder_exit_status", e->exit_status);
 	json_kv_bool(j, "readable", s->valid);
+	json_kv_str(j, "read_error", e->state == CAT_UNREADABLE ? s->error : NULL);
 	json_kv_str(j, "command", s->valid ? s->command : NULL);
 	json_kv_str(j, "stack", s->valid ? s->stack : NULL);
 	json_kv_int(j, "sample_bytes", s->sample_bytes);
@@ -162,6 +165,7 @@ static unsigned start_status(int e)
 	case -EBUSY: return 409;
 	case -EDQUOT: return 409; /* a limit, as running_max: the client's to resolve */
 	case -ECHILD: return 422; /* the recorder ran and refused: its reason */
+	case -ENOENT: return 409; /* deleted while its recorder attached */
 	default: return 500;
 	}
 }
@@ -309,10 +313,11 @@ static void download(struct daemon_api *d, const char *id, const struct params *
 		{ NULL },
 	};
 	char path[PATH_MAX], err[ERR_MAX];
-	int fd;
+	int fd, e;
 
-	if (catalog_path(d->catalog, id, path, sizeof(path)))
-		return reply_error(out, 404, "no such recording");
+	if ((e = catalog_read_path(d->catalog, id, path, sizeof(path), err, sizeof(err))))
+		return reply_error(out, e == -EIO ? 409 : 404,
+				   e == -EIO ? err : "no such recording");
 	if (params_parse(p, spec, &a, err, sizeof(err)))
 		return reply_error(out, 400, err);
 	if (render_download(d, path, a.format, &fd, err, sizeof(err)))
@@ -340,11 +345,14 @@ static const char *split_id(const char *route, char id[CATALOG_ID_MAX])
 static void analysis(struct daemon_api *d, const char *id, const char *route,
 		     const struct params *p, struct server_reply *out)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], err[ERR_MAX];
 	struct api_reply a;
+	int e;
 
-	if (catalog_path(d->catalog, id, path, sizeof(path)))
-		return reply_error(out, 404, "no such recording");
+	/* An unreadable one (garbage in recordings/): 409, as its state says, for every view. */
+	if ((e = catalog_read_path(d->catalog, id, path, sizeof(path), err, sizeof(err))))
+		return reply_error(out, e == -EIO ? 409 : 404,
+				   e == -EIO ? err : "no such recording");
 	if (access(path, F_OK))
 		return reply_error(out, 503, "the recording has no file yet: its recorder is "
 					     "attaching");
@@ -400,9 +408,10 @@ static void get_diff(struct daemon_api *d, const struct params *p, struct server
 
 	if (params_parse(p, spec, &a, err, sizeof(err)))
 		return reply_error(out, 400, err);
-	if (catalog_path(d->catalog, a.a, pa, sizeof(pa)) ||
-	    catalog_path(d->catalog, a.b, pb, sizeof(pb)))
-		return reply_error(out, 404, "no such recording");
+	if ((e = catalog_read_path(d->catalog, a.a, pa, sizeof(pa), err, sizeof(err))) ||
+	    (e = catalog_read_path(d->catalog, a.b, pb, sizeof(pb), err, sizeof(err))))
+		return reply_error(out, e == -EIO ? 409 : 404,
+				   e == -EIO ? err : "no such recording");
 	sa = (struct diff_side){ pa, a.a, a.a_from, a.a_to };
 	sb = (struct diff_side){ pb, a.b, a.b_from, a.b_to };
 	out->status = 200;
@@ -475,7 +484,9 @@ static int rule_windows(struct daemon_api *d, const char *rule, char (*paths)[PA
 	int n = catalog_snapshot(d->catalog, &list), k = 0;
 
 	for (int i = 0; i < n && k < TREND_WINDOWS_MAX; i++) {
-		if (strcmp(list[i].rule, rule) || list[i].state == CAT_RUNNING)
+		/* an unreadable window has no trend point: left out, not a failed trend */
+		if (strcmp(list[i].rule, rule) || list[i].state == CAT_RUNNING ||
+		    list[i].state == CAT_UNREADABLE)
 			continue;
 		if (catalog_path(d->catalog, list[i].id, paths[k], PATH_MAX))
 			continue;

@@ -33,6 +33,9 @@ extern char **environ;
 struct rec {
 	struct catalog_entry e;
 	int ended_reported; /* on_end was called */
+	int attaching;	    /* spawned, its log does not say it attached yet */
+	int notify_attach;  /* a no_wait start: catalog_reap tells on_attach how it went */
+	int64_t spawn_ms;   /* CLOCK_MONOTONIC */
 	/* A recorder of an earlier daemon (killed without stopping it): not our child, so it is
 	 * watched with kill(pid, 0) instead of waitpid. */
 	int adopted;
@@ -48,6 +51,8 @@ struct catalog {
 	int n, cap;
 	catalog_end_fn on_end;
 	void *on_end_ctx;
+	catalog_attach_fn on_attach;
+	void *on_attach_ctx;
 };
 
 static int64_t wall_ns(void)
@@ -56,6 +61,14 @@ static int64_t wall_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(int ms)
@@ -175,17 +188,22 @@ static void read_meta(const struct catalog *c, struct catalog_entry *e)
 	fclose(f);
 }
 
-/* What the file says; no lock held (a reader may take a while on a big recording). */
+/* What the file says, or why it cannot be read; never under the lock: a reader may take a while
+ * on a big recording (and waits up to 2 s for a lock on the file). */
 static void read_stats(const char *path, struct catalog_stats *out)
 {
 	struct store_reader *r;
 	struct an_summary s = { 0 };
-	char err[512];
+	int e;
 
 	memset(out, 0, sizeof(*out));
-	if (access(path, F_OK) || store_reader_open(path, &r, err, sizeof(err)))
+	if (store_reader_open(path, &r, out->error, sizeof(out->error)))
 		return;
-	if (!an_summary(r, &s)) {
+	e = an_summary(r, &s);
+	if (e)
+		snprintf(out->error, sizeof(out->error), "cannot read %s: %s", path,
+			 e == -EIO ? store_reader_errmsg(r) : strerror(-e));
+	if (!e) {
 		out->valid = 1;
 		snprintf(out->command, sizeof(out->command), "%s", s.command ? s.command : "");
 		snprintf(out->end_reason, sizeof(out->end_reason), "%s",
@@ -206,7 +224,9 @@ static void read_stats(const char *path, struct catalog_stats *out)
 
 static enum catalog_state ended_state(const struct catalog_stats *s)
 {
-	return s->valid && strcmp(s->end_reason, "cut_short") ? CAT_ENDED : CAT_CUT_SHORT;
+	if (!s->valid)
+		return CAT_UNREADABLE;
+	return strcmp(s->end_reason, "cut_short") ? CAT_ENDED : CAT_CUT_SHORT;
 }
 
 /* Found on disk: ended, cut short, or still written by a recorder the previous daemon left
@@ -455,27 +475,81 @@ static int spawn_recorder(const struct catalog *c, const char *id,
 	return e;
 }
 
-/* Under the lock: has the recorder of r exited? Then it is no longer running. */
-static int reap_one(struct catalog *c, struct rec *r)
-{
-	char path[PATH_MAX];
-	int status;
+/* A recorder seen running under the lock, looked at again outside it. */
+struct exit_check {
+	char id[CATALOG_ID_MAX];
+	pid_t child;
+	int adopted;
+	struct catalog_stats stats; /* read once it has exited */
+};
 
-	if (r->e.state != CAT_RUNNING)
-		return 0;
-	if (r->adopted) {
-		if (!kill(r->e.child, 0) || errno != ESRCH)
+/* Outside the lock: has x's recorder exited? Its file is final then, and read now. A child of
+ * ours is only looked at (WNOWAIT): it stays a zombie, its pid not reused, until publish_exit
+ * reaps it under the lock. */
+static int check_exit(const struct catalog *c, struct exit_check *x)
+{
+	siginfo_t si = { 0 };
+	char path[PATH_MAX];
+
+	if (x->adopted) {
+		if (!kill(x->child, 0) || errno != ESRCH)
 			return 0;
-		status = -1;
-	} else if (waitpid(r->e.child, &status, WNOHANG) != r->e.child) {
+	} else if (waitid(P_PID, (id_t)x->child, &si, WEXITED | WNOHANG | WNOWAIT) ||
+		   si.si_pid != x->child) {
 		return 0;
 	}
+	file_of(c, x->id, ".db", path, sizeof(path));
+	read_stats(path, &x->stats);
+	return 1;
+}
+
+/* Under the lock: x's recording, if it is still the running one x saw, has ended. Another
+ * thread may have published it first: then its child is reaped already and this is a no-op. */
+static void publish_exit(struct catalog *c, const struct exit_check *x)
+{
+	struct rec *r = find(c, x->id);
+	int status = -1;
+
+	if (!r || r->e.state != CAT_RUNNING || r->e.child != x->child || r->adopted != x->adopted)
+		return;
+	if (!r->adopted && waitpid(x->child, &status, WNOHANG) != x->child)
+		return;
 	r->e.exit_status = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	r->e.child = 0;
-	file_of(c, r->e.id, ".db", path, sizeof(path));
-	read_stats(path, &r->e.stats);
+	r->e.stats = x->stats;
 	r->e.state = ended_state(&r->e.stats);
-	return 1;
+}
+
+/* Reaps the recorders (of id only, unless NULL) that have exited: what their files say is read
+ * outside the lock (the summary of a big recording takes a while, and every API call takes the
+ * lock), then published under it. */
+static void reap(struct catalog *c, const char *id)
+{
+	struct exit_check *xs;
+	int n = 0, nexited = 0;
+
+	pthread_mutex_lock(&c->lock);
+	xs = malloc((size_t)(count_running(c) + 1) * sizeof(*xs));
+	for (int i = 0; xs && i < c->n; i++) {
+		const struct rec *r = &c->recs[i];
+
+		if (r->e.state != CAT_RUNNING || (id && strcmp(r->e.id, id)))
+			continue;
+		snprintf(xs[n].id, sizeof(xs[n].id), "%s", r->e.id);
+		xs[n].child = r->e.child;
+		xs[n++].adopted = r->adopted;
+	}
+	pthread_mutex_unlock(&c->lock);
+	for (int i = 0; i < n; i++)
+		if (check_exit(c, &xs[i]) && nexited++ != i)
+			xs[nexited - 1] = xs[i];
+	if (nexited) {
+		pthread_mutex_lock(&c->lock);
+		for (int i = 0; i < nexited; i++)
+			publish_exit(c, &xs[i]);
+		pthread_mutex_unlock(&c->lock);
+	}
+	free(xs);
 }
 
 /* The recorder's last line of output: why it stopped before attaching. */
@@ -527,31 +601,44 @@ static void remove_files(const struct catalog *c, const char *id)
 	}
 }
 
+/* Has the recorder of id attached? 1: yes (or still attaching after ATTACH_WAIT_MS: it shows as
+ * running, and says later what became of it); 0: not yet; -ECHILD: it exited first, err says
+ * why, and the recording and its files are gone; -ENOENT: deleted meanwhile. */
+static int attach_state(struct catalog *c, const char *id, char *err, size_t errlen)
+{
+	struct rec *r;
+	int attached, e = 0;
+
+	reap(c, id);
+	/* After the reap: a recorder seen exited has written its whole log. */
+	attached = log_says_attached(c, id);
+	pthread_mutex_lock(&c->lock);
+	r = find(c, id);
+	if (!r) {
+		snprintf(err, errlen, "the recording was deleted while its recorder attached");
+		e = -ENOENT;
+	} else if (attached ||
+		   (r->e.state == CAT_RUNNING && mono_ms() - r->spawn_ms >= ATTACH_WAIT_MS)) {
+		r->attaching = 0;
+		e = 1;
+	} else if (r->e.state != CAT_RUNNING) {
+		last_log_line(c, id, err, errlen);
+		remove_files(c, id);
+		drop(c, r);
+		e = -ECHILD;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return e;
+}
+
 /* 0 once attached; the recorder's error (and no trace of it) if it exited first. */
 static int wait_attached(struct catalog *c, const char *id, char *err, size_t errlen)
 {
-	for (int waited = 0; waited < ATTACH_WAIT_MS; waited += POLL_MS) {
-		struct rec *r;
-		int running;
+	int e;
 
-		if (log_says_attached(c, id))
-			return 0;
-		pthread_mutex_lock(&c->lock);
-		r = find(c, id);
-		if (r)
-			reap_one(c, r);
-		running = r && r->e.state == CAT_RUNNING;
-		if (r && !running) {
-			last_log_line(c, id, err, errlen);
-			remove_files(c, id);
-			drop(c, r);
-		}
-		pthread_mutex_unlock(&c->lock);
-		if (!running)
-			return r ? -ECHILD : -ENOENT;
+	while (!(e = attach_state(c, id, err, errlen)))
 		sleep_ms(POLL_MS);
-	}
-	return 0; /* still attaching: it shows as running, and says later what became of it */
+	return e > 0 ? 0 : e;
 }
 
 int catalog_start(struct catalog *c, const struct catalog_request *rq, char id[CATALOG_ID_MAX],
@@ -581,11 +668,16 @@ int catalog_start(struct catalog *c, const struct catalog_request *rq, char id[C
 		r->e.pid = rq->pid;
 		r->e.child = child;
 		r->e.start_ns = wall_ns();
+		r->attaching = 1;
+		r->notify_attach = rq->no_wait;
+		r->spawn_ms = mono_ms();
 		snprintf(r->e.rule, sizeof(r->e.rule), "%s", rq->rule ? rq->rule : "");
 		write_meta(c, &r->e);
 	}
 	pthread_mutex_unlock(&c->lock);
-	return e ? e : wait_attached(c, id, err, errlen);
+	if (e || rq->no_wait)
+		return e;
+	return wait_attached(c, id, err, errlen);
 }
 
 int catalog_stop(struct catalog *c, const char *id)
@@ -612,10 +704,9 @@ static void wait_stopped(struct catalog *c, const char *id, int timeout_ms)
 		struct rec *r;
 		int running;
 
+		reap(c, id);
 		pthread_mutex_lock(&c->lock);
 		r = find(c, id);
-		if (r)
-			reap_one(c, r);
 		running = r && r->e.state == CAT_RUNNING;
 		if (running && waited >= timeout_ms)
 			kill(r->e.child, SIGKILL);
@@ -658,16 +749,54 @@ int catalog_path(struct catalog *c, const char *id, char *path, size_t len)
 	return 0;
 }
 
-/* A running recording's numbers change: read them again, outside the lock. */
+/* A running recording's numbers change: read them again, outside the lock. An unreadable one
+ * is read again too (the read at its end may have met a lock held for over 2 s): once it reads,
+ * it is published as what it says. */
 static void refresh(struct catalog *c, struct catalog_entry *e)
 {
 	char path[PATH_MAX];
+	struct rec *r;
 
 	e->size_bytes = recording_size(c, e->id);
-	if (e->state != CAT_RUNNING && e->stats.valid)
+	if (e->state != CAT_RUNNING && e->state != CAT_UNREADABLE)
 		return;
 	file_of(c, e->id, ".db", path, sizeof(path));
 	read_stats(path, &e->stats);
+	if (e->state != CAT_UNREADABLE || !e->stats.valid)
+		return;
+	e->state = ended_state(&e->stats);
+	pthread_mutex_lock(&c->lock);
+	r = find(c, e->id);
+	if (r && r->e.state == CAT_UNREADABLE) {
+		r->e.stats = e->stats;
+		r->e.state = e->state;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int catalog_read_path(struct catalog *c, const char *id, char *path, size_t len, char *err,
+		      size_t errlen)
+{
+	struct catalog_entry e;
+	struct rec *r;
+
+	if (!id_ok(id))
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	r = find(c, id);
+	if (r)
+		e = r->e;
+	pthread_mutex_unlock(&c->lock);
+	if (!r)
+		return -ENOENT;
+	file_of(c, id, ".db", path, len);
+	/* Only an unreadable one is read here (again): the view reads the others anyway. */
+	if (e.state == CAT_UNREADABLE)
+		refresh(c, &e);
+	if (e.state != CAT_UNREADABLE)
+		return 0;
+	snprintf(err, errlen, "recording %s cannot be read: %s", id, e.stats.error);
+	return -EIO;
 }
 
 int catalog_get(struct catalog *c, const char *id, struct catalog_entry *out)
@@ -726,13 +855,13 @@ static int next_ended(struct catalog *c, struct catalog_entry *e, char *path, si
 {
 	int found = 0;
 
+	reap(c, NULL);
 	pthread_mutex_lock(&c->lock);
-	for (int i = 0; i < c->n; i++)
-		reap_one(c, &c->recs[i]);
 	for (int i = 0; !found && i < c->n; i++) {
 		struct rec *r = &c->recs[i];
 
-		if (r->e.state == CAT_RUNNING || r->ended_reported)
+		/* attaching: it exited before it attached, a failed start its starter drops */
+		if (r->e.state == CAT_RUNNING || r->ended_reported || r->attaching)
 			continue;
 		r->ended_reported = 1;
 		*e = r->e;
@@ -743,11 +872,47 @@ static int next_ended(struct catalog *c, struct catalog_entry *e, char *path, si
 	return found;
 }
 
+void catalog_on_attach(struct catalog *c, catalog_attach_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&c->lock);
+	c->on_attach = fn;
+	c->on_attach_ctx = ctx;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The no_wait starts whose recorder has attached, or exited first, since the last call: each
+ * told to on_attach, outside the lock. */
+static void report_attached(struct catalog *c)
+{
+	struct catalog_entry *starts;
+	catalog_attach_fn fn;
+	void *ctx;
+	int n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	starts = malloc((size_t)(c->n + 1) * sizeof(*starts));
+	for (int i = 0; starts && i < c->n; i++)
+		if (c->recs[i].attaching && c->recs[i].notify_attach)
+			starts[n++] = c->recs[i].e;
+	fn = c->on_attach;
+	ctx = c->on_attach_ctx;
+	pthread_mutex_unlock(&c->lock);
+	for (int i = 0; i < n; i++) {
+		char err[1024];
+		int e = attach_state(c, starts[i].id, err, sizeof(err));
+
+		if (fn && (e > 0 || e == -ECHILD))
+			fn(ctx, &starts[i], e > 0 ? 0 : e, e > 0 ? "" : err);
+	}
+	free(starts);
+}
+
 void catalog_reap(struct catalog *c)
 {
 	struct catalog_entry e;
 	char path[PATH_MAX];
 
+	report_attached(c);
 	while (next_ended(c, &e, path, sizeof(path))) {
 		catalog_end_fn fn;
 		void *ctx;
@@ -773,12 +938,12 @@ void catalog_stop_all(struct catalog *c, int timeout_ms)
 		}
 	pthread_mutex_unlock(&c->lock);
 	for (int waited = 0; running; waited += POLL_MS) {
+		reap(c, NULL);
 		pthread_mutex_lock(&c->lock);
 		running = 0;
 		for (int i = 0; i < c->n; i++) {
 			struct rec *r = &c->recs[i];
 
-			reap_one(c, r);
 			if (r->e.state != CAT_RUNNING)
 				continue;
 			running++;

@@ -21,17 +21,21 @@ struct catalog_request {
 	const char *stack;     /* "dwarf", "fp" or "caller"; NULL: dwarf */
 	int64_t sample_bytes;  /* 0: exact */
 	const char *rule;      /* the continuous rule that asked; NULL: by hand */
+	int no_wait;	       /* return once spawned; the attach is told by catalog_on_attach */
 };
 
 enum catalog_state {
-	CAT_RUNNING,  /* its recorder child runs */
-	CAT_ENDED,    /* the recorder wrote the end */
-	CAT_CUT_SHORT, /* the recorder died without writing the end (killed, crashed) */
+	CAT_RUNNING,	/* its recorder child runs */
+	CAT_ENDED,	/* the recorder wrote the end */
+	CAT_CUT_SHORT,	/* the recorder died without writing the end (killed, crashed) */
+	CAT_UNREADABLE, /* its file cannot be read as a recording (garbage, another program's,
+			 * another schema): why in stats.error */
 };
 
 /* What the recording's file says (read at each listing while it runs, once after). */
 struct catalog_stats {
-	int valid;	  /* 0: no file yet, or unreadable */
+	int valid;	  /* 0: no file yet, or unreadable: why in error */
+	char error[512];  /* the store's one line; "" when valid */
 	char command[256];
 	char end_reason[32]; /* "" while recording */
 	char stack[8];
@@ -68,8 +72,9 @@ void catalog_close(struct catalog *c);
 
 /* Starts a recorder child. 0 with the new id, or -ESRCH (no such process), -EBUSY (running_max
  * reached), -EDQUOT (quota reached), -EINVAL (bad request), -errno of fork/exec; err says it in
- * one line: also when the recorder exits before it has attached (its own error line then). Waits
- * for the recorder to attach (at most 30 s). */
+ * one line: also when the recorder exits before it has attached (-ECHILD, its own error line
+ * then; -ENOENT: deleted meanwhile). Waits for the recorder to attach (at most 30 s), unless
+ * r->no_wait: then the outcome of the attach comes later through the on_attach callback. */
 int catalog_start(struct catalog *c, const struct catalog_request *r, char id[CATALOG_ID_MAX],
 		  char *err, size_t errlen);
 /* A clean cut (SIGINT to the recorder). 0, -ENOENT (no such id) or -EALREADY (not running). */
@@ -79,6 +84,10 @@ int catalog_stop(struct catalog *c, const char *id);
 int catalog_delete(struct catalog *c, const char *id);
 /* The .db path of id into path. 0 or -ENOENT (also for an id that is not [A-Za-z0-9-]). */
 int catalog_path(struct catalog *c, const char *id, char *path, size_t len);
+/* The same for reading it: also -EIO when the recording is CAT_UNREADABLE (the file is read
+ * again first), err saying why in one line. */
+int catalog_read_path(struct catalog *c, const char *id, char *path, size_t len, char *err,
+		      size_t errlen);
 /* One entry by id: 0 or -ENOENT. */
 int catalog_get(struct catalog *c, const char *id, struct catalog_entry *out);
 /* Every recording, oldest first, with its size and stats read now, malloc'd into *out (free
@@ -87,12 +96,20 @@ int catalog_list(struct catalog *c, struct catalog_entry **out);
 /* The same without reading the files (stats as last known): cheap, for the running ones. */
 int catalog_snapshot(struct catalog *c, struct catalog_entry **out);
 
-/* Reaps exited recorder children (call on SIGCHLD and on every tick); for each, calls the
- * on_end callback (below) outside the lock. */
+/* Reaps exited recorder children (call on SIGCHLD and on every tick); calls the on_attach
+ * callback for each no_wait start whose recorder attached or failed since, then the on_end
+ * callback for each recording that ended, outside the lock. */
 void catalog_reap(struct catalog *c);
-/* Called once per recording whose recorder ended (cleanly or not), with its entry. */
+/* Called once per recording whose recorder ended (cleanly or not), with its entry; not for a
+ * recorder that exited before it attached (that start failed). */
 typedef void (*catalog_end_fn)(void *ctx, const struct catalog_entry *e, const char *db_path);
 void catalog_on_end(struct catalog *c, catalog_end_fn fn, void *ctx);
+/* Called once per no_wait start: err 0 when its recorder attached (or still attaches after 30 s:
+ * it is running, and ends as any recording), else -ECHILD with the recorder's own error line in
+ * msg: the recording and its files are gone then. Not called for one deleted meanwhile. */
+typedef void (*catalog_attach_fn)(void *ctx, const struct catalog_entry *e, int err,
+				  const char *msg);
+void catalog_on_attach(struct catalog *c, catalog_attach_fn fn, void *ctx);
 /* SIGINT to every recorder, then waits up to timeout_ms for them all (SIGKILL after). */
 void catalog_stop_all(struct catalog *c, int timeout_ms);
 

@@ -152,7 +152,7 @@ static void print_row(const struct ctl_recording *r)
 		snprintf(errors, sizeof(errors), "n/a");
 	else
 		fmt_int_text(r->errors, errors, sizeof(errors));
-	printf("%-22s %-9s %7s %-12s %-19s %10s %10s %12s %11s %6s\n", r->id, r->state, pid,
+	printf("%-22s %-10s %7s %-12s %-19s %10s %10s %12s %11s %6s\n", r->id, r->state, pid,
 	       r->rule[0] ? r->rule : "-", start, dur, size, allocs, live, errors);
 }
 
@@ -180,7 +180,7 @@ static int cmd_list(const struct ctl_opts *o)
 				       "(is --url a heapscope daemon?)");
 		return 1;
 	}
-	printf("%-22s %-9s %7s %-12s %-19s %10s %10s %12s %11s %6s\n", "ID", "STATE", "PID",
+	printf("%-22s %-10s %7s %-12s %-19s %10s %10s %12s %11s %6s\n", "ID", "STATE", "PID",
 	       "RULE", "START", "DURATION", "SIZE", "ALLOCATIONS", "LIVE BYTES", "ERRORS");
 	for (int i = 0; i < n; i++)
 		print_row(&rows[i]);

@@ -234,7 +234,9 @@ static void run(struct daemon *d, int sigfd)
 			break;
 		}
 		catalog_reap(d->catalog);
-		if ((p[1].revents & POLLIN) && read(tfd, &ticks, sizeof(ticks)) > 0)
+		/* A rule's window that ended is followed at once: the gap is the next attach. */
+		if (((p[1].revents & POLLIN) && read(tfd, &ticks, sizeof(ticks)) > 0) ||
+		    rules_window_ended(d->rules))
 			rules_tick(d->rules);
 	}
 	close(tfd);
@@ -269,7 +271,10 @@ int daemon_main(int argc, char **argv)
 	    rules_start(&d.cfg, d.catalog, &d.rules);
 	if (!e) {
 		catalog_on_end(d.catalog, rules_on_end, d.rules);
+		catalog_on_attach(d.catalog, rules_on_attach, d.rules);
 		run(&d, sigfd);
+		/* A start cut by the stop is no failure to log and retry. */
+		catalog_on_attach(d.catalog, NULL, NULL);
 		catalog_stop_all(d.catalog, STOP_WAIT_MS);
 		catalog_reap(d.catalog); /* the last windows' pushes */
 	}

@@ -1,7 +1,9 @@
 /* Continuous recording by rule: each tick scans /proc for processes a rule matches (by comm, by
  * cgroup v2 path prefix) and starts a window for each one the rule is not recording; a window
- * ends by its recorder's --duration, so the next tick starts the next one (rotation). Old
- * windows are deleted beyond keep / keep_bytes, and ended ones are queued for their push. */
+ * ends by its recorder's --duration, and its end brings the next tick at once (rotation). A
+ * start does not wait for the recorder to attach (1-2 s, more on a big process: every other
+ * rule would wait): the catalog tells later whether it did. Old windows are deleted beyond
+ * keep / keep_bytes, and ended ones are queued for their push. */
 #include "daemon/rules.h"
 
 #include <ctype.h>
@@ -30,14 +32,15 @@ struct backoff {
 	int delay_s;
 };
 
-/* Touched by rules_tick only (the main loop); rules_on_end reads just the configuration, which
- * never changes after rules_start, and the push queue, which has its own lock. */
+/* Touched by the main loop only: rules_tick, and rules_on_attach and rules_on_end, which
+ * catalog_reap calls there; the push queue has its own lock. */
 struct rules {
 	struct catalog *cat;
 	struct config_rule v[CONFIG_RULES_MAX];
 	int n;
 	int uses_cgroup;      /* any rule matches by cgroup: read /proc/PID/cgroup */
 	int limit_said;	      /* the running_max / quota refusal was logged (until a start works) */
+	int window_ended;     /* a window ended since the last tick: start the next one now */
 	pid_t self;
 	char self_exe[PATH_MAX]; /* another heapscope (a recorder, `record`) is never recorded */
 	struct backoff backoffs[BACKOFF_MAX];
@@ -241,8 +244,8 @@ static void prune_backoffs(struct rules *r)
 			i++;
 }
 
-/* Starts rule i's next window of p. -EBUSY / -EDQUOT: a limit of the whole daemon, nothing more
- * can start this tick. */
+/* Starts rule i's next window of p, without waiting for the attach (rules_on_attach says how
+ * it went). -EBUSY / -EDQUOT: a limit of the whole daemon, nothing more can start this tick. */
 static int start_window(struct rules *r, int i, const struct proc_seen *p)
 {
 	const struct config_rule *rule = &r->v[i];
@@ -250,12 +253,12 @@ static int start_window(struct rules *r, int i, const struct proc_seen *p)
 				      .duration_s = rule->window_s,
 				      .stack = rule->stack,
 				      .sample_bytes = rule->sample_bytes,
-				      .rule = rule->name };
+				      .rule = rule->name,
+				      .no_wait = 1 };
 	char id[CATALOG_ID_MAX], err[512];
 	int e = catalog_start(r->cat, &rq, id, err, sizeof(err));
 
 	if (!e) {
-		forget_backoff(r, backoff_of(r, i, p->pid));
 		r->limit_said = 0;
 	} else if (e == -EBUSY || e == -EDQUOT) {
 		if (!r->limit_said)
@@ -356,6 +359,7 @@ void rules_tick(struct rules *r)
 	struct catalog_entry *recs = NULL;
 	int n;
 
+	r->window_ended = 0;
 	if (!r->n)
 		return;
 	n = catalog_list(r->cat, &recs);
@@ -368,20 +372,46 @@ void rules_tick(struct rules *r)
 	free(recs);
 }
 
-static const struct config_rule *rule_named(const struct rules *r, const char *name)
+int rules_window_ended(const struct rules *r)
+{
+	return r && r->window_ended;
+}
+
+/* The index of the rule named name, or -1. */
+static int rule_index(const struct rules *r, const char *name)
 {
 	for (int i = 0; i < r->n; i++)
 		if (!strcmp(r->v[i].name, name))
-			return &r->v[i];
-	return NULL;
+			return i;
+	return -1;
+}
+
+void rules_on_attach(void *ctx, const struct catalog_entry *e, int err, const char *msg)
+{
+	struct rules *r = ctx;
+	struct proc_seen p = { .pid = e->pid };
+	int i = rule_index(r, e->rule);
+
+	if (i < 0)
+		return;
+	if (!err) {
+		forget_backoff(r, backoff_of(r, i, e->pid));
+		return;
+	}
+	if (read_stat(e->pid, &p))
+		snprintf(p.comm, sizeof(p.comm), "exited");
+	fprintf(stderr, "heapscope: rule %s: cannot record pid %d (%s): %s; retry in %d s\n",
+		r->v[i].name, e->pid, p.comm, msg, back_off(r, i, e->pid));
 }
 
 void rules_on_end(void *ctx, const struct catalog_entry *e, const char *db_path)
 {
 	struct rules *r = ctx;
-	const struct config_rule *rule = e->rule[0] ? rule_named(r, e->rule) : NULL;
+	int i = e->rule[0] ? rule_index(r, e->rule) : -1;
+	const struct config_rule *rule = i >= 0 ? &r->v[i] : NULL;
 	struct push_job job = { .pid = e->pid };
 
+	r->window_ended |= rule != NULL;
 	if (!rule || !rule->push_url[0] || !r->push)
 		return;
 	if (e->state != CAT_ENDED) {

@@ -13,9 +13,15 @@ struct rules;
 int rules_start(const struct config *cfg, struct catalog *c, struct rules **out);
 /* Waits at most a few seconds for pushes in flight, then frees. Accepts NULL. */
 void rules_stop(struct rules *r);
-/* From the daemon's main loop, about every second: attach to matching processes not yet
- * recorded by their rule, start the next window of a rule whose window ended, apply retention. */
+/* From the daemon's main loop, about every second and when rules_window_ended: attach to
+ * matching processes not yet recorded by their rule, start the next window of a rule whose
+ * window ended, apply retention. Never waits for a recorder to attach. */
 void rules_tick(struct rules *r);
+/* Has a rule's window ended since the last tick (the next one is due now)? Accepts NULL. */
+int rules_window_ended(const struct rules *r);
+/* A catalog_attach_fn (ctx: the rules): a window's recorder attached (the pid's backoff is
+ * forgotten) or failed (logged once, the pid retried after 30 s, doubling up to 10 min). */
+void rules_on_attach(void *ctx, const struct catalog_entry *e, int err, const char *msg);
 /* A catalog_end_fn (ctx: the rules): a window ended; queue its push. */
 void rules_on_end(void *ctx, const struct catalog_entry *e, const char *db_path);
 

@@ -2,8 +2,10 @@
 # heapscope daemon through its API, as a script or the dashboard uses it: the token (401 without
 # it; Bearer or the cookie of the printed URL), Host/Origin guards (403), start/stop/delete on
 # long-running test programs with exact counts, two recordings at once, a recorder killed with
-# SIGKILL (cut short, the daemon keeps serving), downloads, diff, limits and bad requests, a
-# restart (the catalog comes back), SIGTERM (every recording cut cleanly).
+# SIGKILL (cut short, the daemon keeps serving), a recording's file read at its end without holding
+# up the other calls, downloads, diff, limits and bad requests, a restart (the catalog comes back;
+# files that are not recordings read as unreadable, with why), SIGTERM (every recording cut
+# cleanly).
 . "$(dirname "$0")/../lib.sh"
 
 DATA=$T/data
@@ -147,6 +149,28 @@ expect_eq "deleted: 404" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/re
 expect_eq "deleted: no files" "$(ls "$DATA/recordings" | grep -c "$id3")" 0
 expect_eq "deleted: its recorder gone" "$(pgrep -fc "record -p $b2 -o")" 0
 
+# --- a recording's file read at its end: the other calls do not wait ------------------------------
+# The file swapped for a FIFO before its recorder dies: reading it blocks in open() until a writer
+# comes, as long as the test likes. Meanwhile the catalog must answer (the read once held its lock).
+id6=$(start_rec "$b2" | jq -r .id)
+rec6=$(pgrep -f "record -p $b2 -o")
+kill -STOP "$rec6"
+rm -f "$DATA/recordings/$id6.db" "$DATA/recordings/$id6.db-wal" "$DATA/recordings/$id6.db-shm"
+mkfifo "$DATA/recordings/$id6.db"
+kill -9 "$rec6"
+reading() { grep -qs fifo_open /proc/"$DP"/task/*/stack; }
+wait_for "the daemon reads the ended recording's file" 10 reading
+expect_eq "while it reads: the rules answer" \
+	"$(code --max-time 5 -H "Authorization: Bearer $TOKEN" "$BASE/api/rules")" 200
+expect_eq "while it reads: another recording answers" \
+	"$(api --max-time 5 "$BASE/api/recordings/$id1" | jq -r .state)" ended
+exec 3<>"$DATA/recordings/$id6.db" # a writer: the daemon's open returns
+rm -f "$DATA/recordings/$id6.db"
+exec 3>&-
+wait_for "then the end is published: unreadable (no file)" 10 state_is "$id6" unreadable
+expect_eq "its recorder reaped" "$(ps -o stat= -p "$rec6" | grep -c Z)" 0
+expect_eq "delete it" "$(api -X DELETE "$BASE/api/recordings/$id6" | jq .deleted)" true
+
 # --- limits ----------------------------------------------------------------------------------------
 kill "$DP"; wait "$DP"
 start_daemon --running-max 1
@@ -162,14 +186,34 @@ kill -TERM "$DP"
 wait "$DP"
 expect_eq "SIGTERM: daemon exits 0" "$?" 0
 expect_eq "SIGTERM: no recorder left" "$(pgrep -fc "record -p $b1 -o")" 0
+# Files in recordings/ that are not recordings: garbage, and another program's SQLite database.
+bad=20260101T000000-0bad
+alien=20260101T000001-0db0
+yes garbage | head -c 8192 >"$DATA/recordings/$bad.db"
+q "$DATA/recordings/$alien.db" 'CREATE TABLE t(a)'
 start_daemon
 list=$(api "$BASE/api/recordings")
 expect_eq "restart: recordings back" "$(jq -r '[.recordings[].id] | sort | join(" ")' <<<"$list")" \
-	"$(printf '%s\n' "$id1" "$id2" "$id4" | sort | tr '\n' ' ' | sed 's/ $//')"
+	"$(printf '%s\n' "$id1" "$id2" "$id4" "$bad" "$alien" | sort | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "restart: states" "$(jq -r ".recordings[] | select(.id == \"$id2\") | .state" <<<"$list")" cut_short
 expect_eq "restart: SIGTERM'd one ended cleanly" "$(jq -r ".recordings[] | select(.id == \"$id4\") | [.state, .end_reason, .allocs] | join(\" \")" <<<"$list")" "ended interrupted 7"
 expect_eq "restart: the same token" "$TOKEN" "$(cat "$DATA/token")"
 expect_eq "restart: 1 still exact" "$(api "$BASE/api/recordings/$id1/summary" | jq .allocs)" 14
+expect_eq "garbage: unreadable, in the list" \
+	"$(jq -r ".recordings[] | select(.id == \"$bad\") | \"\(.state) \(.readable)\"" <<<"$list")" "unreadable false"
+expect_match "garbage: the store's reason" "$(jq -r ".recordings[] | select(.id == \"$bad\") | .read_error" <<<"$list")" \
+	"/$bad\.db is not a heapscope recording \(not an SQLite database\)$"
+expect_match "another program's database: unreadable, why" \
+	"$(api "$BASE/api/recordings/$alien" | jq -r '"\(.state) \(.read_error)"')" '^unreadable .*not a heapscope recording \(no recording table\)$'
+expect_eq "a readable one: no read_error" "$(jq -r ".recordings[] | select(.id == \"$id1\") | .read_error" <<<"$list")" null
+for v in summary sites flame 'download?format=pprof' 'download?format=db'; do
+	expect_match "garbage: $v answers 409 and why" \
+		"$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/recordings/$bad/$v")" \
+		"^\{\"error\":\"recording $bad cannot be read: .*not an SQLite database\)\"\} 409$"
+done
+expect_eq "garbage: diff 409" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/diff?a=$id1&b=$alien")" 409
+expect_eq "garbage: the daemon serves on" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/recordings")" 200
+expect_eq "garbage: deleted" "$(api -X DELETE "$BASE/api/recordings/$alien" | jq .deleted)" true
 expect_eq "diff: a window ending before it starts: 400" \
 	"$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/diff?a=$id1&b=$id1&a_from=5&a_to=1")" 400
 kill -TERM "$DP"; wait "$DP"
@@ -186,13 +230,16 @@ sample = 64K
 keep = 3
 push_url = http://user:secret@127.0.0.1:9/
 EOC
+printf 'rule=nightly\n' >"$DATA/recordings/$bad.meta" # the garbage as a window of the rule
 start_daemon --config "$T/conf"
 rules=$(api "$BASE/api/rules")
 expect_eq "rules: the rule" "$(jq -c '.rules[0] | [.name, .comm, .window_s, .sample_bytes, .estimated, .keep, .windows]' <<<"$rules")" \
-	'["nightly","hs-nothing-runs",600,65536,true,3,0]'
+	'["nightly","hs-nothing-runs",600,65536,true,3,1]'
 expect_eq "rules: push URL not shown (credentials)" "$(grep -c secret <<<"$rules")" 0
 expect_match "quota reached: 409, says so" "$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $TOKEN" -d "{\"pid\": $b1}" "$BASE/api/recordings")" 'quota.* 409$'
-expect_eq "trend of a rule: 200" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/trend?rule=nightly")" 200
+trend=$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/trend?rule=nightly")
+expect_eq "trend of a rule: 200" "$(tail -1 <<<"$trend")" 200
+expect_eq "trend: its unreadable window left out" "$(head -1 <<<"$trend" | jq '.windows | length')" 0
 expect_eq "trend of no such rule: 404" "$(code -H "Authorization: Bearer $TOKEN" "$BASE/api/trend?rule=nope")" 404
 kill -TERM "$DP"; wait "$DP"
 
