@@ -37,12 +37,12 @@ state_of() { api "$BASE/api/recordings/$1" | jq -r .state; }
 state_is() { [ "$(state_of "$1")" = "$2" ]; }
 allocs_are() { [ "$(api "$BASE/api/recordings/$1/summary" | jq .allocs)" = "$2" ]; }
 
-# launch_batch NAME: a signal_batch (3 leaks of 100 B per SIGUSR1) waiting for signals.
+# launch_batch NAME: a signal_batch (3 leaks of 100 B per SIGUSR1) waiting for signals; its pid
+# printed (called in $(...): the caller adds it to pids, which a subshell cannot).
 launch_batch() {
 	"$PROGS/signal_batch" 3 100 >"$T/$1.out" &
-	pids+=($!)
 	wait_for "$1 ready" 10 grep -q ready "$T/$1.out"
-	echo "${pids[-1]}"
+	echo "$!"
 }
 
 start_daemon
@@ -93,6 +93,7 @@ expect_eq "daemon is not recordable: 400" "$(code -H "Authorization: Bearer $TOK
 # --- two recordings at once, exact, stopped while the programs run ----------------------------
 b1=$(launch_batch b1)
 b2=$(launch_batch b2)
+pids+=("$b1" "$b2")
 id1=$(start_rec "$b1" '"stack": "fp"' | jq -r .id)
 id2=$(start_rec "$b2" | jq -r .id)
 expect_match "start 1: an id" "$id1" '^[0-9]{8}T[0-9]{6}-[0-9a-f]{4}$'
