@@ -72,6 +72,11 @@ int rd_scalar(struct store_reader *r, const char *sql, int64_t dflt, int64_t *ou
 	return err;
 }
 
+int rd_end_ns(struct store_reader *r, int64_t *out)
+{
+	return rd_scalar(r, "SELECT " RD_END_NS " FROM recording WHERE id = 1", 0, out);
+}
+
 int rd_site_stats_written(struct store_reader *r)
 {
 	int64_t written;
@@ -480,10 +485,10 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 	int err, rc;
 
 	*s = (struct an_summary){ .exit_status = -1, .cut_ts = -1, .first_drop_ts = -1 };
-	/* While recording, the duration so far is the newest timeline sample. */
+	/* While recording (or cut short), the duration so far is the newest instant published. */
 	err = rd_prepare(r,
 			 "SELECT pid, mode, command, exe, allocator, end_reason, start_time_ns,"
-			 " coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0), exit_status,"
+			 " " RD_END_NS ", exit_status,"
 			 " dropped_events, untracked_frees, stack_collisions, stack_map_full,"
 			 " peak_live_bytes, peak_ts, cut_ts, first_drop_ts, freed_forgotten,"
 			 " recorder_pid, recorder_start, recorder_where, heartbeat_ns"
@@ -512,13 +517,8 @@ int an_summary(struct store_reader *r, struct an_summary *s)
 		s->cut_ts = opt_ts(st, 15);
 		s->first_drop_ts = opt_ts(st, 16);
 		s->freed_forgotten = sqlite3_column_int64(st, 17);
-		if (!err && !s->end_reason && recorder_gone(st, 18)) {
-			int64_t beat = opt_ts(st, 21) - s->start_time_ns;
-
+		if (!err && !s->end_reason && recorder_gone(st, 18))
 			err = mark_cut_short(s);
-			if (beat > s->duration_ns) /* its last commit, when no sample says later */
-				s->duration_ns = beat;
-		}
 	}
 	if (!err)
 		err = rd_done(r, st, rc);

@@ -45,6 +45,20 @@ struct store_reader {
  * it, always without one. :windowed, :wfrom and :wto are bound by rd_prepare. */
 #define RD_WIN(col) "(:windowed = 0 OR (" col " >= :wfrom AND " col " < :wto))"
 
+/* The recording's extent so far (ns since its start), an expression over table recording: its
+ * duration once it has ended. Before, the newest instant it has published. The timeline alone
+ * lags: an interval's row is written when an event of a later one arrives (an idle target leaves
+ * its last one unwritten), while the leak sites are published up to the newest event, a scan's at
+ * its instant, and the last commit (heartbeat_ns, wall clock) comes after them all. The leak
+ * sites' newest block bounds it below should the wall clock have been set back. */
+#define RD_END_NS                                                                                  \
+	"coalesce(duration_ns, max((SELECT coalesce(max(ts), 0) FROM timeline),"                   \
+	" coalesce(heartbeat_ns - start_time_ns, 0),"                                              \
+	" (SELECT coalesce(max(oldest_ts), 0) FROM leak_sites)))"
+
+/* RD_END_NS into *out. 0 or -EIO (the reason in r->errmsg). */
+int rd_end_ns(struct store_reader *r, int64_t *out);
+
 /* Binds :windowed, :wfrom and :wto where st has them (store/window.c). */
 void rd_bind_window(const struct store_reader *r, sqlite3_stmt *st);
 

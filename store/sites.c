@@ -564,6 +564,13 @@ static double leak_score(const struct an_leak *l, int64_t end)
 	return an_leak_score(l->bytes, l->growth, age < 0 ? 0 : age > 1 ? 1 : age);
 }
 
+/* A block's age at end, never negative: end (RD_END_NS) is at or after every block published, so
+ * 0 would only come from a file that contradicts itself. */
+static int64_t age_at(int64_t end, int64_t alloc_ts)
+{
+	return alloc_ts < end ? end - alloc_ts : 0;
+}
+
 static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, int held,
 		      struct an_leaks *out)
 {
@@ -593,7 +600,7 @@ static int read_leaks(struct store_reader *r, int64_t min_age, int64_t end, int 
 		*l = (struct an_leak){ .site = sqlite3_column_int64(st, 0),
 				       .blocks = sqlite3_column_int64(st, 1),
 				       .bytes = sqlite3_column_int64(st, 2),
-				       .oldest_age_ns = end - sqlite3_column_int64(st, 3),
+				       .oldest_age_ns = age_at(end, sqlite3_column_int64(st, 3)),
 				       .growth = sqlite3_column_double(st, 4),
 				       .sites = sqlite3_column_int64(st, 5),
 				       .reach = sqlite3_column_int(st, 6) };
@@ -683,10 +690,7 @@ static int leaks_query(struct store_reader *r, int64_t min_age_ns, int64_t limit
 	*out = (struct an_leaks){ 0 };
 	if (min_age_ns < 0 || limit < 0)
 		return -EINVAL;
-	err = rd_scalar(r,
-			"SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0)"
-			" FROM recording",
-			0, &end);
+	err = rd_end_ns(r, &end);
 	if (!err)
 		err = read_leaks(r, min_age_ns, end, held, out);
 	/* Stacks are needed to group; ungrouped, only for the rows kept. */

@@ -27,10 +27,7 @@ int store_reader_times(struct store_reader *r, int64_t *start_time_ns, int64_t *
 			    start_time_ns);
 
 	if (!err)
-		err = rd_scalar(r,
-				"SELECT coalesce(duration_ns, (SELECT max(ts) FROM timeline), 0)"
-				" FROM recording WHERE id = 1",
-				0, duration_ns);
+		err = rd_end_ns(r, duration_ns);
 	return err;
 }
 

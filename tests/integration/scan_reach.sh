@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The reachability scan: exact verdicts on programs of known truth, equal to Valgrind memcheck's
 # (--leak-check=full --show-leak-kinds=all) on the same programs; a live multi-threaded target
-# scanned while recording (unharmed, stop time printed); --scan-at-end at a launched command's
-# exit; the target left running when the recorder is SIGKILLed mid-scan.
+# scanned while recording (unharmed, stop time printed); the live file served, its held and leak
+# ages within [0, its extent so far]; --scan-at-end at a launched command's exit; the target left
+# running when the recorder is SIGKILLed mid-scan.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
 stuck=
@@ -48,6 +49,31 @@ for (fn, kind), (blocks, size) in sorted(out.items()):
 PY
 }
 
+# live_ages NAME DB: DB, still being recorded, served: every held and leak row's age is within
+# [0, the recording's extent so far] (its summary's duration, asked last: it only grows). The
+# timeline lags the newest events (an idle target's last interval is never written): ages
+# measured against it were negative.
+live_ages() {
+	local url f=$T/ages.${2##*/} # one name per file: a new server's output is not an old one's
+	"$HS" serve -d "$2" --port 0 >"$f.out" 2>"$f.err" &
+	child=$!
+	if wait_for "$1: serve prints its URL" 10 grep -q '^http://' "$f.out"; then
+		url=$(head -1 "$f.out")
+		curl -s --max-time 20 "${url%/}/api/leaks?limit=0" >"$f.leaks"
+		curl -s --max-time 20 "${url%/}/api/held?limit=0" >"$f.held"
+		curl -s --max-time 20 "${url%/}/api/summary" >"$f.summary"
+		expect_eq "$1: live, scanned, held and leak rows served" \
+			"$(jq -r '"\(.live) \(.last_scan.scans > 0)"' "$f.summary") $(jq -s '.[0] + .[1] | length > 0' "$f.leaks" "$f.held")" \
+			"true true true"
+		expect_eq "$1: every held and leak row's age within [0, the extent so far]" \
+			"$(jq -rs '.[2].duration_ns as $d | .[0] + .[1] | map(select(.oldest_age_ns < 0 or .oldest_age_ns > $d) | "\(.verdict) \(.oldest_age_ns) ns (extent \($d))") | join(", ")' \
+				"$f.leaks" "$f.held" "$f.summary")" ""
+	fi
+	kill "$child" 2>/dev/null
+	wait "$child" 2>/dev/null
+	child=
+}
+
 TRUTH_WAIT="mk_child|still reachable|1|224
 mk_global|still reachable|1|144
 mk_holder|still reachable|1|32
@@ -81,6 +107,7 @@ if wait_for "reach_truth ready" 30 test -s "$T/rt.ready"; then
 	expect_match "scan -p: stop time and verdicts printed" "$(cat "$T/scan.out")" \
 		"stopped [0-9.]+ ms \(2 threads\).*definitely lost 2 blocks.*indirectly lost 3.*possibly lost 2.*still reachable 7"
 	sed 's/^/#   /' "$T/scan.out"
+	live_ages "scan -p, idle target" "$T/wait.db"
 	printf x >&9
 	wait_child record 30 "$rec"
 	expect_eq "record of reach_truth: exit status" "$rc" 0
@@ -128,6 +155,7 @@ if wait_for "reach_threads ready" 10 test -s "$T/th.ready"; then
 	done
 	kill "$stuck" 2>/dev/null
 	sed 's/^/#   /' "$T/scan3.out"
+	live_ages "threads, churning" "$T/threads.db"
 	printf x >&8
 	wait_child reach_threads 30 "$target"
 	target=
