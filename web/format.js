@@ -162,6 +162,20 @@ export function plural(n, one, many) {
 	return fmtCount(n) + ' ' + (n === 1 ? one : many || one + 's');
 }
 
+// A reachability scan's verdicts (summary.last_scan's keys), in memcheck's order.
+export const SCAN_KINDS = [
+	{ key: 'definitely_lost', label: 'definitely lost' },
+	{ key: 'indirectly_lost', label: 'indirectly lost' },
+	{ key: 'possibly_lost', label: 'possibly lost' },
+	{ key: 'still_reachable', label: 'still reachable' },
+];
+
+// One verdict of a scan sc: "definitely lost 2 (112 B)".
+export function fmtScanKind(sc, k) {
+	const x = (sc && sc[k.key]) || {};
+	return `${k.label} ${fmtCount(x.blocks)} (${fmtBytes(x.bytes)})`;
+}
+
 // How sites and leaks can be grouped: by full stack, innermost function or source file.
 export const GROUPS = [
 	{ value: 'stack', label: 'Full stack' },

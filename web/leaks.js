@@ -3,7 +3,7 @@
 import { apiPath, getJson, requests, sendJson } from './api.js';
 import { sparkline } from './charts.js';
 import { clear, el, errorNote, note, panel, seg } from './dom.js';
-import { arr, fmtBytes, fmtCount, fmtDur, fmtNum, frameLoc, num, shortLoc, siteName, topFrame, GROUPS } from './format.js';
+import { arr, fmtBytes, fmtCount, fmtDur, fmtNum, fmtScanKind, frameLoc, num, shortLoc, siteName, topFrame, GROUPS, SCAN_KINDS } from './format.js';
 import { createSitePanel } from './sitepanel.js';
 
 const LIMIT = 200;
@@ -12,8 +12,7 @@ const VERDICT_CLASS = { 'definitely lost': 'badge bad', 'indirectly lost': 'badg
 // The last reachability scan, one line: when, how long the process stood still, its verdicts.
 function scanLine(sc) {
 	if (!sc) return null;
-	const k = (x) => `${fmtCount(x && x.blocks)} (${fmtBytes(x && x.bytes)})`;
-	return `Last scan of pid ${sc.pid} (${sc.trigger}) at ${fmtDur(sc.ts_ns)}: stopped ${fmtDur(sc.stop_ns)}; definitely lost ${k(sc.definitely_lost)}, indirectly lost ${k(sc.indirectly_lost)}, possibly lost ${k(sc.possibly_lost)}, still reachable ${k(sc.still_reachable)}.`;
+	return `Last scan of pid ${sc.pid} (${sc.trigger}) at ${fmtDur(sc.ts_ns)}: stopped ${fmtDur(sc.stop_ns)}; ${SCAN_KINDS.map((k) => fmtScanKind(sc, k)).join(', ')}.`;
 }
 const SPARKS = 30; // rows that get a sparkline (one /api/site request each)
 

@@ -1,11 +1,12 @@
-// Overview: summary cards (the stacks' quality among them), the processes when there are several,
-// the heap timeline (live bytes, alloc/free rates; drag to select a time window, kept in the URL
-// as from/to: every view then shows the allocations made in it) and the top leak suspects and
-// sites. With a window, the cards are the window's summary.
+// Overview: summary cards (the stacks' quality and the last reachability scan among them), the
+// processes when there are several, the heap timeline (live bytes, alloc/free rates; drag to
+// select a time window, kept in the URL as from/to: every view then shows the allocations made in
+// it) and the top leak suspects and sites. With a window, the cards are the window's summary (the
+// scan stays the recording's last).
 import { getJson, requests } from './api.js';
 import { INCRS, timeChart } from './charts.js';
 import { clear, cssVar, el, errorNote, estBadge, note, panel } from './dom.js';
-import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtPct, fmtRate, MISUSE_UNCHECKED, num, plural, sampling, shortLoc, siteName, str, topFrame } from './format.js';
+import { arr, fmtBytes, fmtBytesTick, fmtCount, fmtDur, fmtOffset, fmtPct, fmtRate, fmtScanKind, MISUSE_UNCHECKED, num, plural, sampling, SCAN_KINDS, shortLoc, siteName, str, topFrame } from './format.js';
 
 // est: the summary of a sampled recording, whose numbers are estimates (the label's badge).
 function card(key, label, value, raw, detail, cls, est) {
@@ -40,6 +41,32 @@ function renderCards(box, s) {
 	);
 	if (lost > 0) box.append(card('stacks_lost', 'Stacks lost', fmtCount(lost), lost, 'collisions / full map', 'warn'));
 	if (s.stacks) box.append(stacksCard(s.stacks, est));
+	if (s.last_scan) box.append(scanCard(s.last_scan, est));
+}
+
+// The last reachability scan, a strip like the stack quality's: its definitely lost bytes; when,
+// what asked for it and how long the process stood still; the four verdicts. A recording never
+// scanned has none. (A sampled recording refuses scans: should one carry a scan, its counts are
+// of the sampled blocks only, unweighted, and the card says so.)
+function scanCard(sc, est) {
+	const def = sc.definitely_lost || {};
+	const when = `pid ${str(sc.pid)}, ${str(sc.trigger)}, at +${fmtDur(sc.ts_ns)}: stopped ${fmtDur(sc.stop_ns)} (${plural(sc.threads, 'thread')})`;
+	return el('div', { class: 'card scan' + (num(def.blocks) > 0 ? ' warn' : ''), 'data-card': 'last_scan' }, [
+		el('div', null, [
+			el('div', { class: 'k', text: num(sc.scans) > 1 ? `Last of ${fmtCount(sc.scans)} reachability scans` : 'Last reachability scan' }),
+			el('div', { class: 'v', text: `${fmtBytes(def.bytes)} definitely lost`, 'data-value': num(def.bytes) === null ? null : String(def.bytes) }),
+		]),
+		el('div', null, [
+			el('div', { class: 'd when', text: when, title: when }),
+			el('div', { class: 'd kinds' }, SCAN_KINDS.flatMap((k, i) => [i ? ' · ' : null, el('span', {
+				'data-kind': k.key,
+				'data-blocks': String(num((sc[k.key] || {}).blocks)),
+				'data-bytes': String(num((sc[k.key] || {}).bytes)),
+				text: fmtScanKind(sc, k),
+			})])),
+			est ? el('div', { class: 'd hint', text: 'A sampled recording: these count the sampled blocks only, unweighted.' }) : null,
+		]),
+	]);
 }
 
 // Stack quality, a strip across the cards: the share of allocations whose stack reaches the

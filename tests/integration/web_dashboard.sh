@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The dashboard served by `heapscope serve` on a leaks3 recording, driven by headless Chromium
-# (tests/web/dashboard.test.mjs): every view loads without errors and draws its charts, leak_c
-# (11 x 300 B, the biggest) is the top leak and opens its stack, sorting works, the URL keeps
-# view and selection, nothing is fetched from elsewhere. Screenshots go to build/screenshots/.
+# The dashboard served by `heapscope serve` on a leaks3 recording scanned at its exit, driven by
+# headless Chromium (tests/web/dashboard.test.mjs): every view loads without errors and draws its
+# charts, the overview shows the last scan as /api/summary says it, leak_c (11 x 300 B, the
+# biggest) is the top leak and opens its stack, sorting works, the URL keeps view and selection,
+# nothing is fetched from elsewhere. Screenshots go to build/screenshots/.
 # Then the same browser test against tests/web/mock_server.mjs, whose made-up recording has
-# errors, advice and a function name with markup in it (shown as text, never as HTML);
+# errors, advice, no scan and a function name with markup in it (shown as text, never as HTML);
 # its screenshots go to build/screenshots/mock/. And web/format.js's unit test.
 . "$(dirname "$0")/../lib.sh"
 
@@ -16,7 +17,7 @@ db=$T/leaks3.db
 shots=$TOP/build/screenshots
 web=$TOP/tests/web
 
-timeout -k 5 120 "$HS" record -o "$db" -- "$PROGS/leaks3" 0 >"$T/record.out" 2>"$T/record.err"
+timeout -k 5 120 "$HS" record --scan-at-end -o "$db" -- "$PROGS/leaks3" 0 >"$T/record.out" 2>"$T/record.err"
 rc=$?
 sed 's/^/#   record stderr: /' "$T/record.err" | head -20
 expect_eq "record leaks3: exit status" "$rc" 0
@@ -49,7 +50,7 @@ elif ! command -v node >/dev/null; then
 	not_ok "browser test: node is not installed; run 'make deps'"
 else
 	mkdir -p "$shots"
-	(cd "$web" && HS_URL=$URL HS_TOP_LEAK=leak_c HS_SHOTS=$shots timeout -k 5 200 \
+	(cd "$web" && HS_URL=$URL HS_TOP_LEAK=leak_c HS_EXPECT_SCAN=1 HS_SHOTS=$shots timeout -k 5 200 \
 		node --test --test-reporter=tap dashboard.test.mjs) >"$T/web.tap" 2>&1
 	run_tap web "$T/web.tap" $?
 	n=$(find "$shots" -name 'dashboard-*.png' -newer "$db" | wc -l)

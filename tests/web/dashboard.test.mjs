@@ -4,7 +4,8 @@
 //
 // usage: HS_URL=http://127.0.0.1:PORT/ HS_TOP_LEAK=leak_c node --test tests/web/dashboard.test.mjs
 // Optional: HS_SHOTS=DIR (a screenshot of each view), HS_CHROMIUM (default /usr/bin/chromium),
-// HS_EXPECT_TEXT=... (a function name the sites table must show literally, e.g. one with "</script>").
+// HS_EXPECT_TEXT=... (a function name the sites table must show literally, e.g. one with "</script>"),
+// HS_EXPECT_SCAN=1 (the recording was scanned: the overview must show its last scan).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -133,6 +134,37 @@ test('overview: the stack-quality card shows /api/summary\'s stacks, with a hint
 	} else {
 		assert.equal(await c.locator('.hint').count(), 0, 'a hint although most stacks are complete');
 	}
+});
+
+test('overview: the last reachability scan\'s card says /api/summary\'s last_scan; none without a scan', async () => {
+	await open('/overview', 'overview');
+	const sc = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).last_scan);
+	const c = page.locator('[data-card="last_scan"]');
+	if (process.env.HS_EXPECT_SCAN) assert.ok(sc, 'summary.last_scan missing: the recording should have been scanned');
+	if (!sc) {
+		assert.equal(await c.count(), 0, 'a scan card for a recording never scanned');
+		return;
+	}
+	assert.equal(await c.count(), 1, 'no card of the last scan');
+	const kinds = ['definitely_lost', 'indirectly_lost', 'possibly_lost', 'still_reachable'];
+	const shown = await c.locator('[data-kind]').evaluateAll((ss) => ss.map((x) => [x.dataset.kind, Number(x.dataset.blocks), Number(x.dataset.bytes)]));
+	assert.deepEqual(shown, kinds.map((k) => [k, sc[k].blocks, sc[k].bytes]));
+	assert.equal(Number(await c.locator('.v').getAttribute('data-value')), sc.definitely_lost.bytes);
+	// The text, in the dashboard's own units.
+	const want = await page.evaluate(async (s) => {
+		const f = await import('/assets/format.js');
+		const k = (key, label) => `${label} ${f.fmtCount(s[key].blocks)} (${f.fmtBytes(s[key].bytes)})`;
+		return {
+			v: `${f.fmtBytes(s.definitely_lost.bytes)} definitely lost`,
+			when: `pid ${s.pid}, ${s.trigger}, at +${f.fmtDur(s.ts_ns)}: stopped ${f.fmtDur(s.stop_ns)} (${s.threads} thread${s.threads === 1 ? '' : 's'})`,
+			kinds: [k('definitely_lost', 'definitely lost'), k('indirectly_lost', 'indirectly lost'), k('possibly_lost', 'possibly lost'), k('still_reachable', 'still reachable')].join(' · '),
+		};
+	}, sc);
+	assert.equal(await c.locator('.v').innerText(), want.v);
+	assert.equal(await c.locator('.when').innerText(), want.when);
+	assert.equal(await c.locator('.kinds').innerText(), want.kinds);
+	assert.match(await c.locator('.k').innerText(), sc.scans > 1 ? new RegExp(`^Last of ${sc.scans} reachability scans`) : /^Last reachability scan/);
+	await shot('overview-scan', false);
 });
 
 test('overview: a table of the processes when the recording traced several', async () => {
