@@ -253,7 +253,8 @@ async function openRecording(gen) {
 			break;
 		} catch (e) {
 			if (gen !== state.gen || rec !== state.rec) return false;
-			if (e.status === 401 || e.status === 404 || Date.now() > deadline) {
+			// 409: the daemon read the file and it is no recording (state unreadable): no wait.
+			if (e.status === 401 || e.status === 404 || e.status === 409 || Date.now() > deadline) {
 				showFatal(e, e.status === 404 ? `There is no recording ${rec}.` : null);
 				return false;
 			}

@@ -14,6 +14,9 @@ const MAX_PROCESSES = 300; // rows drawn at once; the filter finds the others
 // A recording's state as a badge: LIVE, ended, cut short, error.
 export function stateBadge(r) {
 	if (r.state === 'running') return el('span', { class: 'badge live', 'data-state': 'running', title: 'Recording now', text: 'LIVE' });
+	if (r.state === 'unreadable') {
+		return el('span', { class: 'badge bad', 'data-state': 'unreadable', title: 'Not a readable recording: ' + (str(r.read_error) || 'unknown reason'), text: 'unreadable' });
+	}
 	if (r.end_reason === 'error') {
 		return el('span', { class: 'badge bad', 'data-state': 'error', title: 'Writing the recording failed: it holds what was stored until then.', text: 'error' });
 	}
@@ -230,6 +233,7 @@ export function mount(root, ctx) {
 		const c = tr._cells;
 		const id = String(r.id);
 		tr.dataset.state = str(r.state);
+		tr.querySelector('input.pick').disabled = r.state === 'unreadable';
 		const sig = `${r.state}|${r.end_reason}|${r.sample_bytes}`;
 		if (tr._sig !== sig) {
 			// The state changed (or first draw): badges and actions anew.
@@ -241,8 +245,9 @@ export function mount(root, ctx) {
 				// An ended row keeps Stop's place (hidden, first), so the rows' buttons line up.
 				r.state === 'running' ? el('button', { type: 'button', class: 'danger', 'data-action': 'stop', text: 'Stop', title: 'End the recording now, with a clean cut', onclick: (e) => stop(id, e.currentTarget) }) :
 					el('button', { type: 'button', class: 'danger placeholder', 'aria-hidden': 'true', tabindex: -1, disabled: true, text: 'Stop' }),
-				el('a', { class: 'button', href: recHref(id, 'overview'), 'data-action': 'open', text: 'Open' }),
-				downloadMenu(id),
+				// An unreadable file has no views nor exports: Delete is all it offers.
+				r.state === 'unreadable' ? null : el('a', { class: 'button', href: recHref(id, 'overview'), 'data-action': 'open', text: 'Open' }),
+				r.state === 'unreadable' ? null : downloadMenu(id),
 				el('button', { type: 'button', 'data-action': 'delete', text: 'Delete', title: 'Delete the recording and its file', onclick: () => remove(r) }),
 			]));
 		}

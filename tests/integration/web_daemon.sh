@@ -46,7 +46,10 @@ sample = 64K
 keep = 3
 keep_bytes = 1G
 CONF
-mkdir -p "$T/data"
+mkdir -p "$T/data/recordings"
+# A file that is no recording: listed as unreadable, with Delete only.
+BAD=20260101T000000-0bad
+yes garbage | head -c 8192 >"$T/data/recordings/$BAD.db"
 "$HS" daemon --data "$T/data" --port 0 --config "$T/heapscope.conf" >"$T/daemon.out" 2>"$T/daemon.err" &
 DPID=$!
 # login_url: "heapscope: dashboard at http://127.0.0.1:PORT/?token=TOKEN" on stderr.
@@ -87,7 +90,7 @@ elif ! command -v node >/dev/null; then
 else
 	rm -rf "$shots"
 	mkdir -p "$shots"
-	(cd "$web" && HS_LOGIN=$LOGIN HS_PID=$CPID HS_RULE=hstrend HS_RULE_PID=$RPID HS_IDLE_RULE=idle \
+	(cd "$web" && HS_LOGIN=$LOGIN HS_PID=$CPID HS_RULE=hstrend HS_RULE_PID=$RPID HS_IDLE_RULE=idle HS_BAD=$BAD \
 		HS_SHOTS=$shots timeout -k 5 240 \
 		node --test --test-reporter=tap daemon.test.mjs) >"$T/web.tap" 2>&1
 	run_tap web "$T/web.tap" $?

@@ -22,6 +22,7 @@ const rule = process.env.HS_RULE;
 const rulePid = process.env.HS_RULE_PID;
 const idleRule = process.env.HS_IDLE_RULE;
 const shots = process.env.HS_SHOTS;
+const bad = process.env.HS_BAD;
 const TIMEOUT = 20000;
 
 let browser, page, origin;
@@ -113,6 +114,24 @@ test('the printed URL logs in: the home lists recordings and processes', async (
 	await page.waitForFunction(() => document.querySelectorAll('#process-table tbody tr').length === 0);
 	await page.fill('#process-filter', '');
 	await shot('home');
+});
+
+test('a file that is no recording: an unreadable row with its reason, Delete only; opening it fails at once', async () => {
+	const row = recRow(bad);
+	await row.waitFor({ timeout: TIMEOUT });
+	assert.equal(await row.getAttribute('data-state'), 'unreadable');
+	const badge = row.locator('td[data-key="state"] .badge');
+	assert.equal((await badge.innerText()).trim().toLowerCase(), 'unreadable');
+	assert.match(await badge.getAttribute('title'), /^Not a readable recording: \S/);
+	assert.equal(await row.locator('[data-action="open"]').count(), 0, 'an Open button on an unreadable file');
+	assert.equal(await row.locator('[data-action="delete"]').count(), 1);
+	assert.ok(await row.locator('input.pick').isDisabled(), 'an unreadable file can be picked to compare');
+	// Not the 15 s wait for a recording to start: the daemon's 409 ends it.
+	await page.goto(`${new URL(login).origin}/#/r/${bad}/overview`, { waitUntil: 'load' });
+	await page.waitForSelector('#fatal', { timeout: 5000 });
+	assert.match(await page.locator('#fatal').innerText(), /cannot be read/);
+	await page.goto(`${new URL(login).origin}/#/`, { waitUntil: 'load' });
+	await ready('home');
 });
 
 test('record (exact): the recording opens live, its allocations rise', async () => {
@@ -373,7 +392,11 @@ test('delete: confirmed, the recording is gone', async () => {
 });
 
 test('no console errors, no page errors, nothing from elsewhere', () => {
-	assert.deepEqual(consoleErrors, [], `console errors: ${JSON.stringify(consoleErrors)}`);
+	// The one error the browser itself logs on purpose: the unreadable file's 409 (no script's).
+	const expected = (e) => /status of 409/.test(e) && e.endsWith(`/api/recordings/${bad}/summary)`);
+	assert.equal(consoleErrors.filter(expected).length, 1, 'the unreadable file was not asked for once');
+	const other = consoleErrors.filter((e) => !expected(e));
+	assert.deepEqual(other, [], `console errors: ${JSON.stringify(other)}`);
 	assert.deepEqual(pageErrors, [], `page errors: ${JSON.stringify(pageErrors)}`);
 	assert.deepEqual(foreign, [], `requests to other origins: ${JSON.stringify(foreign)}`);
 });
