@@ -774,10 +774,9 @@ static void refresh(struct catalog *c, struct catalog_entry *e)
 	pthread_mutex_unlock(&c->lock);
 }
 
-int catalog_read_path(struct catalog *c, const char *id, char *path, size_t len, char *err,
-		      size_t errlen)
+/* A copy of recording id's entry, as the catalog holds it now. 0 or -ENOENT. */
+static int entry_copy(struct catalog *c, const char *id, struct catalog_entry *out)
 {
-	struct catalog_entry e;
 	struct rec *r;
 
 	if (!id_ok(id))
@@ -785,9 +784,17 @@ int catalog_read_path(struct catalog *c, const char *id, char *path, size_t len,
 	pthread_mutex_lock(&c->lock);
 	r = find(c, id);
 	if (r)
-		e = r->e;
+		*out = r->e;
 	pthread_mutex_unlock(&c->lock);
-	if (!r)
+	return r ? 0 : -ENOENT;
+}
+
+int catalog_read_path(struct catalog *c, const char *id, char *path, size_t len, char *err,
+		      size_t errlen)
+{
+	struct catalog_entry e;
+
+	if (entry_copy(c, id, &e))
 		return -ENOENT;
 	file_of(c, id, ".db", path, len);
 	/* Only an unreadable one is read here (again): the view reads the others anyway. */
@@ -801,16 +808,7 @@ int catalog_read_path(struct catalog *c, const char *id, char *path, size_t len,
 
 int catalog_get(struct catalog *c, const char *id, struct catalog_entry *out)
 {
-	struct rec *r;
-
-	if (!id_ok(id))
-		return -ENOENT;
-	pthread_mutex_lock(&c->lock);
-	r = find(c, id);
-	if (r)
-		*out = r->e;
-	pthread_mutex_unlock(&c->lock);
-	if (!r)
+	if (entry_copy(c, id, out))
 		return -ENOENT;
 	refresh(c, out);
 	return 0;
