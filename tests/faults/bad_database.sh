@@ -109,8 +109,8 @@ if wait_for "daemon prints its URL" 10 grep -q 'dashboard at http' "$T/daemon.er
 		"empty:false foreign:false good:true random:false truncated:false version:false"
 	for n in random truncated foreign version empty; do
 		body=$(api -w ' %{http_code}' "$BASE/api/recordings/$n/summary")
-		expect_match "daemon: $n: its summary says why" "$body" \
-			"^\\{\"error\":\"[^\"]*/$n\\.db (is not a heapscope recording|is damaged|is a heapscope recording of schema version 999)[^\"]*\"\\} 5[0-9][0-9]$"
+		expect_match "daemon: $n: its summary says why (409: the file is no recording)" "$body" \
+			"^\\{\"error\":\"recording $n cannot be read: [^\"]*/$n\\.db (is not a heapscope recording|is damaged|is a heapscope recording of schema version 999)[^\"]*\"\\} 409$"
 	done
 	expect_eq "daemon: the good one served" "$(api "$BASE/api/recordings/good/summary" | jq .allocs)" 82
 	expect_eq "daemon: still running" "$(kill -0 "$DP" 2>/dev/null && echo yes)" yes
