@@ -528,11 +528,56 @@ static int has_block(const struct reach_block *b, size_t n, uint64_t start, uint
 	return lo < n && b[lo].addr < end;
 }
 
+/* The words of heap memory [start, end) outside the known blocks b (sorted) that point into
+ * [b[0].addr, the last block's end): an untraced heap is mostly data, and only such words can
+ * reach a block, so the copy kept stays small however big the heap. */
+static int read_gaps(pid_t pid, uint64_t start, uint64_t end, const struct reach_block *b,
+		     size_t n, struct words *w, struct reach_stats *st)
+{
+	uint64_t lo = b[0].addr, hi = b[n - 1].addr + b[n - 1].size, *buf;
+	size_t i = 0;
+
+	if (!(buf = malloc(ROOT_CHUNK)))
+		return -ENOMEM;
+	start = (start + 7) & ~7ULL;
+	end &= ~7ULL;
+	while (i < n && b[i].addr + b[i].size <= start)
+		i++;
+	while (start < end) {
+		size_t len = end - start < ROOT_CHUNK ? (size_t)(end - start) : ROOT_CHUNK;
+		struct iovec r = { (void *)(uintptr_t)start, len };
+		ssize_t got = vm_read(&pid, &r, 1, buf, len);
+
+		for (size_t k = 0; got > 0 && k < (size_t)got / 8; k++) {
+			uint64_t at = start + 8 * k;
+
+			while (i < n && b[i].addr + b[i].size <= at)
+				i++;
+			if ((i < n && at >= b[i].addr) || buf[k] < lo || buf[k] >= hi)
+				continue; /* inside a known block (scanned if reached), or no pointer */
+			if (words_reserve(w, 1)) {
+				free(buf);
+				return -ENOMEM;
+			}
+			w->v[w->n++] = buf[k];
+		}
+		if (got > 0) {
+			st->roots_bytes += got;
+			start += (uint64_t)got & ~7ULL;
+		}
+		if (got != (ssize_t)len) /* skip the page that faulted */
+			start = ((start + 4096) & ~4095ULL);
+	}
+	free(buf);
+	return 0;
+}
+
 /* Writable memory that is no heap: every module's data and bss, anonymous mappings without a
  * live block (TLS of the main thread, the program's own mmaps), and each thread's stack from its
- * stack pointer (minus the red zone) up, with the TLS that pthread keeps at its top. */
+ * stack pointer (minus the red zone) up, with the TLS that pthread keeps at its top. With
+ * untraced_heap, the heap's memory outside the known blocks too. */
 static int read_roots(const struct target *tg, const struct reach_block *b, size_t n,
-		      struct words *w, struct reach_stats *st)
+		      int untraced_heap, struct words *w, struct reach_stats *st)
 {
 	char path[64], line[4096];
 	int e = 0;
@@ -552,10 +597,14 @@ static int read_roots(const struct target *tg, const struct reach_block *b, size
 			continue;
 		if (perms[0] != 'r' || perms[1] != 'w')
 			continue;
-		if (!strcmp(name, "[heap]") || !strncmp(name, "[v", 2))
+		if (!strncmp(name, "[v", 2))
 			continue;
-		if (name[0] != '/' && has_block(b, n, start, end))
-			continue; /* an arena, a big block's own mapping: heap, not roots */
+		if (!strcmp(name, "[heap]") || (name[0] != '/' && has_block(b, n, start, end))) {
+			/* an arena, a big block's own mapping: heap, not roots, if all of it is known */
+			if (untraced_heap && n)
+				e = read_gaps(tg->pid, start, end, b, n, w, st);
+			continue;
+		}
 		from = start;
 		for (int i = 0; i < tg->n; i++) {
 			uint64_t sp = tg->t[i].regs.rsp;
@@ -634,7 +683,7 @@ int reach_scan(const struct reach_opts *o, struct reach_stats *st, char *err, si
 		snprintf(err, errlen, "cannot take the live blocks: %s", strerror(-e));
 	if (!e && n > 1)
 		qsort(blocks, n, sizeof(*blocks), cmp_blocks);
-	if (!e && (e = read_roots(&tg, blocks, n, &roots, st)))
+	if (!e && (e = read_roots(&tg, blocks, n, o->untraced_heap, &roots, st)))
 		snprintf(err, errlen, "cannot read the memory of process %d: %s", (int)o->pid,
 			 strerror(-e));
 	if (!e && (e = reach_classify(blocks, n, roots.v, roots.n, &mem, st)))

@@ -39,6 +39,11 @@ struct reach_opts {
 	/* pid's main thread is held by us at its exit (PTRACE_EVENT_EXIT): its registers are read
 	 * as they are, the other threads are dying and are not stopped. */
 	int at_exit;
+	/* Blocks allocated before the recording began are unknown (attach mode): the heap's memory
+	 * outside the known blocks is read as roots too, so a new block that only an old one points
+	 * to is not called lost. Stale words in free memory may then keep a lost block reachable:
+	 * this way errs towards missing a leak, never towards inventing one. */
+	int untraced_heap;
 	/* Called once every thread is stopped: the caller takes its events up to now (so its live
 	 * set is exact) and gives the live blocks of pid's memory (*blocks stays the caller's;
 	 * their kinds are written there). 0 or -errno. */

@@ -149,7 +149,11 @@ int record_scan(struct recorder *r, pid_t pid, const char *trigger, int at_exit,
 		char *out, size_t len)
 {
 	struct scan_ctx c = { .r = r, .img = images_find(r->images, pid) };
-	struct reach_opts o = { .pid = pid, .at_exit = at_exit, .stopped = take_blocks, .ctx = &c };
+	struct reach_opts o = { .pid = pid,
+				.at_exit = at_exit,
+				.untraced_heap = c.img && !c.img->traced_from_start,
+				.stopped = take_blocks,
+				.ctx = &c };
 	struct reach_stats s;
 	char err[512];
 	int e;

@@ -2,7 +2,8 @@
 # The reachability scan: exact verdicts on programs of known truth, equal to Valgrind memcheck's
 # (--leak-check=full --show-leak-kinds=all) on the same programs; a live multi-threaded target
 # scanned while recording (unharmed, stop time printed); the live file served, its held and leak
-# ages within [0, its extent so far]; --scan-at-end at a launched command's exit; the target left
+# ages within [0, its extent so far]; attached after old blocks were made, the new blocks only they
+# hold still reachable; --scan-at-end at a launched command's exit; the target left
 # running when the recorder is SIGKILLed mid-scan.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/record.bash"
@@ -168,6 +169,30 @@ mk_lost|definitely lost|1|48"
 	expect_eq "threads: three scans stored" "$(q "$T/threads.db" "SELECT count(*), min(threads) FROM scans")" "3|5"
 fi
 exec 8>&-
+
+# --- Attached after the old blocks were made: a new block held only by an old one is not lost --
+# (the heap outside the known blocks is read as roots; before, all 102 read as definitely lost).
+exec 5<>"$T/go"
+"$PROGS/reach_old" "$T/old.ready" <"$T/go" >/dev/null 2>&1 &
+target=$!
+if wait_for "reach_old ready" 10 test -s "$T/old.ready"; then
+	"$HS" record -p "$target" -d "$T/old.db" >/dev/null 2>"$T/old.err" &
+	rec=$!
+	wait_for "recording reach_old" 30 stderr_has "$T/old.err" "recording pid"
+	printf x >&5
+	wait_for "reach_old built its blocks" 10 test -s "$T/old.ready.built"
+	"$HS" scan -p "$target" >"$T/old.out" 2>&1
+	expect_match "old blocks: the scan's line" "$(cat "$T/old.out")" "definitely lost 1 blocks \(48 B\), indirectly lost 0"
+	printf x >&5
+	wait_child reach_old 10 "$target"
+	target=
+	wait_child record 30 "$rec"
+	expect_eq "old blocks: the new blocks they hold are still reachable; mk_lost lost" "$(ours "$T/old.db")" "mk_in_lost_old|still reachable|1|96
+mk_in_old_node|still reachable|1|80
+mk_in_old_table|still reachable|100|6400
+mk_lost|definitely lost|1|48"
+fi
+exec 5>&-
 
 # --- Scan now through the daemon's API: POST /api/recordings/ID/scan ----------------------------
 exec 6<>"$T/go"
