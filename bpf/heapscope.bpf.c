@@ -661,10 +661,19 @@ static __always_inline struct inflight *thread_state(__u32 type)
 	return f;
 }
 
+/* The stack pointer at the function's entry: a probe placed after its first pushes (see
+ * agent/placement.c) sees it lower by 8 per push. Nesting and tail jumps are told apart by entry
+ * sps: a call from inside an allocator enters below the outer one's, a tail jump at the same. */
+static __always_inline __u64 entry_sp(struct pt_regs *ctx, __u64 cookie)
+{
+	return PT_REGS_SP(ctx) + 8 * (__u64)HS_COOKIE_PUSHES(cookie);
+}
+
 SEC("uprobe")
 int alloc_enter(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), sp = PT_REGS_SP(ctx), cut = cut_ns;
+	__u64 cookie = bpf_get_attach_cookie(ctx), cut = cut_ns;
+	__u64 sp = entry_sp(ctx, cookie);
 	struct inflight *f;
 
 	if (cut && bpf_ktime_get_ns() >= cut)
@@ -785,8 +794,8 @@ int alloc_exit(struct pt_regs *ctx)
 SEC("uprobe")
 int free_enter(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx), sp = PT_REGS_SP(ctx);
-	__u64 now = bpf_ktime_get_ns();
+	__u64 cookie = bpf_get_attach_cookie(ctx), ptr = PT_REGS_PARM1(ctx);
+	__u64 sp = entry_sp(ctx, cookie), now = bpf_ktime_get_ns();
 	__u32 func = HS_COOKIE_FUNC(cookie);
 	struct inflight *f;
 
