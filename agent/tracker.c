@@ -13,15 +13,16 @@
 /* Longest idle gap filled with timeline rows; past it the series just resumes. */
 #define MAX_GAP_ROWS 100000
 
-/* Freed addresses remembered for double-free detection: a 4-way set-associative table of
- * 65,536 (1.5 MiB, allocated once). An address is forgotten when it is allocated again or when
- * four newer frees land in its set; a second free of a forgotten address reads as an invalid
- * free, not a double free (tracker_stats.freed_forgotten counts the addresses forgotten). */
 /* An untracked free is remembered (a second free of its address is a double free) only from this
  * long after the attach: the frees are probed before the allocations, so until then a block can
  * be freed, handed out again by an allocation not seen, and freed again, which is no misuse; a
  * call begun before the probes went in and preempted may also return late. */
 #define ARMED_GRACE_NS (100 * 1000000LL)
+
+/* Freed addresses remembered for double-free detection: a 4-way set-associative table of
+ * 65,536 (1.5 MiB, allocated once). An address is forgotten when it is allocated again or when
+ * four newer frees land in its set; a second free of a forgotten address reads as an invalid
+ * free, not a double free (tracker_stats.freed_forgotten counts the addresses forgotten). */
 #define FREED_WAYS 4
 #define FREED_SETS 16384
 
