@@ -49,7 +49,12 @@ struct marker {
 	const struct reach_mem *mem;
 	struct reach_stats *st;
 	uint8_t *buf;
+	uint8_t *heur; /* per block: 0 not read yet, else HEUR_* bits of its first words */
 };
+
+/* memcheck's leak-check heuristics (its default, --leak-check-heuristics=all), the two that need
+ * only the block: an interior pointer they accept counts as a start pointer. */
+enum { HEUR_READ = 1, HEUR_LENGTH64 = 2, HEUR_STDSTRING = 4 };
 
 static int build_index(struct marker *m)
 {
@@ -120,6 +125,32 @@ static void push(struct marker *m, size_t i)
 	m->stack[m->top++] = i;
 }
 
+/* heuristic_reachedness: length64, a length-prefixed block (sqlite3's allocator, ...): a pointer
+ * 8 bytes in, the first word the size of the rest; stdstring, libstdc++'s copy-on-write string
+ * (length, capacity, refcount, then capacity + 1 bytes): a pointer 24 bytes in. Read once per
+ * block, only when such an interior pointer reaches it. */
+static int heuristic_start(struct marker *m, size_t i, uint64_t w)
+{
+	const struct reach_block *b = &m->b[i];
+	uint64_t off = w - b->addr, head[2] = { 0, 0 };
+	size_t len = b->size < 16 ? 8 : 16;
+
+	if ((off != 8 || b->size <= 8) && (off != 24 || b->size < 25))
+		return 0;
+	if (!m->heur[i]) {
+		struct iovec r = { (void *)(uintptr_t)b->addr, len };
+
+		m->heur[i] = HEUR_READ;
+		if (m->mem->read(m->mem->ctx, &r, 1, head, len) == (ssize_t)len) {
+			if (head[0] > 0 && head[0] == b->size - 8)
+				m->heur[i] |= HEUR_LENGTH64;
+			if (head[1] < b->size && 24 + head[1] + 1 == b->size && head[0] <= head[1])
+				m->heur[i] |= HEUR_STDSTRING;
+		}
+	}
+	return off == 8 ? !!(m->heur[i] & HEUR_LENGTH64) : !!(m->heur[i] & HEUR_STDSTRING);
+}
+
 /* lc_push_without_clique_if_a_chunk_ptr */
 static void mark(struct marker *m, uint64_t w, int prior_definite)
 {
@@ -127,7 +158,8 @@ static void mark(struct marker *m, uint64_t w, int prior_definite)
 
 	if (i < 0 || m->state[i] == ST_REACHABLE)
 		return;
-	if (w == m->b[i].addr && prior_definite) {
+	if ((w == m->b[i].addr || (prior_definite && heuristic_start(m, (size_t)i, w))) &&
+	    prior_definite) {
 		m->state[i] = ST_REACHABLE;
 		push(m, (size_t)i);
 	} else if (m->state[i] == ST_UNREACHED) {
@@ -251,7 +283,8 @@ int reach_classify(struct reach_block *blocks, size_t n, const uint64_t *roots, 
 	m.pending = calloc(n, 1);
 	m.stack = malloc(n * sizeof(*m.stack));
 	m.buf = malloc(BATCH_BYTES);
-	if (!m.state || !m.pending || !m.stack || !m.buf || build_index(&m)) {
+	m.heur = calloc(n, 1);
+	if (!m.state || !m.pending || !m.stack || !m.buf || !m.heur || build_index(&m)) {
 		e = -ENOMEM;
 		goto out;
 	}
@@ -276,6 +309,7 @@ out:
 	free(m.pending);
 	free(m.stack);
 	free(m.buf);
+	free(m.heur);
 	free(m.bucket);
 	return e;
 }

@@ -79,11 +79,14 @@ TRUTH_WAIT="mk_child|still reachable|1|224
 mk_global|still reachable|1|144
 mk_holder|still reachable|1|32
 mk_interior|possibly lost|1|256
+mk_interior8|possibly lost|1|48
+mk_length64|still reachable|1|96
 mk_list_head|definitely lost|1|80
 mk_list_node|indirectly lost|3|240
 mk_overwritten|definitely lost|1|112
 mk_register|still reachable|1|176
 mk_stack|still reachable|1|160
+mk_stdstring|still reachable|1|64
 mk_thread_tls|still reachable|1|208
 mk_tls|still reachable|1|192"
 
@@ -106,7 +109,7 @@ if wait_for "reach_truth ready" 30 test -s "$T/rt.ready"; then
 	"$HS" scan -p "$pid" >"$T/scan.out" 2>&1
 	expect_eq "scan -p: exit status" "$?" 0
 	expect_match "scan -p: stop time and verdicts printed" "$(cat "$T/scan.out")" \
-		"stopped [0-9.]+ ms \(2 threads\).*definitely lost 2 blocks.*indirectly lost 3.*possibly lost 2.*still reachable 7"
+		"stopped [0-9.]+ ms \(2 threads\).*definitely lost 2 blocks.*indirectly lost 3.*possibly lost 3.*still reachable 9"
 	sed 's/^/#   /' "$T/scan.out"
 	live_ages "scan -p, idle target" "$T/wait.db"
 	printf x >&9

@@ -9,6 +9,11 @@
  *   mk_list_head     80   a global, overwritten: head of a list       definitely lost
  *   mk_list_node     80   x3, each by the previous node               indirectly lost (3)
  *   mk_interior     256   a global pointing 96 bytes in               possibly lost
+ *   mk_interior8     48   a global pointing 8 bytes in, first word 7  possibly lost
+ *   mk_length64      96   a global pointing 8 bytes in, first word 88 still reachable (memcheck's
+ *                         (the size of the rest: length-prefixed)     length64 heuristic)
+ *   mk_stdstring     64   a global pointing 24 bytes in; length 10,   still reachable (memcheck's
+ *                         capacity 39 (24 + 39 + 1 = 64): a COW string stdstring heuristic)
  *   mk_global       144   a global                                    still reachable
  *   mk_stack        160   main's stack variable                       still reachable
  *   mk_tls          192   the main thread's __thread variable         still reachable
@@ -45,6 +50,7 @@ struct node {
 };
 
 void *volatile g_overwritten, *volatile g_list, *volatile g_interior, *volatile g_global;
+void *volatile g_interior8, *volatile g_length64, *volatile g_stdstring;
 void *volatile g_holder;
 volatile uintptr_t g_register_obf;
 volatile int g_thread_ready;
@@ -80,6 +86,32 @@ NOINLINE void mk_list_head(void)
 NOINLINE void mk_interior(void)
 {
 	g_interior = (char *)calloc(1, 256) + 96;
+}
+
+NOINLINE void mk_interior8(void)
+{
+	uint64_t *p = calloc(1, 48);
+
+	p[0] = 7;
+	g_interior8 = (char *)p + 8;
+}
+
+NOINLINE void mk_length64(void)
+{
+	uint64_t *p = calloc(1, 96);
+
+	p[0] = 96 - 8;
+	g_length64 = (char *)p + 8;
+}
+
+NOINLINE void mk_stdstring(void)
+{
+	uint64_t *p = calloc(1, 64);
+
+	p[0] = 10;	/* length */
+	p[1] = 39;	/* capacity: 3 words + 39 + the terminating 0 = 64 */
+	p[2] = 0;	/* refcount */
+	g_stdstring = (char *)p + 24;
 }
 
 NOINLINE void mk_global(void)
@@ -160,6 +192,9 @@ int main(int argc, char **argv)
 	mk_overwritten();
 	mk_list_head();
 	mk_interior();
+	mk_interior8();
+	mk_length64();
+	mk_stdstring();
 	mk_global();
 	on_stack = mk_stack();
 	mk_tls();
