@@ -54,7 +54,7 @@ struct marker {
 
 /* memcheck's leak-check heuristics (its default, --leak-check-heuristics=all), the two that need
  * only the block: an interior pointer they accept counts as a start pointer. */
-enum { HEUR_READ = 1, HEUR_LENGTH64 = 2, HEUR_STDSTRING = 4 };
+enum { HEUR_READ = 1, HEUR_AT8 = 2, HEUR_STDSTRING = 4 };
 
 static int build_index(struct marker *m)
 {
@@ -126,9 +126,11 @@ static void push(struct marker *m, size_t i)
 }
 
 /* heuristic_reachedness: length64, a length-prefixed block (sqlite3's allocator, ...): a pointer
- * 8 bytes in, the first word the size of the rest; stdstring, libstdc++'s copy-on-write string
- * (length, capacity, refcount, then capacity + 1 bytes): a pointer 24 bytes in. Read once per
- * block, only when such an interior pointer reaches it. */
+ * 8 bytes in, the first word the size of the rest; newarray, new[] of objects with destructors:
+ * a pointer 8 bytes in, the first word a count of equal elements filling the rest (memcheck does
+ * not check that new[] made it either); stdstring, libstdc++'s copy-on-write string (length,
+ * capacity, refcount, then capacity + 1 bytes): a pointer 24 bytes in. Read once per block, only
+ * when such an interior pointer reaches it. */
 static int heuristic_start(struct marker *m, size_t i, uint64_t w)
 {
 	const struct reach_block *b = &m->b[i];
@@ -142,13 +144,13 @@ static int heuristic_start(struct marker *m, size_t i, uint64_t w)
 
 		m->heur[i] = HEUR_READ;
 		if (m->mem->read(m->mem->ctx, &r, 1, head, len) == (ssize_t)len) {
-			if (head[0] > 0 && head[0] == b->size - 8)
-				m->heur[i] |= HEUR_LENGTH64;
+			if (head[0] > 0 && (head[0] == b->size - 8 || (b->size - 8) % head[0] == 0))
+				m->heur[i] |= HEUR_AT8; /* length64, newarray */
 			if (head[1] < b->size && 24 + head[1] + 1 == b->size && head[0] <= head[1])
 				m->heur[i] |= HEUR_STDSTRING;
 		}
 	}
-	return off == 8 ? !!(m->heur[i] & HEUR_LENGTH64) : !!(m->heur[i] & HEUR_STDSTRING);
+	return off == 8 ? !!(m->heur[i] & HEUR_AT8) : !!(m->heur[i] & HEUR_STDSTRING);
 }
 
 /* lc_push_without_clique_if_a_chunk_ptr */

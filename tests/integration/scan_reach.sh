@@ -83,6 +83,7 @@ mk_interior8|possibly lost|1|48
 mk_length64|still reachable|1|96
 mk_list_head|definitely lost|1|80
 mk_list_node|indirectly lost|3|240
+mk_newarray|still reachable|1|96
 mk_overwritten|definitely lost|1|112
 mk_register|still reachable|1|176
 mk_stack|still reachable|1|160
@@ -109,7 +110,7 @@ if wait_for "reach_truth ready" 30 test -s "$T/rt.ready"; then
 	"$HS" scan -p "$pid" >"$T/scan.out" 2>&1
 	expect_eq "scan -p: exit status" "$?" 0
 	expect_match "scan -p: stop time and verdicts printed" "$(cat "$T/scan.out")" \
-		"stopped [0-9.]+ ms \(2 threads\).*definitely lost 2 blocks.*indirectly lost 3.*possibly lost 3.*still reachable 9"
+		"stopped [0-9.]+ ms \(2 threads\).*definitely lost 2 blocks.*indirectly lost 3.*possibly lost 3.*still reachable 10"
 	sed 's/^/#   /' "$T/scan.out"
 	live_ages "scan -p, idle target" "$T/wait.db"
 	printf x >&9

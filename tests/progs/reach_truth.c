@@ -14,6 +14,8 @@
  *                         (the size of the rest: length-prefixed)     length64 heuristic)
  *   mk_stdstring     64   a global pointing 24 bytes in; length 10,   still reachable (memcheck's
  *                         capacity 39 (24 + 39 + 1 = 64): a COW string stdstring heuristic)
+ *   mk_newarray      96   a global pointing 8 bytes in, first word 4  still reachable (memcheck's
+ *                         (4 elements of 22 bytes: new[]'s count)     newarray heuristic)
  *   mk_global       144   a global                                    still reachable
  *   mk_stack        160   main's stack variable                       still reachable
  *   mk_tls          192   the main thread's __thread variable         still reachable
@@ -50,7 +52,7 @@ struct node {
 };
 
 void *volatile g_overwritten, *volatile g_list, *volatile g_interior, *volatile g_global;
-void *volatile g_interior8, *volatile g_length64, *volatile g_stdstring;
+void *volatile g_interior8, *volatile g_length64, *volatile g_stdstring, *volatile g_newarray;
 void *volatile g_holder;
 volatile uintptr_t g_register_obf;
 volatile int g_thread_ready;
@@ -112,6 +114,14 @@ NOINLINE void mk_stdstring(void)
 	p[1] = 39;	/* capacity: 3 words + 39 + the terminating 0 = 64 */
 	p[2] = 0;	/* refcount */
 	g_stdstring = (char *)p + 24;
+}
+
+NOINLINE void mk_newarray(void)
+{
+	uint64_t *p = calloc(1, 96);
+
+	p[0] = 4; /* 4 elements of (96 - 8) / 4 = 22 bytes */
+	g_newarray = (char *)p + 8;
 }
 
 NOINLINE void mk_global(void)
@@ -195,6 +205,7 @@ int main(int argc, char **argv)
 	mk_interior8();
 	mk_length64();
 	mk_stdstring();
+	mk_newarray();
 	mk_global();
 	on_stack = mk_stack();
 	mk_tls();
