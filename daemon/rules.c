@@ -234,6 +234,13 @@ static int back_off(struct rules *r, int rule, int pid)
 	return b->delay_s;
 }
 
+/* Rule i cannot record pid (comm): said once per attempt, and the pid backed off. */
+static void start_failed(struct rules *r, int i, int pid, const char *comm, const char *why)
+{
+	fprintf(stderr, "heapscope: rule %s: cannot record pid %d (%s): %s; retry in %d s\n",
+		r->v[i].name, pid, comm, why, back_off(r, i, pid));
+}
+
 /* Drops the entries of processes that are gone. */
 static void prune_backoffs(struct rules *r)
 {
@@ -266,8 +273,7 @@ static int start_window(struct rules *r, int i, const struct proc_seen *p)
 				"retrying every second\n", rule->name, p->pid, p->comm, err);
 		r->limit_said = 1;
 	} else {
-		fprintf(stderr, "heapscope: rule %s: cannot record pid %d (%s): %s; retry in %d s\n",
-			rule->name, p->pid, p->comm, err, back_off(r, i, p->pid));
+		start_failed(r, i, p->pid, p->comm, err);
 	}
 	return e;
 }
@@ -400,8 +406,7 @@ void rules_on_attach(void *ctx, const struct catalog_entry *e, int err, const ch
 	}
 	if (read_stat(e->pid, &p))
 		snprintf(p.comm, sizeof(p.comm), "exited");
-	fprintf(stderr, "heapscope: rule %s: cannot record pid %d (%s): %s; retry in %d s\n",
-		r->v[i].name, e->pid, p.comm, msg, back_off(r, i, e->pid));
+	start_failed(r, i, e->pid, p.comm, msg);
 }
 
 void rules_on_end(void *ctx, const struct catalog_entry *e, const char *db_path)
