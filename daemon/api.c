@@ -60,14 +60,24 @@ static int method_is(const struct server_request *rq, const char *m)
 	return !strcmp(rq->method, m) || (!strcmp(m, "GET") && !strcmp(rq->method, "HEAD"));
 }
 
+/* v, or null when unknown (an unreadable file says nothing: 0 would read as a measurement). */
+static void kv_known(struct json *j, const char *key, int64_t v, int known)
+{
+	if (known)
+		json_kv_int(j, key, v);
+	else
+		json_kv_null(j, key);
+}
+
 static void recording_json(struct json *j, const struct catalog_entry *e)
 {
 	const struct catalog_stats *s = &e->stats;
+	int known = e->state != CAT_UNREADABLE;
 
 	json_obj_begin(j);
 	json_kv_str(j, "id", e->id);
 	json_kv_str(j, "state", STATES[e->state]);
-	json_kv_int(j, "pid", e->pid);
+	kv_known(j, "pid", e->pid, e->pid > 0);
 	json_kv_str(j, "rule", e->rule[0] ? e->rule : NULL);
 	json_kv_str(j, "mode", "attach");
 	json_kv_int(j, "start_ns", e->start_ns);
@@ -77,16 +87,19 @@ static void recording_json(struct json *j, const struct catalog_entry *e)
 	json_kv_str(j, "read_error", e->state == CAT_UNREADABLE ? s->error : NULL);
 	json_kv_str(j, "command", s->valid ? s->command : NULL);
 	json_kv_str(j, "stack", s->valid ? s->stack : NULL);
-	json_kv_int(j, "sample_bytes", s->sample_bytes);
+	kv_known(j, "sample_bytes", s->sample_bytes, known);
 	json_kv_bool(j, "estimated", s->sample_bytes > 0);
-	json_kv_double(j, "duration_s", (double)s->duration_ns / 1e9);
+	if (known)
+		json_kv_double(j, "duration_s", (double)s->duration_ns / 1e9);
+	else
+		json_kv_null(j, "duration_s");
 	json_kv_str(j, "end_reason", s->end_reason[0] ? s->end_reason : NULL);
-	json_kv_int(j, "processes", s->nprocs);
-	json_kv_int(j, "allocs", s->allocs);
-	json_kv_int(j, "frees", s->frees);
-	json_kv_int(j, "live_blocks", s->live_blocks);
-	json_kv_int(j, "live_bytes", s->live_bytes);
-	json_kv_int(j, "errors", s->errors);
+	kv_known(j, "processes", s->nprocs, known);
+	kv_known(j, "allocs", s->allocs, known);
+	kv_known(j, "frees", s->frees, known);
+	kv_known(j, "live_blocks", s->live_blocks, known);
+	kv_known(j, "live_bytes", s->live_bytes, known);
+	kv_known(j, "errors", s->errors, known);
 	json_obj_end(j);
 }
 

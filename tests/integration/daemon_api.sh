@@ -202,6 +202,9 @@ expect_eq "restart: the same token" "$TOKEN" "$(cat "$DATA/token")"
 expect_eq "restart: 1 still exact" "$(api "$BASE/api/recordings/$id1/summary" | jq .allocs)" 14
 expect_eq "garbage: unreadable, in the list" \
 	"$(jq -r ".recordings[] | select(.id == \"$bad\") | \"\(.state) \(.readable)\"" <<<"$list")" "unreadable false"
+expect_eq "garbage: nothing measured reads as a number (null, not 0)" \
+	"$(jq -c ".recordings[] | select(.id == \"$bad\") | [.pid, .allocs, .live_bytes, .errors, .duration_s]" <<<"$list")" \
+	"[null,null,null,null,null]"
 expect_match "garbage: the store's reason" "$(jq -r ".recordings[] | select(.id == \"$bad\") | .read_error" <<<"$list")" \
 	"/$bad\.db is not a heapscope recording \(not an SQLite database\)$"
 expect_match "another program's database: unreadable, why" \
