@@ -111,4 +111,6 @@ for i in 1 2 3; do
 	# The tickers (kind 3) never end: the storm waits for them; end it and them.
 	for p in $tree $(descendants "$root"); do kill -9 "$p" 2>/dev/null; done
 done
+# A ticker whose parent exited meanwhile belongs to init, no longer to the tree: ours by path.
+pkill -9 -f "^$PROGS/ticker\$"
 finish
